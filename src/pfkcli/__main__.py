@@ -1,0 +1,3 @@
+from pfkcli.cli import main
+
+main()

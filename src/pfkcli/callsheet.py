@@ -1,0 +1,249 @@
+"""`pfk callsheet`: one workbook per teacher — whom to call, in what order, why now, what to say.
+
+Who is due (as of a date): never called; last callback at least `cadence_days` ago; a follow-up date
+that has come; or an open alert. The order: pending callback first, then 挽留 segments, then 督促,
+then the rest; within each, the longest wait since the last callback first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import history
+from .errors import Problem, UsageError
+from .excel import SheetSpec, write_workbook
+from .outputs import (
+    CALLSHEET_COLUMNS,
+    CALLSHEET_INFO_SHEET,
+    CALLSHEET_PLAYBOOK_SHEET,
+    CALLSHEET_SHEET,
+    FILL_IN_COLUMNS,
+    INFO_AS_OF,
+    INFO_TEACHER,
+)
+from .paths import inside, safe_name
+from .segments import ALL_SEGMENTS, BY_CODE, PENDING_CODE
+from .workspace import Workspace
+
+QUESTIONS_ON_SHEET = 3
+SCORE_CHOICES = ["1", "2", "3", "4", "5"]
+
+
+@dataclass
+class WrittenSheet:
+    teacher: str
+    path: Path
+    students: int
+    due: int
+
+
+@dataclass
+class CallsheetResult:
+    as_of: dt.date
+    source: str
+    sheets: list[WrittenSheet] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+
+def callsheet_name(teacher: str, as_of: dt.date) -> str:
+    return f"{safe_name(teacher)}-{as_of.isoformat()}.xlsx"
+
+
+def make_callsheets(
+    workspace: Workspace,
+    as_of: dt.date,
+    teacher: str | None = None,
+    roster_path: Path | None = None,
+    progress_path: Path | None = None,
+    limit: int | None = None,
+    folder: Path | None = None,
+) -> CallsheetResult:
+    """Write `callsheets/<teacher>-<as-of>.xlsx` for one teacher (or every teacher when `teacher` is None)."""
+    frame, source, warnings = _students(workspace, as_of, roster_path, progress_path)
+    teachers = sorted(frame["teacher"].dropna().unique().tolist())
+    if teacher is not None:
+        if teacher not in teachers:
+            shown = "、".join(teachers[:20]) + ("…" if len(teachers) > 20 else "")
+            raise UsageError(f"没有「{teacher}」的学员；名单里的老师有：{shown}")
+        teachers = [teacher]
+    due = due_students(frame, workspace, as_of)
+    from .playbooks import load_playbooks
+
+    playbooks = load_playbooks(workspace)
+    folder = folder or workspace.callsheets_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    result = CallsheetResult(as_of, source, warnings=warnings)
+    inputs = [p for p in (roster_path, progress_path) if p]
+    groups = dict(tuple(due.groupby("teacher", sort=False)))
+    for name in teachers:
+        rows = groups.get(name, due.iloc[0:0])
+        if limit is not None:
+            rows = rows.head(limit)
+        target = inside(folder, callsheet_name(name, as_of))
+        write_workbook(target, callsheet_sheets(rows, name, as_of, playbooks), inputs=inputs)
+        total = int((frame["teacher"] == name).sum())
+        result.sheets.append(WrittenSheet(name, target, total, len(rows)))
+    return result
+
+
+def _students(workspace: Workspace, as_of: dt.date, roster_path, progress_path):
+    """The classified students: from the roster on the fly, or the newest snapshot on or before `as_of`."""
+    if roster_path is not None:
+        from .classify import score_students
+
+        scored = score_students(workspace, roster_path, as_of, progress_path)
+        return scored.frame, f"名单 {Path(roster_path).name}", scored.warnings
+    if workspace.history_path is None or not workspace.history_path.exists():
+        raise UsageError("还没有分层结果：请先在工作区里运行 pfk classify，或用 --roster 指定名单")
+    with history.opened(workspace.history_path) as conn:
+        dates = [d for d in history.snapshot_dates(conn) if d <= as_of]
+        if not dates:
+            raise UsageError(f"{as_of} 及以前没有分层快照：请先运行 pfk classify，或用 --roster 指定名单")
+        frame = history.load_snapshot(conn, dates[-1])
+    frame = frame.rename(columns={"p": "P", "f": "F", "k": "K"})
+    frame["segment_name"] = frame["segment"].map({s.code: s.name for s in ALL_SEGMENTS})
+    return frame, f"{dates[-1]} 的分层快照", []
+
+
+def due_students(frame, workspace: Workspace, as_of: dt.date):
+    """The students due for a call, with `why_now`, `last_called`, `last_note`, in calling order."""
+    import numpy as np
+    import pandas as pd
+
+    cadence = workspace.config.callbacks.cadence_days
+    today = pd.Timestamp(as_of)
+    with history.opened(workspace.history_path) as conn:
+        recorded = history.latest_callbacks(conn, as_of)
+        alerts = _alert_texts(frame, workspace, as_of, conn)
+    frame = frame.merge(recorded, on="student_id", how="left")
+    roster_called = frame["last_callback"] if "last_callback" in frame else pd.Series(pd.NaT, index=frame.index)
+    last_called = pd.concat([pd.to_datetime(frame["called_on"]), pd.to_datetime(roster_called)], axis=1).max(axis=1)
+    roster_follow = frame["next_followup"] if "next_followup" in frame else pd.Series(pd.NaT, index=frame.index)
+    follow_up = pd.to_datetime(frame["follow_up"]).where(frame["called_on"].notna(), pd.to_datetime(roster_follow))
+    waited = (today - last_called).dt.days
+
+    never = (frame["segment"] == PENDING_CODE) & last_called.isna()
+    pending = frame["segment"] == PENDING_CODE
+    stale = waited >= cadence
+    follow_due = follow_up.notna() & (follow_up <= today)
+    alert_text = frame["student_id"].map(alerts).fillna("")
+    has_alert = alert_text != ""
+
+    reasons = pd.Series("", index=frame.index, dtype=object)
+
+    def add(mask, text):
+        nonlocal reasons
+        text = pd.Series(text, index=frame.index) if not isinstance(text, pd.Series) else text
+        reasons = reasons.where(~mask, reasons + np.where(reasons == "", "", "；") + text)
+
+    add(never, "从未回访，先了解情况并打 P、K 分")
+    add(pending & ~never, "P/K 还不完整，补打分")
+    add(stale & ~never, "距上次回访 " + waited.fillna(0).astype(int).astype(str) + f" 天（≥{cadence} 天）")
+    add(follow_due, "约定的跟进日期 " + follow_up.dt.strftime("%m-%d").fillna("") + " 已到")
+    add(has_alert, alert_text)
+    due_mask = never | pending | stale | follow_due | has_alert
+
+    priority = frame["segment"].map({s.code: s.call_priority for s in ALL_SEGMENTS}).fillna(3)
+    frame = frame.assign(
+        why_now=reasons,
+        last_called=last_called,
+        last_note=frame["note"],
+        priority=priority,
+        waited=waited.fillna(10**6),
+    )
+    due = frame[due_mask].sort_values(["priority", "waited", "student_id"], ascending=[True, False, True])
+    return due.reset_index(drop=True)
+
+
+def _alert_texts(frame, workspace: Workspace, as_of: dt.date, conn) -> dict[str, str]:
+    """Alert labels and whys per student, when the alerts module can judge this frame."""
+    try:
+        from .alerts import alerts_by_student, find_alerts
+    except ImportError:
+        return {}
+    return alerts_by_student(find_alerts(frame, workspace.config, as_of, conn))
+
+
+def callsheet_sheets(rows, teacher: str, as_of: dt.date, playbooks) -> list[SheetSpec]:
+    import pandas as pd
+
+    def questions(code: str) -> str:
+        book = playbooks.get(code)
+        return "；".join(f"{i}. {q}" for i, q in enumerate(book.questions[:QUESTIONS_ON_SHEET], 1)) if book else ""
+
+    table = pd.DataFrame(
+        {
+            "顺序": range(1, len(rows) + 1),
+            "学号": rows["student_id"].tolist(),
+            "姓名": rows["name"].tolist(),
+            "手机号": rows["phone"].tolist() if "phone" in rows else [None] * len(rows),
+            "分层代码": rows["segment"].tolist(),
+            "分层名称": rows["segment_name"].tolist(),
+            "为什么现在打": rows["why_now"].tolist(),
+            "策略": [playbooks[c].headline if c in playbooks else "" for c in rows["segment"]],
+            "建议提问": [questions(c) for c in rows["segment"]],
+            "上次回访日期": pd.to_datetime(rows["last_called"]).tolist(),
+            "上次回访备注": rows["last_note"].tolist(),
+        },
+        columns=list(CALLSHEET_COLUMNS),
+    )
+    table["上次回访日期"] = pd.to_datetime(table["上次回访日期"])
+    for column in FILL_IN_COLUMNS:
+        table[column] = pd.Series([None] * len(rows), dtype=object)
+    colours = rows["segment"].map({s.code: s.colour for s in ALL_SEGMENTS}).tolist()
+    date_rule = {
+        "type": "decimal",
+        "criteria": "between",
+        "min": 36526,  # 2000-01-01
+        "max": 73050,  # 2099-12-31
+        "error_title": "请填日期",
+        "error_message": "下次跟进日期请填写日期，如 2026-11-30",
+    }
+    score_rule = {
+        "type": "list",
+        "values": SCORE_CHOICES,
+        "error_title": "请填 1-5",
+        "error_message": "请从下拉框选择 1-5 分",
+    }
+    validations = {"P（1-5）": score_rule, "K（1-5）": dict(score_rule), "下次跟进日期": date_rule}
+    widths = {"为什么现在打": 36.0, "策略": 36.0, "建议提问": 50.0, "上次回访备注": 24.0, "回访备注": 30.0, "下次跟进日期": 14.0}
+    codes = [c for c in dict.fromkeys(rows["segment"].tolist())]
+    return [
+        SheetSpec(CALLSHEET_SHEET, table, row_colours=colours, validations=validations, widths=widths),
+        SheetSpec(CALLSHEET_PLAYBOOK_SHEET, playbook_table(codes, playbooks), widths={"内容": 80.0}),
+        SheetSpec(CALLSHEET_INFO_SHEET, info_table(teacher, as_of, len(rows)), autofilter=False, widths={"内容": 70.0}),
+    ]
+
+
+def playbook_table(codes: list[str], playbooks):
+    """The whole playbook of every segment on the sheet, one line per item."""
+    import pandas as pd
+
+    rows = []
+    for code in codes:
+        book = playbooks.get(code)
+        if book is None:
+            continue
+        label = f"{BY_CODE[code].name} {code}" if code in BY_CODE else code
+        rows.append((label, "画像", book.portrait.strip()))
+        rows.append((label, "策略", book.strategy.strip()))
+        rows += [(label, f"提问 {i}", q) for i, q in enumerate(book.questions, 1)]
+        rows += [(label, f"问题（{p.author} {p.date}）", f"{p.problem} → {p.solution}") for p in book.problems]
+        rows += [(label, f"话术：{scene}", text.strip()) for scene, text in book.scripts.items()]
+    return pd.DataFrame(rows, columns=["分层", "项目", "内容"])
+
+
+def info_table(teacher: str, as_of: dt.date, count: int):
+    import pandas as pd
+
+    return pd.DataFrame(
+        [
+            (INFO_TEACHER, teacher),
+            (INFO_AS_OF, as_of.isoformat()),
+            ("学员数", str(count)),
+            ("填写说明", "通话后填写 P（1-5）、K（1-5）、回访备注、下次跟进日期；保存后交给主管运行 pfk record 导入。请勿改动表头和学号。"),
+        ],
+        columns=["项目", "内容"],
+    )

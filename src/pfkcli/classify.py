@@ -1,0 +1,159 @@
+"""`pfk classify`: read a roster (and optionally a learning-event log), score and segment every
+student, write the result workbook beside the input, store a snapshot in the workspace history.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import history
+from .errors import Problem
+from .excel import SheetSpec, write_workbook
+from .model import AxisCut, classify_frame
+from .outputs import RESULT_COLUMNS, RESULT_SHEET, SUMMARY_SHEET
+from .roster import Roster, load_roster
+from .segments import ALL_SEGMENTS, BY_CODE
+from .workspace import Workspace
+
+
+@dataclass
+class ClassifyResult:
+    roster: Roster
+    frame: object  # pandas.DataFrame: roster fields + P F K segment segment_name why strategy
+    cuts: list[AxisCut]
+    as_of: dt.date
+    warnings: list[Problem] = field(default_factory=list)
+    output: Path | None = None
+    snapshot_saved: bool = False
+
+    def counts(self):
+        """Students per segment (rows, in segment order) and teacher (columns), with totals."""
+        import pandas as pd
+
+        table = pd.crosstab(self.frame["segment"], self.frame["teacher"])
+        order = [s.code for s in ALL_SEGMENTS]
+        table = table.reindex(order, fill_value=0)
+        table["合计"] = table.sum(axis=1)
+        return table
+
+
+def default_output(roster_path: Path) -> Path:
+    return roster_path.with_name(f"{roster_path.stem}.pfk.xlsx")
+
+
+def score_students(
+    workspace: Workspace,
+    roster_path: Path,
+    as_of: dt.date,
+    progress_path: Path | None = None,
+    sheet: str | None = None,
+) -> ClassifyResult:
+    """Read, validate and classify; writes nothing."""
+    from .playbooks import load_playbooks
+
+    config = workspace.config
+    roster = load_roster(roster_path, config, sheet, need_progress=progress_path is None)
+    frame = roster.frame
+    warnings = list(roster.warnings)
+    if progress_path is not None:
+        from .events import merge_progress
+
+        frame, progress_warnings = merge_progress(frame, progress_path, config, as_of)
+        warnings += progress_warnings
+    with history.opened(workspace.history_path) as conn:
+        frame = _newest_scores(frame, history.latest_scores(conn, as_of))
+    playbooks = load_playbooks(workspace)
+    lines = {code: book.headline for code, book in playbooks.items()}
+    frame, cuts = classify_frame(frame, config, as_of, lines)
+    return ClassifyResult(roster, frame, cuts, as_of, warnings)
+
+
+def _newest_scores(frame, recorded):
+    """P and K: a recorded callback wins over the roster's column unless the roster's own callback date is newer."""
+    import pandas as pd
+
+    frame = frame.copy()
+    merged = frame[["student_id"]].merge(recorded, on="student_id", how="left")
+    merged.index = frame.index
+    roster_date = frame["last_callback"] if "last_callback" in frame else pd.Series(pd.NaT, index=frame.index)
+    for axis, column in (("P", "p_score"), ("K", "k_score")):
+        from_roster = frame[column] if column in frame else pd.Series(float("nan"), index=frame.index)
+        recorded_value = merged[axis.lower()].astype("float64")
+        recorded_on = pd.to_datetime(merged[f"{axis.lower()}_on"])
+        use_recorded = recorded_value.notna() & (from_roster.isna() | roster_date.isna() | (recorded_on >= roster_date))
+        frame[axis] = from_roster.where(~use_recorded, recorded_value)
+        source = pd.Series("", index=frame.index, dtype=object)
+        source[use_recorded] = "（" + recorded_on[use_recorded].dt.strftime("%m-%d") + "回访）"
+        frame[f"{axis}_source"] = source
+    return frame
+
+
+def classify(
+    workspace: Workspace,
+    roster_path: Path,
+    as_of: dt.date,
+    progress_path: Path | None = None,
+    output: Path | None = None,
+    sheet: str | None = None,
+) -> ClassifyResult:
+    """Classify and write the result workbook; in a workspace, store the snapshot as well."""
+    result = score_students(workspace, roster_path, as_of, progress_path, sheet)
+    target = Path(output) if output else default_output(Path(roster_path))
+    inputs = [Path(roster_path)] + ([Path(progress_path)] if progress_path else [])
+    write_workbook(target, result_sheets(result), inputs=inputs)
+    result.output = target
+    if workspace.history_path is not None:
+        with history.opened(workspace.history_path) as conn:
+            history.save_snapshot(conn, as_of, result.frame)
+        result.snapshot_saved = True
+    return result
+
+
+def result_sheets(result: ClassifyResult) -> list[SheetSpec]:
+    """分层结果 (every input column in order, then the PFK columns) and 汇总 (counts and cut values)."""
+    import pandas as pd
+
+    frame = result.frame
+    table = pd.DataFrame(index=frame.index)
+    added = set(RESULT_COLUMNS)
+    for header, name in result.roster.columns:
+        title = f"{header}（原表）" if header in added else header
+        table[title] = frame[name]
+    table["P"] = frame["P"]
+    table["F"] = frame["F"].round(2)
+    table["K"] = frame["K"]
+    table["分层代码"] = frame["segment"]
+    table["分层名称"] = frame["segment_name"]
+    table["原因"] = frame["why"]
+    table["策略"] = frame["strategy"]
+    colours = frame["segment"].map({s.code: s.colour for s in ALL_SEGMENTS}).tolist()
+    widths = {"原因": 50.0, "策略": 40.0}
+    return [
+        SheetSpec(RESULT_SHEET, table, row_colours=colours, widths=widths),
+        SheetSpec(SUMMARY_SHEET, summary_table(result), row_colours=_summary_colours(result), autofilter=False),
+    ]
+
+
+def summary_table(result: ClassifyResult):
+    import pandas as pd
+
+    counts = result.counts()
+    rows = []
+    for code, values in counts.iterrows():
+        rows.append({"分层代码": code, "分层名称": BY_CODE[code].name, **{str(k): int(v) for k, v in values.items()}})
+    table = pd.DataFrame(rows)
+    total = {"分层代码": "合计", "分层名称": ""}
+    total.update({str(c): int(counts[c].sum()) for c in counts.columns})
+    table = pd.concat([table, pd.DataFrame([total])], ignore_index=True)
+    notes = [{"分层代码": "", "分层名称": ""}]
+    notes += [{"分层代码": f"{c.axis} 的高低", "分层名称": c.text} for c in result.cuts]
+    notes += [{"分层代码": "计算日期", "分层名称": result.as_of.isoformat()}]
+    return pd.concat([table, pd.DataFrame(notes)], ignore_index=True)
+
+
+def _summary_colours(result: ClassifyResult) -> list[str | None]:
+    return [s.colour for s in ALL_SEGMENTS] + [None] * (2 + len(result.cuts) + 1)
+
+

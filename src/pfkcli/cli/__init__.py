@@ -1,0 +1,60 @@
+"""The `pfk` command line: each command lives in its own module and calls one core function.
+
+Nothing here imports pandas: `pfk --help` must answer at once.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from .. import __version__
+from . import common
+
+app = typer.Typer(
+    name="pfk",
+    help="PFK 学员分层运营：给学员打分分层（P 积极性 · F 课程跟随 · K 基础能力），生成每位老师的回访表。",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"pfk {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_show_version, is_eager=True, help="显示版本号。")
+    ] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="出错时显示完整的 Python 调用栈。")] = False,
+) -> None:
+    if debug:
+        common.debug_mode["on"] = True
+
+
+def _register() -> None:
+    from . import alerts, backup, callsheet, check, classify, history, init, playbook, record, report
+
+    app.command("init")(init.init)
+    app.command("check")(check.check)
+    app.command("classify")(classify.classify)
+    app.command("callsheet")(callsheet.callsheet)
+    app.command("record")(record.record)
+    app.command("history")(history.history)
+    app.command("alerts")(alerts.alerts)
+    app.command("report")(report.report)
+    app.command("backup")(backup.backup)
+    app.add_typer(playbook.app, name="playbook")
+
+
+_register()
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,39 @@
+"""pfk history STUDENT_ID — one student's callbacks and segment snapshots, newest first."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from . import common
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.2f}".rstrip("0").rstrip(".")
+    return str(value)
+
+
+def history(
+    student_id: Annotated[str, typer.Argument(help="学号。", show_default=False)],
+) -> None:
+    """查看一位学员的回访记录和历次分层，最新的在前。"""
+    from ..history_view import student_history
+
+    view = common.run(lambda: student_history(student_id))
+    callbacks = Table(title=f"{student_id} 的回访记录（{len(view.callbacks)} 次）")
+    for header in ("回访日期", "运营老师", "P", "K", "回访备注", "下次跟进", "来源文件"):
+        callbacks.add_column(header)
+    for row in view.callbacks:
+        callbacks.add_row(*[_text(v) for v in row])
+    common.out.print(callbacks)
+    snapshots = Table(title=f"{student_id} 的历次分层（{len(view.snapshots)} 次）")
+    for header in ("日期", "运营老师", "P", "F", "K", "分层"):
+        snapshots.add_column(header)
+    for row in view.snapshots:
+        snapshots.add_row(*[_text(v) for v in row])
+    common.out.print(snapshots)

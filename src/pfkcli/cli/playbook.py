@@ -1,0 +1,144 @@
+"""pfk playbook list|show|add|check: the per-segment advice the team grows in git."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.cells import cell_len
+from rich.table import Table
+from rich.text import Text
+
+from .. import playbooks
+from ..errors import UsageError
+from ..segments import Segment, parse_segment, valid_spellings
+from ..workspace import find_workspace
+from . import common
+
+app = typer.Typer(help="话术与方案库（playbooks）：list / show / add / check。", no_args_is_help=True)
+
+CodeArgument = Annotated[
+    str,
+    typer.Argument(
+        help="分层代码或名称：P_S-F_S-K_L、PSFSKL、\"P_S F_S K_L\"、小写，或中文名（重点挽留学员、待回访）。",
+        show_default=False,
+    ),
+]
+
+
+def _segment(text: str) -> Segment:
+    segment = parse_segment(text)
+    if segment is None:
+        raise UsageError(
+            f"不认识的分层「{text}」。可用：{valid_spellings()}；代码也可写成 PSFSKL、P_S F_S K_L 或小写。"
+        )
+    return segment
+
+
+def _shown_path(path: Path) -> str:
+    """The path relative to the current folder when that is shorter, as the user would type it."""
+    relative = os.path.relpath(path)
+    return relative if not relative.startswith("..") else str(path)
+
+
+@app.command("list")
+def list_() -> None:
+    """列出九份话术：代码、名称、问题数、最近更新。"""
+    workspace = common.run(find_workspace)
+    summaries = common.run(lambda: playbooks.list_playbooks(workspace))
+    table = Table()
+    for header in ("代码", "名称", "问题数", "最近更新"):
+        table.add_column(header, justify="right" if header == "问题数" else "left", no_wrap=True)
+    for summary in summaries:
+        table.add_row(summary.code, summary.name, str(summary.problem_count), summary.last_change.isoformat())
+    common.out.print(table)
+    builtin = [summary.code for summary in summaries if summary.builtin]
+    if workspace.root is None:
+        common.out.print("当前不在工作区内，显示的是内置话术；pfk init 会把它们复制到工作区的 playbooks/。")
+    elif builtin:
+        common.out.print(f"工作区里没有 {'、'.join(builtin)} 的文件，用的是内置话术。")
+
+
+@app.command("show")
+def show(code: CodeArgument) -> None:
+    """显示一份话术：画像、策略、回访问题、问题与办法、场景话术。"""
+    workspace = common.run(find_workspace)
+    segment = common.run(lambda: _segment(code))
+    playbook = common.run(lambda: playbooks.load_playbook(workspace, segment.code))
+    source = playbooks.playbook_source(workspace, segment.code)
+    _render(playbook, source)
+
+
+def _render(playbook: playbooks.Playbook, source: Path) -> None:
+    out = common.out
+    out.print(Text.assemble((f"{playbook.code}  {playbook.name}", "bold")))
+    if source.parent == playbooks.BUILTIN_DIR:
+        out.print(Text("（内置话术；工作区里还没有这个文件）", style="dim"))
+    else:
+        out.print(Text(f"（{_shown_path(source)}）", style="dim"))
+
+    def section(title: str) -> None:
+        out.print()
+        out.print(Text(title, style="bold cyan"))
+
+    def paragraph(text: str, prefix: str = "  ") -> None:
+        # Later lines line up under the first line's text, past the prefix.
+        for number, line in enumerate(text.splitlines()):
+            out.print(Text(f"{prefix if number == 0 else ' ' * cell_len(prefix)}{line}"))
+
+    section("学员画像")
+    paragraph(playbook.portrait)
+    section("运营策略")
+    paragraph(playbook.strategy)
+    section("回访问题")
+    for number, question in enumerate(playbook.questions, 1):
+        out.print(Text(f"  {number}. {question}"))
+    section(f"问题与解决办法（{len(playbook.problems)} 条）")
+    if not playbook.problems:
+        out.print(Text(f"  还没有。遇到问题后用 pfk playbook add {playbook.code} 添加。", style="dim"))
+    for number, entry in enumerate(playbook.problems, 1):
+        paragraph(entry.problem, prefix=f"  {number}. 问题：")
+        paragraph(entry.solution, prefix="     办法：")
+        out.print(Text(f"     —— {entry.author} · {entry.date.isoformat()}", style="dim"))
+    if playbook.scripts:
+        section("场景话术")
+        for scenario, script in playbook.scripts.items():
+            paragraph(script, prefix=f"  【{scenario}】")
+
+
+@app.command("add")
+def add(
+    code: CodeArgument,
+    problem: Annotated[str | None, typer.Option("--problem", help="遇到的问题。不给就会提示输入。")] = None,
+    solution: Annotated[str | None, typer.Option("--solution", help="管用的解决办法。不给就会提示输入。")] = None,
+    author: Annotated[str | None, typer.Option("--author", help="你的名字。不给就会提示输入。")] = None,
+) -> None:
+    """追加一条「问题 + 解决办法」（日期为今天）；git diff 里只有新增的几行。"""
+    workspace = common.run(find_workspace)
+    segment = common.run(lambda: _segment(code))
+    # Before any prompt: no one should type a whole entry only to learn there is no workspace.
+    common.run(lambda: playbooks.playbook_path(workspace, segment.code))
+    problem = problem if problem is not None else typer.prompt("遇到的问题")
+    solution = solution if solution is not None else typer.prompt("解决办法")
+    author = author if author is not None else typer.prompt("你的名字")
+    path = common.run(
+        lambda: playbooks.add_problem(workspace, segment.code, problem, solution, author, dt.date.today())
+    )
+    common.out.print(f"已在 {_shown_path(path)} 追加一条（{segment.name}）。用 git diff 查看，提交后全组共享。")
+
+
+@app.command("check")
+def check() -> None:
+    """检查工作区的话术文件，有问题时逐条列出并以 1 退出（可用于 CI）。"""
+    workspace = common.run(find_workspace)
+    problems = common.run(lambda: playbooks.check_playbooks(workspace))
+    for problem in problems:
+        common.err.print(problem, markup=False)
+    if problems:
+        common.err.print(f"[red]话术文件有 {len(problems)} 处问题。[/red]", markup=True)
+        raise typer.Exit(1)
+    where = "playbooks/ 下的话术文件" if workspace.root else "内置话术（当前不在工作区内）"
+    common.out.print(f"[green]✓[/green] {where}全部通过检查。", markup=True)

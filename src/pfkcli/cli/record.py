@@ -1,0 +1,38 @@
+"""pfk record FILE... — import filled call sheets into the workspace history."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from . import common
+
+_STATUS = {
+    "new": "已导入 {n} 条回访",
+    "replaced": "已更新：用修改后的文件替换了之前导入的记录，现为 {n} 条",
+    "same": "这份文件之前已经导入过，内容没有变化，未重复导入",
+    "empty": "没有填写任何回访结果（P、K、备注都为空），未导入",
+    "invalid": "所有已填行都有问题，未导入",
+}
+
+
+def record(
+    files: Annotated[list[Path], typer.Argument(help="填好的回访表（.xlsx），可多个。", show_default=False)],
+    called_on: Annotated[str | None, typer.Option("--called-on", help="回访日期（默认：回访表上的日期）。")] = None,
+    skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help="有问题的行跳过，其余照常导入。")] = False,
+) -> None:
+    """导入老师填好的回访表：P、K、备注、下次跟进日期存入工作区历史；下次 classify 用最新分数。"""
+    from ..record import record_files
+    from ..workspace import find_workspace
+
+    day = common.parse_date_option(called_on)
+    outcomes = common.run(lambda: record_files(find_workspace(), files, day, skip_invalid))
+    skipped = []
+    for outcome in outcomes:
+        message = _STATUS[outcome.status].format(n=outcome.callbacks)
+        mark = "✓" if outcome.status in ("new", "replaced") else "·"
+        common.out.print(f"{mark} {outcome.path.name}（{outcome.teacher}，{outcome.sheet_date}）：{message}")
+        skipped += outcome.problems
+    common.print_problems(skipped, title="以下行有问题，已跳过：", style="yellow")

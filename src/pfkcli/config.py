@@ -1,0 +1,139 @@
+"""Workspace settings (pfk.toml): the defaults live here once, as pydantic models.
+
+`CONFIG_TEMPLATE` is what `pfk init` writes: the same defaults, with a comment on each.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .columns import FIELD_BY_NAME
+from .errors import ConfigError
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Release(_Section):
+    """By `date`, the course has released `homework` assignments and `hours` hours in all."""
+
+    date: dt.date
+    homework: float = Field(ge=0)
+    hours: float = Field(ge=0)
+
+
+class Course(_Section):
+    homework_total: float = Field(11, gt=0)
+    hours_total: float = Field(76, gt=0)
+    start: dt.date | None = None
+    end: dt.date | None = None
+    releases: list[Release] = []
+
+
+class Thresholds(_Section):
+    p_rule: Literal["fixed", "mean", "median"] = "fixed"
+    p_cut: float = 4
+    k_rule: Literal["fixed", "mean", "median"] = "fixed"
+    k_cut: float = 4
+    f_rule: Literal["pace", "fixed", "mean", "median"] = "pace"
+    f_cut: float = 1.0
+    pace_share: float = Field(0.8, gt=0, le=1)
+
+
+class Callbacks(_Section):
+    cadence_days: int = Field(14, ge=1)
+
+
+class Alerts(_Section):
+    inactive_days: int = Field(7, ge=1)
+    behind_pace_share: float = Field(0.5, gt=0, le=1)
+    low_satisfaction_below: float = 3
+    fast_forward_share: float = Field(0.5, gt=0, le=1)
+
+
+class Config(_Section):
+    course: Course = Course()
+    thresholds: Thresholds = Thresholds()
+    callbacks: Callbacks = Callbacks()
+    alerts: Alerts = Alerts()
+    columns: dict[str, str] = {}
+
+    @field_validator("columns")
+    @classmethod
+    def _known_fields(cls, columns: dict[str, str]) -> dict[str, str]:
+        unknown = [name for name in columns if name not in FIELD_BY_NAME]
+        if unknown:
+            known = "、".join(FIELD_BY_NAME)
+            raise ValueError(f"未知字段 {'、'.join(unknown)}；可用的字段：{known}")
+        return columns
+
+
+def load_config(path: Path | None) -> Config:
+    """Read pfk.toml; with no file, the built-in defaults."""
+    if path is None or not path.exists():
+        return Config()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: 不是有效的 TOML：{exc}") from exc
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        lines = [f"{path}: {'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()]
+        raise ConfigError("\n".join(lines)) from exc
+
+
+CONFIG_TEMPLATE = """\
+# pfk 工作区设置。改完提交到 git，全组共用。
+# 说明见 README；删掉某一项就用内置默认值。
+
+[course]
+# F（课程跟随进度）= 已交作业数 / homework_total + 已看课时 / hours_total，满分 2。
+homework_total = 11
+hours_total = 76
+# 课程开始、结束日期。名单里有「课程开始日期」「课程结束日期」列时以名单为准。
+# 有日期时，F 与「到今天为止课程已放出的进度」比较；都没有时，与全体学员 F 的平均值比较。
+# start = 2026-10-08
+# end = 2026-12-17
+# 可选：放课计划（到某天为止累计放出的作业数和课时），比按天均摊更准。
+# [[course.releases]]
+# date = 2026-10-15
+# homework = 1
+# hours = 7
+
+[thresholds]
+# P、K 的高低：fixed 固定分数线（默认 4，>= 4 为高 L），也可设 mean / median（按全体均值或中位数，>= 为高）。
+p_rule = "fixed"
+p_cut = 4
+k_rule = "fixed"
+k_cut = 4
+# F 的高低：pace 按进度（F >= pace_share × 应达进度为高）；fixed 用 f_cut；mean / median 按全体。
+f_rule = "pace"
+pace_share = 0.8
+f_cut = 1.0
+
+[callbacks]
+# 距上次回访超过这么多天，就该再打一次（短期班可设大些，长期班每月一次约 30 天）。
+cadence_days = 14
+
+[alerts]
+# 连续多少天没有学习记录就预警。
+inactive_days = 7
+# F 低于应达进度的这个比例，算严重落后。
+behind_pace_share = 0.5
+# 满意度低于几星算不满意（连续两次才预警）。
+low_satisfaction_below = 3
+# 快进比例超过多少预警。
+fast_forward_share = 0.5
+
+[columns]
+# 名单里的列名认不出来时，在这里指定：字段 = "你的列名"。
+# student_id = "学员编码"
+# teacher = "服务老师"
+"""

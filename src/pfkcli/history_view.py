@@ -1,0 +1,51 @@
+"""What `pfk history` and `pfk backup` need from the workspace history, behind one error boundary."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import history
+from .errors import OutputError, UsageError
+from .workspace import Workspace, find_workspace
+
+
+@dataclass
+class StudentHistory:
+    callbacks: list[tuple]
+    snapshots: list[tuple]
+
+
+def _store(workspace: Workspace) -> Path:
+    if workspace.history_path is None:
+        raise UsageError("这里不是 pfk 工作区（找不到 pfk.toml）：请先运行 pfk init")
+    if not workspace.history_path.exists():
+        raise UsageError("工作区还没有历史记录：先运行 pfk classify 或 pfk record")
+    return workspace.history_path
+
+
+def student_history(student_id: str, workspace: Workspace | None = None) -> StudentHistory:
+    path = _store(workspace or find_workspace())
+    with history.opened(path) as conn:
+        callbacks, snapshots = history.student_history(conn, student_id)
+    if not callbacks and not snapshots:
+        raise UsageError(f"历史里没有学号 {student_id} 的记录")
+    return StudentHistory(callbacks, snapshots)
+
+
+def backup_history(target: Path | None, workspace: Workspace | None = None) -> Path:
+    workspace = workspace or find_workspace()
+    path = _store(workspace)
+    if target is None:
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        target = workspace.root / "backups" / f"history-{stamp}.sqlite"
+        target.parent.mkdir(exist_ok=True)
+    target = Path(target)
+    if target.exists() and target.resolve() == path.resolve():
+        raise OutputError(f"{target}: 不能把历史库备份到它自己")
+    if not target.parent.is_dir():
+        raise OutputError(f"{target}: 文件夹 {target.parent} 不存在")
+    with history.opened(path) as conn:
+        history.backup(conn, target)
+    return target

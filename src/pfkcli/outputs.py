@@ -1,0 +1,36 @@
+"""The contract of every workbook pfk writes: sheet names, column order and header texts.
+
+Teachers build filters and macros on these; change them only on purpose, and the tests pin them.
+"""
+
+from __future__ import annotations
+
+# pfk classify
+RESULT_SHEET = "分层结果"
+SUMMARY_SHEET = "汇总"
+RESULT_COLUMNS = ("P", "F", "K", "分层代码", "分层名称", "原因", "策略")
+
+# pfk callsheet
+CALLSHEET_SHEET = "回访表"
+CALLSHEET_PLAYBOOK_SHEET = "话术与方案"
+CALLSHEET_INFO_SHEET = "说明"
+CALLSHEET_COLUMNS = (
+    "顺序",
+    "学号",
+    "姓名",
+    "手机号",
+    "分层代码",
+    "分层名称",
+    "为什么现在打",
+    "策略",
+    "建议提问",
+    "上次回访日期",
+    "上次回访备注",
+)
+FILL_IN_COLUMNS = ("P（1-5）", "K（1-5）", "回访备注", "下次跟进日期")
+INFO_TEACHER = "运营老师"
+INFO_AS_OF = "回访表日期"
+
+# pfk alerts
+ALERTS_SHEET = "预警"
+ALERT_COLUMNS = ("学号", "姓名", "运营老师", "预警", "代码", "原因", "建议")

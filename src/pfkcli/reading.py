@@ -1,0 +1,266 @@
+"""Reading spreadsheets as people export them: .xlsx/.xlsm/.xls/.ods through calamine (fastexcel),
+.csv in UTF-8 (with or without BOM), UTF-16 or GBK/GB18030.
+
+Every cell comes back as text, so that IDs and phone numbers keep their digits and every value is
+parsed one way (see values.py). The header row is found under title lines by matching column aliases.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .columns import field_for_header
+from .errors import InputError
+
+SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
+TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
+HEADER_SEARCH_ROWS = 30
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+@dataclass
+class RawSheet:
+    """A sheet read as text. `data` has one column per sheet column; its index holds Excel row numbers."""
+
+    file: str
+    sheet: str | None
+    header_row: int
+    headers: list[str]
+    letters: list[str]
+    data: object  # pandas.DataFrame of text
+    skipped_sheets: list[str] = field(default_factory=list)
+
+
+def column_letter(index: int) -> str:
+    """0 → A, 25 → Z, 26 → AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def read_table(path: Path, sheet: str | None = None, matcher=field_for_header, min_fields: int = 2) -> RawSheet:
+    """Read the sheet holding a recognisable header (or `sheet`), find its header row, return the cells as text.
+
+    >>> raw = read_table(Path("samples/roster.xlsx"))  # doctest: +SKIP
+    >>> raw.header_row, raw.headers[:2]                  # doctest: +SKIP
+    (2, ['学号', '学员姓名'])
+
+    `matcher(header)` names the field a header stands for (roster columns by default).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: 文件不存在")
+    if path.is_dir():
+        raise InputError(f"{path}: 这是一个文件夹，不是表格文件")
+    head = _read_head(path)
+    if not head:
+        raise InputError(f"{path.name}: 文件是空的（0 字节）")
+    if head.startswith(_OLE_MAGIC) and path.suffix.lower() in (".xlsx", ".xlsm"):
+        raise InputError(f"{path.name}: 文件设置了打开密码（已加密），请在 Excel/WPS 中取消密码后另存再试")
+    if head.startswith(_ZIP_MAGIC) or head.startswith(_OLE_MAGIC):
+        return _read_workbook(path, sheet, matcher, min_fields)
+    if path.suffix.lower() in SPREADSHEET_SUFFIXES:
+        raise InputError(f"{path.name}: 不是有效的 Excel/WPS 表格文件（内容已损坏或不是表格）")
+    return _read_csv(path, matcher, min_fields)
+
+
+def _read_head(path: Path) -> bytes:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(8)
+    except OSError as exc:
+        raise InputError(f"{path}: 无法打开（{exc.strerror}）") from exc
+
+
+def _read_workbook(path: Path, sheet: str | None, matcher, min_fields: int) -> RawSheet:
+    import fastexcel
+
+    try:
+        reader = fastexcel.read_excel(str(path))
+    except Exception as exc:  # calamine's errors are many kinds of one thing: not a workbook it can read
+        raise InputError(f"{path.name}: 不是有效的 Excel/WPS 表格文件（{_short(exc)}）") from exc
+    names = list(reader.sheet_names)
+    if sheet is not None and sheet not in names:
+        raise InputError(f"{path.name}: 没有名为「{sheet}」的工作表；现有：{'、'.join(names)}")
+    candidates = [sheet] if sheet is not None else names
+    skipped: list[str] = []
+    any_cells = False
+    for name in candidates:
+        frame = _load_sheet(reader, path, name)
+        if frame is None or frame.empty:
+            skipped.append(name)
+            continue
+        any_cells = True
+        header_at = find_header_row(frame, matcher, min_fields)
+        if header_at is None:
+            skipped.append(name)
+            continue
+        row0, col0 = _sheet_origin(path, names.index(name))
+        frame.index = frame.index + row0 + 1  # Excel row numbers
+        frame.columns = range(frame.shape[1])
+        return _split_header(frame, path.name, name, header_at, col0, skipped)
+    if not any_cells:
+        raise InputError(f"{path.name}: 工作簿是空的，没有任何数据")
+    where = f"工作表「{sheet}」" if sheet else "任何工作表"
+    raise InputError(f"{path.name}: 在{where}的前 {HEADER_SEARCH_ROWS} 行里找不到表头（至少要有学号、姓名、运营老师这样的列名）")
+
+
+def _load_sheet(reader, path: Path, name: str):
+    try:
+        loaded = reader.load_sheet(name, header_row=None, dtypes="string")
+        frame = loaded.to_pandas()
+    except Exception as exc:
+        raise InputError(f"{path.name} › {name}: 无法读取这个工作表（{_short(exc)}）") from exc
+    return frame
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:160]
+
+
+def find_header_row(frame, matcher=field_for_header, min_fields: int = 2) -> int | None:
+    """Position (0-based) of the row among the first rows that names the most known columns."""
+    best, best_score = None, 0
+    for position in range(min(HEADER_SEARCH_ROWS, len(frame))):
+        row = frame.iloc[position]
+        fields = {matcher(v) for v in row.tolist() if isinstance(v, str)}
+        fields.discard(None)
+        score = len(fields)
+        if score > best_score and (fields & {"student_id", "name"}):
+            best, best_score = position, score
+    return best if best_score >= min_fields else None
+
+
+def _split_header(frame, file: str, sheet: str | None, header_at: int, col0: int, skipped: list[str]) -> RawSheet:
+    import pandas as pd
+
+    header_row = int(frame.index[header_at])
+    headers = ["" if pd.isna(v) else str(v).strip() for v in frame.iloc[header_at].tolist()]
+    data = frame.iloc[header_at + 1 :]
+    # Drop trailing columns with neither a header nor any value (often from stray formatting).
+    while headers and not headers[-1] and data[data.columns[len(headers) - 1]].isna().all():
+        headers.pop()
+    data = data.iloc[:, : len(headers)]
+    letters = [column_letter(col0 + i) for i in range(len(headers))]
+    return RawSheet(file, sheet, header_row, headers, letters, data, skipped)
+
+
+def _sheet_origin(path: Path, index: int) -> tuple[int, int]:
+    """Where calamine's used range starts (row, column), 0-based: it drops leading empty rows/columns."""
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        origin = _xlsx_origin(path, index)
+        if origin is not None:
+            return origin
+    import python_calamine
+
+    try:
+        sheet = python_calamine.CalamineWorkbook.from_path(str(path)).get_sheet_by_index(index)
+        return tuple(sheet.start)  # type: ignore[return-value]
+    except Exception:
+        return (0, 0)
+
+
+_ROW = re.compile(rb"<(?:\w+:)?row\b([^>]*)>(.*?)</(?:\w+:)?row>", re.S)
+_CELL = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
+_REF = re.compile(rb'\br="([A-Z]+)(\d+)"')
+_HAS_VALUE = re.compile(rb"<(?:\w+:)?(?:v|is)\b[^>]*>\s*\S|<(?:\w+:)?is\b")
+
+
+def _xlsx_origin(path: Path, index: int) -> tuple[int, int] | None:
+    """Read only the start of the sheet's XML to find its first filled row and leftmost filled column."""
+    from xml.etree import ElementTree
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
+            rel_ns = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+            workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+            sheets = workbook.findall("m:sheets/m:sheet", ns)
+            rel_id = sheets[index].get(rel_ns)
+            rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+            target = next(r.get("Target") for r in rels if r.get("Id") == rel_id)
+            member = target.lstrip("/") if target.startswith("/") else "xl/" + target
+            with archive.open(member) as stream:
+                buffer = stream.read(1 << 20)
+    except (KeyError, IndexError, StopIteration, zipfile.BadZipFile, ElementTree.ParseError, OSError):
+        return None
+    first_row, first_col = None, None
+    for rows_seen, match in enumerate(_ROW.finditer(buffer)):
+        for cell in _CELL.finditer(match.group(2)):
+            if not cell.group(2) or not _HAS_VALUE.search(cell.group(2)):
+                continue
+            ref = _REF.search(cell.group(1))
+            if not ref:
+                return None
+            col = _letters_to_index(ref.group(1).decode())
+            row = int(ref.group(2)) - 1
+            first_row = row if first_row is None else first_row
+            first_col = col if first_col is None else min(first_col, col)
+        if rows_seen > 200:
+            break
+    if first_row is None:
+        return None
+    return first_row, first_col or 0
+
+
+def _letters_to_index(letters: str) -> int:
+    index = 0
+    for char in letters:
+        index = index * 26 + ord(char) - 64
+    return index - 1
+
+
+def decode_text_file(path: Path) -> str:
+    """UTF-8 (with or without BOM), UTF-16 with BOM, or GBK/GB18030 as Excel in China saves CSV."""
+    raw = path.read_bytes()
+    for bom, encoding in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
+        if raw.startswith(bom):
+            return raw[len(bom) :].decode(encoding, errors="replace")
+    if b"\x00" in raw[:4096]:
+        raise InputError(f"{path.name}: 不是文本表格（含二进制内容），请另存为 CSV UTF-8 或 .xlsx")
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise InputError(f"{path.name}: 无法识别文件编码（支持 UTF-8、GBK/GB18030），请在 Excel 中另存为「CSV UTF-8」")
+
+
+def _read_csv(path: Path, matcher, min_fields: int) -> RawSheet:
+    import pandas as pd
+
+    text = decode_text_file(path)
+    if not text.strip():
+        raise InputError(f"{path.name}: 文件是空的，没有任何数据")
+    lines = text.splitlines()[:200]
+    delimiter = max(",\t;|", key=lambda d: sum(line.count(d) for line in lines))
+    width = max((line.count(delimiter) for line in lines), default=0) + 1
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            header=None,
+            names=range(width),
+            sep=delimiter,
+            dtype=str,
+            keep_default_na=False,
+            skip_blank_lines=False,
+            engine="c",
+        )
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise InputError(f"{path.name}: 不是有效的 CSV 表格（{_short(exc)}）") from exc
+    frame = frame.replace("", None)
+    header_at = find_header_row(frame, matcher, min_fields)
+    if header_at is None:
+        raise InputError(f"{path.name}: 在前 {HEADER_SEARCH_ROWS} 行里找不到表头（至少要有学号、姓名、运营老师这样的列名）")
+    frame.index = frame.index + 1
+    return _split_header(frame, path.name, None, header_at, 0, [])

@@ -1,0 +1,221 @@
+"""A roster (one row per student): headers mapped to fields, values parsed, every problem found at once.
+
+`StudentRow` declares what a valid row is. The checks run a column at a time over the whole roster
+(a 100,000-row export must take well under a second), reading bounds and required fields from the
+model, so the rules live in one place.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from .columns import FIELD_BY_NAME, PROGRESS_FIELDS, REQUIRED_FIELDS, aliases_text, field_for_header
+from .config import Config
+from .errors import InvalidInput, Problem
+from .reading import RawSheet, read_table
+from .values import PARSERS, looks_like_dates, looks_numeric, tidy
+
+
+class StudentRow(BaseModel):
+    """One student as pfk understands a roster row. Bounds here drive the column checks in `load_roster`."""
+
+    student_id: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    teacher: str = Field(min_length=1)
+    phone: str | None = None
+    course: str | None = None
+    homework_done: float | None = Field(None, ge=0)
+    hours_watched: float | None = Field(None, ge=0)
+    last_active: dt.date | None = None
+    course_start: dt.date | None = None
+    course_end: dt.date | None = None
+    satisfaction: float | None = Field(None, ge=0, le=5)
+    fast_forward: float | None = Field(None, ge=0, le=1)
+    p_score: float | None = Field(None, ge=1, le=5)
+    k_score: float | None = Field(None, ge=1, le=5)
+    last_callback: dt.date | None = None
+    next_followup: dt.date | None = None
+
+
+def _bounds(name: str) -> tuple[float | None, float | None]:
+    low = high = None
+    for rule in StudentRow.model_fields[name].metadata:
+        low = getattr(rule, "ge", low)
+        high = getattr(rule, "le", high)
+    return low, high
+
+
+_TOTAL_MARKERS = ("合计", "总计", "小计", "总数", "total", "sum")
+_EXPECTED = {
+    "number": "数字",
+    "score": "1-5的分数",
+    "share": "比例（如 0.3 或 30%）",
+    "date": "日期（如 2026-11-03、2026/11/3、2026年11月3日）",
+}
+
+
+@dataclass
+class Roster:
+    """Parsed students. `frame` has one column per known field present, `extra_columns` (unknown
+    headers, kept in their order) and `excel_row`."""
+
+    file: str
+    sheet: str | None
+    frame: object  # pandas.DataFrame
+    columns: list[tuple[str, str]]  # (header as written, field name or "extra:<n>") in sheet order
+    warnings: list[Problem] = field(default_factory=list)
+
+    @property
+    def fields(self) -> set[str]:
+        return {name for _, name in self.columns if not name.startswith("extra:")}
+
+    @property
+    def extra_columns(self) -> list[str]:
+        return [name for _, name in self.columns if name.startswith("extra:")]
+
+
+def load_roster(path: Path, config: Config | None = None, sheet: str | None = None, need_progress: bool = False) -> Roster:
+    """Read and validate a roster. Raises `InvalidInput` listing every problem; returns warnings too."""
+    config = config or Config()
+    mapping = config.columns
+    raw = read_table(path, sheet, matcher=lambda header: field_for_header(header, mapping))
+    return validate_roster(raw, config, need_progress)
+
+
+def validate_roster(raw: RawSheet, config: Config, need_progress: bool = False) -> Roster:
+    import pandas as pd
+
+    problems: list[Problem] = []
+    warnings: list[Problem] = []
+    where = {"file": raw.file, "sheet": raw.sheet}
+
+    def problem(code: str, message: str, row: int | None = None, column: str | None = None, warn: bool = False) -> None:
+        (warnings if warn else problems).append(Problem(**where, row=row, column=column, code=code, message=message))
+
+    # Headers → fields. The first column naming a field wins; unknown columns are kept.
+    columns: list[tuple[str, str]] = []
+    field_position: dict[str, int] = {}
+    seen_extra: dict[str, int] = {}
+    for position, header in enumerate(raw.headers):
+        name = field_for_header(header, config.columns)
+        label = header or f"（第{raw.letters[position]}列）"
+        if name and name not in field_position:
+            field_position[name] = position
+            columns.append((header, name))
+            continue
+        if name:
+            first = raw.headers[field_position[name]]
+            problem("duplicate_header", f"与「{first}」都表示{FIELD_BY_NAME[name].label}，只用前一列，这一列按普通列保留", raw.header_row, label, warn=True)
+        count = seen_extra.get(label, 0)
+        seen_extra[label] = count + 1
+        columns.append((label if count == 0 else f"{label}_{count + 1}", f"extra:{position}"))
+
+    required = list(REQUIRED_FIELDS) + (list(PROGRESS_FIELDS) if need_progress else [])
+    for name in required:
+        if name not in field_position:
+            problem("missing_column", f"缺少「{FIELD_BY_NAME[name].label}」列（认得的列名：{aliases_text(name)}；也可在 pfk.toml 的 [columns] 里指定）", raw.header_row)
+    if problems:
+        raise InvalidInput(problems, warnings)
+
+    data = raw.data
+    blank = data.isna().all(axis=1)
+    # A 合计/总计 row usually names itself in the first column, the ID column or the name column.
+    is_total = blank & False
+    marker = None
+    for position in {0, field_position["student_id"], field_position["name"]}:
+        cell = data[data.columns[position]].astype("str").str.replace(r"\s", "", regex=True).str.lower()
+        hit = cell.isin(_TOTAL_MARKERS)
+        marker = cell.where(hit, marker) if marker is not None else cell.where(hit)
+        is_total = is_total | hit
+    blank_rows = [int(r) for r in data.index[blank]]
+    if blank_rows:
+        shown = "、".join(str(r) for r in blank_rows[:10]) + ("…" if len(blank_rows) > 10 else "")
+        problem("blank_rows", f"跳过 {len(blank_rows)} 个空行（第{shown}行）", warn=True)
+    for row in data.index[is_total & ~blank]:
+        problem("total_row", f"「{marker[row]}」行是合计行，已跳过", int(row), warn=True)
+    data = data[~blank & ~is_total]
+
+    frame = pd.DataFrame(index=data.index)
+    frame["excel_row"] = data.index.astype("int64")
+    for header, name in columns:
+        position = int(name.split(":")[1]) if name.startswith("extra:") else field_position[name]
+        source = data[data.columns[position]]
+        if name.startswith("extra:"):
+            frame[name] = _typed_extra(source)
+            continue
+        kind = FIELD_BY_NAME[name].kind
+        value, bad = PARSERS[kind](source)
+        for row in value.index[bad]:
+            problem(f"bad_{kind}", f'"{str(source[row]).strip()}" 不是{_EXPECTED[kind]}', int(row), header)
+        low, high = _bounds(name)
+        if low is not None or high is not None:
+            outside = (value < low if low is not None else value.isna() & False) | (value > high if high is not None else False)
+            for row in value.index[outside]:
+                typed = str(source[row]).strip()
+                if low is not None and high is not None:
+                    problem("out_of_range", f'"{typed}" 超出范围，应在{low:g}-{high:g}之间', int(row), header)
+                else:
+                    problem("out_of_range", f'"{typed}" 不能小于{low:g}', int(row), header)
+        frame[name] = value
+
+    for name in REQUIRED_FIELDS:
+        header = raw.headers[field_position[name]]
+        for row in frame.index[frame[name].isna()]:
+            problem("missing_value", f"{FIELD_BY_NAME[name].label}不能为空", int(row), header)
+
+    ids = frame["student_id"]
+    duplicated = ids.notna() & ids.duplicated(keep=False)
+    if duplicated.any():
+        id_header = raw.headers[field_position["student_id"]]
+        for sid, rows in frame[duplicated].groupby("student_id", sort=False).groups.items():
+            rows = [int(r) for r in rows]
+            for row in rows[1:]:
+                others = "、".join(f"第{r}行" for r in rows if r != row)
+                problem("duplicate_id", f"学号 {sid} 重复（与{others}相同）", row, id_header)
+
+    _clamp_progress(frame, config, raw, field_position, problem)
+    _check_course_dates(frame, raw, field_position, problem)
+
+    if problems:
+        problems.sort(key=lambda p: (p.row or 0))
+        raise InvalidInput(problems, warnings)
+    frame = frame.reset_index(drop=True)
+    return Roster(raw.file, raw.sheet, frame, columns, warnings)
+
+
+def _typed_extra(source):
+    """Unknown columns are carried as they were: numbers as numbers, dates as dates, the rest as text."""
+    import pandas as pd
+
+    text = tidy(source)
+    if looks_numeric(text):
+        return pd.to_numeric(text, errors="coerce")
+    if looks_like_dates(text):
+        return pd.to_datetime(text, errors="coerce")
+    text = source.astype("str").str.strip()
+    return text.mask(text.eq(""))
+
+
+def _clamp_progress(frame, config: Config, raw: RawSheet, field_position, problem) -> None:
+    totals = {"homework_done": config.course.homework_total, "hours_watched": config.course.hours_total}
+    for name, total in totals.items():
+        if name not in frame:
+            continue
+        over = frame[name] > total
+        header = raw.headers[field_position[name]]
+        for row in frame.index[over]:
+            problem("clamped", f"{frame.at[row, name]:g} 超过课程总数 {total:g}，按 {total:g} 计算", int(row), header, warn=True)
+        frame.loc[over, name] = total
+
+
+def _check_course_dates(frame, raw: RawSheet, field_position, problem) -> None:
+    if "course_start" not in frame or "course_end" not in frame:
+        return
+    backwards = frame["course_end"] < frame["course_start"]
+    header = raw.headers[field_position["course_end"]]
+    for row in frame.index[backwards]:
+        problem("bad_course_dates", "课程结束日期早于开始日期", int(row), header)

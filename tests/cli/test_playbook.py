@@ -1,0 +1,220 @@
+"""pfk playbook list|show|add|check through the real CLI, in real workspaces (one of them a git repo)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from pfkcli.playbooks import BUILTIN_DIR
+from pfkcli.segments import ALL_SEGMENTS
+
+TEACHER_COMMENT = "# 李老师 2026-11-20：这份方案本周例会讨论过，新增条目请写清楚学员情况。\n"
+CODE = "P_S-F_S-K_L"
+FILE = f"playbooks/{CODE}.yaml"
+
+
+def git(folder: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-c", "user.name=测试", "-c", "user.email=test@example.com", "-c", "core.quotepath=off", *args],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout
+
+
+@pytest.fixture
+def workspace(tmp_path) -> Path:
+    """A workspace holding copies of the built-in playbooks."""
+    (tmp_path / "pfk.toml").write_text("", encoding="utf-8")
+    shutil.copytree(BUILTIN_DIR, tmp_path / "playbooks")
+    return tmp_path
+
+
+@pytest.fixture
+def git_workspace(workspace) -> Path:
+    """The workspace committed to git, then a teacher's comment added on top of one playbook, committed."""
+    git(workspace, "init", "-q")
+    git(workspace, "add", ".")
+    git(workspace, "commit", "-q", "-m", "pfk init")
+    path = workspace / FILE
+    path.write_text(TEACHER_COMMENT + path.read_text(encoding="utf-8"), encoding="utf-8")
+    git(workspace, "commit", "-q", "-am", "李老师的备注")
+    return workspace
+
+
+def add_entry(invoke):
+    return invoke(
+        "playbook", "add", CODE,
+        "--problem", "学员说课程太难，想退费",
+        "--solution", "先道歉并确认卡在哪一节，约一次一对一答疑，48 小时内回复退费规则",
+        "--author", "王老师",
+    )
+
+
+# --- add --------------------------------------------------------------------------------------------
+
+
+def test_add_in_git_workspace_diff_is_added_lines_only_and_comment_kept(git_workspace, invoke):
+    result = add_entry(invoke)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"已在 {FILE} 追加一条（重点挽留学员）。用 git diff 查看，提交后全组共享。\n"
+
+    diff = git(git_workspace, "diff", "--unified=0", "--", FILE).splitlines()
+    changed = [line for line in diff if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+    assert changed == [
+        "+  - problem: 学员说课程太难，想退费",
+        "+    solution: 先道歉并确认卡在哪一节，约一次一对一答疑，48 小时内回复退费规则",
+        "+    author: 王老师",
+        f"+    date: {dt.date.today().isoformat()}",
+    ]
+    assert git(git_workspace, "diff", "--name-only") == f"{FILE}\n"
+    assert (git_workspace / FILE).read_text(encoding="utf-8").startswith(TEACHER_COMMENT)
+
+
+@pytest.mark.parametrize("spelling", ["P_S-F_S-K_L", "PSFSKL", "P_S F_S K_L", "p_s-f_s-k_l", "重点挽留学员"])
+def test_show_after_add_by_every_spelling(git_workspace, invoke, spelling):
+    assert add_entry(invoke).exit_code == 0
+    result = invoke("playbook", "show", spelling)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[:2] == ["P_S-F_S-K_L  重点挽留学员", f"（{FILE}）"]
+    assert "问题与解决办法（2 条）" in lines
+    new_entry = lines.index("  2. 问题：学员说课程太难，想退费")
+    assert lines[new_entry + 1 : new_entry + 3] == [
+        "     办法：先道歉并确认卡在哪一节，约一次一对一答疑，48 小时内回复退费规则",
+        f"     —— 王老师 · {dt.date.today().isoformat()}",
+    ]
+
+
+def test_add_prompts_for_what_is_missing(workspace, invoke):
+    result = invoke("playbook", "add", "待回访", "--author", "张老师", input="电话总是占线\n改在晚上八点后打\n")
+    assert result.exit_code == 0, result.output
+    assert "遇到的问题: " in result.output and "解决办法: " in result.output
+    assert "你的名字" not in result.output
+    text = (workspace / "playbooks" / "待回访.yaml").read_text(encoding="utf-8")
+    assert text.endswith(
+        "  - problem: 电话总是占线\n    solution: 改在晚上八点后打\n    author: 张老师\n"
+        f"    date: {dt.date.today().isoformat()}\n"
+    )
+
+
+def test_add_without_workspace_tells_to_init_before_prompting(invoke, tmp_path):
+    result = invoke("playbook", "add", CODE)
+    assert result.exit_code == 2
+    assert result.stderr == "错误：当前目录不在 pfk 工作区内（找不到 pfk.toml）：先运行 pfk init 创建工作区，再修改话术。\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_add_with_blank_solution_exits_2_and_changes_nothing(workspace, invoke):
+    before = (workspace / FILE).read_text(encoding="utf-8")
+    result = invoke("playbook", "add", CODE, "--problem", "问题", "--solution", " ", "--author", "王老师")
+    assert result.exit_code == 2
+    assert result.stderr == "错误：解决办法不能为空\n"
+    assert (workspace / FILE).read_text(encoding="utf-8") == before
+
+
+# --- unknown code -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", [["show"], ["add", "--problem", "a", "--solution", "b", "--author", "c"]])
+def test_unknown_code_exits_2_and_lists_valid_codes(workspace, invoke, command):
+    result = invoke("playbook", command[0], "P_X-F_S-K_L", *command[1:])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("错误：不认识的分层「P_X-F_S-K_L」。可用：P_L-F_L-K_L（重要价值学员）、")
+    for segment in ALL_SEGMENTS:
+        assert f"{segment.code}（{segment.name}）" in result.stderr
+    assert "Traceback" not in result.output
+
+
+# --- show and list ----------------------------------------------------------------------------------
+
+
+def test_show_without_workspace_renders_the_builtin(invoke):
+    result = invoke("playbook", "show", "待回访")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[:2] == ["待回访  待回访学员", "（内置话术；工作区里还没有这个文件）"]
+    for heading in ("学员画像", "运营策略", "回访问题", "问题与解决办法（1 条）", "场景话术"):
+        assert heading in lines
+    assert lines[lines.index("回访问题") + 1].startswith("  1. 抱歉之前一直没给您打电话")
+    assert any(line.startswith("  【投诉处理】") and "48 小时内" in line for line in lines)
+
+
+def test_list_shows_counts_and_last_change(git_workspace, invoke):
+    assert add_entry(invoke).exit_code == 0
+    result = invoke("playbook", "list")
+    assert result.exit_code == 0, result.output
+    rows = [line.strip("│ ").split(" │ ") for line in result.stdout.splitlines() if line.startswith("│")]
+    rows = [[cell.strip() for cell in row] for row in rows]
+    assert rows[0] == ["P_L-F_L-K_L", "重要价值学员", "1", "2026-11-01"]
+    assert ["P_S-F_S-K_L", "重点挽留学员", "2", dt.date.today().isoformat()] in rows
+    assert [row[0] for row in rows] == [segment.code for segment in ALL_SEGMENTS]
+    header = result.stdout.splitlines()[1]
+    assert [cell.strip() for cell in header.strip("┃").split("┃")] == ["代码", "名称", "问题数", "最近更新"]
+
+
+def test_list_with_a_broken_file_names_it(workspace, invoke):
+    (workspace / FILE).write_text("code: [\n", encoding="utf-8")
+    result = invoke("playbook", "list")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"错误：{FILE}: 第 2 行: YAML 格式错误：引号或括号没有配对（expected the node content, but found '<stream end>'）\n"
+        "运行 pfk playbook check 查看所有话术文件的问题。\n"
+    )
+    assert "Traceback" not in result.output
+
+
+# --- check ------------------------------------------------------------------------------------------
+
+
+def test_check_passes_on_builtins_in_a_workspace(workspace, invoke):
+    result = invoke("playbook", "check")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "✓ playbooks/ 下的话术文件全部通过检查。\n"
+
+
+def test_check_passes_on_builtins_without_workspace(invoke):
+    result = invoke("playbook", "check")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "✓ 内置话术（当前不在工作区内）全部通过检查。\n"
+
+
+def test_check_names_a_file_with_bad_yaml_syntax(workspace, invoke):
+    path = workspace / FILE
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("questions:\n", "questions\n", 1), encoding="utf-8")
+    result = invoke("playbook", "check")
+    assert result.exit_code == 1
+    first = result.stderr.splitlines()[0]
+    assert first.startswith(f"{FILE}: 第 ")
+    assert "YAML 格式错误：缺少冒号" in first
+    assert result.stderr.splitlines()[-1] == "话术文件有 1 处问题。"
+    assert "Traceback" not in result.output
+
+
+def test_check_names_a_valid_yaml_file_with_an_empty_solution(workspace, invoke):
+    path = workspace / FILE
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    solution_line = next(i for i, line in enumerate(lines) if line.startswith("    solution:"))
+    lines[solution_line] = '    solution: ""\n'
+    path.write_text("".join(lines), encoding="utf-8")
+    result = invoke("playbook", "check")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"{FILE}: problems[0].solution: 不能为空（第 {solution_line + 1} 行）",
+        "话术文件有 1 处问题。",
+    ]
+    assert result.stdout == ""
+
+
+def test_check_reports_an_unknown_file_in_playbooks(workspace, invoke):
+    shutil.copy(workspace / FILE, workspace / "playbooks" / "重点挽留.yaml")
+    result = invoke("playbook", "check")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == "playbooks/重点挽留.yaml: pfk 不会读取这个文件：应命名为 P_S-F_S-K_L.yaml"

@@ -1,0 +1,77 @@
+"""Shared fixtures: real workbooks written with openpyxl, the real CLI through CliRunner."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+from pfkcli.cli import app
+
+HERE = Path(__file__).parent
+SAMPLES = HERE.parent / "samples"
+AS_OF = "2026-11-23"
+
+
+def write_xlsx(path: Path, rows: list[list], sheet: str = "学员名单", extra_sheets: dict | None = None) -> Path:
+    """Write `rows` (first row may be a title) to a real .xlsx with openpyxl."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = sheet
+    for row in rows:
+        ws.append(row)
+    for name, extra_rows in (extra_sheets or {}).items():
+        extra = wb.create_sheet(name)
+        for row in extra_rows:
+            extra.append(row)
+    wb.save(path)
+    return path
+
+
+HEADER = ["学号", "姓名", "运营老师", "手机号", "作业完成次数", "观看课时", "P", "K", "备注"]
+
+
+def student(sid: str, name: str, teacher: str, hw, hours, p, k, note: str = "") -> list:
+    return [sid, name, teacher, 13800000000 + int("".join(c for c in sid if c.isdigit()) or 0), hw, hours, p, k, note]
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def invoke(runner, monkeypatch, tmp_path):
+    """Run `pfk ARGS` in tmp_path (no workspace unless the test makes one); returns the Result."""
+    monkeypatch.chdir(tmp_path)
+
+    def _invoke(*args: str, input: str | None = None):
+        return runner.invoke(app, [str(a) for a in args], input=input, catch_exceptions=False)
+
+    return _invoke
+
+
+@pytest.fixture
+def roster(tmp_path) -> Path:
+    """A small roster: two teachers, a title row above the header, one never-called student."""
+    rows = [
+        ["2026秋 数据运营官 学员名单"],
+        HEADER,
+        student("S001", "张伟", "张老师", 11, 76, 5, 5, "很积极"),
+        student("S002", "王芳", "张老师", 0, 0, 1, 1),
+        student("S003", "李娜", "李老师", 11, 76, 5, 1),
+        student("S004", "刘洋", "李老师", 2, 10, None, None, "还没打过电话"),
+    ]
+    return write_xlsx(tmp_path / "roster.xlsx", rows)
+
+
+def read_sheet(path: Path, sheet: str) -> list[tuple]:
+    wb = openpyxl.load_workbook(path)
+    return [tuple(row) for row in wb[sheet].iter_rows(values_only=True)]
+
+
+def today() -> dt.date:
+    return dt.date.fromisoformat(AS_OF)

@@ -1,0 +1,332 @@
+"""The playbook core: built-in files, loading with fallback, check findings, round-trip add."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pfkcli import playbooks
+from pfkcli.errors import ConfigError, UsageError
+from pfkcli.playbooks import (
+    SCRIPT_SCENARIOS,
+    add_problem,
+    builtin_playbook_files,
+    check_playbooks,
+    list_playbooks,
+    load_playbooks,
+    playbook_path,
+)
+from pfkcli.segments import ALL_SEGMENTS, BY_CODE, PENDING_CODE
+from pfkcli.workspace import Workspace
+
+TODAY = dt.date(2026, 11, 23)
+
+MINIMAL = """\
+code: P_S-F_S-K_L
+name: 重点挽留学员
+portrait: 没有热情，进度落后，能力强。
+strategy: 重点挽留。让他重视课程。
+questions:
+  - 最近忙吗？
+problems:
+  - problem: 不接电话
+    solution: 先发微信约时间
+    author: 张老师
+    date: 2026-11-02
+"""
+
+
+@pytest.fixture
+def workspace(tmp_path) -> Workspace:
+    (tmp_path / "pfk.toml").write_text("", encoding="utf-8")
+    (tmp_path / "playbooks").mkdir()
+    return Workspace(tmp_path)
+
+
+def write_playbook(workspace: Workspace, name: str, text: str) -> Path:
+    path = workspace.playbooks_dir / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def only_added_lines(old: str, new: str) -> list[str]:
+    """The lines `new` adds to `old`; fails when any line of `old` was changed or removed."""
+    matcher = difflib.SequenceMatcher(None, old.splitlines(), new.splitlines(), autojunk=False)
+    added = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        assert tag in ("equal", "insert"), f"{tag}: {matcher.a[i1:i2]} -> {matcher.b[j1:j2]}"
+        if tag == "insert":
+            added += matcher.b[j1:j2]
+    return added
+
+
+# --- built-ins --------------------------------------------------------------------------------------
+
+
+def test_builtin_files_are_the_nine_segments_in_order_with_pending_last():
+    names = [path.name for path in builtin_playbook_files()]
+    assert names == [f"{segment.code}.yaml" for segment in ALL_SEGMENTS]
+    assert names[-1] == "待回访.yaml"
+    assert all(path.is_file() for path in builtin_playbook_files())
+
+
+def test_every_builtin_playbook_passes_check():
+    assert check_playbooks(Workspace(None)) == []
+
+
+def test_builtin_playbooks_have_the_segment_name_questions_and_all_four_scripts():
+    loaded = load_playbooks(Workspace(None))
+    assert list(loaded) == [segment.code for segment in ALL_SEGMENTS]
+    for code, playbook in loaded.items():
+        assert playbook.code == code
+        assert playbook.name == BY_CODE[code].name
+        assert 3 <= len(playbook.questions) <= 5, code
+        assert tuple(playbook.scripts) == SCRIPT_SCENARIOS, code
+        assert "\n" not in playbook.headline and len(playbook.headline) <= 40, playbook.headline
+
+
+def test_builtin_files_start_with_a_comment_telling_how_to_add():
+    for path in builtin_playbook_files():
+        text = path.read_text(encoding="utf-8")
+        assert text.startswith("# ")
+        assert f"pfk playbook add {path.stem}" in text
+
+
+def test_headline_is_the_first_sentence_of_the_strategy():
+    playbook = load_playbooks(Workspace(None))["P_S-F_S-K_L"]
+    assert playbook.headline == "重点挽留：让他重视课程、重新燃起学习热情，顺利结课。"
+    short = playbook.model_copy(update={"strategy": "重点挽留。让他重视课程。\n第二行"})
+    assert short.headline == "重点挽留。"
+
+
+# --- paths and loading ------------------------------------------------------------------------------
+
+
+def test_playbook_path_names_files_by_code_and_pending_by_its_chinese_code(workspace):
+    assert playbook_path(workspace, "P_S-F_S-K_L") == workspace.root / "playbooks" / "P_S-F_S-K_L.yaml"
+    assert playbook_path(workspace, PENDING_CODE) == workspace.root / "playbooks" / "待回访.yaml"
+
+
+def test_playbook_path_without_workspace_says_to_run_init():
+    with pytest.raises(UsageError) as caught:
+        playbook_path(Workspace(None), "P_S-F_S-K_L")
+    assert "pfk init" in caught.value.message
+
+
+def test_workspace_file_wins_and_missing_ones_fall_back_to_builtin(workspace):
+    write_playbook(workspace, "P_S-F_S-K_L.yaml", MINIMAL)
+    loaded = load_playbooks(workspace)
+    assert loaded["P_S-F_S-K_L"].portrait == "没有热情，进度落后，能力强。"
+    assert loaded["P_S-F_S-K_L"].problems[0].date == dt.date(2026, 11, 2)
+    assert loaded["P_L-F_L-K_L"] == load_playbooks(Workspace(None))["P_L-F_L-K_L"]
+
+
+def test_broken_workspace_file_raises_config_error_naming_file_and_problem(workspace):
+    write_playbook(workspace, "P_S-F_S-K_L.yaml", MINIMAL.replace("先发微信约时间", '""'))
+    with pytest.raises(ConfigError) as caught:
+        load_playbooks(workspace)
+    assert caught.value.message.splitlines()[0] == (
+        "playbooks/P_S-F_S-K_L.yaml: problems[0].solution: 不能为空（第 9 行）"
+    )
+
+
+def test_list_counts_problems_and_takes_the_newest_date(workspace):
+    write_playbook(workspace, "P_S-F_S-K_L.yaml", MINIMAL)
+    without_problems = MINIMAL.split("problems:")[0].replace("P_S-F_S-K_L", "P_L-F_L-K_L")
+    no_problems = write_playbook(workspace, "P_L-F_L-K_L.yaml", without_problems.replace("重点挽留学员", "重要价值学员"))
+    rows = {row.code: row for row in list_playbooks(workspace)}
+    assert list(rows) == [segment.code for segment in ALL_SEGMENTS]
+    assert (rows["P_S-F_S-K_L"].problem_count, rows["P_S-F_S-K_L"].last_change) == (1, dt.date(2026, 11, 2))
+    assert rows["P_S-F_S-K_L"].builtin is False
+    mtime_date = dt.date.fromtimestamp(no_problems.stat().st_mtime)
+    assert (rows["P_L-F_L-K_L"].problem_count, rows["P_L-F_L-K_L"].last_change) == (0, mtime_date)
+    assert rows["P_S-F_S-K_S"].builtin is True
+
+
+# --- check ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            MINIMAL.replace("    solution: 先发微信约时间\n", "    solution:\n"),
+            ["playbooks/P_S-F_S-K_L.yaml: problems[0].solution: 不能为空（第 9 行）"],
+        ),
+        (
+            MINIMAL.replace("    author: 张老师\n", ""),
+            ["playbooks/P_S-F_S-K_L.yaml: problems[0].author: 缺少此项（第 8 行）"],
+        ),
+        (
+            MINIMAL.replace("2026-11-02", "下周一"),
+            ["playbooks/P_S-F_S-K_L.yaml: problems[0].date: 「下周一」不是日期，请写成 2026-11-23（第 11 行）"],
+        ),
+        (
+            MINIMAL.replace("questions:\n  - 最近忙吗？\n", "questions: []\n"),
+            ["playbooks/P_S-F_S-K_L.yaml: questions: 至少要有 1 条（第 5 行）"],
+        ),
+        (
+            MINIMAL.replace("    author:", "    athor:"),
+            [
+                "playbooks/P_S-F_S-K_L.yaml: problems[0].author: 缺少此项（第 8 行）",
+                "playbooks/P_S-F_S-K_L.yaml: problems[0].athor: 不认识的字段（拼写错了？）（第 10 行）",
+            ],
+        ),
+        (
+            MINIMAL.replace("code: P_S-F_S-K_L", "code: P_L-F_L-K_L"),
+            ["playbooks/P_S-F_S-K_L.yaml: code: 写的是 P_L-F_L-K_L，与文件名不符（应为 P_S-F_S-K_L）（第 1 行）"],
+        ),
+        (
+            MINIMAL.replace("name: 重点挽留学员", "name: 挽留学员"),
+            ["playbooks/P_S-F_S-K_L.yaml: name: 应为「重点挽留学员」（第 2 行）"],
+        ),
+        (
+            MINIMAL.replace("questions:\n", "questions\n"),
+            ["playbooks/P_S-F_S-K_L.yaml: 第 5–7 行: YAML 格式错误：缺少冒号（could not find expected ':'）"],
+        ),
+        (
+            MINIMAL.replace("portrait:", "name: 挽留\nportrait:"),
+            [
+                "playbooks/P_S-F_S-K_L.yaml: 第 1–3 行: YAML 格式错误：同一个字段写了两次"
+                '（found duplicate key "name" with value "挽留" (original value: "重点挽留学员")）'
+            ],
+        ),
+        ("", ["playbooks/P_S-F_S-K_L.yaml: 文件是空的"]),
+    ],
+    ids=["empty-solution", "missing", "bad-date", "no-questions", "typo", "code", "name", "syntax", "dup", "empty"],
+)
+def test_check_points_inside_the_file(workspace, text, expected):
+    write_playbook(workspace, "P_S-F_S-K_L.yaml", text)
+    assert check_playbooks(workspace) == expected
+
+
+def test_check_reports_files_pfk_never_reads(workspace):
+    write_playbook(workspace, "p_s-f_s-k_l.yml", MINIMAL)
+    write_playbook(workspace, "notes.yaml", "a: 1\n")
+    (workspace.playbooks_dir / "README.md").write_text("说明", encoding="utf-8")
+    assert check_playbooks(workspace) == [
+        "playbooks/notes.yaml: pfk 不会读取这个文件：文件名应为分层代码，如 P_L-F_L-K_L.yaml",
+        "playbooks/p_s-f_s-k_l.yml: pfk 不会读取这个文件：应命名为 P_S-F_S-K_L.yaml",
+    ]
+
+
+def test_check_passes_on_an_init_copy_and_without_a_playbooks_folder(tmp_path):
+    (tmp_path / "pfk.toml").write_text("", encoding="utf-8")
+    assert check_playbooks(Workspace(tmp_path)) == []
+    shutil.copytree(playbooks.BUILTIN_DIR, tmp_path / "playbooks")
+    assert check_playbooks(Workspace(tmp_path)) == []
+
+
+# --- add --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("source", builtin_playbook_files(), ids=lambda path: path.stem)
+def test_add_to_every_builtin_only_adds_the_entry(workspace, source):
+    old = source.read_text(encoding="utf-8")
+    write_playbook(workspace, source.name, old)
+    path = add_problem(workspace, source.stem, "家长接的电话", "约学员本人的时间再打", "王老师", TODAY)
+    assert path == workspace.playbooks_dir / source.name
+    assert only_added_lines(old, path.read_text(encoding="utf-8")) == [
+        "  - problem: 家长接的电话",
+        "    solution: 约学员本人的时间再打",
+        "    author: 王老师",
+        "    date: 2026-11-23",
+    ]
+    entry = load_playbooks(workspace)[source.stem].problems[-1]
+    assert (entry.problem, entry.solution, entry.author, entry.date) == (
+        "家长接的电话", "约学员本人的时间再打", "王老师", TODAY,
+    )
+
+
+HAND_WRITTEN = """\
+# 张老师：本组一起维护，改之前先在群里说一声
+code: P_S-F_S-K_L   # 别改
+name: "重点挽留学员"
+portrait: |
+    第一行
+    第二行
+strategy: >
+    折叠写的
+    策略
+questions: ["问一", 问二]
+problems:
+    -   problem: "x: y"
+        solution: 'b'  # 李老师补充
+        author: pfk
+        date: 2026-11-01
+
+    # 下面是话术
+scripts:
+    首次联系: '你好'
+# 文件结束
+"""
+
+
+def test_add_keeps_a_hand_written_file_line_for_line(workspace):
+    path = write_playbook(workspace, "P_S-F_S-K_L.yaml", HAND_WRITTEN)
+    add_problem(workspace, "P_S-F_S-K_L", "问题: 带冒号", "第一步\n第二步", "赵老师", TODAY)
+    new = path.read_text(encoding="utf-8")
+    assert only_added_lines(HAND_WRITTEN, new) == [
+        "    -   problem: '问题: 带冒号'",
+        "        solution: |",
+        "            第一步",
+        "            第二步",
+        "        author: 赵老师",
+        "        date: 2026-11-23",
+    ]
+    # The blank line and the comment that followed the old last entry now follow the new one.
+    assert "        date: 2026-11-23\n\n    # 下面是话术\n" in new
+    assert load_playbooks(workspace)["P_S-F_S-K_L"].problems[-1].solution == "第一步\n第二步"
+
+
+def test_add_keeps_windows_line_ends_and_bom(workspace):
+    path = workspace.playbooks_dir / "P_S-F_S-K_L.yaml"
+    old = b"\xef\xbb\xbf" + MINIMAL.replace("\n", "\r\n").encode("utf-8")
+    path.write_bytes(old)
+    add_problem(workspace, "P_S-F_S-K_L", "问题", "办法", "王老师", TODAY)
+    entry = "  - problem: 问题\r\n    solution: 办法\r\n    author: 王老师\r\n    date: 2026-11-23\r\n"
+    assert path.read_bytes() == old + entry.encode("utf-8")
+
+
+def test_add_under_an_empty_problems_key(workspace):
+    old = MINIMAL.split("problems:")[0] + "problems:\n# 以后往这里加\n"
+    path = write_playbook(workspace, "P_S-F_S-K_L.yaml", old)
+    add_problem(workspace, "P_S-F_S-K_L", "问题", "办法", "王老师", TODAY)
+    assert only_added_lines(old, path.read_text(encoding="utf-8")) == [
+        "  - problem: 问题", "    solution: 办法", "    author: 王老师", "    date: 2026-11-23",
+    ]
+
+
+def test_add_copies_the_builtin_when_the_workspace_has_no_file(workspace):
+    path = add_problem(workspace, PENDING_CODE, "问题", "办法", "王老师", TODAY)
+    assert path == workspace.playbooks_dir / "待回访.yaml"
+    builtin = (playbooks.BUILTIN_DIR / "待回访.yaml").read_text(encoding="utf-8")
+    assert path.read_text(encoding="utf-8").startswith(builtin)
+    assert len(load_playbooks(workspace)[PENDING_CODE].problems) == 2
+
+
+def test_add_without_workspace_says_to_run_init():
+    with pytest.raises(UsageError) as caught:
+        add_problem(Workspace(None), "P_S-F_S-K_L", "问题", "办法", "王老师", TODAY)
+    assert caught.value.message == "当前目录不在 pfk 工作区内（找不到 pfk.toml）：先运行 pfk init 创建工作区，再修改话术。"
+
+
+def test_add_refuses_blank_text(workspace):
+    with pytest.raises(UsageError) as caught:
+        add_problem(workspace, "P_S-F_S-K_L", "问题", "  ", "", TODAY)
+    assert caught.value.message == "解决办法、作者不能为空"
+    assert not (workspace.playbooks_dir / "P_S-F_S-K_L.yaml").exists()
+
+
+def test_add_leaves_a_broken_file_alone(workspace):
+    broken = MINIMAL.replace("questions:\n", "questions\n")
+    path = write_playbook(workspace, "P_S-F_S-K_L.yaml", broken)
+    with pytest.raises(ConfigError) as caught:
+        add_problem(workspace, "P_S-F_S-K_L", "问题", "办法", "王老师", TODAY)
+    assert caught.value.message.splitlines()[0].startswith("playbooks/P_S-F_S-K_L.yaml: 第 5–7 行: YAML 格式错误")
+    assert path.read_text(encoding="utf-8") == broken
+    assert [p.name for p in workspace.playbooks_dir.iterdir()] == ["P_S-F_S-K_L.yaml"]
