@@ -128,7 +128,7 @@ def due_students(frame, workspace: Workspace, as_of: dt.date):
     pending = frame["segment"] == PENDING_CODE
     stale = waited >= cadence
     follow_due = follow_up.notna() & (follow_up <= today)
-    alert_text = frame["student_id"].map(alerts).fillna("")
+    alert_text = frame["student_id"].map(pd.Series(alerts, dtype="object")).fillna("")
     has_alert = alert_text != ""
 
     reasons = pd.Series("", index=frame.index, dtype=object)

@@ -157,9 +157,11 @@ def _parse_events(raw: RawSheet, config: Config):
     def report(mask, code: str, name: str, message) -> None:
         """One problem per flagged row (up to MAX_LISTED), then a count of the rest."""
         flagged = np.flatnonzero(mask)
-        cells = column(name).to_numpy()
-        for i in flagged[:MAX_LISTED]:
-            problems.append(Problem(**where, row=int(rows[i]), column=header(name), code=code, message=message(str(cells[i]).strip())))
+        if not len(flagged):
+            return
+        cells = column(name).iloc[flagged[:MAX_LISTED]].tolist()
+        for i, cell in zip(flagged[:MAX_LISTED], cells):
+            problems.append(Problem(**where, row=int(rows[i]), column=header(name), code=code, message=message(str(cell).strip())))
         if len(flagged) > MAX_LISTED:
             problems.append(Problem(**where, column=header(name), code=code, message=f"另有 {len(flagged) - MAX_LISTED} 行同样的问题"))
 
@@ -222,7 +224,12 @@ def _by_distinct(series, parse):
     a blank cell —, bad mask per distinct cell). Callers append a blank value so that -1 finds it."""
     import pandas as pd
 
-    codes, uniques = pd.factorize(tidy(series), use_na_sentinel=True)
+    import numpy as np
+
+    raw_codes, raw_distinct = pd.factorize(series, use_na_sentinel=True)
+    # Tidy each distinct cell once, then merge cells that differ only in spaces or full-width digits.
+    tidy_codes, uniques = pd.factorize(tidy(pd.Series(raw_distinct, dtype="str")), use_na_sentinel=True)
+    codes = np.where(raw_codes >= 0, np.append(tidy_codes, -1)[raw_codes], -1)
     distinct = pd.Series(uniques, dtype="str")
     parsed = parse(distinct).reset_index(drop=True)
     return parsed, codes, (parsed.isna() & distinct.notna()).reset_index(drop=True)

@@ -58,7 +58,38 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE snapshots ADD COLUMN satisfaction REAL;
     """,
+    # 3: what a call sheet and the alerts need when they work from a snapshot instead of a roster
+    """
+    ALTER TABLE snapshots ADD COLUMN phone TEXT;
+    ALTER TABLE snapshots ADD COLUMN why TEXT;
+    ALTER TABLE snapshots ADD COLUMN last_callback TEXT;
+    ALTER TABLE snapshots ADD COLUMN next_followup TEXT;
+    ALTER TABLE snapshots ADD COLUMN course_end TEXT;
+    ALTER TABLE snapshots ADD COLUMN fast_forward REAL;
+    """,
 )
+
+# snapshots column → classified frame column; dates are stored as ISO text.
+SNAPSHOT_COLUMNS = {
+    "student_id": "student_id",
+    "name": "name",
+    "teacher": "teacher",
+    "course": "course",
+    "p": "P",
+    "f": "F",
+    "k": "K",
+    "expected_f": "expected_f",
+    "segment": "segment",
+    "last_active": "last_active",
+    "satisfaction": "satisfaction",
+    "phone": "phone",
+    "why": "why",
+    "last_callback": "last_callback",
+    "next_followup": "next_followup",
+    "course_end": "course_end",
+    "fast_forward": "fast_forward",
+}
+SNAPSHOT_DATES = ("last_active", "last_callback", "next_followup", "course_end")
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -132,35 +163,18 @@ def save_snapshot(conn: sqlite3.Connection, as_of: dt.date, frame) -> None:
     """Store one classification (replacing any earlier one of the same as-of date), in one transaction."""
     import pandas as pd
 
-    def column(name):
-        return frame[name] if name in frame else pd.Series([None] * len(frame), index=frame.index)
-
-    def nullable(series):
-        return series.astype(object).where(series.notna(), None)
-
-    last_active = column("last_active")
-    last_active = last_active.dt.strftime("%Y-%m-%d") if hasattr(last_active, "dt") else last_active
-    rows = zip(
-        [as_of.isoformat()] * len(frame),
-        frame["student_id"],
-        nullable(column("name")),
-        nullable(column("teacher")),
-        nullable(column("course")),
-        nullable(frame["P"]),
-        nullable(frame["F"]),
-        nullable(frame["K"]),
-        nullable(column("expected_f")),
-        frame["segment"],
-        nullable(last_active),
-        nullable(column("satisfaction")),
-    )
+    values = []
+    for db_column, frame_column in SNAPSHOT_COLUMNS.items():
+        series = frame[frame_column] if frame_column in frame else pd.Series([None] * len(frame), index=frame.index)
+        if db_column in SNAPSHOT_DATES and pd.api.types.is_datetime64_any_dtype(series):
+            series = series.dt.strftime("%Y-%m-%d")
+        values.append(series.astype(object).where(series.notna(), None))
+    rows = zip([as_of.isoformat()] * len(frame), *values)
+    names = ", ".join(["as_of", *SNAPSHOT_COLUMNS])
+    marks = ",".join("?" * (len(SNAPSHOT_COLUMNS) + 1))
     with transaction(conn):
         conn.execute("DELETE FROM snapshots WHERE as_of = ?", (as_of.isoformat(),))
-        conn.executemany(
-            "INSERT INTO snapshots (as_of, student_id, name, teacher, course, p, f, k, expected_f, segment, last_active, satisfaction)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            rows,
-        )
+        conn.executemany(f"INSERT INTO snapshots ({names}) VALUES ({marks})", rows)
 
 
 def snapshot_dates(conn: sqlite3.Connection) -> list[dt.date]:
@@ -172,7 +186,8 @@ def load_snapshot(conn: sqlite3.Connection, as_of: dt.date):
     import pandas as pd
 
     frame = pd.read_sql_query("SELECT * FROM snapshots WHERE as_of = ?", conn, params=(as_of.isoformat(),))
-    frame["last_active"] = pd.to_datetime(frame["last_active"])
+    for name in SNAPSHOT_DATES:
+        frame[name] = pd.to_datetime(frame[name])
     return frame
 
 

@@ -1,10 +1,75 @@
-"""pfk alerts (not built yet)."""
+"""pfk alerts ROSTER — who is slipping now and whose renewal talk is due; writes the 预警 workbook."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.table import Table
+
+from . import common
 
 
-def alerts() -> None:
-    """（尚未实现）"""
-    raise typer.Exit(1)
+def alerts(
+    roster: Annotated[Path | None, typer.Argument(help="学员名单（.xlsx/.xls/.ods/.csv）。", show_default=False)] = None,
+    progress: Annotated[Path | None, typer.Option("--progress", help="学习记录明细（每行一次看课或交作业），代替名单里的作业、课时、最近学习时间。")] = None,
+    as_of: common.AsOf = None,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="预警表（默认：名单旁边的 <名单名>.alerts.xlsx）。")] = None,
+    sheet: Annotated[str | None, typer.Option("--sheet", help="指定工作表（默认：第一个有表头的工作表）。")] = None,
+    mask_phone: Annotated[bool, typer.Option("--mask-phone", help="隐藏手机号中间四位（预警表本身不含手机号；与 pfk report 用法一致）。")] = False,
+) -> None:
+    """找出需要马上跟进的学员：连续未学习、进度严重落后、满意度低、快进过多、续费时间点、跟进逾期。"""
+    from ..alerts import run_alerts
+    from ..errors import UsageError
+    from ..workspace import find_workspace
+
+    day = common.as_of_date(as_of)
+
+    def core():
+        if roster is None:
+            raise UsageError("需要学员名单：pfk alerts 名单.xlsx [--progress 学习记录.csv]")
+        return run_alerts(find_workspace(), roster, day, progress, output, sheet)
+
+    result = common.run(core)
+    render_result(result)
+
+
+def render_result(result) -> None:
+    from ..alerts import RULE_BY_CODE
+
+    alerts = result.alerts
+    students = alerts["student_id"].nunique()
+    title = f"预警（{result.as_of:%Y-%m-%d}，{students} 名学员共 {len(alerts)} 条）"
+    if len(alerts):
+        table = Table(title=title)
+        table.add_column("运营老师", no_wrap=True)
+        table.add_column("学号", no_wrap=True)
+        table.add_column("姓名", no_wrap=True)
+        table.add_column("预警")
+        table.add_column("原因", overflow="fold")
+        for teacher, group in alerts.groupby("teacher", sort=False):
+            shown_teacher = f"{teacher}（{group['student_id'].nunique()} 人）"
+            previous = None
+            for row in group.itertuples(index=False):
+                same = row.student_id == previous
+                table.add_row(
+                    "" if previous is not None else shown_teacher,
+                    "" if same else row.student_id,
+                    "" if same else row.name,
+                    row.label,
+                    row.why,
+                )
+                previous = row.student_id
+            table.add_section()
+        common.out.print(table)
+        counts = "、".join(f"{RULE_BY_CODE[code].label} {n}" for code, n in result.counts().items())
+        common.out.print(f"按预警：{counts}")
+    else:
+        common.out.print(f"{title}：没有需要预警的学员")
+    common.out.print("预警规则：")
+    for line in result.rules:
+        common.out.print(f"  {line}")
+    common.print_warnings(result.warnings)
+    if result.output:
+        common.out.print(f"✓ 已写出 {result.output}")

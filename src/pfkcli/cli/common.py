@@ -14,8 +14,9 @@ from rich.table import Table
 
 from ..errors import InvalidInput, PfkError, Problem
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# Piped or captured output gets wide tables, so logs keep whole cells.
+out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, highlight=False, soft_wrap=True, width=None if sys.stderr.isatty() else 160)
 
 T = TypeVar("T")
 

@@ -1,0 +1,329 @@
+"""Early warnings (seeds 002/003): who is slipping now, and whose renewal talk is due.
+
+Each rule is declared once in `RULES` with a stable code, a Chinese label, a suggested action and a
+function that finds its students over the whole classified frame at once, returning a mask and a
+"why" text with the numbers. Thresholds come from pfk.toml [alerts]. Missing data never raises an
+alert by itself: a blank cell is skipped, and a missing column is reported as a warning.
+
+| code | fires when |
+| --- | --- |
+| inactive | days since last_active ≥ inactive_days (7) |
+| behind_pace | F < behind_pace_share (0.5) × the F the course has released by the as-of date |
+| low_satisfaction | satisfaction < low_satisfaction_below (3), and the previous recorded rating too |
+| fast_forward | fast-forwarded share > fast_forward_share (0.5) |
+| renewal_30d / _7d / _3d | 7 < days left ≤ 30 / 3 < days left ≤ 7 / 0 ≤ days left ≤ 3 |
+| followup_overdue | the newest callback's follow-up date has passed |
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import history
+from .classify import ClassifyResult, score_students
+from .columns import FIELD_BY_NAME
+from .config import Config
+from .errors import Problem
+from .excel import SheetSpec, write_workbook
+from .outputs import ALERT_COLUMNS, ALERTS_SHEET
+from .workspace import Workspace
+
+ALERT_FIELDS = ("student_id", "name", "teacher", "code", "label", "why", "action")
+
+
+@dataclass
+class AlertContext:
+    """What every rule reads: the classified students, the settings, the day, the history."""
+
+    frame: object  # pandas.DataFrame from classify_frame
+    config: Config
+    as_of: dt.date
+    conn: sqlite3.Connection | None
+
+
+@dataclass(frozen=True)
+class AlertRule:
+    code: str
+    label: str
+    action: str
+    find: Callable[[AlertContext], tuple[object, object]]  # → (bool mask, why text), both Series on frame.index
+
+
+def _num(values):
+    """`0.657` → `0.66`, `2.0` → `2`, a whole column at a time."""
+    return values.round(2).astype("str").str.replace(r"\.0$", "", regex=True)
+
+
+def _days_text(days) -> str:
+    return days.astype("int64").astype("str")
+
+
+def _inactive(ctx: AlertContext):
+    import pandas as pd
+
+    frame = ctx.frame
+    if "last_active" not in frame:
+        return pd.Series(False, index=frame.index), pd.Series("", index=frame.index)
+    last = frame["last_active"].dt.normalize()
+    days = (pd.Timestamp(ctx.as_of) - last).dt.days
+    mask = days.notna() & (days >= ctx.config.alerts.inactive_days)
+    why = "已连续 " + _days_text(days.fillna(0)) + " 天没有学习记录（最近一次 " + last.dt.strftime("%Y-%m-%d").fillna("") + "）"
+    return mask, why
+
+
+def _behind_pace(ctx: AlertContext):
+    import pandas as pd
+
+    frame = ctx.frame
+    share = ctx.config.alerts.behind_pace_share
+    expected = frame["expected_f"] if "expected_f" in frame else pd.Series(float("nan"), index=frame.index)
+    known = expected.notna() & (expected > 0)
+    mask = known & (frame["F"] < share * expected)
+    why = (
+        "F=" + _num(frame["F"].fillna(0)) + "，按进度到今天应达 " + _num(expected.fillna(0))
+        + f"，不到其 {share:.0%}（" + _num((share * expected).fillna(0)) + "）"
+    )
+    return mask, why
+
+
+def _low_satisfaction(ctx: AlertContext):
+    import pandas as pd
+
+    frame = ctx.frame
+    below = ctx.config.alerts.low_satisfaction_below
+    if "satisfaction" not in frame:
+        return pd.Series(False, index=frame.index), pd.Series("", index=frame.index)
+    rating = frame["satisfaction"]
+    earlier = previous_ratings(ctx.conn, ctx.as_of)
+    merged = frame[["student_id"]].merge(earlier, on="student_id", how="left")
+    before = pd.Series(merged["satisfaction"].to_numpy(dtype="float64"), index=frame.index)
+    before_on = pd.Series(pd.to_datetime(merged["as_of"]).to_numpy(), index=frame.index)
+    low_now = rating < below
+    # "Twice in a row" where a history of ratings exists; with none, one low rating is enough.
+    mask = low_now & (before.isna() | (before < below))
+    now_text = "满意度 " + _num(rating.fillna(0)) + f" 星，低于 {below:g} 星"
+    twice = (
+        "满意度连续两次低于 " + f"{below:g}" + " 星（本次 " + _num(rating.fillna(0)) + " 星，"
+        + before_on.dt.strftime("%m-%d").fillna("") + " 为 " + _num(before.fillna(0)) + " 星）"
+    )
+    why = now_text.where(before.isna(), twice)
+    return mask, why
+
+
+def _fast_forward(ctx: AlertContext):
+    import pandas as pd
+
+    frame = ctx.frame
+    share = ctx.config.alerts.fast_forward_share
+    if "fast_forward" not in frame:
+        return pd.Series(False, index=frame.index), pd.Series("", index=frame.index)
+    value = frame["fast_forward"]
+    mask = value > share
+    why = "视频快进比例 " + (value.fillna(0) * 100).round().astype("int64").astype("str") + f"%，超过 {share:.0%}"
+    return mask, why
+
+
+def days_to_course_end(frame, config: Config, as_of: dt.date):
+    """Days from `as_of` to the course end (roster column, else pfk.toml [course] end); NaN when unknown."""
+    import pandas as pd
+
+    end = frame["course_end"] if "course_end" in frame else pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
+    if config.course.end is not None:
+        end = end.fillna(pd.Timestamp(config.course.end))
+    return (end.dt.normalize() - pd.Timestamp(as_of)).dt.days, end
+
+
+def _renewal(low: int | None, high: int) -> Callable[[AlertContext], tuple[object, object]]:
+    """Days left in (low, high]; `low=None` means from 0 (the last day itself) up to `high`."""
+
+    def find(ctx: AlertContext):
+        days, end = days_to_course_end(ctx.frame, ctx.config, ctx.as_of)
+        lower = (days >= 0) if low is None else (days > low)
+        mask = days.notna() & lower & (days <= high)
+        why = "距课程结束还有 " + _days_text(days.fillna(0)) + " 天（" + end.dt.strftime("%Y-%m-%d").fillna("") + " 结课）"
+        why = why.where(days != 0, "今天课程结束（" + end.dt.strftime("%Y-%m-%d").fillna("") + "）")
+        return mask, why
+
+    return find
+
+
+def _followup_overdue(ctx: AlertContext):
+    import pandas as pd
+
+    frame = ctx.frame
+    recorded = history.latest_callbacks(ctx.conn, ctx.as_of)
+    merged = frame[["student_id"]].merge(recorded, on="student_id", how="left")
+    recorded_on = pd.Series(pd.to_datetime(merged["called_on"]).to_numpy(), index=frame.index)
+    recorded_follow = pd.Series(pd.to_datetime(merged["follow_up"]).to_numpy(), index=frame.index)
+    nat = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
+    roster_on = frame["last_callback"] if "last_callback" in frame else nat
+    roster_follow = frame["next_followup"] if "next_followup" in frame else nat
+    # The newer callback decides: a roster's own callback date newer than the recorded one wins.
+    use_roster = (roster_on.notna() & (recorded_on.isna() | (roster_on > recorded_on))) | (roster_on.isna() & recorded_on.isna())
+    follow = roster_follow.where(use_roster, recorded_follow)
+    called = roster_on.where(use_roster, recorded_on)
+    days = (pd.Timestamp(ctx.as_of) - follow.dt.normalize()).dt.days
+    mask = follow.notna() & (days > 0)
+    why = "约定 " + follow.dt.strftime("%Y-%m-%d").fillna("") + " 跟进，已过 " + _days_text(days.fillna(0)) + " 天"
+    why = why.where(called.isna(), why + "（" + called.dt.strftime("%m-%d").fillna("") + " 回访时约定）")
+    return mask, why
+
+
+RULES: tuple[AlertRule, ...] = (
+    AlertRule("inactive", "连续未学习", "先发关怀消息，再电话回访：了解是遇到学习困难还是外部干扰，约一个本周能完成的小目标", _inactive),
+    AlertRule("behind_pace", "进度严重落后", "了解卡在哪一步，和学员约定补进度的计划，优先补作业", _behind_pace),
+    AlertRule("low_satisfaction", "满意度低", "请服务主管介入，了解不满意的原因；必要时协调更换老师或给出补偿方案", _low_satisfaction),
+    AlertRule("fast_forward", "快进过多", "课程可能偏简单或枯燥：推送进阶学习资料，并收集他对课程内容的反馈", _fast_forward),
+    AlertRule("renewal_30d", "续费沟通（结课前一个月）", "开始续费沟通：总结这段时间的学习成果和提升空间，说明后续课程能解决什么问题", _renewal(7, 30)),
+    AlertRule("renewal_7d", "续费提醒（结课前一周）", "再次沟通续费：回应他的顾虑，说明续费福利和后续安排", _renewal(3, 7)),
+    AlertRule("renewal_3d", "续费最后提醒（结课前三天）", "最后一次续费提醒：确认意向，不续也问清原因，并介绍老带新活动", _renewal(None, 3)),
+    AlertRule("followup_overdue", "跟进逾期", "约好的跟进已过期：今天补打这个电话，并重新约定下次跟进日期", _followup_overdue),
+)
+RULE_BY_CODE = {rule.code: rule for rule in RULES}
+
+
+def rules_text(config: Config) -> list[str]:
+    """The thresholds in force, one line per rule, printed with every run."""
+    a = config.alerts
+    return [
+        f"连续未学习：最近学习时间距今 ≥ {a.inactive_days} 天",
+        f"进度严重落后：F < {a.behind_pace_share:g} × 按进度应达的 F（有课程日期的学员）",
+        f"满意度低：满意度 < {a.low_satisfaction_below:g} 星（有历史评分时须连续两次）",
+        f"快进过多：快进比例 > {a.fast_forward_share:.0%}",
+        "续费沟通：距结课 8–30 天；续费提醒：4–7 天；续费最后提醒：0–3 天",
+        "跟进逾期：最近一次回访约定的跟进日期已过，且之后没有新的回访",
+    ]
+
+
+def previous_ratings(conn: sqlite3.Connection | None, as_of: dt.date):
+    """Per student, the newest satisfaction stored in a snapshot strictly before `as_of` (and its date)."""
+    import pandas as pd
+
+    if conn is None:
+        return pd.DataFrame({"student_id": pd.Series(dtype="str"), "satisfaction": pd.Series(dtype="float64"), "as_of": pd.Series(dtype="str")})
+    return pd.read_sql_query(
+        """
+        SELECT student_id, satisfaction, as_of FROM (
+            SELECT student_id, satisfaction, as_of,
+                   ROW_NUMBER() OVER (PARTITION BY student_id ORDER BY as_of DESC) AS n
+            FROM snapshots WHERE satisfaction IS NOT NULL AND as_of < ?
+        ) WHERE n = 1
+        """,
+        conn,
+        params=(as_of.isoformat(),),
+    )
+
+
+def find_alerts(frame, config: Config, as_of: dt.date, conn: sqlite3.Connection | None = None):
+    """Every alert for every student: one row per (student, rule), with columns
+    student_id, name, teacher, code, label, why, action — grouped by teacher (in roster order),
+    then by student, then in the order of `RULES`.
+
+    >>> alerts = find_alerts(result.frame, config, dt.date(2026, 11, 23))  # doctest: +SKIP
+    >>> alerts.loc[0, ["code", "why"]].tolist()                              # doctest: +SKIP
+    ['inactive', '已连续 12 天没有学习记录（最近一次 2026-11-11）']
+    """
+    import numpy as np
+    import pandas as pd
+
+    ctx = AlertContext(frame, config, as_of, conn)
+    teacher_rank = pd.Series(pd.factorize(frame["teacher"])[0], index=frame.index)
+    position = pd.Series(np.arange(len(frame)), index=frame.index)
+    parts = []
+    for order, rule in enumerate(RULES):
+        mask, why = rule.find(ctx)
+        mask = mask.fillna(False).astype(bool)
+        if not mask.any():
+            continue
+        part = frame.loc[mask, ["student_id", "name", "teacher"]].copy()
+        part["code"] = rule.code
+        part["label"] = rule.label
+        part["why"] = why[mask]
+        part["action"] = rule.action
+        part["_teacher"] = teacher_rank[mask]
+        part["_student"] = position[mask]
+        part["_rule"] = order
+        parts.append(part)
+    if not parts:
+        return pd.DataFrame({name: pd.Series(dtype="str") for name in ALERT_FIELDS})
+    alerts = pd.concat(parts)
+    alerts = alerts.sort_values(["_teacher", "_student", "_rule"], kind="stable")
+    return alerts[list(ALERT_FIELDS)].reset_index(drop=True)
+
+
+def alerts_by_student(alerts) -> dict[str, str]:
+    """Each alerted student's alerts as one "why now" text: `连续未学习：已连续 12 天…；跟进逾期：…`."""
+    if len(alerts) == 0:
+        return {}
+    text = alerts["label"] + "：" + alerts["why"]
+    return text.groupby(alerts["student_id"], sort=False).agg("；".join).to_dict()
+
+
+def missing_data_warnings(frame, config: Config, file: str, sheet: str | None = None) -> list[Problem]:
+    """Rules that cannot run for lack of a column say so once (no alert is raised for missing data)."""
+    warnings = []
+    if "last_active" not in frame:
+        label = FIELD_BY_NAME["last_active"].label
+        warnings.append(Problem(file=file, sheet=sheet, code="no_last_active",
+                                message=f"名单里没有「{label}」列，不检查连续未学习（可用 --progress 提供学习记录）"))
+    if "course_end" not in frame and config.course.end is None:
+        label = FIELD_BY_NAME["course_end"].label
+        warnings.append(Problem(file=file, sheet=sheet, code="no_course_end",
+                                message=f"名单里没有「{label}」列，pfk.toml 里也没有 [course] end，不做续费提醒"))
+    return warnings
+
+
+@dataclass
+class AlertsResult:
+    classified: ClassifyResult
+    alerts: object  # pandas.DataFrame with ALERT_FIELDS
+    as_of: dt.date
+    rules: list[str]
+    warnings: list[Problem] = field(default_factory=list)
+    output: Path | None = None
+
+    def counts(self) -> dict[str, int]:
+        """Alerts per rule code, in rule order (rules with none left out)."""
+        counts = self.alerts["code"].value_counts()
+        return {rule.code: int(counts[rule.code]) for rule in RULES if rule.code in counts}
+
+
+def default_output(roster_path: Path) -> Path:
+    return roster_path.with_name(f"{roster_path.stem}.alerts.xlsx")
+
+
+def alerts_sheet(alerts) -> SheetSpec:
+    """预警: one row per alert, columns exactly `ALERT_COLUMNS`."""
+    import pandas as pd
+
+    table = pd.DataFrame(
+        {header: alerts[name].to_numpy() for header, name in zip(ALERT_COLUMNS, ("student_id", "name", "teacher", "label", "code", "why", "action"))},
+        columns=list(ALERT_COLUMNS),
+    )
+    return SheetSpec(ALERTS_SHEET, table, widths={"原因": 50.0, "建议": 60.0})
+
+
+def run_alerts(
+    workspace: Workspace,
+    roster_path: Path,
+    as_of: dt.date,
+    progress_path: Path | None = None,
+    output: Path | None = None,
+    sheet: str | None = None,
+) -> AlertsResult:
+    """Classify the roster, find every alert, write `<roster>.alerts.xlsx` (or `output`)."""
+    roster_path = Path(roster_path)
+    classified = score_students(workspace, roster_path, as_of, progress_path, sheet)
+    config = workspace.config
+    with history.opened(workspace.history_path) as conn:
+        alerts = find_alerts(classified.frame, config, as_of, conn)
+    warnings = list(classified.warnings)
+    warnings += missing_data_warnings(classified.frame, config, classified.roster.file, classified.roster.sheet)
+    target = Path(output) if output else default_output(roster_path)
+    inputs = [roster_path] + ([Path(progress_path)] if progress_path else [])
+    write_workbook(target, [alerts_sheet(alerts)], inputs=inputs)
+    return AlertsResult(classified, alerts, as_of, rules_text(config), warnings, target)
