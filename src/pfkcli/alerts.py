@@ -230,6 +230,7 @@ def find_alerts(frame, config: Config, as_of: dt.date, conn: sqlite3.Connection 
     import numpy as np
     import pandas as pd
 
+    frame = _typed(frame)
     ctx = AlertContext(frame, config, as_of, conn)
     teacher_rank = pd.Series(pd.factorize(frame["teacher"])[0], index=frame.index)
     position = pd.Series(np.arange(len(frame)), index=frame.index)
@@ -253,6 +254,25 @@ def find_alerts(frame, config: Config, as_of: dt.date, conn: sqlite3.Connection 
     alerts = pd.concat(parts)
     alerts = alerts.sort_values(["_teacher", "_student", "_rule"], kind="stable")
     return alerts[list(ALERT_FIELDS)].reset_index(drop=True)
+
+
+_DATE_COLUMNS = ("last_active", "course_end", "last_callback", "next_followup")
+_NUMBER_COLUMNS = ("F", "expected_f", "satisfaction", "fast_forward")
+
+
+def _typed(frame):
+    """Dates as datetime64 and ratings as floats, also when the frame comes from a stored snapshot
+    (ISO text, or all-blank object columns)."""
+    import pandas as pd
+
+    retyped = {}
+    for name in _DATE_COLUMNS:
+        if name in frame and not pd.api.types.is_datetime64_any_dtype(frame[name]):
+            retyped[name] = pd.to_datetime(frame[name], errors="coerce").astype("datetime64[ns]")
+    for name in _NUMBER_COLUMNS:
+        if name in frame and not pd.api.types.is_float_dtype(frame[name]):
+            retyped[name] = pd.to_numeric(frame[name], errors="coerce").astype("float64")
+    return frame.assign(**retyped) if retyped else frame
 
 
 def alerts_by_student(alerts) -> dict[str, str]:

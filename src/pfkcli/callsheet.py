@@ -1,7 +1,7 @@
 """`pfk callsheet`: one workbook per teacher — whom to call, in what order, why now, what to say.
 
 Who is due (as of a date): never called; last callback at least `cadence_days` ago; a follow-up date
-that has come; or an open alert. The order: pending callback first, then 挽留 segments, then 督促,
+that has come; or an open alert (unless the last callback is less than 7 days old). The order: pending callback first, then 挽留 segments, then 督促,
 then the rest; within each, the longest wait since the last callback first.
 """
 
@@ -28,6 +28,7 @@ from .segments import ALL_SEGMENTS, BY_CODE, PENDING_CODE
 from .workspace import Workspace
 
 QUESTIONS_ON_SHEET = 3
+ALERT_QUIET_DAYS = 7
 SCORE_CHOICES = ["1", "2", "3", "4", "5"]
 
 
@@ -129,7 +130,9 @@ def due_students(frame, workspace: Workspace, as_of: dt.date):
     stale = waited >= cadence
     follow_due = follow_up.notna() & (follow_up <= today)
     alert_text = frame["student_id"].map(pd.Series(alerts, dtype="object")).fillna("")
-    has_alert = alert_text != ""
+    # An alert makes a student due, unless someone talked to them in the last few days: otherwise a
+    # month-long renewal window would put the same students on every day's sheet.
+    has_alert = (alert_text != "") & ~(waited < ALERT_QUIET_DAYS)
 
     reasons = pd.Series("", index=frame.index, dtype=object)
 

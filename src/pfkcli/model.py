@@ -105,7 +105,11 @@ def classify_frame(frame, config: Config, as_of: dt.date, playbook_lines: dict[s
         cohort_mean = frame["F"].groupby(group).transform("mean")
         f_cut = by_pace.where(expected.notna(), cohort_mean)
         with_dates = int(expected.notna().sum())
-        text = f"按进度：F ≥ {t.pace_share:g} × 到 {as_of:%Y-%m-%d} 为止课程已放出的进度，为高（{with_dates} 人有课程日期）"
+        text = f"按进度：F ≥ {t.pace_share:g} × 到 {as_of:%Y-%m-%d} 为止课程已放出的进度，为高（{with_dates} 人有课程日期"
+        if with_dates:
+            low, high = by_pace.min(), by_pace.max()
+            text += f"，本次分界 F ≥ {_num(low)}" if abs(high - low) < 0.005 else f"，本次分界 F ≥ {_num(low)}–{_num(high)}"
+        text += "）"
         if with_dates < len(frame):
             means = "、".join(f"{(g or '全体')} {_num(m)}" for g, m in frame["F"].groupby(group).mean().items())
             text += f"；{len(frame) - with_dates} 人没有课程日期，改与同课程平均 F 比较（{means}）"

@@ -1,10 +1,74 @@
-"""pfk report (not built yet)."""
+"""pfk report — the team dashboard workbook from the workspace history, and its headline figures."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.table import Table
+
+from . import common
 
 
-def report() -> None:
-    """（尚未实现）"""
-    raise typer.Exit(1)
+def report(
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="报表文件（默认：工作区 reports/report-<日期>.xlsx）。", show_default=False),
+    ] = None,
+    as_of: common.AsOf = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="与这一天（或之前最近一次）的分层快照比较（默认：上一次快照）。", show_default=False),
+    ] = None,
+    mask_phone: Annotated[
+        bool,
+        typer.Option("--mask-phone", help="隐藏手机号中间四位，如 138****5678（报表目前不含手机号；快照带手机号时用于「下降学员」）。"),
+    ] = False,
+) -> None:
+    """团队看板：分层分布、学习进度、回访覆盖、预警、分层变化和回访效果，每页配 Excel 图表。
+
+    用工作区里 --as-of 当天或之前最近一次的分层快照，与上一次（或 --since 那次）比较；先运行 pfk classify 更新快照。
+    """
+    from ..report import build_report
+    from ..workspace import find_workspace
+
+    day = common.as_of_date(as_of)
+    start = common.parse_date_option(since)
+    result = common.run(lambda: build_report(find_workspace(), day, start, output, mask_phone))
+    render_result(result)
+
+
+def _share(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
+def render_result(result) -> None:
+    from ..segments import ALL_SEGMENTS
+
+    figures = result.figures
+    compared = f"，对比 {result.previous:%Y-%m-%d}" if result.previous else ""
+    table = Table(title=f"团队看板（分层快照 {result.newest:%Y-%m-%d}{compared}）")
+    table.add_column("分层")
+    table.add_column("学员", justify="right")
+    for segment in ALL_SEGMENTS:
+        table.add_row(segment.name, str(figures.segment_counts[segment.code]))
+    table.add_section()
+    table.add_row("合计", str(figures.students))
+    common.out.print(table)
+    common.out.print(
+        f"回访覆盖：{_share(figures.coverage_share)}（{figures.called_within}/{figures.students} 人在 {figures.cadence_days} 天内回访过），"
+        f"从未回访 {figures.never_called}，跟进逾期 {figures.overdue_follow_ups}"
+    )
+    common.out.print(f"跟上进度：{_share(figures.on_pace_share)}（{figures.on_pace}/{figures.pace_known} 名有课程日期的学员）")
+    common.out.print(f"预警：{figures.alerts} 条，涉及 {figures.alerted_students} 名学员")
+    if figures.moved_up is not None:
+        common.out.print(
+            f"分层变化：上升 {figures.moved_up}，不变 {figures.stayed}，下降 {figures.moved_down}"
+            f"（新学员 {figures.new_students}，已不在名单 {figures.left_students}）"
+        )
+        for row in figures.effect.itertuples(index=False):
+            common.out.print(f"  {row[0]} {row[1]} 人：上升 {row[2]}，不变 {row[3]}，下降 {row[4]}")
+    for note in result.notes:
+        common.out.print(note)
+    common.out.print(f"✓ 已写出 {result.output}")

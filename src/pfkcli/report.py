@@ -1,0 +1,644 @@
+"""`pfk report`: the team dashboard workbook (SPEC §2 step 7, seeds 002/003's dashboard metrics).
+
+Built from the workspace history alone: the newest segment snapshot on or before the as-of date,
+compared with the one before it (or the one at or just before `--since`). Every figure is measured
+on the day of the newest snapshot, so a report is the same whenever it is run again.
+
+Sheets, in order (names and headers are the contract, declared below):
+
+| sheet | what | chart |
+| --- | --- | --- |
+| 概览 | the headline figures, also printed in the terminal | |
+| 分层分布 | students per teacher × segment | stacked bar |
+| 学习进度 | F distribution per teacher, share on pace | stacked column, column |
+| 回访覆盖 | called within the cadence / called earlier / never called, overdue follow-ups | stacked column |
+| 预警 | alerts per teacher × rule (`alerts.find_alerts` on the snapshot) | stacked bar |
+| 分层变化 | from → to matrix of segments between the two snapshots | |
+| 下降学员 | the students whose segment `rank` went down, by teacher | |
+| 回访效果 | moved up / stayed / down: students called between the snapshots against the others | 100 % stacked column |
+
+Definitions (the team's questions, answered in one way each):
+- called within the cadence: the newest recorded callback is less than `cadence_days` old (as `pfk
+  callsheet` judges it); never called: pending (no P/K) and no callback recorded; overdue follow-up:
+  the newest callback's follow-up date has passed.
+- on pace: F ≥ pace_share × the F the course had released (`expected_f`), for students whose course
+  dates are known; the others are left out of the share.
+- moved up / down: the segment's `rank` (segments.py) rose / fell between the two snapshots.
+- effect: students in both snapshots, grouped by whether a callback was recorded with
+  previous < called_on ≤ newest. A student pending in the previous snapshot is left out of the
+  comparison (a first call always gives a segment, which says nothing about the call's effect) and
+  counted in its own column.
+
+The report holds no phone column (snapshots do not store phone numbers); should a snapshot carry a
+`phone` column, 下降学员 shows it, masked by `mask_phone` when asked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import history
+from .config import Config
+from .errors import UsageError
+from .excel import SheetSpec, write_workbook
+from .segments import ALL_SEGMENTS, BY_CODE, PENDING_CODE
+from .workspace import Workspace
+
+# The contract: sheet names and fixed headers.
+OVERVIEW_SHEET = "概览"
+SEGMENTS_SHEET = "分层分布"
+PROGRESS_SHEET = "学习进度"
+COVERAGE_SHEET = "回访覆盖"
+ALERTS_SHEET = "预警"
+MOVES_SHEET = "分层变化"
+MOVED_DOWN_SHEET = "下降学员"
+EFFECT_SHEET = "回访效果"
+REPORT_SHEETS = (
+    OVERVIEW_SHEET,
+    SEGMENTS_SHEET,
+    PROGRESS_SHEET,
+    COVERAGE_SHEET,
+    ALERTS_SHEET,
+    MOVES_SHEET,
+    MOVED_DOWN_SHEET,
+    EFFECT_SHEET,
+)
+
+TEACHER = "运营老师"
+TOTAL = "合计"
+UNASSIGNED = "（未分配）"
+OVERVIEW_COLUMNS = ("项目", "数值", "说明")
+# 分层分布: TEACHER, one column per segment name (ALL_SEGMENTS order), TOTAL
+F_BINS = ((0.0, 0.5), (0.5, 1.0), (1.0, 1.5), (1.5, 2.0))
+F_BIN_COLUMNS = tuple(f"F {low:g}–{high:g}" for low, high in F_BINS)
+PROGRESS_COLUMNS = (TEACHER, "学员数", *F_BIN_COLUMNS, "平均F", "有进度要求", "跟上进度", "未跟上进度", "跟上进度占比（%）")
+COVERAGE_COLUMNS = (TEACHER, "学员数", "周期内已回访", "回访覆盖率（%）", "超期未回访", "从未回访", "跟进逾期")
+# 预警: TEACHER, one column per alert rule label (alerts.RULES order), "预警学员数", TOTAL
+MOVES_CORNER = "上次 → 本次"
+NEW_STUDENTS = "新学员（上次不在）"
+LEFT_STUDENTS = "已不在名单"
+MOVED_DOWN_COLUMNS = (
+    TEACHER, "学号", "姓名", "上次分层", "本次分层", "上次 P/F/K", "本次 P/F/K", "变化", "本期已回访", "最近回访日期",
+)
+EFFECT_COLUMNS = (
+    "组别", "学员数", "上升", "不变", "下降", "上升占比（%）", "下降占比（%）", "首次打分（原待回访，不计入）",
+)
+CALLED_GROUP = "本期回访过"
+NOT_CALLED_GROUP = "本期未回访"
+NOTE_COLUMN = "说明"
+
+CHART_WIDTH = 560
+CHART_HEIGHT = 320
+ROW_PIXELS = 20  # Excel's default row height
+
+
+@dataclass
+class ReportFigures:
+    """The headline figures: what the terminal prints and 概览 lists."""
+
+    students: int
+    segment_counts: dict[str, int]  # segment code → students, ALL_SEGMENTS order
+    cadence_days: int
+    called_within: int
+    never_called: int
+    overdue_follow_ups: int
+    alerts: int
+    alerted_students: int
+    on_pace: int
+    pace_known: int
+    moved_up: int | None = None  # None with no earlier snapshot
+    stayed: int | None = None
+    moved_down: int | None = None
+    new_students: int | None = None
+    left_students: int | None = None
+    effect: object = None  # pandas.DataFrame (EFFECT_COLUMNS) or None
+
+    @property
+    def coverage_share(self) -> float | None:
+        return self.called_within / self.students if self.students else None
+
+    @property
+    def on_pace_share(self) -> float | None:
+        return self.on_pace / self.pace_known if self.pace_known else None
+
+
+@dataclass
+class ReportResult:
+    as_of: dt.date
+    newest: dt.date
+    previous: dt.date | None
+    figures: ReportFigures
+    output: Path
+    sheets: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # printed under the figures
+
+
+_PHONE = re.compile(r"(?<!\d)(1\d{2})\d{4}(\d{4})(?!\d)")
+
+
+def mask_phone(text) -> str | None:
+    """Hide the middle four digits of every mainland mobile number in `text`.
+
+    >>> mask_phone("13812345678")
+    '138****5678'
+    >>> mask_phone("电话 13812345678 / 13900001111")
+    '电话 138****5678 / 139****1111'
+    """
+    if text is None:
+        return None
+    value = str(text)
+    if value.endswith(".0") and value[:-2].isdigit():  # a phone number stored as a number
+        value = value[:-2]
+    return _PHONE.sub(r"\1****\2", value)
+
+
+# ---------------------------------------------------------------------------
+# Choosing the snapshots
+# ---------------------------------------------------------------------------
+
+
+def choose_snapshots(dates: list[dt.date], as_of: dt.date, since: dt.date | None) -> tuple[dt.date, dt.date | None]:
+    """The newest snapshot on or before `as_of`, and the one to compare it with (or None).
+
+    >>> d = [dt.date(2026, 11, 9), dt.date(2026, 11, 16), dt.date(2026, 11, 23)]
+    >>> choose_snapshots(d, dt.date(2026, 11, 25), None)
+    (datetime.date(2026, 11, 23), datetime.date(2026, 11, 16))
+    >>> choose_snapshots(d, dt.date(2026, 11, 25), dt.date(2026, 11, 10))
+    (datetime.date(2026, 11, 23), datetime.date(2026, 11, 9))
+    """
+    if not dates:
+        raise UsageError("工作区还没有分层快照：先运行 pfk classify 名单.xlsx")
+    upto = [d for d in dates if d <= as_of]
+    if not upto:
+        raise UsageError(f"{as_of:%Y-%m-%d} 及之前没有分层快照（最早一次是 {dates[0]:%Y-%m-%d}），请改 --as-of")
+    newest = upto[-1]
+    if since is None:
+        return newest, (upto[-2] if len(upto) > 1 else None)
+    if since >= newest:
+        raise UsageError(f"--since {since:%Y-%m-%d} 须早于本次分层快照 {newest:%Y-%m-%d}")
+    before = [d for d in upto if d <= since]
+    if not before:
+        raise UsageError(f"{since:%Y-%m-%d} 及之前没有分层快照（最早一次是 {dates[0]:%Y-%m-%d}），请改 --since")
+    return newest, before[-1]
+
+
+def called_between(conn: sqlite3.Connection, start: dt.date, end: dt.date) -> set[str]:
+    """Students with a recorded callback on start < called_on ≤ end."""
+    rows = conn.execute(
+        "SELECT DISTINCT student_id FROM callbacks WHERE called_on > ? AND called_on <= ?",
+        (start.isoformat(), end.isoformat()),
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+# ---------------------------------------------------------------------------
+# The tables (each a pure function of DataFrames, tested directly)
+# ---------------------------------------------------------------------------
+
+
+def _teachers(frame):
+    return frame["teacher"].fillna(UNASSIGNED).replace("", UNASSIGNED)
+
+
+def teacher_order(frame) -> list[str]:
+    return sorted(_teachers(frame).unique())
+
+
+def segment_table(frame):
+    """分层分布: one row per teacher, a column per segment name, then 合计."""
+    import pandas as pd
+
+    teachers = teacher_order(frame)
+    counts = pd.crosstab(_teachers(frame), frame["segment"])
+    codes = [s.code for s in ALL_SEGMENTS]
+    counts = counts.reindex(index=teachers, columns=codes, fill_value=0)
+    table = pd.DataFrame({TEACHER: teachers})
+    for segment in ALL_SEGMENTS:
+        table[segment.name] = counts[segment.code].to_numpy().astype("int64")
+    table[TOTAL] = table[[s.name for s in ALL_SEGMENTS]].sum(axis=1)
+    return table
+
+
+def on_pace_mask(frame, config: Config):
+    """(known, on_pace): whose expected F is known, and who is at or above pace_share of it."""
+    expected = frame["expected_f"].astype("float64")
+    known = expected.notna()
+    on_pace = known & (frame["f"].astype("float64") >= config.thresholds.pace_share * expected - 1e-9)
+    return known, on_pace
+
+
+def progress_table(frame, config: Config):
+    """学习进度: F in four bins per teacher, the mean F, and the share on pace where it can be judged."""
+    import numpy as np
+    import pandas as pd
+
+    f = frame["f"].astype("float64").fillna(0).clip(lower=0)
+    edges = [low for low, _ in F_BINS] + [np.inf]
+    bins = pd.cut(f, edges, right=False, labels=list(F_BIN_COLUMNS))
+    teachers = _teachers(frame)
+    order = teacher_order(frame)
+    known, on_pace = on_pace_mask(frame, config)
+    counts = pd.crosstab(teachers, bins).reindex(index=order, columns=list(F_BIN_COLUMNS), fill_value=0)
+    grouped = pd.DataFrame({"t": teachers, "f": f, "known": known, "on": on_pace}).groupby("t")
+    table = pd.DataFrame({TEACHER: order})
+    table["学员数"] = grouped.size().reindex(order).to_numpy().astype("int64")
+    for column in F_BIN_COLUMNS:
+        table[column] = counts[column].to_numpy().astype("int64")
+    table["平均F"] = grouped["f"].mean().reindex(order).round(2).to_numpy()
+    judged = grouped["known"].sum().reindex(order).to_numpy().astype("int64")
+    on = grouped["on"].sum().reindex(order).to_numpy().astype("int64")
+    table["有进度要求"] = judged
+    table["跟上进度"] = pd.Series(on, dtype="Int64").where(judged > 0, pd.NA)
+    table["未跟上进度"] = pd.Series(judged - on, dtype="Int64").where(judged > 0, pd.NA)
+    share = np.where(judged > 0, on / np.maximum(judged, 1) * 100, np.nan)
+    table["跟上进度占比（%）"] = np.round(share, 1)
+    return table[list(PROGRESS_COLUMNS)]
+
+
+def coverage_frame(frame, callbacks, day: dt.date, cadence_days: int):
+    """Per student: within (called less than `cadence_days` ago), never (pending, never called), overdue follow-up."""
+    import pandas as pd
+
+    merged = frame[["student_id", "segment"]].merge(callbacks, on="student_id", how="left")
+    merged.index = frame.index
+    recorded_on = pd.to_datetime(merged["called_on"])
+    # A roster's own callback columns, when a snapshot carries them, count as `pfk callsheet` counts them.
+    nat = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
+    roster_on = pd.to_datetime(frame["last_callback"]) if "last_callback" in frame else nat
+    roster_follow = pd.to_datetime(frame["next_followup"]) if "next_followup" in frame else nat
+    called_on = pd.concat([recorded_on, roster_on], axis=1).max(axis=1)
+    follow_up = pd.to_datetime(merged["follow_up"]).where(recorded_on.notna() & ~(roster_on > recorded_on), roster_follow)
+    today = pd.Timestamp(day)
+    waited = (today - called_on.dt.normalize()).dt.days
+    within = called_on.notna() & (waited < cadence_days)
+    never = called_on.isna() & (merged["segment"] == PENDING_CODE)
+    overdue = follow_up.notna() & (follow_up.dt.normalize() < today)
+    return pd.DataFrame({"within": within, "never": never, "overdue": overdue, "called_on": called_on}, index=frame.index)
+
+
+def coverage_table(frame, coverage):
+    """回访覆盖: students, called within the cadence (and its share), called earlier, never called, overdue follow-ups."""
+    import numpy as np
+    import pandas as pd
+
+    order = teacher_order(frame)
+    grouped = pd.DataFrame(
+        {"t": _teachers(frame), "within": coverage["within"], "never": coverage["never"], "overdue": coverage["overdue"]}
+    ).groupby("t")
+    students = grouped.size().reindex(order).to_numpy().astype("int64")
+    within = grouped["within"].sum().reindex(order).to_numpy().astype("int64")
+    never = grouped["never"].sum().reindex(order).to_numpy().astype("int64")
+    table = pd.DataFrame({TEACHER: order})
+    table["学员数"] = students
+    table["周期内已回访"] = within
+    table["回访覆盖率（%）"] = np.round(within / np.maximum(students, 1) * 100, 1)
+    table["超期未回访"] = students - within - never
+    table["从未回访"] = never
+    table["跟进逾期"] = grouped["overdue"].sum().reindex(order).to_numpy().astype("int64")
+    return table[list(COVERAGE_COLUMNS)]
+
+
+def alert_table(frame, alerts):
+    """预警: alerts per teacher × rule (every rule a column, in rule order), alerted students, total alerts."""
+    import pandas as pd
+
+    from .alerts import RULES
+
+    order = teacher_order(frame)
+    teachers = alerts["teacher"].fillna(UNASSIGNED).replace("", UNASSIGNED) if len(alerts) else pd.Series(dtype="str")
+    codes = [rule.code for rule in RULES]
+    counts = pd.crosstab(teachers, alerts["code"]).reindex(index=order, columns=codes, fill_value=0) if len(alerts) else None
+    table = pd.DataFrame({TEACHER: order})
+    for rule in RULES:
+        table[rule.label] = counts[rule.code].to_numpy().astype("int64") if counts is not None else 0
+    alerted = alerts.groupby(teachers)["student_id"].nunique() if len(alerts) else pd.Series(dtype="int64")
+    table["预警学员数"] = alerted.reindex(order, fill_value=0).to_numpy().astype("int64")
+    table[TOTAL] = table[[rule.label for rule in RULES]].sum(axis=1).astype("int64")
+    return table
+
+
+def compare_snapshots(previous, newest):
+    """One row per student in either snapshot: from/to segment, rank change and direction.
+
+    `direction` is "up", "same", "down", "new" (only in the newest) or "left" (only in the previous).
+    """
+    import numpy as np
+
+    keep = ["student_id", "name", "teacher", "p", "f", "k", "segment"]
+    extra = ["phone"] if "phone" in newest else []
+    merged = previous[keep].merge(newest[keep + extra], on="student_id", how="outer", suffixes=("_from", "_to"), indicator=True)
+    rank = {code: segment.rank for code, segment in BY_CODE.items()}
+    rank_from = merged["segment_from"].map(rank)
+    rank_to = merged["segment_to"].map(rank)
+    both = merged["_merge"] == "both"
+    direction = np.select(
+        [merged["_merge"] == "right_only", merged["_merge"] == "left_only", both & (rank_to > rank_from), both & (rank_to < rank_from)],
+        ["new", "left", "up", "down"],
+        default="same",
+    )
+    merged["direction"] = direction
+    merged["rank_change"] = rank_to - rank_from
+    merged["teacher"] = merged["teacher_to"].fillna(merged["teacher_from"]).fillna(UNASSIGNED).replace("", UNASSIGNED)
+    merged["name"] = merged["name_to"].fillna(merged["name_from"])
+    return merged.drop(columns=["_merge"])
+
+
+def moves_matrix(moves):
+    """分层变化: rows = previous segment (and new students), columns = newest segment (and left), with totals."""
+    import pandas as pd
+
+    names = [s.name for s in ALL_SEGMENTS]
+    by_name = {s.code: s.name for s in ALL_SEGMENTS}
+    start = moves["segment_from"].map(by_name).fillna(NEW_STUDENTS)
+    end = moves["segment_to"].map(by_name).fillna(LEFT_STUDENTS)
+    rows = [*names, NEW_STUDENTS]
+    columns = [*names, LEFT_STUDENTS]
+    counts = pd.crosstab(start, end).reindex(index=rows, columns=columns, fill_value=0)
+    counts.loc[NEW_STUDENTS, LEFT_STUDENTS] = 0
+    table = counts.astype("int64").reset_index(drop=True)
+    table.insert(0, MOVES_CORNER, rows)
+    table[TOTAL] = table[columns].sum(axis=1)
+    total = {MOVES_CORNER: TOTAL, **{c: int(table[c].sum()) for c in [*columns, TOTAL]}}
+    return pd.concat([table, pd.DataFrame([total])], ignore_index=True)
+
+
+def _scores_text(p, f, k) -> str:
+    def one(value, digits):
+        if value is None or value != value:
+            return "—"
+        return f"{value:.{digits}f}".rstrip("0").rstrip(".") if digits else f"{value:g}"
+
+    return f"{one(p, 0)}/{one(f, 2)}/{one(k, 0)}"
+
+
+def _change_text(row) -> str:
+    parts = []
+    for axis, digits in (("p", 0), ("f", 2), ("k", 0)):
+        before, after = row[f"{axis}_from"], row[f"{axis}_to"]
+        if before == after or (before != before and after != after):
+            continue
+        fmt = (lambda v: "—" if v != v or v is None else (f"{v:.2f}" if digits else f"{v:g}"))
+        parts.append(f"{axis.upper()} {fmt(before)}→{fmt(after)}")
+    return "；".join(parts)
+
+
+def moved_down_table(moves, called: set[str], last_called, mask: bool = False):
+    """下降学员: who moved down, by teacher, the biggest fall first, with what changed."""
+    import pandas as pd
+
+    down = moves[moves["direction"] == "down"].sort_values(["teacher", "rank_change", "student_id"], kind="stable")
+    by_name = {s.code: s.name for s in ALL_SEGMENTS}
+    table = pd.DataFrame(
+        {
+            TEACHER: down["teacher"].to_numpy(),
+            "学号": down["student_id"].to_numpy(),
+            "姓名": down["name"].to_numpy(),
+        }
+    )
+    if "phone" in down:
+        phones = down["phone"].map(lambda v: None if v is None or v != v else (mask_phone(v) if mask else str(v)))
+        table["手机号"] = phones.to_numpy()
+    table["上次分层"] = down["segment_from"].map(by_name).to_numpy()
+    table["本次分层"] = down["segment_to"].map(by_name).to_numpy()
+    table["上次 P/F/K"] = [_scores_text(*v) for v in down[["p_from", "f_from", "k_from"]].itertuples(index=False)]
+    table["本次 P/F/K"] = [_scores_text(*v) for v in down[["p_to", "f_to", "k_to"]].itertuples(index=False)]
+    table["变化"] = [_change_text(row) for _, row in down.iterrows()]
+    table["本期已回访"] = down["student_id"].isin(called).map({True: "是", False: "否"}).to_numpy()
+    table["最近回访日期"] = pd.to_datetime(down["student_id"].map(last_called)).to_numpy()
+    colours = down["segment_to"].map({s.code: s.colour for s in ALL_SEGMENTS}).tolist()
+    return table, colours
+
+
+def effect_table(moves, called: set[str]):
+    """回访效果: moved up / stayed / down, for the students called between the snapshots and the others."""
+    import numpy as np
+    import pandas as pd
+
+    both = moves[moves["direction"].isin(["up", "same", "down"])]
+    first_scored = both["segment_from"] == PENDING_CODE
+    compared = both[~first_scored]
+    rows = []
+    for group, in_group in ((CALLED_GROUP, True), (NOT_CALLED_GROUP, False)):
+        part = compared[compared["student_id"].isin(called) == in_group]
+        firsts = both[first_scored & (both["student_id"].isin(called) == in_group)]
+        up, same, down = ((part["direction"] == d).sum() for d in ("up", "same", "down"))
+        total = len(part)
+        rows.append(
+            {
+                "组别": group,
+                "学员数": total,
+                "上升": int(up),
+                "不变": int(same),
+                "下降": int(down),
+                "上升占比（%）": round(up / total * 100, 1) if total else np.nan,
+                "下降占比（%）": round(down / total * 100, 1) if total else np.nan,
+                "首次打分（原待回访，不计入）": len(firsts),
+            }
+        )
+    return pd.DataFrame(rows, columns=list(EFFECT_COLUMNS))
+
+
+def one_snapshot_note(newest: dt.date, later: bool) -> str:
+    """What the moves and effect sheets say when there is nothing to compare with."""
+    if later:
+        return f"{newest:%Y-%m-%d} 之前没有更早的分层快照，无法比较变化"
+    return f"只有一次分层快照（{newest:%Y-%m-%d}），下周再运行 pfk report 即可看到变化"
+
+
+# ---------------------------------------------------------------------------
+# Charts: native Excel charts (Excel, WPS and LibreOffice draw them), beside their table
+# ---------------------------------------------------------------------------
+
+
+def _chart(kind: str, table, series: list[str], title: str, axis: str, below: dict | None = None) -> dict:
+    """A chart under its table, from the first column, so it is on screen and prints on the table's first page.
+
+    `below`: another chart of the same sheet to stack this one under.
+    """
+    rows = len(table)
+    if kind.startswith("bar"):  # one bar per teacher: grows with the team
+        width, height = CHART_WIDTH, max(CHART_HEIGHT, 28 * rows + 140)
+    else:
+        width, height = max(CHART_WIDTH, min(1600, 70 * rows + 220)), CHART_HEIGHT
+    row = rows + 2 if below is None else below["row"] + math.ceil(below["height"] / ROW_PIXELS) + 2
+    return {
+        "type": kind,
+        # An explicit name: the legend then reads the same in every program, whatever its cache rules.
+        "series": [{"values": name, "name": name} for name in series],
+        "categories": str(table.columns[0]),
+        "title": title,
+        "y_axis" if kind.startswith("column") else "x_axis": axis,
+        "row": row,
+        "col": 0,
+        "width": width,
+        "height": height,
+        "legend": True,
+    }
+
+
+# ---------------------------------------------------------------------------
+# The whole report
+# ---------------------------------------------------------------------------
+
+
+def default_output(workspace: Workspace, as_of: dt.date) -> Path:
+    return workspace.root / "reports" / f"report-{as_of:%Y-%m-%d}.xlsx"
+
+
+def _history_path(workspace: Workspace) -> Path:
+    if workspace.root is None or workspace.history_path is None:
+        raise UsageError("这里不是 pfk 工作区（找不到 pfk.toml）：先运行 pfk init，再用 pfk classify 生成分层快照")
+    if not workspace.history_path.exists():
+        raise UsageError("工作区还没有分层快照：先运行 pfk classify 名单.xlsx")
+    return workspace.history_path
+
+
+def build_report(
+    workspace: Workspace,
+    as_of: dt.date,
+    since: dt.date | None = None,
+    output: Path | None = None,
+    mask: bool = False,
+) -> ReportResult:
+    """Read the history, build every sheet, write the workbook. Raises UsageError with one clear line.
+
+    >>> result = build_report(find_workspace(), dt.date(2026, 11, 23))  # doctest: +SKIP
+    >>> result.figures.moved_down                                       # doctest: +SKIP
+    3
+    """
+    from .alerts import find_alerts
+
+    config = workspace.config
+    path = _history_path(workspace)
+    with history.opened(path) as conn:
+        dates = history.snapshot_dates(conn)
+        newest, previous = choose_snapshots(dates, as_of, since)
+        frame = history.load_snapshot(conn, newest)
+        earlier = history.load_snapshot(conn, previous) if previous else None
+        callbacks = history.latest_callbacks(conn, newest)
+        called = called_between(conn, previous, newest) if previous else set()
+        alerts = find_alerts(frame.rename(columns={"p": "P", "f": "F", "k": "K"}), config, newest, conn)
+
+    coverage = coverage_frame(frame, callbacks, newest, config.callbacks.cadence_days)
+    segments = segment_table(frame)
+    progress = progress_table(frame, config)
+    covered = coverage_table(frame, coverage)
+    alerted = alert_table(frame, alerts)
+    known, on_pace = on_pace_mask(frame, config)
+    counts = frame["segment"].value_counts()
+    figures = ReportFigures(
+        students=len(frame),
+        segment_counts={s.code: int(counts.get(s.code, 0)) for s in ALL_SEGMENTS},
+        cadence_days=config.callbacks.cadence_days,
+        called_within=int(coverage["within"].sum()),
+        never_called=int(coverage["never"].sum()),
+        overdue_follow_ups=int(coverage["overdue"].sum()),
+        alerts=len(alerts),
+        alerted_students=int(alerts["student_id"].nunique()) if len(alerts) else 0,
+        on_pace=int(on_pace.sum()),
+        pace_known=int(known.sum()),
+    )
+    notes = []
+    if figures.pace_known == 0:
+        notes.append("没有课程日期，无法判断是否跟上进度：在 pfk.toml [course] 里填 start / end，或名单带课程开始/结束日期")
+
+    f_chart = _chart("column_stacked", progress, list(F_BIN_COLUMNS), "课程跟随进度 F 分布", "人数")
+    sheets = [
+        SheetSpec(SEGMENTS_SHEET, segments, charts=[_chart("bar_stacked", segments, [s.name for s in ALL_SEGMENTS], "各老师学员分层", "人数")], autofilter=False),
+        SheetSpec(
+            PROGRESS_SHEET,
+            progress,
+            charts=[f_chart, _chart("column_percent_stacked", progress, ["跟上进度", "未跟上进度"], "跟上进度的学员占比", "占比", below=f_chart)],
+            autofilter=False,
+        ),
+        SheetSpec(
+            COVERAGE_SHEET,
+            covered,
+            charts=[_chart("column_stacked", covered, ["周期内已回访", "超期未回访", "从未回访"], f"回访覆盖（周期 {figures.cadence_days} 天）", "人数")],
+            autofilter=False,
+        ),
+    ]
+    alert_labels = [c for c in alerted.columns[1:-2] if alerted[c].sum() > 0]
+    alert_charts = [_chart("bar_stacked", alerted, alert_labels, "各老师预警", "条数")] if alert_labels else []
+    sheets.append(SheetSpec(ALERTS_SHEET, alerted, charts=alert_charts, autofilter=False))
+
+    if earlier is None:
+        note = one_snapshot_note(newest, later=len(dates) > 1)
+        notes.append(note)
+        for name in (MOVES_SHEET, MOVED_DOWN_SHEET, EFFECT_SHEET):
+            sheets.append(_note_sheet(name, note))
+    else:
+        moves = compare_snapshots(earlier, frame)
+        last_called = callbacks.set_index("student_id")["called_on"] if len(callbacks) else {}
+        matrix = moves_matrix(moves)
+        matrix_colours = [s.colour for s in ALL_SEGMENTS] + [None, None]
+        down, down_colours = moved_down_table(moves, called, last_called, mask)
+        effect = effect_table(moves, called)
+        direction = moves["direction"].value_counts()
+        figures.moved_up = int(direction.get("up", 0))
+        figures.stayed = int(direction.get("same", 0))
+        figures.moved_down = int(direction.get("down", 0))
+        figures.new_students = int(direction.get("new", 0))
+        figures.left_students = int(direction.get("left", 0))
+        figures.effect = effect
+        sheets.append(SheetSpec(MOVES_SHEET, matrix, row_colours=matrix_colours, autofilter=False))
+        if len(down):
+            sheets.append(SheetSpec(MOVED_DOWN_SHEET, down, row_colours=down_colours, widths={"变化": 36.0}))
+        else:
+            sheets.append(_note_sheet(MOVED_DOWN_SHEET, f"{previous:%Y-%m-%d} → {newest:%Y-%m-%d} 没有学员分层下降"))
+        effect_charts = [_chart("column_percent_stacked", effect, ["上升", "不变", "下降"], "回访过与未回访学员的分层变化", "占比")]
+        sheets.append(SheetSpec(EFFECT_SHEET, effect, charts=effect_charts, autofilter=False))
+
+    overview = overview_table(figures, newest, previous, as_of)
+    sheets.insert(0, SheetSpec(OVERVIEW_SHEET, overview, autofilter=False, widths={"说明": 50.0}))
+    target = Path(output) if output else default_output(workspace, as_of)
+    if output is None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    write_workbook(target, sheets, inputs=[path])
+    return ReportResult(as_of, newest, previous, figures, target, [s.name for s in sheets], notes)
+
+
+def _note_sheet(name: str, note: str) -> SheetSpec:
+    import pandas as pd
+
+    return SheetSpec(name, pd.DataFrame({NOTE_COLUMN: [note]}), autofilter=False, widths={NOTE_COLUMN: 80.0})
+
+
+def overview_table(figures: ReportFigures, newest: dt.date, previous: dt.date | None, as_of: dt.date):
+    """概览: one line per headline figure (项目, 数值, 说明)."""
+    import pandas as pd
+
+    rows: list[tuple[str, float | None, str]] = [
+        ("本次分层快照", None, f"{newest:%Y-%m-%d}" + ("" if newest == as_of else f"（{as_of:%Y-%m-%d} 及之前最近的一次）")),
+        ("对比快照", None, f"{previous:%Y-%m-%d}" if previous else "无（只有一次分层快照）"),
+        ("学员数", figures.students, ""),
+    ]
+    for segment in ALL_SEGMENTS:
+        rows.append((segment.name, figures.segment_counts[segment.code], segment.code))
+    share = figures.coverage_share
+    rows += [
+        ("回访覆盖率（%）", round(share * 100, 1) if share is not None else None, f"{figures.called_within} 人在 {figures.cadence_days} 天内回访过"),
+        ("从未回访", figures.never_called, "待回访且历史里没有回访记录"),
+        ("跟进逾期", figures.overdue_follow_ups, "最近一次回访约定的跟进日期已过"),
+        ("跟上进度占比（%）", round(figures.on_pace_share * 100, 1) if figures.on_pace_share is not None else None,
+         f"{figures.on_pace} / {figures.pace_known} 名有课程日期的学员"),
+        ("预警（条）", figures.alerts, f"涉及 {figures.alerted_students} 名学员"),
+    ]
+    if figures.moved_up is not None:
+        rows += [
+            ("分层上升", figures.moved_up, f"{previous:%Y-%m-%d} → {newest:%Y-%m-%d}"),
+            ("分层不变", figures.stayed, ""),
+            ("分层下降", figures.moved_down, "名单见「下降学员」"),
+            ("新学员", figures.new_students, "上次快照里没有"),
+            ("已不在名单", figures.left_students, "本次快照里没有"),
+        ]
+        for row in figures.effect.itertuples(index=False):
+            total, up, down = row[1], row[2], row[4]
+            text = f"{total} 人：上升 {up}、不变 {row[3]}、下降 {down}；原为待回访的 {row[7]} 人不计入"
+            rows.append((f"{row[0]}：上升占比（%）", row[5] if total else None, text))
+    return pd.DataFrame(rows, columns=list(OVERVIEW_COLUMNS))

@@ -1,0 +1,61 @@
+"""The installed `pfk` as a user runs it, and the help every command must have."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.main import get_command
+
+from pfkcli.cli import app
+
+from ..conftest import SAMPLES
+
+
+def installed_pfk() -> str:
+    beside = Path(sys.executable).parent / "pfk"
+    return str(beside) if beside.exists() else shutil.which("pfk")
+
+
+def test_installed_pfk_checks_the_samples():
+    result = subprocess.run([installed_pfk(), "check", str(SAMPLES / "roster.xlsx")], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "✓ roster.xlsx › 学员名单：48 名学员" in result.stdout
+    assert "第52行: 「合计」行是合计行，已跳过" in result.stderr
+
+
+def test_installed_pfk_reports_a_missing_file_in_one_line(tmp_path):
+    result = subprocess.run([installed_pfk(), "classify", str(tmp_path / "nope.xlsx")], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"错误：{tmp_path / 'nope.xlsx'}: 文件不存在"
+    assert "Traceback" not in result.stderr
+
+
+def test_help_does_not_import_pandas():
+    result = subprocess.run([sys.executable, "-X", "importtime", "-m", "pfkcli", "--help"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0
+    modules = {line.split("|")[-1].strip().split(".")[0] for line in result.stderr.splitlines() if "|" in line}
+    assert "pandas" not in modules and "numpy" not in modules and "openpyxl" not in modules
+    assert "classify" in result.stdout
+
+
+def test_version():
+    from typer.testing import CliRunner
+
+    assert CliRunner().invoke(app, ["--version"]).output.strip() == "pfk 0.1.0"
+
+
+def _commands(group, prefix=()):
+    for name, command in group.commands.items():
+        if hasattr(command, "commands"):
+            yield from _commands(command, (*prefix, name))
+        else:
+            yield (*prefix, name), command
+
+
+@pytest.mark.parametrize(("path", "command"), list(_commands(get_command(app))), ids=lambda v: " ".join(v) if isinstance(v, tuple) else "")
+def test_every_command_has_help(path, command):
+    assert command.help and "尚未实现" not in command.help, f"pfk {' '.join(path)} has no help"
