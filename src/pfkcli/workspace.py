@@ -18,8 +18,12 @@ HISTORY_NAME = "history.sqlite"
 GITIGNORE = """\
 # pfk 的历史库（回访记录、每周分层快照）只在本机，用 pfk backup 备份；不进 git。
 .pfk/
-# 生成的结果表
+# 生成的结果表、回访表、预警表和周报（含学员手机号，不进 git）
 *.pfk.xlsx
+callsheets/
+*.alerts.xlsx
+reports/
+backups/
 """
 
 
