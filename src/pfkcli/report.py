@@ -10,8 +10,8 @@ Sheets, in order (names and headers are the contract, declared below):
 | --- | --- | --- |
 | 概览 | the headline figures, also printed in the terminal | |
 | 分层分布 | students per teacher × segment | stacked bar |
-| 学习进度 | F distribution per teacher, share on pace | stacked column, column |
-| 回访覆盖 | called within the cadence / called earlier / never called, overdue follow-ups | stacked column |
+| 学习进度 | F distribution per teacher, share on pace | stacked column, 100 % stacked column |
+| 回访覆盖 | called within the cadence / called earlier / never called, overdue follow-ups | 100 % stacked column |
 | 预警 | alerts per teacher × rule (`alerts.find_alerts` on the snapshot) | stacked bar |
 | 分层变化 | from → to matrix of segments between the two snapshots | |
 | 下降学员 | the students whose segment `rank` went down, by teacher | |
@@ -23,14 +23,18 @@ Definitions (the team's questions, answered in one way each):
   the newest callback's follow-up date has passed.
 - on pace: F ≥ pace_share × the F the course had released (`expected_f`), for students whose course
   dates are known; the others are left out of the share.
-- moved up / down: the segment's `rank` (segments.py) rose / fell between the two snapshots.
+- moved up / down: the segment's `rank` (segments.py) rose / fell between the two snapshots; pending
+  before and scored now is "first scored", not a move up.
 - effect: students in both snapshots, grouped by whether a callback was recorded with
   previous < called_on ≤ newest. A student pending in the previous snapshot is left out of the
   comparison (a first call always gives a segment, which says nothing about the call's effect) and
   counted in its own column.
 
-The report holds no phone column (snapshots do not store phone numbers); should a snapshot carry a
-`phone` column, 下降学员 shows it, masked by `mask_phone` when asked.
+Phone numbers appear in one place, 下降学员 (the students a teacher should call back first); with
+`--mask-phone` they read `138****5678` (`mask_phone`), for a report that is passed around.
+
+Count charts of shares (coverage, on pace, effect) are 100 % stacked: Excel and LibreOffice start a
+stacked axis far above zero when every bar's first block is large, which would misdraw a 90 % coverage.
 """
 
 from __future__ import annotations
@@ -83,16 +87,16 @@ MOVES_CORNER = "上次 → 本次"
 NEW_STUDENTS = "新学员（上次不在）"
 LEFT_STUDENTS = "已不在名单"
 MOVED_DOWN_COLUMNS = (
-    TEACHER, "学号", "姓名", "上次分层", "本次分层", "上次 P/F/K", "本次 P/F/K", "变化", "本期已回访", "最近回访日期",
+    TEACHER, "学号", "姓名", "手机号", "上次分层", "本次分层", "上次 P/F/K", "本次 P/F/K", "变化", "本次分层原因",
+    "本期已回访", "最近回访日期",
 )
-EFFECT_COLUMNS = (
-    "组别", "学员数", "上升", "不变", "下降", "上升占比（%）", "下降占比（%）", "首次打分（原待回访，不计入）",
-)
+FIRST_SCORED = "首次打分（原待回访，不计入）"
+EFFECT_COLUMNS = ("组别", "学员数", "上升", "不变", "下降", "上升占比（%）", "下降占比（%）", FIRST_SCORED)
 CALLED_GROUP = "本期回访过"
 NOT_CALLED_GROUP = "本期未回访"
 NOTE_COLUMN = "说明"
 
-CHART_WIDTH = 560
+CHART_WIDTH = 400  # fits the printable width of a portrait A4 page (LibreOffice, Excel)
 CHART_HEIGHT = 320
 ROW_PIXELS = 20  # Excel's default row height
 
@@ -114,6 +118,7 @@ class ReportFigures:
     moved_up: int | None = None  # None with no earlier snapshot
     stayed: int | None = None
     moved_down: int | None = None
+    first_scored: int | None = None  # pending before, scored now
     new_students: int | None = None
     left_students: int | None = None
     effect: object = None  # pandas.DataFrame (EFFECT_COLUMNS) or None
@@ -325,23 +330,35 @@ def alert_table(frame, alerts):
 def compare_snapshots(previous, newest):
     """One row per student in either snapshot: from/to segment, rank change and direction.
 
-    `direction` is "up", "same", "down", "new" (only in the newest) or "left" (only in the previous).
+    `direction`: "up" / "same" / "down" (the segment's rank rose, held, fell), "scored" (pending
+    before, scored now: a first callback, not a move), "new" (only in the newest), "left" (only in
+    the previous).
     """
     import numpy as np
+    import pandas as pd
 
     keep = ["student_id", "name", "teacher", "p", "f", "k", "segment"]
-    extra = ["phone"] if "phone" in newest else []
-    merged = previous[keep].merge(newest[keep + extra], on="student_id", how="outer", suffixes=("_from", "_to"), indicator=True)
+    newest = newest.assign(phone=newest.get("phone"), why=newest.get("why"))
+    merged = previous[keep].merge(
+        newest[[*keep, "phone", "why"]], on="student_id", how="outer", suffixes=("_from", "_to"), indicator=True
+    )
     rank = {code: segment.rank for code, segment in BY_CODE.items()}
     rank_from = merged["segment_from"].map(rank)
     rank_to = merged["segment_to"].map(rank)
     both = merged["_merge"] == "both"
+    scored = both & (merged["segment_from"] == PENDING_CODE) & (merged["segment_to"] != PENDING_CODE)
     direction = np.select(
-        [merged["_merge"] == "right_only", merged["_merge"] == "left_only", both & (rank_to > rank_from), both & (rank_to < rank_from)],
-        ["new", "left", "up", "down"],
+        [
+            merged["_merge"] == "right_only",
+            merged["_merge"] == "left_only",
+            scored,
+            both & (rank_to > rank_from),
+            both & (rank_to < rank_from),
+        ],
+        ["new", "left", "scored", "up", "down"],
         default="same",
     )
-    merged["direction"] = direction
+    merged["direction"] = pd.Series(direction, index=merged.index)
     merged["rank_change"] = rank_to - rank_from
     merged["teacher"] = merged["teacher_to"].fillna(merged["teacher_from"]).fillna(UNASSIGNED).replace("", UNASSIGNED)
     merged["name"] = merged["name_to"].fillna(merged["name_from"])
@@ -359,7 +376,6 @@ def moves_matrix(moves):
     rows = [*names, NEW_STUDENTS]
     columns = [*names, LEFT_STUDENTS]
     counts = pd.crosstab(start, end).reindex(index=rows, columns=columns, fill_value=0)
-    counts.loc[NEW_STUDENTS, LEFT_STUDENTS] = 0
     table = counts.astype("int64").reset_index(drop=True)
     table.insert(0, MOVES_CORNER, rows)
     table[TOTAL] = table[columns].sum(axis=1)
@@ -367,77 +383,88 @@ def moves_matrix(moves):
     return pd.concat([table, pd.DataFrame([total])], ignore_index=True)
 
 
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _score(value, digits: int) -> str:
+    return "—" if _blank(value) else f"{value:.{digits}f}"
+
+
 def _scores_text(p, f, k) -> str:
-    def one(value, digits):
-        if value is None or value != value:
-            return "—"
-        return f"{value:.{digits}f}".rstrip("0").rstrip(".") if digits else f"{value:g}"
-
-    return f"{one(p, 0)}/{one(f, 2)}/{one(k, 0)}"
+    """`4/1.07/5`: P, F, K as a teacher reads them."""
+    return f"{_score(p, 0)}/{_score(f, 2)}/{_score(k, 0)}"
 
 
-def _change_text(row) -> str:
+SCORE_COLUMNS = ["p_from", "p_to", "f_from", "f_to", "k_from", "k_to"]
+
+
+def change_text(row: dict) -> str:
+    """What changed between the two snapshots: `P 5→3；F 1.10→0.60`."""
     parts = []
     for axis, digits in (("p", 0), ("f", 2), ("k", 0)):
-        before, after = row[f"{axis}_from"], row[f"{axis}_to"]
-        if before == after or (before != before and after != after):
-            continue
-        fmt = (lambda v: "—" if v != v or v is None else (f"{v:.2f}" if digits else f"{v:g}"))
-        parts.append(f"{axis.upper()} {fmt(before)}→{fmt(after)}")
-    return "；".join(parts)
+        before, after = _score(row[f"{axis}_from"], digits), _score(row[f"{axis}_to"], digits)
+        if before != after:
+            parts.append(f"{axis.upper()} {before}→{after}")
+    # Same scores, lower segment: the F needed to keep up rose as the course went on (or a cut changed).
+    return "；".join(parts) or "分数未变，高低线提高了（F 按进度的要求随课程推进而提高）"
 
 
 def moved_down_table(moves, called: set[str], last_called, mask: bool = False):
-    """下降学员: who moved down, by teacher, the biggest fall first, with what changed."""
+    """下降学员: who moved down, by teacher, the biggest fall first, with what changed. Returns (table, row colours)."""
     import pandas as pd
 
     down = moves[moves["direction"] == "down"].sort_values(["teacher", "rank_change", "student_id"], kind="stable")
     by_name = {s.code: s.name for s in ALL_SEGMENTS}
-    table = pd.DataFrame(
-        {
-            TEACHER: down["teacher"].to_numpy(),
-            "学号": down["student_id"].to_numpy(),
-            "姓名": down["name"].to_numpy(),
-        }
-    )
-    if "phone" in down:
-        phones = down["phone"].map(lambda v: None if v is None or v != v else (mask_phone(v) if mask else str(v)))
-        table["手机号"] = phones.to_numpy()
-    table["上次分层"] = down["segment_from"].map(by_name).to_numpy()
-    table["本次分层"] = down["segment_to"].map(by_name).to_numpy()
-    table["上次 P/F/K"] = [_scores_text(*v) for v in down[["p_from", "f_from", "k_from"]].itertuples(index=False)]
-    table["本次 P/F/K"] = [_scores_text(*v) for v in down[["p_to", "f_to", "k_to"]].itertuples(index=False)]
-    table["变化"] = [_change_text(row) for _, row in down.iterrows()]
-    table["本期已回访"] = down["student_id"].isin(called).map({True: "是", False: "否"}).to_numpy()
-    table["最近回访日期"] = pd.to_datetime(down["student_id"].map(last_called)).to_numpy()
+
+    def phone(value):
+        if _blank(value):
+            return None
+        return mask_phone(value) if mask else str(value)
+
+    columns = {
+        TEACHER: down["teacher"],
+        "学号": down["student_id"],
+        "姓名": down["name"],
+        "手机号": down["phone"].map(phone),
+        "上次分层": down["segment_from"].map(by_name),
+        "本次分层": down["segment_to"].map(by_name),
+        "上次 P/F/K": pd.Series([_scores_text(*v) for v in down[["p_from", "f_from", "k_from"]].itertuples(index=False)], index=down.index),
+        "本次 P/F/K": pd.Series([_scores_text(*v) for v in down[["p_to", "f_to", "k_to"]].itertuples(index=False)], index=down.index),
+        "变化": pd.Series([change_text(row) for row in down[SCORE_COLUMNS].to_dict("records")], index=down.index, dtype=object),
+        "本次分层原因": down["why"],
+        "本期已回访": down["student_id"].isin(called).map({True: "是", False: "否"}),
+        "最近回访日期": pd.to_datetime(down["student_id"].map(last_called)),
+    }
+    table = pd.DataFrame({name: values.to_numpy() for name, values in columns.items()}, columns=list(MOVED_DOWN_COLUMNS))
+    table["最近回访日期"] = pd.to_datetime(table["最近回访日期"])
     colours = down["segment_to"].map({s.code: s.colour for s in ALL_SEGMENTS}).tolist()
     return table, colours
 
 
 def effect_table(moves, called: set[str]):
-    """回访效果: moved up / stayed / down, for the students called between the snapshots and the others."""
+    """回访效果: moved up / stayed / down, for the students called between the snapshots and the others.
+
+    Students scored for the first time are counted apart: a first call always gives a segment.
+    """
     import numpy as np
     import pandas as pd
 
-    both = moves[moves["direction"].isin(["up", "same", "down"])]
-    first_scored = both["segment_from"] == PENDING_CODE
-    compared = both[~first_scored]
     rows = []
     for group, in_group in ((CALLED_GROUP, True), (NOT_CALLED_GROUP, False)):
-        part = compared[compared["student_id"].isin(called) == in_group]
-        firsts = both[first_scored & (both["student_id"].isin(called) == in_group)]
-        up, same, down = ((part["direction"] == d).sum() for d in ("up", "same", "down"))
-        total = len(part)
+        part = moves[moves["student_id"].isin(called) == in_group]
+        up, same, down, scored = (int((part["direction"] == d).sum()) for d in ("up", "same", "down", "scored"))
+        total = up + same + down
         rows.append(
             {
                 "组别": group,
                 "学员数": total,
-                "上升": int(up),
-                "不变": int(same),
-                "下降": int(down),
+                "上升": up,
+                "不变": same,
+                "下降": down,
                 "上升占比（%）": round(up / total * 100, 1) if total else np.nan,
                 "下降占比（%）": round(down / total * 100, 1) if total else np.nan,
-                "首次打分（原待回访，不计入）": len(firsts),
+                FIRST_SCORED: scored,
             }
         )
     return pd.DataFrame(rows, columns=list(EFFECT_COLUMNS))
@@ -451,7 +478,7 @@ def one_snapshot_note(newest: dt.date, later: bool) -> str:
 
 
 # ---------------------------------------------------------------------------
-# Charts: native Excel charts (Excel, WPS and LibreOffice draw them), beside their table
+# Charts: native Excel charts (Excel, WPS and LibreOffice draw them), under their table
 # ---------------------------------------------------------------------------
 
 
@@ -464,7 +491,7 @@ def _chart(kind: str, table, series: list[str], title: str, axis: str, below: di
     if kind.startswith("bar"):  # one bar per teacher: grows with the team
         width, height = CHART_WIDTH, max(CHART_HEIGHT, 28 * rows + 140)
     else:
-        width, height = max(CHART_WIDTH, min(1600, 70 * rows + 220)), CHART_HEIGHT
+        width, height = max(CHART_WIDTH, min(1600, 50 * rows + 200)), CHART_HEIGHT
     row = rows + 2 if below is None else below["row"] + math.ceil(below["height"] / ROW_PIXELS) + 2
     return {
         "type": kind,
@@ -511,6 +538,8 @@ def build_report(
     >>> result.figures.moved_down                                       # doctest: +SKIP
     3
     """
+    import pandas as pd
+
     from .alerts import find_alerts
 
     config = workspace.config
@@ -559,7 +588,7 @@ def build_report(
         SheetSpec(
             COVERAGE_SHEET,
             covered,
-            charts=[_chart("column_stacked", covered, ["周期内已回访", "超期未回访", "从未回访"], f"回访覆盖（周期 {figures.cadence_days} 天）", "人数")],
+            charts=[_chart("column_percent_stacked", covered, ["周期内已回访", "超期未回访", "从未回访"], f"回访覆盖率（周期 {figures.cadence_days} 天）", "占比")],
             autofilter=False,
         ),
     ]
@@ -574,7 +603,7 @@ def build_report(
             sheets.append(_note_sheet(name, note))
     else:
         moves = compare_snapshots(earlier, frame)
-        last_called = callbacks.set_index("student_id")["called_on"] if len(callbacks) else {}
+        last_called = pd.Series(coverage["called_on"].to_numpy(), index=frame["student_id"].to_numpy())
         matrix = moves_matrix(moves)
         matrix_colours = [s.colour for s in ALL_SEGMENTS] + [None, None]
         down, down_colours = moved_down_table(moves, called, last_called, mask)
@@ -583,6 +612,7 @@ def build_report(
         figures.moved_up = int(direction.get("up", 0))
         figures.stayed = int(direction.get("same", 0))
         figures.moved_down = int(direction.get("down", 0))
+        figures.first_scored = int(direction.get("scored", 0))
         figures.new_students = int(direction.get("new", 0))
         figures.left_students = int(direction.get("left", 0))
         figures.effect = effect
@@ -591,7 +621,8 @@ def build_report(
             sheets.append(SheetSpec(MOVED_DOWN_SHEET, down, row_colours=down_colours, widths={"变化": 36.0}))
         else:
             sheets.append(_note_sheet(MOVED_DOWN_SHEET, f"{previous:%Y-%m-%d} → {newest:%Y-%m-%d} 没有学员分层下降"))
-        effect_charts = [_chart("column_percent_stacked", effect, ["上升", "不变", "下降"], "回访过与未回访学员的分层变化", "占比")]
+        # Up and down side by side at the foot of each bar, in the palette's first two colours (blue, red/orange).
+        effect_charts = [_chart("column_percent_stacked", effect, ["上升", "下降", "不变"], "回访过与未回访学员的分层变化", "占比")]
         sheets.append(SheetSpec(EFFECT_SHEET, effect, charts=effect_charts, autofilter=False))
 
     overview = overview_table(figures, newest, previous, as_of)
@@ -634,11 +665,12 @@ def overview_table(figures: ReportFigures, newest: dt.date, previous: dt.date | 
             ("分层上升", figures.moved_up, f"{previous:%Y-%m-%d} → {newest:%Y-%m-%d}"),
             ("分层不变", figures.stayed, ""),
             ("分层下降", figures.moved_down, "名单见「下降学员」"),
+            ("首次打分", figures.first_scored, "上次是待回访学员，这次有了分层（不算上升）"),
             ("新学员", figures.new_students, "上次快照里没有"),
             ("已不在名单", figures.left_students, "本次快照里没有"),
         ]
         for row in figures.effect.itertuples(index=False):
             total, up, down = row[1], row[2], row[4]
-            text = f"{total} 人：上升 {up}、不变 {row[3]}、下降 {down}；原为待回访的 {row[7]} 人不计入"
+            text = f"{total} 人：上升 {up}、不变 {row[3]}、下降 {down}；首次打分的 {row[7]} 人不计入"
             rows.append((f"{row[0]}：上升占比（%）", row[5] if total else None, text))
     return pd.DataFrame(rows, columns=list(OVERVIEW_COLUMNS))

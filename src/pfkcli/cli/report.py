@@ -23,7 +23,7 @@ def report(
     ] = None,
     mask_phone: Annotated[
         bool,
-        typer.Option("--mask-phone", help="隐藏手机号中间四位，如 138****5678（报表目前不含手机号；快照带手机号时用于「下降学员」）。"),
+        typer.Option("--mask-phone", help="「下降学员」里的手机号隐藏中间四位，如 138****5678（报表要转发给别人时用）。"),
     ] = False,
 ) -> None:
     """团队看板：分层分布、学习进度、回访覆盖、预警、分层变化和回访效果，每页配 Excel 图表。
@@ -64,11 +64,12 @@ def render_result(result) -> None:
     common.out.print(f"预警：{figures.alerts} 条，涉及 {figures.alerted_students} 名学员")
     if figures.moved_up is not None:
         common.out.print(
-            f"分层变化：上升 {figures.moved_up}，不变 {figures.stayed}，下降 {figures.moved_down}"
+            f"分层变化：上升 {figures.moved_up}，不变 {figures.stayed}，下降 {figures.moved_down}，首次打分 {figures.first_scored}"
             f"（新学员 {figures.new_students}，已不在名单 {figures.left_students}）"
         )
         for row in figures.effect.itertuples(index=False):
             common.out.print(f"  {row[0]} {row[1]} 人：上升 {row[2]}，不变 {row[3]}，下降 {row[4]}")
+        common.out.print("  （回访效果只比较两次都有分层的学员，首次打分的不计入）")
     for note in result.notes:
         common.out.print(note)
     common.out.print(f"✓ 已写出 {result.output}")

@@ -1,0 +1,290 @@
+"""pfk report through the CLI, on a workspace built by the weekly loop itself.
+
+The fixture: five students, two snapshots a week apart (2026-11-16, 2026-11-23), course dates in
+pfk.toml so F is judged against pace (expected F 1.114 then 1.314; high from 0.891 then 1.051).
+张老师 calls S001, S002 and S005 on 2026-11-18; 李老师 calls nobody.
+
+| student | 11-16 | 11-23 | called | move |
+| --- | --- | --- | --- | --- |
+| S001 | 重要维持 (P3 F1.07 K4) | 重要价值 (P5 F1.39 K4) | yes | up |
+| S002 | 一般督促 (P4 F0.31 K2) | 一般督促 (P4 F0.47 K2) | yes | same |
+| S005 | 待回访 (F0.76) | 重点挽留 (P2 F0.76 K5) | yes | first scored |
+| S003 | 重要价值 (P5 F0.98 K5) | 重点督促 (F below the risen pace) | no | down |
+| S004 | 一般挽留 (P2 F0.16 K2) | 一般挽留 | no | same |
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import openpyxl
+import pytest
+
+from pfkcli.outputs import CALLSHEET_SHEET, SUMMARY_SHEET
+from pfkcli.report import (
+    ALERTS_SHEET,
+    COVERAGE_COLUMNS,
+    COVERAGE_SHEET,
+    EFFECT_COLUMNS,
+    EFFECT_SHEET,
+    MOVED_DOWN_COLUMNS,
+    MOVED_DOWN_SHEET,
+    MOVES_SHEET,
+    OVERVIEW_SHEET,
+    PROGRESS_COLUMNS,
+    PROGRESS_SHEET,
+    REPORT_SHEETS,
+    SEGMENTS_SHEET,
+)
+from pfkcli.segments import ALL_SEGMENTS, BY_CODE
+
+from ..conftest import write_xlsx
+
+FIRST, CALLED, SECOND = "2026-11-16", "2026-11-18", "2026-11-23"
+HEADER = ["学号", "姓名", "运营老师", "手机号", "作业完成次数", "观看课时", "P", "K", "最近回访日期"]
+OLD_CALL = dt.datetime(2026, 10, 20)
+
+
+def roster_rows(week: int) -> list[list]:
+    """The roster as the platform exports it in week 1 and week 2 (P/K columns unchanged: calls go through pfk record)."""
+    homework = {"S001": (6, 8), "S002": (2, 3), "S003": (5, 5), "S004": (1, 1), "S005": (4, 4)}
+    hours = {"S001": (40, 50), "S002": (10, 15), "S003": (40, 40), "S004": (5, 5), "S005": (30, 30)}
+    people = [
+        ("S001", "张伟", "张老师", 13812345601, 3, 4, OLD_CALL),
+        ("S002", "王芳", "张老师", 13812345602, 4, 2, OLD_CALL),
+        ("S005", "赵敏", "张老师", 13812345605, None, None, None),
+        ("S003", "李娜", "李老师", 13812345603, 5, 5, OLD_CALL),
+        ("S004", "刘洋", "李老师", 13812345604, 2, 2, OLD_CALL),
+    ]
+    rows = [HEADER]
+    for sid, name, teacher, phone, p, k, called in people:
+        rows.append([sid, name, teacher, phone, homework[sid][week - 1], hours[sid][week - 1], p, k, called])
+    return rows
+
+
+def fill(path, values: dict[str, dict]) -> None:
+    wb = openpyxl.load_workbook(path)
+    ws = wb[CALLSHEET_SHEET]
+    header = [c.value for c in ws[1]]
+    found = set()
+    for row in range(2, ws.max_row + 1):
+        sid = ws.cell(row, header.index("学号") + 1).value
+        for column, value in values.get(sid, {}).items():
+            ws.cell(row, header.index(column) + 1).value = value
+            found.add(sid)
+    assert found == set(values), f"not on the call sheet: {set(values) - found}"
+    wb.save(path)
+
+
+def sheet(path, name) -> list[tuple]:
+    return [tuple(r) for r in openpyxl.load_workbook(path)[name].iter_rows(values_only=True)]
+
+
+def as_dicts(rows: list[tuple]) -> dict:
+    header = rows[0]
+    return {r[0]: dict(zip(header, r)) for r in rows[1:]}
+
+
+@pytest.fixture
+def first_week(invoke, tmp_path):
+    """A workspace with course dates and the first snapshot (2026-11-16)."""
+    assert invoke("init", ".").exit_code == 0
+    toml = tmp_path / "pfk.toml"
+    text = toml.read_text(encoding="utf-8")
+    text = text.replace("# start = 2026-10-08", "start = 2026-10-08").replace("# end = 2026-12-17", "end = 2026-12-17")
+    toml.write_text(text, encoding="utf-8")
+    write_xlsx(tmp_path / "week1.xlsx", roster_rows(1))
+    result = invoke("classify", "week1.xlsx", "--as-of", FIRST)
+    assert result.exit_code == 0, result.output
+    return tmp_path
+
+
+@pytest.fixture
+def two_weeks(invoke, first_week):
+    """张老师 calls three students on 11-18; the second roster is classified on 11-23."""
+    tmp_path = first_week
+    assert invoke("callsheet", "--teacher", "张老师", "--as-of", CALLED).exit_code == 0
+    path = tmp_path / "callsheets" / f"张老师-{CALLED}.xlsx"
+    fill(
+        path,
+        {
+            "S001": {"P（1-5）": 5, "K（1-5）": 4, "回访备注": "状态很好", "下次跟进日期": "2026-11-30"},
+            "S002": {"P（1-5）": 4, "K（1-5）": 2, "回访备注": "作业太难", "下次跟进日期": "2026-11-20"},
+            "S005": {"P（1-5）": 2, "K（1-5）": 5, "回访备注": "第一次回访"},
+        },
+    )
+    recorded = invoke("record", path)
+    assert recorded.exit_code == 0 and "已导入 3 条回访" in recorded.output, recorded.output
+    write_xlsx(tmp_path / "week2.xlsx", roster_rows(2))
+    result = invoke("classify", "week2.xlsx", "--as-of", SECOND)
+    assert result.exit_code == 0, result.output
+    return tmp_path
+
+
+def test_two_snapshots_moves_and_effect(invoke, two_weeks):
+    result = invoke("report", "--as-of", SECOND)
+    assert result.exit_code == 0, result.output
+    path = two_weeks / "reports" / f"report-{SECOND}.xlsx"
+    assert f"✓ 已写出 {path}" in result.stdout
+    assert "团队看板（分层快照 2026-11-23，对比 2026-11-16）" in result.stdout
+    assert "回访覆盖：60%（3/5 人在 14 天内回访过），从未回访 0，跟进逾期 1" in result.stdout
+    assert "跟上进度：20%（1/5 名有课程日期的学员）" in result.stdout
+    assert "分层变化：上升 1，不变 2，下降 1，首次打分 1（新学员 0，已不在名单 0）" in result.stdout
+    assert "本期回访过 2 人：上升 1，不变 1，下降 0" in result.stdout
+    assert "本期未回访 2 人：上升 0，不变 1，下降 1" in result.stdout
+
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == list(REPORT_SHEETS)
+    charts = sum(len(wb[name]._charts) for name in wb.sheetnames)
+    assert charts >= 3
+    assert len(wb[SEGMENTS_SHEET]._charts) == 1 and len(wb[EFFECT_SHEET]._charts) == 1
+
+    # The from → to matrix: rows = 11-16's segment, columns = 11-23's.
+    matrix = as_dicts(sheet(path, MOVES_SHEET))
+    moves = {
+        (row, column): value
+        for row, values in matrix.items()
+        for column, value in values.items()
+        if column not in ("上次 → 本次", "合计") and row != "合计" and value
+    }
+    assert moves == {
+        ("重要维持学员", "重要价值学员"): 1,  # S001, called, up
+        ("一般督促学员", "一般督促学员"): 1,  # S002, called, same
+        ("待回访学员", "重点挽留学员"): 1,  # S005, first scored
+        ("重要价值学员", "重点督促学员"): 1,  # S003, not called, down
+        ("一般挽留学员", "一般挽留学员"): 1,  # S004, not called, same
+    }
+    assert matrix["合计"]["合计"] == 5
+
+    effect = sheet(path, EFFECT_SHEET)
+    assert effect == [
+        EFFECT_COLUMNS,
+        ("本期回访过", 2, 1, 1, 0, 50, 0, 1),
+        ("本期未回访", 2, 0, 1, 1, 0, 50, 0),
+    ]
+
+    down = sheet(path, MOVED_DOWN_SHEET)
+    assert down[0] == MOVED_DOWN_COLUMNS
+    assert len(down) == 2
+    row = dict(zip(down[0], down[1]))
+    assert (row["运营老师"], row["学号"], row["姓名"], row["手机号"]) == ("李老师", "S003", "李娜", "13812345603")
+    assert (row["上次分层"], row["本次分层"]) == ("重要价值学员", "重点督促学员")
+    assert row["上次 P/F/K"] == row["本次 P/F/K"] == "5/0.98/5"
+    assert row["变化"].startswith("分数未变")
+    assert row["本期已回访"] == "否" and row["最近回访日期"] == OLD_CALL
+
+
+def test_sheets_per_teacher(invoke, two_weeks):
+    assert invoke("report", "--as-of", SECOND).exit_code == 0
+    path = two_weeks / "reports" / f"report-{SECOND}.xlsx"
+
+    coverage = sheet(path, COVERAGE_SHEET)
+    assert coverage == [COVERAGE_COLUMNS, ("张老师", 3, 3, 100, 0, 0, 1), ("李老师", 2, 0, 0, 2, 0, 0)]
+
+    progress = sheet(path, PROGRESS_SHEET)
+    assert progress[0] == PROGRESS_COLUMNS
+    zhang, li = (dict(zip(progress[0], r)) for r in progress[1:])
+    assert [zhang[c] for c in ("F 0–0.5", "F 0.5–1", "F 1–1.5", "F 1.5–2")] == [1, 1, 1, 0]
+    assert [li[c] for c in ("F 0–0.5", "F 0.5–1", "F 1–1.5", "F 1.5–2")] == [1, 1, 0, 0]
+    assert (zhang["有进度要求"], zhang["跟上进度"], zhang["跟上进度占比（%）"]) == (3, 1, 33.3)
+    assert (li["跟上进度"], li["未跟上进度"], li["跟上进度占比（%）"]) == (0, 2, 0)
+    assert len(openpyxl.load_workbook(path)[PROGRESS_SHEET]._charts) == 2
+
+    alerts = as_dicts(sheet(path, ALERTS_SHEET))
+    assert alerts["张老师"]["续费沟通（结课前一个月）"] == 3  # 24 days to 2026-12-17
+    assert alerts["李老师"]["续费沟通（结课前一个月）"] == 2
+    assert alerts["张老师"]["进度严重落后"] == 1 and alerts["李老师"]["进度严重落后"] == 1  # S002, S004
+    assert alerts["张老师"]["预警学员数"] == 3
+    assert alerts["张老师"]["合计"] == sum(v for k, v in alerts["张老师"].items() if k not in ("运营老师", "预警学员数", "合计"))
+
+    overview = {r[0]: r[1:] for r in sheet(path, OVERVIEW_SHEET)[1:]}
+    assert overview["本次分层快照"][1] == SECOND and overview["对比快照"][1] == FIRST
+    assert overview["学员数"][0] == 5 and overview["分层下降"][0] == 1 and overview["首次打分"][0] == 1
+
+
+def test_segment_counts_agree_with_classify(invoke, two_weeks):
+    assert invoke("report", "--as-of", SECOND, "-o", "dash.xlsx").exit_code == 0
+    summary = sheet(two_weeks / "week2.pfk.xlsx", SUMMARY_SHEET)
+    header = summary[0]
+    from_classify = {}
+    for row in summary[1:]:
+        if row[0] == "合计":
+            break
+        for teacher, count in zip(header[2:-1], row[2:-1]):
+            from_classify[(teacher, row[0])] = count
+    name_to_code = {s.name: s.code for s in ALL_SEGMENTS}
+    from_report = {
+        (teacher, name_to_code[name]): count
+        for teacher, values in as_dicts(sheet(two_weeks / "dash.xlsx", SEGMENTS_SHEET)).items()
+        for name, count in values.items()
+        if name in name_to_code
+    }
+    assert from_report == from_classify
+    assert sum(from_report.values()) == 5
+    assert not (two_weeks / "reports").exists()  # -o wins over the default place
+
+
+def test_since_picks_the_snapshot_at_or_before(invoke, two_weeks):
+    result = invoke("report", "--as-of", "2026-11-25", "--since", "2026-11-17")
+    assert result.exit_code == 0, result.output
+    assert "团队看板（分层快照 2026-11-23，对比 2026-11-16）" in result.stdout
+    assert (two_weeks / "reports" / "report-2026-11-25.xlsx").exists()
+    too_late = invoke("report", "--as-of", SECOND, "--since", SECOND)
+    assert too_late.exit_code == 2
+    assert too_late.stderr.strip() == "错误：--since 2026-11-23 须早于本次分层快照 2026-11-23"
+    too_early = invoke("report", "--as-of", SECOND, "--since", "2026-11-01")
+    assert too_early.exit_code == 2
+    assert "2026-11-01 及之前没有分层快照（最早一次是 2026-11-16）" in too_early.stderr
+
+
+def test_mask_phone(invoke, two_weeks):
+    assert invoke("report", "--as-of", SECOND, "--mask-phone").exit_code == 0
+    down = sheet(two_weeks / "reports" / f"report-{SECOND}.xlsx", MOVED_DOWN_SHEET)
+    assert dict(zip(down[0], down[1]))["手机号"] == "138****5603"
+
+
+def test_one_snapshot_says_so(invoke, first_week):
+    result = invoke("report", "--as-of", FIRST)
+    assert result.exit_code == 0, result.output
+    note = f"只有一次分层快照（{FIRST}），下周再运行 pfk report 即可看到变化"
+    assert note in result.stdout
+    assert "分层变化：" not in result.stdout
+    assert "回访覆盖：0%（0/5 人在 14 天内回访过），从未回访 1，跟进逾期 0" in result.stdout
+    path = first_week / "reports" / f"report-{FIRST}.xlsx"
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == list(REPORT_SHEETS)
+    for name in (MOVES_SHEET, MOVED_DOWN_SHEET, EFFECT_SHEET):
+        assert sheet(path, name) == [("说明",), (note,)]
+    assert sum(len(wb[name]._charts) for name in wb.sheetnames) >= 3
+    segments = as_dicts(sheet(path, SEGMENTS_SHEET))
+    assert segments["张老师"][BY_CODE["待回访"].name] == 1 and segments["张老师"]["合计"] == 3
+    assert segments["李老师"]["重要价值学员"] == 1 and segments["李老师"]["一般挽留学员"] == 1
+
+
+def test_as_of_before_any_later_snapshot(invoke, two_weeks):
+    result = invoke("report", "--as-of", "2026-11-20")
+    assert result.exit_code == 0, result.output
+    assert "2026-11-16 之前没有更早的分层快照，无法比较变化" in result.stdout
+
+
+def test_no_workspace_or_no_snapshot_is_one_clear_line(invoke, tmp_path):
+    outside = invoke("report")
+    assert outside.exit_code == 2
+    assert outside.stderr.strip() == "错误：这里不是 pfk 工作区（找不到 pfk.toml）：先运行 pfk init，再用 pfk classify 生成分层快照"
+    assert invoke("init", ".").exit_code == 0
+    empty = invoke("report")
+    assert empty.exit_code == 2
+    assert empty.stderr.strip() == "错误：工作区还没有分层快照：先运行 pfk classify 名单.xlsx"
+    assert not (tmp_path / ".pfk").exists()  # asking for a report creates no history store
+    write_xlsx(tmp_path / "r.xlsx", roster_rows(1))
+    assert invoke("classify", "r.xlsx", "--as-of", FIRST).exit_code == 0
+    before = invoke("report", "--as-of", "2026-11-01")
+    assert before.exit_code == 2
+    assert before.stderr.strip() == "错误：2026-11-01 及之前没有分层快照（最早一次是 2026-11-16），请改 --as-of"
+
+
+def test_help_names_every_option(invoke):
+    result = invoke("report", "--help")
+    assert result.exit_code == 0
+    for option in ("--output", "--as-of", "--since", "--mask-phone"):
+        assert option in result.stdout
