@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import history
-from .errors import Problem, UsageError
+from .errors import OutputError, Problem, UsageError
 from .excel import SheetSpec, write_workbook
 from .outputs import (
     CALLSHEET_COLUMNS,
@@ -48,8 +48,9 @@ class CallsheetResult:
     warnings: list[Problem] = field(default_factory=list)
 
 
-def callsheet_name(teacher: str, as_of: dt.date) -> str:
-    return f"{safe_name(teacher)}-{as_of.isoformat()}.xlsx"
+def callsheet_name(teacher: str, as_of: dt.date, taken: set[str] | None = None) -> str:
+    """`<teacher>-<as-of>.xlsx`; with `taken`, two teachers whose names clean to the same never share a file."""
+    return f"{safe_name(teacher, taken=taken)}-{as_of.isoformat()}.xlsx"
 
 
 def make_callsheets(
@@ -74,15 +75,20 @@ def make_callsheets(
 
     playbooks = load_playbooks(workspace)
     folder = folder or workspace.callsheets_dir
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file named callsheets, no permission
+        reason = "已有同名的文件" if isinstance(exc, FileExistsError) else exc.strerror
+        raise OutputError(f"{folder}: 无法建立回访表文件夹（{reason}）") from exc
     result = CallsheetResult(as_of, source, warnings=warnings)
     inputs = [p for p in (roster_path, progress_path) if p]
     groups = dict(tuple(due.groupby("teacher", sort=False)))
+    taken: set[str] = set()
     for name in teachers:
         rows = groups.get(name, due.iloc[0:0])
         if limit is not None:
             rows = rows.head(limit)
-        target = inside(folder, callsheet_name(name, as_of))
+        target = inside(folder, callsheet_name(name, as_of, taken))
         write_workbook(target, callsheet_sheets(rows, name, as_of, playbooks), inputs=inputs)
         total = int((frame["teacher"] == name).sum())
         result.sheets.append(WrittenSheet(name, target, total, len(rows)))
@@ -129,7 +135,8 @@ def due_students(frame, workspace: Workspace, as_of: dt.date):
     pending = frame["segment"] == PENDING_CODE
     stale = waited >= cadence
     follow_due = follow_up.notna() & (follow_up <= today)
-    alert_text = frame["student_id"].map(pd.Series(alerts, dtype="object")).fillna("")
+    # object first: with no alerts the map is all-NaN float, and filling a float column with text will raise in pandas.
+    alert_text = frame["student_id"].map(pd.Series(alerts, dtype="object")).astype(object).fillna("")
     # An alert makes a student due, unless someone talked to them in the last few days: otherwise a
     # month-long renewal window would put the same students on every day's sheet.
     has_alert = (alert_text != "") & ~(waited < ALERT_QUIET_DAYS)

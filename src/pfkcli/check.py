@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import InvalidInput, Problem
+from .errors import InputError, InvalidInput, Problem
 from .roster import Roster, load_roster
 from .workspace import Workspace
 
@@ -35,6 +35,9 @@ def check_files(workspace: Workspace, paths: list[Path], sheet: str | None = Non
         except InvalidInput as exc:
             problems += exc.problems
             warnings += exc.warnings
+            continue
+        except InputError as exc:  # one unreadable file does not hide the problems of the others
+            problems.append(Problem(file=Path(path).name, code="unreadable", message=exc.message.split(": ", 1)[-1]))
             continue
         rosters.append(roster)
         warnings += roster.warnings

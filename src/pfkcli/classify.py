@@ -116,18 +116,20 @@ def result_sheets(result: ClassifyResult) -> list[SheetSpec]:
     import pandas as pd
 
     frame = result.frame
-    table = pd.DataFrame(index=frame.index)
+    # Collected first and framed once: inserting columns one by one is quadratic on wide rosters.
+    columns = {}
     added = set(RESULT_COLUMNS)
     for header, name in result.roster.columns:
         title = f"{header}（原表）" if header in added else header
-        table[title] = frame[name]
-    table["P"] = frame["P"]
-    table["F"] = frame["F"].round(2)
-    table["K"] = frame["K"]
-    table["分层代码"] = frame["segment"]
-    table["分层名称"] = frame["segment_name"]
-    table["原因"] = frame["why"]
-    table["策略"] = frame["strategy"]
+        columns[title] = frame[name]
+    columns["P"] = frame["P"]
+    columns["F"] = frame["F"].round(2)
+    columns["K"] = frame["K"]
+    columns["分层代码"] = frame["segment"]
+    columns["分层名称"] = frame["segment_name"]
+    columns["原因"] = frame["why"]
+    columns["策略"] = frame["strategy"]
+    table = pd.DataFrame(columns, index=frame.index)
     colours = frame["segment"].map({s.code: s.colour for s in ALL_SEGMENTS}).tolist()
     widths = {"原因": 50.0, "策略": 40.0}
     return [

@@ -12,9 +12,10 @@ The backend is rustpy-xlsxwriter (Rust, several times faster than XlsxWriter on 
 
 from __future__ import annotations
 
+import errno
 import os
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +25,9 @@ HEADER_FILL = "#D9D9D9"
 DATE_FORMAT = "yyyy-mm-dd"
 MAX_WIDTH = 60
 WIDTH_SAMPLE = 2000
+# Excel's limit on the characters of one cell; longer text (possible in a CSV) is cut, and says so.
+MAX_CELL_TEXT = 32_767
+CUT_MARK = "…（超出 Excel 单元格上限，已截断）"
 
 
 @dataclass
@@ -45,26 +49,53 @@ def display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
-def fitted_widths(frame) -> dict[str, float]:
-    """Width per column from its header and a sample of its values, in Excel character units."""
+def display_widths(texts: list[str]):
+    """`display_width` of every string (a numpy int array), looking each distinct character up once."""
+    import numpy as np
+
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    joined = "".join(texts)
+    if joined.isascii():
+        return lengths
+    points = np.frombuffer(joined.encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32)
+    distinct, where = np.unique(points, return_inverse=True)
+    wide = np.fromiter((unicodedata.east_asian_width(chr(c)) in "WF" for c in distinct.tolist()), dtype=bool, count=len(distinct))
+    extra = np.concatenate(([0], np.cumsum(wide[where], dtype=np.int64)))
+    ends = np.cumsum(lengths)
+    return lengths + extra[ends] - extra[ends - lengths]
+
+
+def fitted_widths(frame, skip: Container[str] = ()) -> dict[str, float]:
+    """Width per column from its header and a sample of its values, in Excel character units
+    (columns named in `skip` are left out: their width is given)."""
     import pandas as pd
 
     sample = frame.head(WIDTH_SAMPLE)
     widths: dict[str, float] = {}
     for column in frame.columns:
+        if str(column) in skip:
+            continue
         values = sample[column]
         if pd.api.types.is_datetime64_any_dtype(values):
             longest = 10
         else:
-            texts = values.dropna().astype(str)
-            longest = int(texts.map(display_width).quantile(0.95)) if len(texts) else 0
+            texts = values.dropna().astype(str).tolist()
+            longest = int(pd.Series(display_widths(texts)).quantile(0.95)) if len(texts) else 0
         widths[str(column)] = float(min(MAX_WIDTH, max(display_width(str(column)) + 4, longest + 2, 6)))
     return widths
 
 
 def check_output_path(path: Path, inputs: Sequence[Path] = ()) -> Path:
-    """Refuse to write over an input, into a missing folder, or onto a folder."""
+    """Refuse to write over an input, into a missing folder, onto a folder or anything but a plain file."""
     path = Path(path)
+    try:
+        return _refuse_unsafe_output(path, inputs)
+    except OSError as exc:  # a name too long for the file system, a path it cannot look at
+        reason = "文件名太长" if exc.errno == errno.ENAMETOOLONG else (exc.strerror or str(exc))
+        raise OutputError(f"{path}: 无法写入（{reason}）") from exc
+
+
+def _refuse_unsafe_output(path: Path, inputs: Sequence[Path]) -> Path:
     for source in inputs:
         source = Path(source)
         if source.exists() and path.exists() and os.path.samefile(source, path):
@@ -78,6 +109,8 @@ def check_output_path(path: Path, inputs: Sequence[Path] = ()) -> Path:
         raise OutputError(f"{path}: {folder} 不是文件夹")
     if path.is_dir():
         raise OutputError(f"{path}: 这是一个文件夹，不能作为输出文件")
+    if path.exists() and not path.is_file():  # a device or a pipe: renaming onto it would replace it
+        raise OutputError(f"{path}: 这不是普通文件，不能作为输出文件")
     if (folder / f"~${path.name}").exists():
         raise OutputError(f"{path}: 文件正在 Excel/WPS 中打开，请先关闭再运行")
     return path
@@ -86,7 +119,8 @@ def check_output_path(path: Path, inputs: Sequence[Path] = ()) -> Path:
 def write_workbook(path: Path, sheets: Sequence[SheetSpec], inputs: Sequence[Path] = ()) -> Path:
     """Write `sheets` to `path` atomically. Raises OutputError with one clear line when it cannot."""
     path = check_output_path(Path(path), inputs)
-    temp = path.parent / f".{path.stem}.{os.getpid()}.part.xlsx"
+    # Short, so that a name near the file system's limit still leaves room for the temporary one.
+    temp = path.parent / f".{path.stem[:40]}.{os.getpid()}.part.xlsx"
     try:
         _write(temp, sheets)
         os.replace(temp, path)
@@ -107,7 +141,8 @@ def write_workbook(path: Path, sheets: Sequence[SheetSpec], inputs: Sequence[Pat
 def _write(target: Path, sheets: Sequence[SheetSpec]) -> None:
     from rustpy_xlsxwriter import Format, write_worksheets
 
-    header = Format().set_bold().set_background_color(HEADER_FILL).set_border("thin")
+    # Headers are user text too (unknown columns, teacher names in a summary): quote-prefixed like the rest.
+    header = Format().set_bold().set_background_color(HEADER_FILL).set_border("thin").set_quote_prefix()
     plain = Format().set_quote_prefix()
     fills: dict[str, object] = {}
 
@@ -126,9 +161,10 @@ def _write(target: Path, sheets: Sequence[SheetSpec]) -> None:
         if sheet.freeze:
             freeze[sheet.name] = {"row": 1, "col": 0}
         autofilter[sheet.name] = sheet.autofilter and len(frame.columns) > 0
-        widths[sheet.name] = {**fitted_widths(frame), **sheet.widths}
+        widths[sheet.name] = {**fitted_widths(frame, skip=sheet.widths), **sheet.widths}
         colours = sheet.row_colours if sheet.row_colours is not None else [None] * len(frame)
-        rows[sheet.name] = {i + 1: row_format(c) for i, c in enumerate(colours) if i < len(frame)}
+        # zip stops at the frame's last row, should the colours run longer.
+        rows[sheet.name] = dict(zip(range(1, len(frame) + 1), map(row_format, colours)))
         if sheet.validations:
             validations[sheet.name] = sheet.validations
         if sheet.charts:
@@ -151,15 +187,24 @@ def _writable(frame):
     """Columns in types the writer maps to cells: text, float, nullable int, datetime."""
     import pandas as pd
 
-    out = pd.DataFrame(index=range(len(frame)))
+    # Collected first and framed once: inserting columns one by one is quadratic on wide sheets.
+    out = {}
     for column in frame.columns:
         values = frame[column].reset_index(drop=True)
         if pd.api.types.is_datetime64_any_dtype(values):
-            out[str(column)] = values.astype("datetime64[ms]")
+            if (values.notna() & ~values.dt.year.between(1900, 9999)).any():
+                # Excel has no dates before 1900: such a column is carried as text rather than left blank.
+                out[str(column)] = values.astype("str").str.slice(0, 10).where(values.notna(), None)
+            else:
+                out[str(column)] = values.astype("datetime64[ms]")
         elif pd.api.types.is_bool_dtype(values):
             out[str(column)] = values.map({True: "是", False: "否"})
         elif pd.api.types.is_numeric_dtype(values):
             out[str(column)] = values
         else:
-            out[str(column)] = values.astype("str").where(values.notna(), None)
-    return out
+            text = values.astype("str")
+            long = text.str.len() > MAX_CELL_TEXT
+            if long.any():
+                text = text.where(~long, text.str.slice(0, MAX_CELL_TEXT - len(CUT_MARK)) + CUT_MARK)
+            out[str(column)] = text.where(values.notna(), None)
+    return pd.DataFrame(out, index=range(len(frame)))

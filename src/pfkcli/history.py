@@ -8,6 +8,7 @@ Users see this data through exported workbooks (`pfk history`, `pfk report`), ne
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -91,19 +92,25 @@ SNAPSHOT_COLUMNS = {
 }
 SNAPSHOT_DATES = ("last_active", "last_callback", "next_followup", "course_end")
 SCHEMA_VERSION = len(MIGRATIONS)
+# How long a writer waits for another pfk to finish writing before giving up with a clear message.
+BUSY_TIMEOUT_SECONDS = 30.0
 
 
 def connect(path: Path) -> sqlite3.Connection:
     """Open (creating if needed) and migrate the history store."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        conn = sqlite3.connect(path, timeout=30, isolation_level=None)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
         conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA busy_timeout=30000")
+        conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")
         conn.execute("PRAGMA foreign_keys=ON")
         _migrate(conn)
+    except OSError as exc:  # the .pfk folder cannot be made: a file of that name, no permission
+        reason = "已有同名的文件" if isinstance(exc, FileExistsError) else (exc.strerror or str(exc))
+        raise OutputError(f"{path}: 历史库无法打开（{exc.filename or path.parent}：{reason}）") from exc
     except sqlite3.DatabaseError as exc:
-        raise OutputError(f"{path}: 历史库无法打开（{exc}）；可用 pfk backup 的备份恢复") from exc
+        hint = "可能另一个 pfk 正在写入，请稍后再试" if "locked" in str(exc) else "可用 pfk backup 的备份恢复"
+        raise OutputError(f"{path}: 历史库无法打开（{exc}）；{hint}") from exc
     return conn
 
 
@@ -124,14 +131,27 @@ def _migrate(conn: sqlite3.Connection) -> None:
 
 @contextmanager
 def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """BEGIN IMMEDIATE … COMMIT: writers queue on the busy timeout instead of failing."""
-    conn.execute("BEGIN IMMEDIATE")
+    """BEGIN IMMEDIATE … COMMIT: writers queue on the busy timeout instead of failing. SQLite's own
+    failures (still locked after the timeout, disk full, a read-only file) become one clear OutputError."""
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        raise OutputError(
+            f"{_file_of(conn)}: 历史库正被占用（{exc}），等了 {BUSY_TIMEOUT_SECONDS:g} 秒仍无法写入；可能另一个 pfk 正在运行，请稍后再试"
+        ) from exc
     try:
         yield conn
-    except BaseException:
-        conn.execute("ROLLBACK")
+        conn.execute("COMMIT")
+    except BaseException as exc:
+        if conn.in_transaction:  # SQLite rolls back by itself on some errors (disk full)
+            conn.execute("ROLLBACK")
+        if isinstance(exc, sqlite3.OperationalError):
+            raise OutputError(f"{_file_of(conn)}: 历史库写入失败，什么都没有改动（{exc}）") from exc
         raise
-    conn.execute("COMMIT")
+
+
+def _file_of(conn: sqlite3.Connection) -> str:
+    return conn.execute("PRAGMA database_list").fetchone()[2] or "历史库"
 
 
 @contextmanager
@@ -249,12 +269,31 @@ def student_history(conn: sqlite3.Connection, student_id: str):
 
 
 def backup(conn: sqlite3.Connection, target: Path) -> None:
-    """SQLite's online backup: a consistent copy even while others write."""
-    dest = sqlite3.connect(target)
+    """SQLite's online backup: a consistent copy even while others write. Written to a temporary file
+    and renamed; never over a file that is not an SQLite database (a roster typed by mistake)."""
+    target = Path(target)
+    if target.exists() and not _is_sqlite(target):
+        raise OutputError(f"{target}: 这个文件已存在且不是 pfk 的备份，不会覆盖它；请换一个文件名")
+    temp = target.with_name(f".{target.name[:40]}.{os.getpid()}.part")
     try:
-        conn.backup(dest)
+        dest = sqlite3.connect(temp)
+        try:
+            conn.backup(dest)
+        finally:
+            dest.close()
+        os.replace(temp, target)
+    except (sqlite3.Error, OSError) as exc:
+        raise OutputError(f"{target}: 无法写入备份（{exc}）") from exc
     finally:
-        dest.close()
+        temp.unlink(missing_ok=True)
+
+
+def _is_sqlite(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
 
 
 def import_callbacks(conn: sqlite3.Connection, sheet_key: str, content_hash: str, source_file: str, rows: list[dict]) -> str:

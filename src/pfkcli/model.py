@@ -14,6 +14,7 @@ Rules (all in pfk.toml [thresholds], see config.py):
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 
 from .config import Config
@@ -70,7 +71,8 @@ def expected_follow_through(frame, config: Config, as_of: dt.date):
 def _score_cut(values, rule: str, fixed: float) -> float:
     known = values.dropna()
     if rule == "mean" and len(known):
-        return float(known.mean())
+        # fsum is exact, so the cut (and who sits on it) does not depend on the order of the rows.
+        return math.fsum(known.tolist()) / len(known)
     if rule == "median" and len(known):
         return float(known.median())
     return float(fixed)
@@ -150,7 +152,10 @@ def _why(frame, p_high, f_high, k_high, pending, p_cut, k_cut, expected):
     import pandas as pd
 
     def fmt(series):
-        return series.map(_num)
+        # `_num` once per distinct value (by bit pattern, so -0.0 and 0.0 stay apart): a few hundred, not 100,000.
+        codes, distinct = pd.factorize(series.to_numpy(dtype="float64").view("int64"))
+        texts = np.array([_num(v) for v in distinct.view("float64").tolist()], dtype=object)
+        return pd.Series(texts[codes], index=series.index, dtype="str")
 
     def score_text(axis, high, cut):
         value = frame[axis]

@@ -20,8 +20,13 @@ from .errors import InputError
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
 HEADER_SEARCH_ROWS = 30
+# Far beyond any real roster; wider sheets are stray typing or a broken export, and would only be slow.
+MAX_COLUMNS = 1000
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# An encrypted .xlsx is an OLE file holding this stream (its directory names are UTF-16).
+_ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
+_ENCRYPTED = "文件设置了打开密码（已加密），请在 Excel/WPS 中取消密码后另存再试"
 
 
 @dataclass
@@ -64,8 +69,8 @@ def read_table(path: Path, sheet: str | None = None, matcher=field_for_header, m
     head = _read_head(path)
     if not head:
         raise InputError(f"{path.name}: 文件是空的（0 字节）")
-    if head.startswith(_OLE_MAGIC) and path.suffix.lower() in (".xlsx", ".xlsm"):
-        raise InputError(f"{path.name}: 文件设置了打开密码（已加密），请在 Excel/WPS 中取消密码后另存再试")
+    if head.startswith(_OLE_MAGIC) and (path.suffix.lower() in (".xlsx", ".xlsm") or _holds_encrypted_package(path)):
+        raise InputError(f"{path.name}: {_ENCRYPTED}")
     if head.startswith(_ZIP_MAGIC) or head.startswith(_OLE_MAGIC):
         return _read_workbook(path, sheet, matcher, min_fields)
     if path.suffix.lower() in SPREADSHEET_SUFFIXES:
@@ -79,6 +84,20 @@ def _read_head(path: Path) -> bytes:
             return handle.read(8)
     except OSError as exc:
         raise InputError(f"{path}: 无法打开（{exc.strerror}）") from exc
+
+
+def _holds_encrypted_package(path: Path) -> bool:
+    """An OLE file (.xls, or an encrypted .xlsx renamed) whose directory names an EncryptedPackage stream."""
+    try:
+        with path.open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                if _ENCRYPTED_STREAM in chunk:
+                    return True
+                if len(chunk) == 1 << 20:
+                    handle.seek(-len(_ENCRYPTED_STREAM), 1)
+    except OSError:
+        return False
+    return False
 
 
 def _read_workbook(path: Path, sheet: str | None, matcher, min_fields: int) -> RawSheet:
@@ -151,6 +170,12 @@ def _split_header(frame, file: str, sheet: str | None, header_at: int, col0: int
     while headers and not headers[-1] and data[data.columns[len(headers) - 1]].isna().all():
         headers.pop()
     data = data.iloc[:, : len(headers)]
+    if len(headers) > MAX_COLUMNS:
+        where = f"{file} › {sheet}" if sheet else file
+        raise InputError(
+            f"{where}: 表格有 {len(headers)} 列（到第{column_letter(col0 + len(headers) - 1)}列），超过 pfk 能处理的 {MAX_COLUMNS} 列；"
+            "多半是右边有误填或粘贴的内容，请删掉多余的列后另存再试"
+        )
     letters = [column_letter(col0 + i) for i in range(len(headers))]
     return RawSheet(file, sheet, header_row, headers, letters, data, skipped)
 
@@ -221,25 +246,52 @@ def _letters_to_index(letters: str) -> int:
 
 
 def decode_text_file(path: Path) -> str:
-    """UTF-8 (with or without BOM), UTF-16 with BOM, or GBK/GB18030 as Excel in China saves CSV."""
+    """UTF-8 (with or without BOM), UTF-16 (with or without BOM), or GBK/GB18030 as Excel in China saves CSV."""
+    return _decode_text(path)[0]
+
+
+def _decode_text(path: Path) -> tuple[str, str]:
+    """The text and the encoding it was read in."""
     raw = path.read_bytes()
     for bom, encoding in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
         if raw.startswith(bom):
-            return raw[len(bom) :].decode(encoding, errors="replace")
+            return raw[len(bom) :].decode(encoding, errors="replace"), encoding
     if b"\x00" in raw[:4096]:
-        raise InputError(f"{path.name}: 不是文本表格（含二进制内容），请另存为 CSV UTF-8 或 .xlsx")
+        encoding = _utf16_without_bom(raw)
+        if encoding is None:
+            raise InputError(f"{path.name}: 不是文本表格（含二进制内容），请另存为 CSV UTF-8 或 .xlsx")
+        return raw.decode(encoding, errors="replace"), encoding
     for encoding in ("utf-8", "gb18030"):
         try:
-            return raw.decode(encoding)
+            return raw.decode(encoding), encoding
         except UnicodeDecodeError:
             continue
     raise InputError(f"{path.name}: 无法识别文件编码（支持 UTF-8、GBK/GB18030），请在 Excel 中另存为「CSV UTF-8」")
 
 
+def _utf16_without_bom(raw: bytes) -> str | None:
+    """UTF-16 saved without a BOM: digits, commas and line breaks put a zero byte in every other place."""
+    sample = raw[:4096]
+    if len(raw) % 2 or len(sample) < 4:
+        return None
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    encoding = "utf-16-le" if odd > even else "utf-16-be"
+    if max(even, odd) < len(sample) // 8 or min(even, odd) > max(even, odd) // 10:
+        return None
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError:
+        return None
+    # Real text has no control characters but tab and line breaks.
+    if any(ch < " " and ch not in "\t\r\n" for ch in text[:2048]):
+        return None
+    return encoding
+
+
 def _read_csv(path: Path, matcher, min_fields: int) -> RawSheet:
     import pandas as pd
 
-    text = decode_text_file(path)
+    text, encoding = _decode_text(path)
     if not text.strip():
         raise InputError(f"{path.name}: 文件是空的，没有任何数据")
     lines = text.splitlines()[:200]
@@ -261,6 +313,7 @@ def _read_csv(path: Path, matcher, min_fields: int) -> RawSheet:
     frame = frame.replace("", None)
     header_at = find_header_row(frame, matcher, min_fields)
     if header_at is None:
-        raise InputError(f"{path.name}: 在前 {HEADER_SEARCH_ROWS} 行里找不到表头（至少要有学号、姓名、运营老师这样的列名）")
+        hint = "" if text.isascii() or encoding != "gb18030" else "；文件可能不是 UTF-8 或 GBK 编码（如繁体 Big5、日文 Shift-JIS），请在 Excel/WPS 中另存为「CSV UTF-8」再试"
+        raise InputError(f"{path.name}: 在前 {HEADER_SEARCH_ROWS} 行里找不到表头（至少要有学号、姓名、运营老师这样的列名）{hint}")
     frame.index = frame.index + 1
     return _split_header(frame, path.name, None, header_at, 0, [])

@@ -138,17 +138,22 @@ def validate_roster(raw: RawSheet, config: Config, need_progress: bool = False) 
     for row in data.index[is_total & ~blank]:
         problem("total_row", f"「{marker[row]}」行是合计行，已跳过", int(row), warn=True)
     data = data[~blank & ~is_total]
+    if data.empty:
+        problem("no_students", "表头下面没有任何学员数据（只有空行或合计行）", raw.header_row)
+        raise InvalidInput(problems, warnings)
 
-    frame = pd.DataFrame(index=data.index)
-    frame["excel_row"] = data.index.astype("int64")
+    # Collected first and framed once: inserting columns one by one is quadratic on wide sheets.
+    built = {"excel_row": data.index.astype("int64")}
     for header, name in columns:
         position = int(name.split(":")[1]) if name.startswith("extra:") else field_position[name]
         source = data[data.columns[position]]
         if name.startswith("extra:"):
-            frame[name] = _typed_extra(source)
+            built[name] = _typed_extra(source)
             continue
         kind = FIELD_BY_NAME[name].kind
         value, bad = PARSERS[kind](source)
+        if kind in ("id", "text", "phone"):
+            value = _without_control_characters(value, header, problem)
         for row in value.index[bad]:
             problem(f"bad_{kind}", f'"{str(source[row]).strip()}" 不是{_EXPECTED[kind]}', int(row), header)
         low, high = _bounds(name)
@@ -160,7 +165,8 @@ def validate_roster(raw: RawSheet, config: Config, need_progress: bool = False) 
                     problem("out_of_range", f'"{typed}" 超出范围，应在{low:g}-{high:g}之间', int(row), header)
                 else:
                     problem("out_of_range", f'"{typed}" 不能小于{low:g}', int(row), header)
-        frame[name] = value
+        built[name] = value
+    frame = pd.DataFrame(built, index=data.index)
 
     for name in REQUIRED_FIELDS:
         header = raw.headers[field_position[name]]
@@ -187,6 +193,20 @@ def validate_roster(raw: RawSheet, config: Config, need_progress: bool = False) 
     return Roster(raw.file, raw.sheet, frame, columns, warnings)
 
 
+_CONTROL = r"[\x00-\x1f\x7f-\x9f]"
+
+
+def _without_control_characters(value, header: str, problem):
+    """Invisible control characters (from broken exports or copy-paste) taken out of names and IDs, with a warning."""
+    dirty = value.str.contains(_CONTROL, regex=True, na=False)
+    if not dirty.any():
+        return value
+    for row in value.index[dirty]:
+        problem("control_characters", "去掉了看不见的控制字符", int(row), header, warn=True)
+    cleaned = value.str.replace(_CONTROL, "", regex=True).str.strip()
+    return cleaned.mask(cleaned.eq(""))
+
+
 def _typed_extra(source):
     """Unknown columns are carried as they were: numbers as numbers, dates as dates, the rest as text."""
     import pandas as pd
@@ -195,7 +215,9 @@ def _typed_extra(source):
     if looks_numeric(text):
         return pd.to_numeric(text, errors="coerce")
     if looks_like_dates(text):
-        return pd.to_datetime(text, errors="coerce")
+        dates = pd.to_datetime(text, errors="coerce", format="ISO8601")
+        if not (dates.isna() & text.notna()).any():  # else a `2026-13-45` would arrive blank: keep the text
+            return dates
     text = source.astype("str").str.strip()
     return text.mask(text.eq(""))
 

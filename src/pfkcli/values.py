@@ -11,6 +11,7 @@ import datetime as dt
 
 # Full-width digits and signs as typed with a Chinese input method.
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９．－＋％／：　", "0123456789.-+%/: ")
+_FULL_WIDTH_CLASS = "[０-９．－＋％／：\u3000]"
 BLANK_MARKERS = ("", "-", "--", "—", "/", "无", "暂无", "nan", "NaN", "None", "null", "N/A", "n/a", "#N/A")
 
 NUMBER_PATTERN = r"^([+-]?\d+(?:\.\d+)?|[+-]?\.\d+)\s*(分|次|个|篇|份|小时|课时|节|h|H|星|颗星|%)?$"
@@ -19,6 +20,8 @@ _DATE_PATTERN = (
     r"(?:[ T]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
 )
 _COMPACT_DATE = r"^(\d{4})(\d{2})(\d{2})$"
+# A date cell as the readers give it (`2026-11-03 00:00:00`), or an ISO date; years kept where pandas' clock reaches.
+_DATE_CELL = r"(?:19|20|21)[0-9]{2}-[0-9]{2}-[0-9]{2}(?: [0-9]{2}:[0-9]{2}:[0-9]{2})?"
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 # Excel serial numbers a date column can hold: 1954-10-04 … 2119-01-08.
 _SERIAL_MIN, _SERIAL_MAX = 20000, 80000
@@ -28,7 +31,12 @@ def tidy(series):
     """Trim, fold full-width characters, and turn blank markers into NA. Returns text (object/str) Series."""
     import pandas as pd
 
-    text = series.astype("str").str.strip().str.translate(_FULL_WIDTH).str.strip()
+    text = series.astype("str").str.strip()
+    # Folding runs in Python per cell, so only on the few cells that hold a full-width character.
+    wide = text.str.contains(_FULL_WIDTH_CLASS, regex=True, na=False).to_numpy(dtype=bool)
+    if wide.any():
+        text = text.copy()
+        text.iloc[wide.nonzero()[0]] = text[wide].str.translate(_FULL_WIDTH).str.strip().to_numpy()
     return text.mask(text.isin(BLANK_MARKERS))
 
 
@@ -55,13 +63,19 @@ def parse_date(series):
     import pandas as pd
 
     text = tidy(series)
-    parts = text.str.extract(_DATE_PATTERN)
-    compact = text.str.extract(_COMPACT_DATE)
-    parts = parts.fillna(compact)
-    ymd = parts.astype("float64").rename(columns={0: "year", 1: "month", 2: "day"})
-    value = pd.to_datetime(ymd, errors="coerce") if len(ymd) else pd.Series([], dtype="datetime64[ns]")
+    if not len(text):
+        value = pd.Series([], dtype="datetime64[ns]")
+    else:
+        value = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+        # Real date cells as the readers write them take the fast path; the rest the patterns below.
+        cell = text.str.fullmatch(_DATE_CELL, na=False).to_numpy(dtype=bool)
+        if cell.any():
+            day = pd.to_datetime(text[cell].str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
+            value.iloc[cell.nonzero()[0]] = day.astype("datetime64[ns]").to_numpy()
+        typed = text.notna().to_numpy(dtype=bool) & ~cell
+        if typed.any():
+            value.iloc[typed.nonzero()[0]] = _typed_dates(text[typed]).to_numpy()
     unread = text.notna() & value.isna()
-    value = value.astype("datetime64[ns]")
     if unread.any():
         serial = pd.to_numeric(text[unread], errors="coerce").astype("float64")
         serial = serial.where((serial >= _SERIAL_MIN) & (serial <= _SERIAL_MAX))
@@ -70,14 +84,32 @@ def parse_date(series):
     return value, text.notna() & value.isna()
 
 
+def _typed_dates(text):
+    import pandas as pd
+
+    parts = text.str.extract(_DATE_PATTERN)
+    compact = text.str.extract(_COMPACT_DATE)
+    parts = parts.fillna(compact)
+    ymd = parts.astype("float64").rename(columns={0: "year", 1: "month", 2: "day"})
+    # `0001/1/1` or `9999-12-31` is a typo, not a date: pandas' nanosecond clock cannot even hold it.
+    ymd.loc[~ymd["year"].between(1900, 2199)] = float("nan")
+    return pd.to_datetime(ymd, errors="coerce").astype("datetime64[ns]")
+
+
 def parse_phone(series):
     """Phone numbers as text with all their digits: 13812345678 read from a number cell, `138-1234-5678`,
     `+86 138 1234 5678`. Anything else is kept as typed. Returns (text Series, bad mask — always empty)."""
     text = tidy(series)
-    digits = text.str.replace(r"[\s\-()（）]", "", regex=True)
+    plain = text.str.fullmatch(r"\d+(\.0+)?")
+    # Most phones are plain digits (number cells): only the others can hold separators to drop.
+    typed = text.notna().to_numpy(dtype=bool) & ~plain.fillna(False).to_numpy(dtype=bool)
+    digits = text
+    if typed.any():
+        digits = text.copy()
+        digits.iloc[typed.nonzero()[0]] = text[typed].str.replace(r"[\s\-()（）]", "", regex=True).to_numpy()
     digits = digits.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
     digits = digits.str.replace(r"^\+?86(1\d{10})$", r"\1", regex=True)
-    is_number = digits.str.fullmatch(r"1\d{10}") | text.str.fullmatch(r"\d+(\.0+)?")
+    is_number = digits.str.fullmatch(r"1\d{10}") | plain
     phone = text.where(~is_number, digits)
     return phone, phone.isna() & False
 
@@ -121,13 +153,35 @@ def looks_like_dates(series) -> bool:
     return bool(text.str.fullmatch(r"\d{4}-\d{2}-\d{2}( 00:00:00)?").all())
 
 
+def once_per_distinct(parse):
+    """`parse` run once per distinct cell and spread back: a roster's dates, scores and teachers repeat
+    across 100,000 rows. Every parser works cell by cell, so the result is the same, only sooner."""
+
+    def parse_distinct(series):
+        import numpy as np
+        import pandas as pd
+
+        codes, distinct = pd.factorize(series, use_na_sentinel=True)
+        if len(distinct) > len(series) // 2:
+            return parse(series)
+        # The distinct cells, then one blank for code -1 to find.
+        cells = pd.Series(np.append(np.asarray(distinct, dtype=object), None), dtype=series.dtype)
+        value, bad = parse(cells)
+        return (
+            pd.Series(value.to_numpy()[codes], index=series.index, dtype=value.dtype),
+            pd.Series(bad.to_numpy(dtype=bool)[codes], index=series.index),
+        )
+
+    return parse_distinct
+
+
 PARSERS = {
     "id": parse_id,
-    "text": parse_text,
+    "text": once_per_distinct(parse_text),
     "phone": parse_phone,
-    "number": parse_number,
-    "score": parse_number,
-    "share": parse_number,
-    "date": parse_date,
+    "number": once_per_distinct(parse_number),
+    "score": once_per_distinct(parse_number),
+    "share": once_per_distinct(parse_number),
+    "date": once_per_distinct(parse_date),
 }
 

@@ -35,13 +35,39 @@ def alerts(
     render_result(result)
 
 
+# Beyond this many alerts the terminal shows counts per teacher; every row is in the workbook
+# (a 100,000-student school raises hundreds of thousands, which no one reads in a terminal).
+TABLE_ROWS = 500
+
+
+def _render_by_teacher(alerts, title: str, output) -> None:
+    from ..alerts import RULES
+
+    codes = [rule.code for rule in RULES if rule.code in set(alerts["code"].unique())]
+    counts = alerts.groupby(["teacher", "code"], sort=False).size().unstack(fill_value=0)
+    students = alerts.groupby("teacher", sort=False)["student_id"].nunique()
+    table = Table(title=f"{title}，逐条明细见 {output}" if output else title)
+    table.add_column("运营老师", no_wrap=True)
+    table.add_column("学员", justify="right")
+    for rule in RULES:
+        if rule.code in codes:
+            table.add_column(rule.label, justify="right")
+    for teacher, row in counts.iterrows():
+        table.add_row(str(teacher), str(int(students[teacher])), *[str(int(row.get(code, 0))) for code in codes])
+    common.out.print(table)
+
+
 def render_result(result) -> None:
     from ..alerts import RULE_BY_CODE
 
     alerts = result.alerts
     students = alerts["student_id"].nunique()
     title = f"预警（{result.as_of:%Y-%m-%d}，{students} 名学员共 {len(alerts)} 条）"
-    if len(alerts):
+    if len(alerts) > TABLE_ROWS:
+        _render_by_teacher(alerts, title, result.output)
+        counts = "、".join(f"{RULE_BY_CODE[code].label} {n}" for code, n in result.counts().items())
+        common.out.print(f"按预警：{counts}")
+    elif len(alerts):
         table = Table(title=title)
         table.add_column("运营老师", no_wrap=True)
         table.add_column("学号", no_wrap=True)
