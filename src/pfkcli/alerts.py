@@ -53,13 +53,33 @@ class AlertRule:
     find: Callable[[AlertContext], tuple[object, object]]  # → (bool mask, why text), both Series on frame.index
 
 
+def _per_value(values, convert):
+    """`convert(values)`, run once per distinct value and spread back: turning numbers and dates into
+    text is Python work per cell, and a school's day counts, dates and scores repeat thousands of times."""
+    import pandas as pd
+
+    if values.dtype == "float64":  # by bit pattern, so that -0.0 keeps its own text
+        codes, bits = pd.factorize(values.to_numpy().view("int64"))
+        distinct = pd.Series(bits.view("float64"))
+    else:
+        codes, distinct = pd.factorize(values, use_na_sentinel=False)
+    if 2 * len(distinct) > len(values):
+        return convert(values)
+    text = convert(pd.Series(distinct))
+    return pd.Series(text.to_numpy()[codes], index=values.index, dtype=text.dtype)
+
+
 def _num(values):
     """`0.657` → `0.66`, `2.0` → `2`, a whole column at a time."""
-    return values.round(2).astype("str").str.replace(r"\.0$", "", regex=True)
+    return _per_value(values.round(2), lambda v: v.astype("str").str.replace(r"\.0$", "", regex=True))
 
 
 def _days_text(days) -> str:
-    return days.astype("int64").astype("str")
+    return _per_value(days, lambda d: d.astype("int64").astype("str"))
+
+
+def _strftime(dates, format: str):
+    return _per_value(dates, lambda d: d.dt.strftime(format))
 
 
 def _inactive(ctx: AlertContext):
@@ -71,7 +91,7 @@ def _inactive(ctx: AlertContext):
     last = frame["last_active"].dt.normalize()
     days = (pd.Timestamp(ctx.as_of) - last).dt.days
     mask = days.notna() & (days >= ctx.config.alerts.inactive_days)
-    why = "已连续 " + _days_text(days.fillna(0)) + " 天没有学习记录（最近一次 " + last.dt.strftime("%Y-%m-%d").fillna("") + "）"
+    why = "已连续 " + _days_text(days.fillna(0)) + " 天没有学习记录（最近一次 " + _strftime(last, "%Y-%m-%d").fillna("") + "）"
     return mask, why
 
 
@@ -108,7 +128,7 @@ def _low_satisfaction(ctx: AlertContext):
     now_text = "满意度 " + _num(rating.fillna(0)) + f" 星，低于 {below:g} 星"
     twice = (
         "满意度连续两次低于 " + f"{below:g}" + " 星（本次 " + _num(rating.fillna(0)) + " 星，"
-        + before_on.dt.strftime("%m-%d").fillna("") + " 为 " + _num(before.fillna(0)) + " 星）"
+        + _strftime(before_on, "%m-%d").fillna("") + " 为 " + _num(before.fillna(0)) + " 星）"
     )
     why = now_text.where(before.isna(), twice)
     return mask, why
@@ -144,8 +164,8 @@ def _renewal(low: int | None, high: int) -> Callable[[AlertContext], tuple[objec
         days, end = days_to_course_end(ctx.frame, ctx.config, ctx.as_of)
         lower = (days >= 0) if low is None else (days > low)
         mask = days.notna() & lower & (days <= high)
-        why = "距课程结束还有 " + _days_text(days.fillna(0)) + " 天（" + end.dt.strftime("%Y-%m-%d").fillna("") + " 结课）"
-        why = why.where(days != 0, "今天课程结束（" + end.dt.strftime("%Y-%m-%d").fillna("") + "）")
+        why = "距课程结束还有 " + _days_text(days.fillna(0)) + " 天（" + _strftime(end, "%Y-%m-%d").fillna("") + " 结课）"
+        why = why.where(days != 0, "今天课程结束（" + _strftime(end, "%Y-%m-%d").fillna("") + "）")
         return mask, why
 
     return find
@@ -168,8 +188,8 @@ def _followup_overdue(ctx: AlertContext):
     called = roster_on.where(use_roster, recorded_on)
     days = (pd.Timestamp(ctx.as_of) - follow.dt.normalize()).dt.days
     mask = follow.notna() & (days > 0)
-    why = "约定 " + follow.dt.strftime("%Y-%m-%d").fillna("") + " 跟进，已过 " + _days_text(days.fillna(0)) + " 天"
-    why = why.where(called.isna(), why + "（" + called.dt.strftime("%m-%d").fillna("") + " 回访时约定）")
+    why = "约定 " + _strftime(follow, "%Y-%m-%d").fillna("") + " 跟进，已过 " + _days_text(days.fillna(0)) + " 天"
+    why = why.where(called.isna(), why + "（" + _strftime(called, "%m-%d").fillna("") + " 回访时约定）")
     return mask, why
 
 
@@ -280,7 +300,14 @@ def alerts_by_student(alerts) -> dict[str, str]:
     if len(alerts) == 0:
         return {}
     text = alerts["label"] + "：" + alerts["why"]
-    return text.groupby(alerts["student_id"], sort=False).agg("；".join).to_dict()
+    # A plain loop: a pandas groupby-join calls Python per student anyway, with far more overhead.
+    # As groupby does, a row without a student ID is left out.
+    known = alerts["student_id"].notna()
+    joined: dict[str, str] = {}
+    for student, line in zip(alerts["student_id"][known].tolist(), text[known].tolist()):
+        before = joined.get(student)
+        joined[student] = line if before is None else f"{before}；{line}"
+    return joined
 
 
 def missing_data_warnings(frame, config: Config, file: str, sheet: str | None = None) -> list[Problem]:
@@ -320,8 +347,10 @@ def alerts_sheet(alerts) -> SheetSpec:
     """预警: one row per alert, columns exactly `ALERT_COLUMNS`."""
     import pandas as pd
 
+    # The columns as they are (Arrow text), renamed: no round trip through Python objects.
+    names = ("student_id", "name", "teacher", "label", "code", "why", "action")
     table = pd.DataFrame(
-        {header: alerts[name].to_numpy() for header, name in zip(ALERT_COLUMNS, ("student_id", "name", "teacher", "label", "code", "why", "action"))},
+        {header: alerts[name].reset_index(drop=True) for header, name in zip(ALERT_COLUMNS, names)},
         columns=list(ALERT_COLUMNS),
     )
     return SheetSpec(ALERTS_SHEET, table, widths={"原因": 50.0, "建议": 60.0})

@@ -8,6 +8,8 @@ then the rest; within each, the longest wait since the last callback first.
 from __future__ import annotations
 
 import datetime as dt
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,10 +26,14 @@ from .outputs import (
     INFO_TEACHER,
 )
 from .paths import inside, safe_name
+from .progress import step
 from .segments import ALL_SEGMENTS, BY_CODE, PENDING_CODE
 from .workspace import Workspace
 
 QUESTIONS_ON_SHEET = 3
+# Call sheets written at once, one per core (up to 4): while one is written (in Rust, without the
+# GIL) the next is laid out.
+WRITERS = max(1, min(4, os.cpu_count() or 1))
 ALERT_QUIET_DAYS = 7
 SCORE_CHOICES = ["1", "2", "3", "4", "5"]
 
@@ -63,17 +69,19 @@ def make_callsheets(
     folder: Path | None = None,
 ) -> CallsheetResult:
     """Write `callsheets/<teacher>-<as-of>.xlsx` for one teacher (or every teacher when `teacher` is None)."""
-    frame, source, warnings = _students(workspace, as_of, roster_path, progress_path)
+    frame, source, warnings, playbooks = _students(workspace, as_of, roster_path, progress_path)
     teachers = sorted(frame["teacher"].dropna().unique().tolist())
     if teacher is not None:
         if teacher not in teachers:
             shown = "、".join(teachers[:20]) + ("…" if len(teachers) > 20 else "")
             raise UsageError(f"没有「{teacher}」的学员；名单里的老师有：{shown}")
         teachers = [teacher]
-    due = due_students(frame, workspace, as_of)
-    from .playbooks import load_playbooks
+    with step("排定回访名单"):
+        due = due_students(frame, workspace, as_of)
+    if not playbooks:  # a snapshot: the roster's classification did not load them
+        from .playbooks import load_playbooks
 
-    playbooks = load_playbooks(workspace)
+        playbooks = load_playbooks(workspace)
     folder = folder or workspace.callsheets_dir
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -83,25 +91,44 @@ def make_callsheets(
     result = CallsheetResult(as_of, source, warnings=warnings)
     inputs = [p for p in (roster_path, progress_path) if p]
     groups = dict(tuple(due.groupby("teacher", sort=False)))
+    students = frame["teacher"].value_counts()
     taken: set[str] = set()
+    jobs = []
     for name in teachers:
         rows = groups.get(name, due.iloc[0:0])
         if limit is not None:
             rows = rows.head(limit)
-        target = inside(folder, callsheet_name(name, as_of, taken))
+        jobs.append((name, inside(folder, callsheet_name(name, as_of, taken)), rows))
+
+    def write(name: str, target: Path, rows) -> None:
         write_workbook(target, callsheet_sheets(rows, name, as_of, playbooks), inputs=inputs)
-        total = int((frame["teacher"] == name).sum())
-        result.sheets.append(WrittenSheet(name, target, total, len(rows)))
+
+    # The Rust writer lets go of the GIL: one workbook is written while the next is laid out.
+    with (
+        ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="pfk-callsheet") as pool,
+        step("写出回访表", total=len(jobs)) as bar,
+    ):
+        written = [pool.submit(write, *job) for job in jobs]
+        try:
+            for (name, target, rows), done in zip(jobs, written):
+                done.result()
+                result.sheets.append(WrittenSheet(name, target, int(students.get(name, 0)), len(rows)))
+                bar.advance()
+        except BaseException:
+            for pending in written:
+                pending.cancel()
+            raise
     return result
 
 
 def _students(workspace: Workspace, as_of: dt.date, roster_path, progress_path):
-    """The classified students: from the roster on the fly, or the newest snapshot on or before `as_of`."""
+    """The classified students: from the roster on the fly, or the newest snapshot on or before `as_of`.
+    Returns (frame, source, warnings, playbooks) — playbooks as the classification loaded them, or {}."""
     if roster_path is not None:
         from .classify import score_students
 
         scored = score_students(workspace, roster_path, as_of, progress_path)
-        return scored.frame, f"名单 {Path(roster_path).name}", scored.warnings
+        return scored.frame, f"名单 {Path(roster_path).name}", scored.warnings, scored.playbooks
     if workspace.history_path is None or not workspace.history_path.exists():
         raise UsageError("还没有分层结果：请先在工作区里运行 pfk classify，或用 --roster 指定名单")
     with history.opened(workspace.history_path) as conn:
@@ -111,7 +138,7 @@ def _students(workspace: Workspace, as_of: dt.date, roster_path, progress_path):
         frame = history.load_snapshot(conn, dates[-1])
     frame = frame.rename(columns={"p": "P", "f": "F", "k": "K"})
     frame["segment_name"] = frame["segment"].map({s.code: s.name for s in ALL_SEGMENTS})
-    return frame, f"{dates[-1]} 的分层快照", []
+    return frame, f"{dates[-1]} 的分层快照", [], {}
 
 
 def due_students(frame, workspace: Workspace, as_of: dt.date):
@@ -183,17 +210,22 @@ def callsheet_sheets(rows, teacher: str, as_of: dt.date, playbooks) -> list[Shee
         book = playbooks.get(code)
         return "；".join(f"{i}. {q}" for i, q in enumerate(book.questions[:QUESTIONS_ON_SHEET], 1)) if book else ""
 
+    # Per segment once, not per student: a headline is a regex over the playbook's strategy.
+    segments = rows["segment"].tolist()
+    distinct = dict.fromkeys(segments)
+    headline = {c: playbooks[c].headline if c in playbooks else "" for c in distinct}
+    asked = {c: questions(c) for c in distinct}
     table = pd.DataFrame(
         {
             "顺序": range(1, len(rows) + 1),
             "学号": rows["student_id"].tolist(),
             "姓名": rows["name"].tolist(),
             "手机号": rows["phone"].tolist() if "phone" in rows else [None] * len(rows),
-            "分层代码": rows["segment"].tolist(),
+            "分层代码": segments,
             "分层名称": rows["segment_name"].tolist(),
             "为什么现在打": rows["why_now"].tolist(),
-            "策略": [playbooks[c].headline if c in playbooks else "" for c in rows["segment"]],
-            "建议提问": [questions(c) for c in rows["segment"]],
+            "策略": [headline[c] for c in segments],
+            "建议提问": [asked[c] for c in segments],
             "上次回访日期": pd.to_datetime(rows["last_called"]).tolist(),
             "上次回访备注": rows["last_note"].tolist(),
         },

@@ -13,6 +13,7 @@ from .errors import Problem
 from .excel import SheetSpec, write_workbook
 from .model import AxisCut, classify_frame
 from .outputs import RESULT_COLUMNS, RESULT_SHEET, SUMMARY_SHEET
+from .progress import step
 from .roster import Roster, load_roster
 from .segments import ALL_SEGMENTS, BY_CODE
 from .workspace import Workspace
@@ -27,16 +28,21 @@ class ClassifyResult:
     warnings: list[Problem] = field(default_factory=list)
     output: Path | None = None
     snapshot_saved: bool = False
+    playbooks: dict = field(default_factory=dict)  # code → Playbook, as loaded for the strategies
+    _counts: object = field(default=None, repr=False, compare=False)
 
     def counts(self):
-        """Students per segment (rows, in segment order) and teacher (columns), with totals."""
+        """Students per segment (rows, in segment order) and teacher (columns), with totals.
+        Worked out once: the summary sheet and the terminal table both show it."""
         import pandas as pd
 
-        table = pd.crosstab(self.frame["segment"], self.frame["teacher"])
-        order = [s.code for s in ALL_SEGMENTS]
-        table = table.reindex(order, fill_value=0)
-        table["合计"] = table.sum(axis=1)
-        return table
+        if self._counts is None:
+            table = pd.crosstab(self.frame["segment"], self.frame["teacher"])
+            order = [s.code for s in ALL_SEGMENTS]
+            table = table.reindex(order, fill_value=0)
+            table["合计"] = table.sum(axis=1)
+            self._counts = table
+        return self._counts.copy()
 
 
 def default_output(roster_path: Path) -> Path:
@@ -54,27 +60,41 @@ def score_students(
     from .playbooks import load_playbooks
 
     config = workspace.config
-    roster = load_roster(roster_path, config, sheet, need_progress=progress_path is None)
-    frame = roster.frame
-    warnings = list(roster.warnings)
-    if progress_path is not None:
-        from .events import merge_progress
+    if progress_path is None:
+        roster = load_roster(roster_path, config, sheet, need_progress=True)
+        frame, warnings = roster.frame, list(roster.warnings)
+    else:
+        from concurrent.futures import ThreadPoolExecutor
 
-        frame, progress_warnings = merge_progress(frame, progress_path, config, as_of)
-        warnings += progress_warnings
+        from .events import aggregate_events, merge_totals
+
+        # The log is read on a second thread while the roster is read here: calamine and pandas' CSV
+        # tokenizer both let go of the GIL, so a 1,000,000-row log costs little more than the roster.
+        # A bad roster is still reported first, as if the two were read one after the other.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pfk-log") as pool:
+            log = pool.submit(aggregate_events, progress_path, config, as_of)
+            try:
+                roster = load_roster(roster_path, config, sheet, need_progress=False)
+            except BaseException:
+                log.cancel()
+                raise
+            with step(f"读取并汇总 {Path(progress_path).name}"):
+                totals, log_warnings = log.result()
+        frame, log_warnings = merge_totals(roster.frame, totals, log_warnings, progress_path, config)
+        warnings = list(roster.warnings) + log_warnings
     with history.opened(workspace.history_path) as conn:
         frame = _newest_scores(frame, history.latest_scores(conn, as_of))
     playbooks = load_playbooks(workspace)
     lines = {code: book.headline for code, book in playbooks.items()}
     frame, cuts = classify_frame(frame, config, as_of, lines)
-    return ClassifyResult(roster, frame, cuts, as_of, warnings)
+    return ClassifyResult(roster, frame, cuts, as_of, warnings, playbooks=playbooks)
 
 
 def _newest_scores(frame, recorded):
     """P and K: a recorded callback wins over the roster's column unless the roster's own callback date is newer."""
     import pandas as pd
 
-    frame = frame.copy()
+    frame = frame.copy(deep=False)  # copy-on-write: the caller's frame is left as it was
     merged = frame[["student_id"]].merge(recorded, on="student_id", how="left")
     merged.index = frame.index
     roster_date = frame["last_callback"] if "last_callback" in frame else pd.Series(pd.NaT, index=frame.index)

@@ -20,6 +20,7 @@ from pathlib import Path
 from .columns import FIELD_BY_NAME, field_for_header, normalise_header
 from .config import Config
 from .errors import InvalidInput, Problem
+from .progress import step
 from .reading import RawSheet, read_table
 from .values import parse_date, parse_id, parse_number, tidy
 
@@ -272,8 +273,9 @@ def aggregate_events(path: Path, config: Config, as_of: dt.date, sheet: str | No
 
     Returns (DataFrame, warnings). Raises `InvalidInput` when cells are unreadable.
     """
-    log, warnings = read_events(path, config, sheet)
-    return _aggregate(log, as_of, warnings)
+    with step(f"读取并汇总 {Path(path).name}"):
+        log, warnings = read_events(path, config, sheet)
+        return _aggregate(log, as_of, warnings)
 
 
 def _aggregate(log: EventLog, as_of: dt.date, warnings: list[Problem]):
@@ -321,11 +323,14 @@ def merge_progress(frame, path: Path, config: Config, as_of: dt.date, sheet: str
     Students without any event get 0, 0 and no date (a warning says how many); IDs in the log that
     the roster lacks are ignored with a warning. Returns (frame, warnings).
     """
-    import pandas as pd
-
     totals, warnings = aggregate_events(path, config, as_of, sheet)
+    return merge_totals(frame, totals, warnings, path, config)
+
+
+def merge_totals(frame, totals, warnings: list[Problem], path: Path, config: Config):
+    """`merge_progress` for a log already aggregated (`aggregate_events`): returns (frame, warnings)."""
     where = {"file": Path(path).name}
-    frame = frame.copy()
+    frame = frame.copy(deep=False)  # copy-on-write: the caller's frame is left as it was
     merged = frame[["student_id"]].merge(totals, on="student_id", how="left")
     merged.index = frame.index
     no_events = merged["homework_done"].isna()
@@ -347,11 +352,27 @@ def merge_progress(frame, path: Path, config: Config, as_of: dt.date, sheet: str
     if no_events.any():
         warnings.append(Problem(**where, code="no_events",
                                 message=f"{int(no_events.sum())} 名学员在学习记录里没有任何记录（{_ids(frame.loc[no_events, 'student_id'])}），作业、课时按 0 计，最近学习时间留空"))
-    unknown = ~totals["student_id"].isin(frame["student_id"])
+    unknown = ~_isin(totals["student_id"], frame["student_id"])
     if unknown.any():
         warnings.append(Problem(**where, code="unknown_student",
                                 message=f"学习记录里有 {int(unknown.sum())} 个学号不在名单里（{_ids(totals.loc[unknown, 'student_id'])}），已忽略"))
     return frame, warnings
+
+
+def _isin(values, allowed):
+    """`values.isin(allowed)` through Arrow's hash set: for text columns pandas first turns 100,000
+    strings into Python objects, a hundred times slower."""
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if values.isna().any() or allowed.isna().any():  # pandas' own rules for None against NaN
+        return values.isin(allowed)
+    try:
+        found = pc.is_in(pa.array(values), value_set=pa.array(allowed))
+    except (pa.ArrowException, TypeError):
+        return values.isin(allowed)
+    return pd.Series(found.to_numpy(zero_copy_only=False), index=values.index, dtype=bool)
 
 
 def _ids(series, shown: int = 8) -> str:

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from .columns import FIELD_BY_NAME, PROGRESS_FIELDS, REQUIRED_FIELDS, aliases_text, field_for_header
 from .config import Config
 from .errors import InvalidInput, Problem
+from .progress import step
 from .reading import RawSheet, read_table
 from .values import PARSERS, looks_like_dates, looks_numeric, tidy
 
@@ -82,8 +83,9 @@ def load_roster(path: Path, config: Config | None = None, sheet: str | None = No
     """Read and validate a roster. Raises `InvalidInput` listing every problem; returns warnings too."""
     config = config or Config()
     mapping = config.columns
-    raw = read_table(path, sheet, matcher=lambda header: field_for_header(header, mapping))
-    return validate_roster(raw, config, need_progress)
+    with step(f"读取 {Path(path).name}"):
+        raw = read_table(path, sheet, matcher=lambda header: field_for_header(header, mapping))
+        return validate_roster(raw, config, need_progress)
 
 
 def validate_roster(raw: RawSheet, config: Config, need_progress: bool = False) -> Roster:
@@ -127,7 +129,7 @@ def validate_roster(raw: RawSheet, config: Config, need_progress: bool = False) 
     is_total = blank & False
     marker = None
     for position in {0, field_position["student_id"], field_position["name"]}:
-        cell = data[data.columns[position]].astype("str").str.replace(r"\s", "", regex=True).str.lower()
+        cell = _without_spaces(data[data.columns[position]].astype("str")).str.lower()
         hit = cell.isin(_TOTAL_MARKERS)
         marker = cell.where(hit, marker) if marker is not None else cell.where(hit)
         is_total = is_total | hit
@@ -205,6 +207,21 @@ def _without_control_characters(value, header: str, problem):
         problem("control_characters", "去掉了看不见的控制字符", int(row), header, warn=True)
     cleaned = value.str.replace(_CONTROL, "", regex=True).str.strip()
     return cleaned.mask(cleaned.eq(""))
+
+
+# Letters, digits and Chinese characters: a cell made of these alone holds no space of any kind.
+_NO_SPACES = "[0-9A-Za-z\u4e00-\u9fff]*"
+
+
+def _without_spaces(text):
+    """`text.str.replace(r"\\s", "")`, which pandas runs in Python cell by cell, on the cells that may need it."""
+    maybe = ~text.str.fullmatch(_NO_SPACES, na=False).to_numpy(dtype=bool)
+    if maybe.all():
+        return text.str.replace(r"\s", "", regex=True)
+    text = text.copy()
+    if maybe.any():
+        text.iloc[maybe.nonzero()[0]] = text[maybe].str.replace(r"\s", "", regex=True).to_numpy()
+    return text
 
 
 def _typed_extra(source):

@@ -29,7 +29,6 @@ _SERIAL_MIN, _SERIAL_MAX = 20000, 80000
 
 def tidy(series):
     """Trim, fold full-width characters, and turn blank markers into NA. Returns text (object/str) Series."""
-    import pandas as pd
 
     text = series.astype("str").str.strip()
     # Folding runs in Python per cell, so only on the few cells that hold a full-width character.

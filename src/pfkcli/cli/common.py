@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Annotated, TypeVar
 
 import typer
@@ -26,12 +27,29 @@ debug_mode = {"on": bool(os.environ.get("PFK_DEBUG"))}
 def parse_date_option(value: str | None) -> dt.date | None:
     if value is None:
         return None
-    from ..values import parse_date_text
+    parsed = _iso_date(value)
+    if parsed is None:
+        # Every other way of writing a date, through pandas.
+        from ..values import parse_date_text
 
-    parsed = parse_date_text(value)
+        parsed = parse_date_text(value)
     if parsed is None:
         raise typer.BadParameter(f'"{value}" 不是日期，请写成 2026-11-23')
     return parsed
+
+
+def _iso_date(value: str) -> dt.date | None:
+    """`2026-11-23` without importing pandas, so that the first read can overlap that import.
+    Anything else (or an impossible date) is left to `parse_date_text`, which reads it the same way."""
+    year, month, day = value[:4], value[5:7], value[8:]
+    if len(value) != 10 or not value.isascii() or value[4] != "-" or value[7] != "-":
+        return None
+    if not (year.isdigit() and month.isdigit() and day.isdigit() and 1900 <= int(year) < 2200):
+        return None
+    try:
+        return dt.date(int(year), int(month), int(day))
+    except ValueError:
+        return None
 
 
 AsOf = Annotated[
@@ -47,7 +65,8 @@ def as_of_date(value: str | None) -> dt.date:
 def run(action: Callable[[], T]) -> T:
     """Call one core function; turn pfk's errors into one clear message and an exit code."""
     try:
-        return action()
+        with progress_bars():
+            return action()
     except InvalidInput as exc:
         if debug_mode["on"]:
             raise
@@ -62,6 +81,56 @@ def run(action: Callable[[], T]) -> T:
     except KeyboardInterrupt:
         err.print("已中断，没有写出不完整的文件。")
         raise typer.Exit(130) from None
+
+
+@contextmanager
+def progress_bars() -> Iterator[None]:
+    """Rich progress bars on stderr for the core's long steps, on a terminal only (never in a pipe or a log)."""
+    if not err.is_terminal:
+        yield
+        return
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        ProgressColumn,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+    from rich.text import Text
+
+    from .. import progress
+
+    class Count(ProgressColumn):
+        """`12/40` for a step with a count; nothing for one without (its bar pulses instead)."""
+
+        def render(self, task) -> Text:
+            return Text("" if task.total is None else f"{task.completed:.0f}/{task.total:.0f}")
+
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), Count(), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True) as bars:
+
+        @contextmanager
+        def show(label: str, total: int | None):
+            task = bars.add_task(label, total=total)
+            try:
+                yield _Advance(bars, task)
+            finally:
+                bars.remove_task(task)
+
+        previous = progress.install(show)
+        try:
+            yield
+        finally:
+            progress.install(previous)
+
+
+class _Advance:
+    def __init__(self, bars, task) -> None:
+        self.bars, self.task = bars, task
+
+    def advance(self, steps: int = 1) -> None:
+        self.bars.advance(self.task, steps)
 
 
 def print_problems(problems: Iterable[Problem], title: str, style: str = "red") -> None:

@@ -5,18 +5,22 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.cells import cell_len
 from rich.table import Table
 from rich.text import Text
 
-from .. import playbooks
 from ..errors import UsageError
 from ..segments import Segment, parse_segment, valid_spellings
-from ..workspace import find_workspace
 from . import common
+
+if TYPE_CHECKING:
+    from .. import playbooks
+
+# playbooks and workspace import pydantic and ruamel.yaml: loaded inside the commands, so that
+# `pfk --help` (which imports every command module) stays fast.
 
 app = typer.Typer(help="话术与方案库（playbooks）：list / show / add / check。", no_args_is_help=True)
 
@@ -47,6 +51,9 @@ def _shown_path(path: Path) -> str:
 @app.command("list")
 def list_() -> None:
     """列出九份话术：代码、名称、问题数、最近更新。"""
+    from .. import playbooks
+    from ..workspace import find_workspace
+
     workspace = common.run(find_workspace)
     summaries = common.run(lambda: playbooks.list_playbooks(workspace))
     table = Table()
@@ -65,6 +72,9 @@ def list_() -> None:
 @app.command("show")
 def show(code: CodeArgument) -> None:
     """显示一份话术：画像、策略、回访问题、问题与办法、场景话术。"""
+    from .. import playbooks
+    from ..workspace import find_workspace
+
     workspace = common.run(find_workspace)
     segment = common.run(lambda: _segment(code))
     playbook = common.run(lambda: playbooks.load_playbook(workspace, segment.code))
@@ -73,6 +83,8 @@ def show(code: CodeArgument) -> None:
 
 
 def _render(playbook: playbooks.Playbook, source: Path) -> None:
+    from .. import playbooks
+
     out = common.out
     out.print(Text.assemble((f"{playbook.code}  {playbook.name}", "bold")))
     if source.parent == playbooks.BUILTIN_DIR:
@@ -117,6 +129,9 @@ def add(
     author: Annotated[str | None, typer.Option("--author", help="你的名字。不给就会提示输入。")] = None,
 ) -> None:
     """追加一条「问题 + 解决办法」（日期为今天）；git diff 里只有新增的几行。"""
+    from .. import playbooks
+    from ..workspace import find_workspace
+
     workspace = common.run(find_workspace)
     segment = common.run(lambda: _segment(code))
     # Before any prompt: no one should type a whole entry only to learn there is no workspace.
@@ -133,6 +148,9 @@ def add(
 @app.command("check")
 def check() -> None:
     """检查工作区的话术文件，有问题时逐条列出并以 1 退出（可用于 CI）。"""
+    from .. import playbooks
+    from ..workspace import find_workspace
+
     workspace = common.run(find_workspace)
     problems = common.run(lambda: playbooks.check_playbooks(workspace))
     for problem in problems:

@@ -1,0 +1,69 @@
+"""The floor: what a pfk command cannot go below — parse the same inputs with the fastest readers and
+write the same output cells with the fastest writer, with no logic in between.
+
+    python benchmarks/floor.py SPEC.json [--bare]
+
+SPEC (written by run.py) names the inputs and every workbook pfk wrote in that round, sheet by sheet,
+as Arrow IPC files holding the very cells pfk wrote (read back from its workbooks before any timing).
+The floor parses the inputs (fastexcel for the roster, pyarrow's CSV reader for the log), maps those
+cells into memory and writes them with rustpy-xlsxwriter, styled the way SPEC §8 has every output
+styled (each data row filled and quote-prefixed, a bold frozen header with a filter) — the styles taken
+in turn, not computed. Several workbooks (the call sheets) are written as many at a time as pfk writes
+them (`writers`). `--bare` writes the same cells with no style at all, for comparison.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+FILLS = ["#C6EFCE", "#E2F0D9", "#FFEB9C", "#FFF2CC", "#DDEBF7", "#EDF3FA", "#F8CBAD", "#FCE4D6", "#E7E6E6"]
+
+
+def main(spec_path: str, bare: bool = False) -> None:
+    import fastexcel
+    import pyarrow as pa
+    from rustpy_xlsxwriter import Format, write_worksheets
+
+    with open(spec_path, encoding="utf-8") as handle:
+        spec = json.load(handle)
+
+    roster = fastexcel.read_excel(spec["roster"]).load_sheet(0, header_row=spec["roster_header_row"]).to_pandas()
+    assert len(roster) > 0
+    if spec.get("events"):
+        import pyarrow.csv as pacsv
+
+        events = pacsv.read_csv(spec["events"])
+        assert events.num_rows > 0
+
+    header = Format().set_bold().set_background_color("#D9D9D9").set_border("thin")
+    fills = [Format().set_background_color(colour).set_quote_prefix() for colour in FILLS]
+
+    def write(workbook: dict) -> None:
+        entries = []
+        for sheet in workbook["sheets"]:
+            with pa.memory_map(sheet["cells"]) as source:
+                entries.append((sheet["name"], pa.ipc.open_file(source).read_all().to_pandas()))
+        if bare:
+            write_worksheets(entries, workbook["path"], datetime_format="yyyy-mm-dd")
+            return
+        names = [name for name, _ in entries]
+        write_worksheets(
+            entries,
+            workbook["path"],
+            datetime_format="yyyy-mm-dd",
+            header_format=dict.fromkeys(names, header),
+            freeze_panes={name: {"row": 1, "col": 0} for name in names},
+            autofilter=dict.fromkeys(names, True),
+            column_widths={name: [12.0] * len(frame.columns) for name, frame in entries},
+            row_formats={name: {row: fills[row % len(fills)] for row in range(1, len(frame) + 1)} for name, frame in entries},
+        )
+
+    with ThreadPoolExecutor(max_workers=spec.get("writers", 1)) as pool:
+        for done in [pool.submit(write, workbook) for workbook in spec["workbooks"]]:
+            done.result()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], bare="--bare" in sys.argv[2:])

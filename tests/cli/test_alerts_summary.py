@@ -1,0 +1,28 @@
+"""pfk alerts on a big school: the terminal gets counts per teacher, the workbook every alert."""
+
+from __future__ import annotations
+
+import shutil
+
+from pfkcli.cli import alerts as alerts_command
+from pfkcli.outputs import ALERTS_SHEET
+
+from ..conftest import AS_OF, SAMPLES, read_sheet
+
+
+def test_beyond_the_table_limit_counts_per_teacher(invoke, tmp_path, monkeypatch):
+    monkeypatch.setattr(alerts_command, "TABLE_ROWS", 10)
+    roster = shutil.copy(SAMPLES / "roster.xlsx", tmp_path / "roster.xlsx")
+    result = invoke("alerts", roster, "--as-of", AS_OF)
+    assert result.exit_code == 0, result.output
+
+    out = result.stdout
+    assert "预警（2026-11-23，48 名学员共 79 条）" in out
+    assert f"逐条明细见 {tmp_path / 'roster.alerts.xlsx'}" in out
+    # One row per teacher with its students and alerts per rule, not one row per alert.
+    assert "已连续 31 天没有学习记录" not in out
+    for teacher in ("王老师", "李老师", "赵老师", "张老师"):
+        assert teacher in out
+    assert "连续未学习" in out and "进度严重落后" in out
+    assert "按预警：连续未学习 6、进度严重落后 25、续费沟通（结课前一个月） 48" in out
+    assert len(read_sheet(tmp_path / "roster.alerts.xlsx", ALERTS_SHEET)) == 1 + 79
