@@ -253,7 +253,7 @@ def callsheet_sheets(rows, teacher: str, as_of: dt.date, playbooks) -> list[Shee
     widths = {"为什么现在打": 36.0, "策略": 36.0, "建议提问": 50.0, "上次回访备注": 24.0, "回访备注": 30.0, "下次跟进日期": 14.0}
     codes = [c for c in dict.fromkeys(rows["segment"].tolist())]
     return [
-        SheetSpec(CALLSHEET_SHEET, table, row_colours=colours, validations=validations, widths=widths),
+        SheetSpec(CALLSHEET_SHEET, table, row_colours=colours, validations=validations, widths=widths, print_landscape=True),
         SheetSpec(CALLSHEET_PLAYBOOK_SHEET, playbook_table(codes, playbooks), widths={"内容": 80.0}),
         SheetSpec(CALLSHEET_INFO_SHEET, info_table(teacher, as_of, len(rows)), autofilter=False, widths={"内容": 70.0}),
     ]

@@ -43,6 +43,7 @@ class SheetSpec:
     widths: dict[str, float] = field(default_factory=dict)  # overrides the fitted widths
     freeze: bool = True
     autofilter: bool = True
+    print_landscape: bool = False  # printed landscape, the header row on every page (call sheets)
 
 
 def display_width(text: str) -> int:
@@ -157,7 +158,7 @@ def _write(target: Path, sheets: Sequence[SheetSpec]) -> None:
             fills[colour] = Format().set_background_color(colour).set_quote_prefix()
         return fills[colour]
 
-    entries, freeze, autofilter, widths, rows, validations, charts, headers = [], {}, {}, {}, {}, {}, {}, {}
+    entries, freeze, autofilter, widths, rows, validations, charts, headers, pages = [], {}, {}, {}, {}, {}, {}, {}, {}
     for sheet in sheets:
         frame = _writable(sheet.frame)
         entries.append((sheet.name, frame))
@@ -173,6 +174,8 @@ def _write(target: Path, sheets: Sequence[SheetSpec]) -> None:
             validations[sheet.name] = sheet.validations
         if sheet.charts:
             charts[sheet.name] = sheet.charts
+        if sheet.print_landscape:
+            pages[sheet.name] = {"landscape": True, "repeat_rows": 0}
     write_worksheets(
         entries,
         str(target),
@@ -184,6 +187,7 @@ def _write(target: Path, sheets: Sequence[SheetSpec]) -> None:
         datetime_format=DATE_FORMAT,
         data_validations=validations or None,
         charts=charts or None,
+        page_setup=pages or None,
     )
 
 

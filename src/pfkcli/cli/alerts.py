@@ -93,9 +93,4 @@ def render_result(result) -> None:
         common.out.print(f"按预警：{counts}")
     else:
         common.out.print(f"{title}：没有需要预警的学员")
-    common.out.print("预警规则：")
-    for line in result.rules:
-        common.out.print(f"  {line}")
-    common.print_warnings(result.warnings)
-    if result.output:
-        common.out.print(f"✓ 已写出 {result.output}")
+    common.print_outcome("预警规则：", result.rules, result.warnings, result.output)

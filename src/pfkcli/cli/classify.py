@@ -38,11 +38,6 @@ def render_result(result) -> None:
     for code, row in counts.iterrows():
         table.add_row(f"{BY_CODE[code].name}  {code}", *[str(int(v)) for v in row])
     common.out.print(table)
-    common.out.print("分界线：")
-    for cut in result.cuts:
-        common.out.print(f"  {cut}")
-    common.print_warnings(result.warnings)
-    if result.output:
-        common.out.print(f"✓ 已写出 {result.output}")
+    common.print_outcome("分界线：", result.cuts, result.warnings, result.output)
     if result.snapshot_saved:
         common.out.print(f"✓ 已存入工作区历史（{result.as_of:%Y-%m-%d} 的分层快照）")

@@ -153,3 +153,13 @@ def print_problems(problems: Iterable[Problem], title: str, style: str = "red") 
 
 def print_warnings(warnings: Iterable[Problem]) -> None:
     print_problems(warnings, title="提示：", style="yellow")
+
+
+def print_outcome(heading: str, lines, warnings, output) -> None:
+    """The closing lines every writing command prints: the rules used, warnings, the file written."""
+    out.print(heading)
+    for line in lines:
+        out.print(f"  {line}")
+    print_warnings(warnings)
+    if output:
+        out.print(f"✓ 已写出 {output}")
