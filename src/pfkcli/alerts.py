@@ -87,7 +87,7 @@ def _inactive(ctx: AlertContext):
 
     frame = ctx.frame
     if "last_active" not in frame:
-        return pd.Series(False, index=frame.index), pd.Series("", index=frame.index)
+        return _no_alert(frame)
     last = frame["last_active"].dt.normalize()
     days = (pd.Timestamp(ctx.as_of) - last).dt.days
     mask = days.notna() & (days >= ctx.config.alerts.inactive_days)
@@ -110,13 +110,20 @@ def _behind_pace(ctx: AlertContext):
     return mask, why
 
 
+def _no_alert(frame):
+    """A rule whose column the roster lacks: nobody alerted (missing data never raises an alert)."""
+    import pandas as pd
+
+    return pd.Series(False, index=frame.index), pd.Series("", index=frame.index)
+
+
 def _low_satisfaction(ctx: AlertContext):
     import pandas as pd
 
     frame = ctx.frame
     below = ctx.config.alerts.low_satisfaction_below
     if "satisfaction" not in frame:
-        return pd.Series(False, index=frame.index), pd.Series("", index=frame.index)
+        return _no_alert(frame)
     rating = frame["satisfaction"]
     earlier = previous_ratings(ctx.conn, ctx.as_of)
     merged = frame[["student_id"]].merge(earlier, on="student_id", how="left")
@@ -135,12 +142,11 @@ def _low_satisfaction(ctx: AlertContext):
 
 
 def _fast_forward(ctx: AlertContext):
-    import pandas as pd
 
     frame = ctx.frame
     share = ctx.config.alerts.fast_forward_share
     if "fast_forward" not in frame:
-        return pd.Series(False, index=frame.index), pd.Series("", index=frame.index)
+        return _no_alert(frame)
     value = frame["fast_forward"]
     mask = value > share
     why = "视频快进比例 " + (value.fillna(0) * 100).round().astype("int64").astype("str") + f"%，超过 {share:.0%}"
@@ -373,6 +379,5 @@ def run_alerts(
     warnings = list(classified.warnings)
     warnings += missing_data_warnings(classified.frame, config, classified.roster.file, classified.roster.sheet)
     target = Path(output) if output else default_output(roster_path)
-    inputs = [roster_path] + ([Path(progress_path)] if progress_path else [])
-    write_workbook(target, [alerts_sheet(alerts)], inputs=inputs)
+    write_workbook(target, [alerts_sheet(alerts)], inputs=[roster_path, progress_path])
     return AlertsResult(classified, alerts, as_of, rules_text(config), warnings, target)

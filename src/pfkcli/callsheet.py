@@ -89,7 +89,7 @@ def make_callsheets(
         reason = "已有同名的文件" if isinstance(exc, FileExistsError) else exc.strerror
         raise OutputError(f"{folder}: 无法建立回访表文件夹（{reason}）") from exc
     result = CallsheetResult(as_of, source, warnings=warnings)
-    inputs = [p for p in (roster_path, progress_path) if p]
+    inputs = [roster_path, progress_path]
     groups = dict(tuple(due.groupby("teacher", sort=False)))
     students = frame["teacher"].value_counts()
     taken: set[str] = set()

@@ -121,8 +121,7 @@ def classify(
     """Classify and write the result workbook; in a workspace, store the snapshot as well."""
     result = score_students(workspace, roster_path, as_of, progress_path, sheet)
     target = Path(output) if output else default_output(Path(roster_path))
-    inputs = [Path(roster_path)] + ([Path(progress_path)] if progress_path else [])
-    write_workbook(target, result_sheets(result), inputs=inputs)
+    write_workbook(target, result_sheets(result), inputs=[roster_path, progress_path])
     result.output = target
     if workspace.history_path is not None:
         with history.opened(workspace.history_path) as conn:

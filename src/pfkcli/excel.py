@@ -89,7 +89,7 @@ def fitted_widths(frame, skip: Container[str] = ()) -> dict[str, float]:
     return widths
 
 
-def check_output_path(path: Path, inputs: Sequence[Path] = ()) -> Path:
+def check_output_path(path: Path, inputs: Sequence[Path | None] = ()) -> Path:
     """Refuse to write over an input, into a missing folder, onto a folder or anything but a plain file."""
     path = Path(path)
     try:
@@ -99,8 +99,8 @@ def check_output_path(path: Path, inputs: Sequence[Path] = ()) -> Path:
         raise OutputError(f"{path}: 无法写入（{reason}）") from exc
 
 
-def _refuse_unsafe_output(path: Path, inputs: Sequence[Path]) -> Path:
-    for source in inputs:
+def _refuse_unsafe_output(path: Path, inputs: Sequence[Path | None]) -> Path:
+    for source in filter(None, inputs):  # an optional input that was not given is None
         source = Path(source)
         if source.exists() and path.exists() and os.path.samefile(source, path):
             raise OutputError(f"{path}: 这是输入文件，pfk 不会覆盖输入；请用 -o 指定另一个文件名")
@@ -120,7 +120,7 @@ def _refuse_unsafe_output(path: Path, inputs: Sequence[Path]) -> Path:
     return path
 
 
-def write_workbook(path: Path, sheets: Sequence[SheetSpec], inputs: Sequence[Path] = ()) -> Path:
+def write_workbook(path: Path, sheets: Sequence[SheetSpec], inputs: Sequence[Path | None] = ()) -> Path:
     """Write `sheets` to `path` atomically. Raises OutputError with one clear line when it cannot."""
     path = check_output_path(Path(path), inputs)
     # Short, so that a name near the file system's limit still leaves room for the temporary one.

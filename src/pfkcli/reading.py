@@ -263,13 +263,9 @@ def _letters_to_index(letters: str) -> int:
     return index - 1
 
 
-def decode_text_file(path: Path) -> str:
-    """UTF-8 (with or without BOM), UTF-16 (with or without BOM), or GBK/GB18030 as Excel in China saves CSV."""
-    return _decode_text(path)[0]
-
-
 def _decode_text(path: Path) -> tuple[str, str]:
-    """The text and the encoding it was read in."""
+    """The text and the encoding it was read in: UTF-8 (with or without BOM), UTF-16 (with or without
+    BOM), or GBK/GB18030 as Excel in China saves CSV."""
     raw = path.read_bytes()
     for bom, encoding in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
         if raw.startswith(bom):
