@@ -50,7 +50,9 @@ class AlertRule:
     code: str
     label: str
     action: str
-    find: Callable[[AlertContext], tuple[object, object]]  # → (bool mask, why text), both Series on frame.index
+    # → (bool mask on frame.index, why): `why(rows)` gives the text for the masked rows only, since a
+    # rule fires for a fraction of a school and text is the costly part.
+    find: Callable[[AlertContext], tuple[object, Callable[[object], object]]]
 
 
 def _per_value(values, convert):
@@ -91,7 +93,10 @@ def _inactive(ctx: AlertContext):
     last = frame["last_active"].dt.normalize()
     days = (pd.Timestamp(ctx.as_of) - last).dt.days
     mask = days.notna() & (days >= ctx.config.alerts.inactive_days)
-    why = "已连续 " + _days_text(days.fillna(0)) + " 天没有学习记录（最近一次 " + _strftime(last, "%Y-%m-%d").fillna("") + "）"
+
+    def why(rows):
+        return "已连续 " + _days_text(days[rows]) + " 天没有学习记录（最近一次 " + _strftime(last[rows], "%Y-%m-%d") + "）"
+
     return mask, why
 
 
@@ -103,10 +108,13 @@ def _behind_pace(ctx: AlertContext):
     expected = frame["expected_f"] if "expected_f" in frame else pd.Series(float("nan"), index=frame.index)
     known = expected.notna() & (expected > 0)
     mask = known & (frame["F"] < share * expected)
-    why = (
-        "F=" + _num(frame["F"].fillna(0)) + "，按进度到今天应达 " + _num(expected.fillna(0))
-        + f"，不到其 {share:.0%}（" + _num((share * expected).fillna(0)) + "）"
-    )
+
+    def why(rows):
+        return (
+            "F=" + _num(frame["F"][rows]) + "，按进度到今天应达 " + _num(expected[rows])
+            + f"，不到其 {share:.0%}（" + _num(share * expected[rows]) + "）"
+        )
+
     return mask, why
 
 
@@ -114,7 +122,7 @@ def _no_alert(frame):
     """A rule whose column the roster lacks: nobody alerted (missing data never raises an alert)."""
     import pandas as pd
 
-    return pd.Series(False, index=frame.index), pd.Series("", index=frame.index)
+    return pd.Series(False, index=frame.index), lambda rows: pd.Series("", index=frame.index[rows])
 
 
 def _low_satisfaction(ctx: AlertContext):
@@ -132,12 +140,18 @@ def _low_satisfaction(ctx: AlertContext):
     low_now = rating < below
     # "Twice in a row" where a history of ratings exists; with none, one low rating is enough.
     mask = low_now & (before.isna() | (before < below))
-    now_text = "满意度 " + _num(rating.fillna(0)) + f" 星，低于 {below:g} 星"
-    twice = (
-        "满意度连续两次低于 " + f"{below:g}" + " 星（本次 " + _num(rating.fillna(0)) + " 星，"
-        + _strftime(before_on, "%m-%d").fillna("") + " 为 " + _num(before.fillna(0)) + " 星）"
-    )
-    why = now_text.where(before.isna(), twice)
+
+    def why(rows):
+        now, earlier = rating[rows], before[rows]
+        once = "满意度 " + _num(now) + f" 星，低于 {below:g} 星"
+        if earlier.isna().all():
+            return once
+        twice = (
+            f"满意度连续两次低于 {below:g} 星（本次 " + _num(now) + " 星，"
+            + _strftime(before_on[rows], "%m-%d").fillna("") + " 为 " + _num(earlier.fillna(0)) + " 星）"
+        )
+        return once.where(earlier.isna(), twice)
+
     return mask, why
 
 
@@ -149,7 +163,10 @@ def _fast_forward(ctx: AlertContext):
         return _no_alert(frame)
     value = frame["fast_forward"]
     mask = value > share
-    why = "视频快进比例 " + (value.fillna(0) * 100).round().astype("int64").astype("str") + f"%，超过 {share:.0%}"
+
+    def why(rows):
+        return "视频快进比例 " + (value[rows] * 100).round().astype("int64").astype("str") + f"%，超过 {share:.0%}"
+
     return mask, why
 
 
@@ -170,8 +187,12 @@ def _renewal(low: int | None, high: int) -> Callable[[AlertContext], tuple[objec
         days, end = days_to_course_end(ctx.frame, ctx.config, ctx.as_of)
         lower = (days >= 0) if low is None else (days > low)
         mask = days.notna() & lower & (days <= high)
-        why = "距课程结束还有 " + _days_text(days.fillna(0)) + " 天（" + _strftime(end, "%Y-%m-%d").fillna("") + " 结课）"
-        why = why.where(days != 0, "今天课程结束（" + _strftime(end, "%Y-%m-%d").fillna("") + "）")
+
+        def why(rows):
+            left, ends = days[rows], _strftime(end[rows], "%Y-%m-%d")
+            text = "距课程结束还有 " + _days_text(left) + " 天（" + ends + " 结课）"
+            return text.where(left != 0, "今天课程结束（" + ends + "）")
+
         return mask, why
 
     return find
@@ -194,8 +215,12 @@ def _followup_overdue(ctx: AlertContext):
     called = roster_on.where(use_roster, recorded_on)
     days = (pd.Timestamp(ctx.as_of) - follow.dt.normalize()).dt.days
     mask = follow.notna() & (days > 0)
-    why = "约定 " + _strftime(follow, "%Y-%m-%d").fillna("") + " 跟进，已过 " + _days_text(days.fillna(0)) + " 天"
-    why = why.where(called.isna(), why + "（" + _strftime(called, "%m-%d").fillna("") + " 回访时约定）")
+
+    def why(rows):
+        text = "约定 " + _strftime(follow[rows], "%Y-%m-%d") + " 跟进，已过 " + _days_text(days[rows]) + " 天"
+        on = called[rows]
+        return text.where(on.isna(), text + "（" + _strftime(on, "%m-%d").fillna("") + " 回访时约定）")
+
     return mask, why
 
 
@@ -269,7 +294,7 @@ def find_alerts(frame, config: Config, as_of: dt.date, conn: sqlite3.Connection 
         part = frame.loc[mask, ["student_id", "name", "teacher"]].copy()
         part["code"] = rule.code
         part["label"] = rule.label
-        part["why"] = why[mask]
+        part["why"] = why(mask).to_numpy()
         part["action"] = rule.action
         part["_teacher"] = teacher_rank[mask]
         part["_student"] = position[mask]
@@ -301,19 +326,25 @@ def _typed(frame):
     return frame.assign(**retyped) if retyped else frame
 
 
-def alerts_by_student(alerts) -> dict[str, str]:
-    """Each alerted student's alerts as one "why now" text: `连续未学习：已连续 12 天…；跟进逾期：…`."""
+def alerts_by_student(alerts):
+    """Each alerted student's alerts as one "why now" text: `连续未学习：已连续 12 天…；跟进逾期：…`,
+    a Series indexed by student ID. As groupby does, a row without a student ID is left out."""
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    alerts = alerts[alerts["student_id"].notna()]
     if len(alerts) == 0:
-        return {}
-    text = alerts["label"] + "：" + alerts["why"]
-    # A plain loop: a pandas groupby-join calls Python per student anyway, with far more overhead.
-    # As groupby does, a row without a student ID is left out.
-    known = alerts["student_id"].notna()
-    joined: dict[str, str] = {}
-    for student, line in zip(alerts["student_id"][known].tolist(), text[known].tolist()):
-        before = joined.get(student)
-        joined[student] = line if before is None else f"{before}；{line}"
-    return joined
+        return pd.Series([], index=pd.Index([], dtype="str"), dtype=object)
+    text = pa.array((alerts["label"] + "：" + alerts["why"]).astype("str"), from_pandas=True).cast(pa.string())
+    # One list of lines per student (in the order the alerts come), joined by Arrow in one call.
+    codes, students = pd.factorize(alerts["student_id"])
+    order = np.argsort(codes, kind="stable")
+    offsets = np.searchsorted(codes[order], np.arange(len(students) + 1))
+    lines = pa.ListArray.from_arrays(pa.array(offsets, pa.int64()), text.take(pa.array(order)))
+    joined = pc.binary_join(lines, "；").to_numpy(zero_copy_only=False)
+    return pd.Series(joined, index=pd.Index(students, dtype="str"), dtype=object)
 
 
 def missing_data_warnings(frame, config: Config, file: str, sheet: str | None = None) -> list[Problem]:

@@ -152,54 +152,63 @@ def due_students(frame, workspace: Workspace, as_of: dt.date):
         recorded = history.latest_callbacks(conn, as_of)
         alerts = _alert_texts(frame, workspace, as_of, conn)
     frame = frame.merge(recorded, on="student_id", how="left")
-    roster_called = frame["last_callback"] if "last_callback" in frame else pd.Series(pd.NaT, index=frame.index)
-    last_called = pd.concat([pd.to_datetime(frame["called_on"]), pd.to_datetime(roster_called)], axis=1).max(axis=1)
-    roster_follow = frame["next_followup"] if "next_followup" in frame else pd.Series(pd.NaT, index=frame.index)
-    follow_up = pd.to_datetime(frame["follow_up"]).where(frame["called_on"].notna(), pd.to_datetime(roster_follow))
+    nat = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
+    roster_called = pd.to_datetime(frame["last_callback"]) if "last_callback" in frame else nat
+    called_on = pd.to_datetime(frame["called_on"])
+    last_called = called_on.where(roster_called.isna() | (called_on >= roster_called), roster_called)
+    roster_follow = pd.to_datetime(frame["next_followup"]) if "next_followup" in frame else nat
+    follow_up = pd.to_datetime(frame["follow_up"]).where(frame["called_on"].notna(), roster_follow)
     waited = (today - last_called).dt.days
 
-    never = (frame["segment"] == PENDING_CODE) & last_called.isna()
-    pending = frame["segment"] == PENDING_CODE
-    stale = waited >= cadence
-    follow_due = follow_up.notna() & (follow_up <= today)
-    # object first: with no alerts the map is all-NaN float, and filling a float column with text will raise in pandas.
-    alert_text = frame["student_id"].map(pd.Series(alerts, dtype="object")).astype(object).fillna("")
+    pending = (frame["segment"] == PENDING_CODE).to_numpy()
+    never = pending & last_called.isna().to_numpy()
+    stale = (waited >= cadence).to_numpy()
+    follow_due = (follow_up.notna() & (follow_up <= today)).to_numpy()
+    alert_text = frame["student_id"].map(alerts) if len(alerts) else pd.Series(None, index=frame.index, dtype=object)
     # An alert makes a student due, unless someone talked to them in the last few days: otherwise a
     # month-long renewal window would put the same students on every day's sheet.
-    has_alert = (alert_text != "") & ~(waited < ALERT_QUIET_DAYS)
-
-    reasons = pd.Series("", index=frame.index, dtype=object)
-
-    def add(mask, text):
-        nonlocal reasons
-        text = pd.Series(text, index=frame.index) if not isinstance(text, pd.Series) else text
-        reasons = reasons.where(~mask, reasons + np.where(reasons == "", "", "；") + text)
-
-    add(never, "从未回访，先了解情况并打 P、K 分")
-    add(pending & ~never, "P/K 还不完整，补打分")
-    add(stale & ~never, "距上次回访 " + waited.fillna(0).astype(int).astype(str) + f" 天（≥{cadence} 天）")
-    add(follow_due, "约定的跟进日期 " + follow_up.dt.strftime("%m-%d").fillna("") + " 已到")
-    add(has_alert, alert_text)
+    has_alert = alert_text.notna().to_numpy() & ~(waited < ALERT_QUIET_DAYS).to_numpy()
     due_mask = never | pending | stale | follow_due | has_alert
 
-    priority = frame["segment"].map({s.code: s.call_priority for s in ALL_SEGMENTS}).fillna(3)
-    frame = frame.assign(
-        why_now=reasons,
-        last_called=last_called,
-        last_note=frame["note"],
+    due = frame[due_mask]
+    waited, follow_up, alert_text = waited[due_mask], follow_up[due_mask], alert_text[due_mask]
+    never, pending, stale, follow_due, has_alert = (m[due_mask] for m in (never, pending, stale, follow_due, has_alert))
+
+    def part(mask, text):
+        """One reason: the text where `mask` holds, missing elsewhere."""
+        import pyarrow as pa
+
+        text = text if isinstance(text, pd.Series) else pd.Series(text, index=due.index)
+        return pa.array(text.astype("str").where(mask), from_pandas=True).cast(pa.string())
+
+    import pyarrow.compute as pc
+
+    reasons = pc.binary_join_element_wise(
+        part(never, "从未回访，先了解情况并打 P、K 分"),
+        part(pending & ~never, "P/K 还不完整，补打分"),
+        part(stale & ~never, "距上次回访 " + waited.fillna(0).astype(int).astype(str) + f" 天（≥{cadence} 天）"),
+        part(follow_due, "约定的跟进日期 " + follow_up.dt.strftime("%m-%d").fillna("") + " 已到"),
+        part(has_alert, alert_text.fillna("")),
+        "；",
+        null_handling="skip",
+    )
+
+    priority = due["segment"].map({s.code: s.call_priority for s in ALL_SEGMENTS}).fillna(3)
+    due = due.assign(
+        why_now=reasons.to_numpy(zero_copy_only=False),
+        last_called=last_called[due_mask],
+        last_note=due["note"],
         priority=priority,
         waited=waited.fillna(10**6),
     )
-    due = frame[due_mask].sort_values(["priority", "waited", "student_id"], ascending=[True, False, True])
+    due = due.sort_values(["priority", "waited", "student_id"], ascending=[True, False, True])
     return due.reset_index(drop=True)
 
 
-def _alert_texts(frame, workspace: Workspace, as_of: dt.date, conn) -> dict[str, str]:
-    """Alert labels and whys per student, when the alerts module can judge this frame."""
-    try:
-        from .alerts import alerts_by_student, find_alerts
-    except ImportError:
-        return {}
+def _alert_texts(frame, workspace: Workspace, as_of: dt.date, conn):
+    """Alert labels and whys per student (a Series by student ID)."""
+    from .alerts import alerts_by_student, find_alerts
+
     return alerts_by_student(find_alerts(frame, workspace.config, as_of, conn))
 
 

@@ -139,65 +139,66 @@ def _parse_events(raw: RawSheet, config: Config):
         raise InvalidInput(problems, warnings)
 
     data = raw.data
-    blank = data.isna().all(axis=1)
-    id_cell = data[data.columns[position["student_id"]]]
-    is_total = id_cell.astype("str").str.strip().str.lower().isin(_TOTAL_MARKERS) & ~blank
+    rows = data.index.to_numpy()
+    cells = {name: data[data.columns[position[name]]] for name in _REQUIRED}
+    # Each column is numbered by distinct cell once (`pd.factorize`); everything after works on those
+    # numbers, and on the whole log: skipped rows are masked, never cut out of a million-row frame.
+    id_codes_raw, id_distinct = pd.factorize(cells["student_id"], use_na_sentinel=True)
+    blank = data.isna().all(axis=1).to_numpy()
+    marker = pd.Series(id_distinct, dtype="str").str.strip().str.lower().isin(_TOTAL_MARKERS).to_numpy()
+    is_total = np.append(marker, False)[id_codes_raw] & ~blank
     if blank.any():
         warnings.append(Problem(**where, code="blank_rows", message=f"跳过 {int(blank.sum())} 个空行"))
-    for row in data.index[is_total][:MAX_LISTED]:
+    for row in rows[is_total][:MAX_LISTED]:
         warnings.append(Problem(**where, row=int(row), code="total_row", message="合计行，已跳过"))
-    data = data[~blank & ~is_total]
-    rows = data.index.to_numpy()
+    counted = ~(blank | is_total)
 
     def header(name: str) -> str:
         return raw.headers[position[name]]
 
-    def column(name: str):
-        return data[data.columns[position[name]]]
-
     def report(mask, code: str, name: str, message) -> None:
         """One problem per flagged row (up to MAX_LISTED), then a count of the rest."""
-        flagged = np.flatnonzero(mask)
+        flagged = np.flatnonzero(mask & counted)
         if not len(flagged):
             return
-        cells = column(name).iloc[flagged[:MAX_LISTED]].tolist()
-        for i, cell in zip(flagged[:MAX_LISTED], cells):
+        shown = cells[name].iloc[flagged[:MAX_LISTED]].tolist()
+        for i, cell in zip(flagged[:MAX_LISTED], shown):
             problems.append(Problem(**where, row=int(rows[i]), column=header(name), code=code, message=message(str(cell).strip())))
         if len(flagged) > MAX_LISTED:
             problems.append(Problem(**where, column=header(name), code=code, message=f"另有 {len(flagged) - MAX_LISTED} 行同样的问题"))
 
-    ids, id_codes, _ = _by_distinct(column("student_id"), lambda u: parse_id(u)[0])
+    ids, id_codes, _ = _by_distinct((id_codes_raw, id_distinct), lambda u: parse_id(u)[0])
     # `1002` and `1002.0` are one student: number the parsed IDs again.
     id_again, ids = pd.factorize(ids)
     id_codes = np.where(id_codes >= 0, np.append(id_again, -1)[id_codes], -1)
     report(id_codes < 0, "missing_value", "student_id", lambda _: "学号不能为空")
 
-    days, day_codes, _ = _by_distinct(column("occurred_at"), _parse_days)
+    days, day_codes, _ = _by_distinct(cells["occurred_at"], _parse_days)
     day_values = np.append(days.to_numpy(dtype="datetime64[ns]"), np.datetime64("NaT", "ns"))[day_codes]
     report(day_codes < 0, "missing_value", "occurred_at", lambda _: "时间不能为空")
     report((day_codes >= 0) & np.isnat(day_values), "bad_date", "occurred_at",
            lambda text: f'"{text}" 不是日期时间（如 2026-11-03 20:15、2026/11/3、2026年11月3日）')
 
-    kind_names, kind_codes, _ = _by_distinct(column("kind"), _parse_kinds)
-    kinds = np.append(kind_names.to_numpy(dtype=object), None)[kind_codes]
+    kind_names, kind_codes, _ = _by_distinct(cells["kind"], _parse_kinds)
+    kind_of = np.append(kind_names.to_numpy(dtype=object), None)
     report(kind_codes < 0, "missing_value", "kind", lambda _: f"类型不能为空（{kinds_text()}）")
-    is_homework = kinds == HOMEWORK
-    is_lesson = kinds == LESSON
-    unknown = (kind_codes >= 0) & ~is_homework & ~is_lesson
+    is_homework = (kind_of == HOMEWORK)[kind_codes]
+    is_lesson = (kind_of == LESSON)[kind_codes]
+    unknown = (kind_codes >= 0) & ~is_homework & ~is_lesson & counted
     if unknown.any():
-        counts = column("kind")[unknown].str.strip().value_counts()
+        counts = cells["kind"][unknown].str.strip().value_counts()
         listed = "、".join(f"「{k}」{n} 条" for k, n in counts.head(8).items())
         warnings.append(Problem(**where, column=header("kind"), code="unknown_kind",
                                 message=f"{int(unknown.sum())} 条记录的类型不认识（{listed}），未计入；认得的类型：{kinds_text()}"))
 
     unit = header("minutes")
     scale = 60.0 if _HOURS_HEADER.search(unit) else (1 / 60 if _SECONDS_HEADER.search(unit) else 1.0)
-    minute_values, minute_codes, minute_bad = _by_distinct(column("minutes"), _parse_minutes)
+    minute_values, minute_codes, minute_bad = _by_distinct(cells["minutes"], _parse_minutes)
     minutes = np.append(minute_values.to_numpy(dtype="float64"), np.nan)[minute_codes] * scale
     bad_minutes = np.append(minute_bad.to_numpy(dtype=bool), False)[minute_codes] & is_lesson
     report(bad_minutes, "bad_number", "minutes", lambda text: f'"{text}" 不是分钟数')
     report(is_lesson & (minutes < 0), "out_of_range", "minutes", lambda text: f'"{text}" 不能是负数')
-    no_duration = is_lesson & (minute_codes < 0)
+    no_duration = is_lesson & (minute_codes < 0) & counted
     if no_duration.any():
         shown = "、".join(str(int(r)) for r in rows[no_duration][:10]) + ("…" if no_duration.sum() > 10 else "")
         warnings.append(Problem(**where, column=header("minutes"), code="missing_duration",
@@ -207,7 +208,7 @@ def _parse_events(raw: RawSheet, config: Config):
         problems.sort(key=lambda p: (p.row is None, p.row or 0))
         raise InvalidInput(problems, warnings)
 
-    usable = is_homework | is_lesson
+    usable = (is_homework | is_lesson) & counted
     log = EventLog(
         file=raw.file,
         sheet=raw.sheet,
@@ -220,17 +221,17 @@ def _parse_events(raw: RawSheet, config: Config):
     return log, warnings
 
 
-def _by_distinct(series, parse):
-    """Parse each distinct cell once. Returns (parsed value per distinct cell, code per row — -1 for
-    a blank cell —, bad mask per distinct cell). Callers append a blank value so that -1 finds it."""
+def _by_distinct(cells, parse):
+    """Parse each distinct cell once. `cells` is a Series, or its `pd.factorize` already made.
+    Returns (parsed value per distinct cell, code per row — -1 for a blank cell —, bad mask per
+    distinct cell). Callers append a blank value so that -1 finds it."""
+    import numpy as np
     import pandas as pd
 
-    import numpy as np
-
-    raw_codes, raw_distinct = pd.factorize(series, use_na_sentinel=True)
+    raw_codes, raw_distinct = cells if isinstance(cells, tuple) else pd.factorize(cells, use_na_sentinel=True)
     # Tidy each distinct cell once, then merge cells that differ only in spaces or full-width digits.
     tidy_codes, uniques = pd.factorize(tidy(pd.Series(raw_distinct, dtype="str")), use_na_sentinel=True)
-    codes = np.where(raw_codes >= 0, np.append(tidy_codes, -1)[raw_codes], -1)
+    codes = np.append(tidy_codes, -1)[raw_codes]
     distinct = pd.Series(uniques, dtype="str")
     parsed = parse(distinct).reset_index(drop=True)
     return parsed, codes, (parsed.isna() & distinct.notna()).reset_index(drop=True)

@@ -100,18 +100,38 @@ def connect(path: Path) -> sqlite3.Connection:
     """Open (creating if needed) and migrate the history store."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")
-        conn.execute("PRAGMA foreign_keys=ON")
-        _migrate(conn)
+        return _open_when_free(path)
     except OSError as exc:  # the .pfk folder cannot be made: a file of that name, no permission
         reason = "已有同名的文件" if isinstance(exc, FileExistsError) else (exc.strerror or str(exc))
         raise OutputError(f"{path}: 历史库无法打开（{exc.filename or path.parent}：{reason}）") from exc
     except sqlite3.DatabaseError as exc:
         hint = "可能另一个 pfk 正在写入，请稍后再试" if "locked" in str(exc) else "可用 pfk backup 的备份恢复"
         raise OutputError(f"{path}: 历史库无法打开（{exc}）；{hint}") from exc
-    return conn
+
+
+def _open_when_free(path: Path) -> sqlite3.Connection:
+    """Connect, switch to WAL and migrate. SQLite answers "locked" at once, without waiting on the busy
+    timeout, while another process is creating the file or switching its journal mode: such an
+    answer is retried until the timeout has passed."""
+    import time
+
+    deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+    while True:
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")
+            conn.execute("PRAGMA foreign_keys=ON")
+            _migrate(conn)
+            return conn
+        except sqlite3.OperationalError as exc:
+            conn.close()
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+        except BaseException:
+            conn.close()
+            raise
 
 
 def _migrate(conn: sqlite3.Connection) -> None:
