@@ -5,7 +5,8 @@ write the same output cells with the fastest writer, with no logic in between.
 
 SPEC (written by run.py) names the inputs and every workbook pfk wrote in that round, sheet by sheet,
 as Arrow IPC files holding the very cells pfk wrote (read back from its workbooks before any timing).
-The floor parses the inputs (fastexcel for the roster, pyarrow's CSV reader for the log), maps those
+The floor parses the inputs (fastexcel for the roster, pyarrow's CSV reader for the log, Arrow's
+Parquet reader for a snapshot stored in the workspace's history), maps those
 cells into memory and writes them with rustpy-xlsxwriter, styled the way SPEC §8 has every output
 styled (each data row filled and quote-prefixed, a bold frozen header with a filter) — the styles taken
 in turn, not computed. Several workbooks (the call sheets) are written as many at a time as pfk writes
@@ -29,8 +30,12 @@ def main(spec_path: str, bare: bool = False) -> None:
     with open(spec_path, encoding="utf-8") as handle:
         spec = json.load(handle)
 
-    roster = fastexcel.read_excel(spec["roster"]).load_sheet(0, header_row=spec["roster_header_row"]).to_pandas()
-    assert len(roster) > 0
+    if spec.get("roster"):
+        roster = fastexcel.read_excel(spec["roster"]).load_sheet(0, header_row=spec["roster_header_row"]).to_pandas()
+        assert len(roster) > 0
+    if spec.get("snapshot"):
+        students = read_snapshot(spec["snapshot"]["history"], spec["snapshot"]["as_of"])
+        assert len(students) > 0
     if spec.get("events"):
         import pyarrow.csv as pacsv
 
@@ -63,6 +68,19 @@ def main(spec_path: str, bare: bool = False) -> None:
     with ThreadPoolExecutor(max_workers=spec.get("writers", 1)) as pool:
         for done in [pool.submit(write, workbook) for workbook in spec["workbooks"]]:
             done.result()
+
+
+def read_snapshot(history: str, as_of: str):
+    """A stored classification, as pfk keeps it (one Parquet blob per date in the workspace's SQLite
+    file), read the fastest way: the blob by its key, then Arrow's Parquet reader."""
+    import io
+    import sqlite3
+
+    import pyarrow.parquet as pq
+
+    with sqlite3.connect(f"file:{history}?mode=ro", uri=True) as conn:
+        (blob,) = conn.execute("SELECT data FROM snapshot_tables WHERE as_of = ?", (as_of,)).fetchone()
+    return pq.read_table(io.BytesIO(blob)).to_pandas()
 
 
 if __name__ == "__main__":

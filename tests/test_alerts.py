@@ -288,7 +288,7 @@ def test_never_writes_over_an_input(tmp_path):
     assert path.read_bytes() == before
 
 
-def test_migration_adds_the_rating_column_to_an_older_history(tmp_path):
+def test_a_first_version_history_keeps_its_snapshot_with_a_blank_rating(tmp_path):
     db = tmp_path / "old.sqlite"
     old = sqlite3.connect(db)
     old.executescript(history.MIGRATIONS[0] + "; PRAGMA user_version = 1;")
@@ -298,10 +298,10 @@ def test_migration_adds_the_rating_column_to_an_older_history(tmp_path):
 
     conn = history.connect(db)
     try:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == history.SCHEMA_VERSION >= 2
-        assert "ALTER TABLE snapshots ADD COLUMN satisfaction REAL" in history.MIGRATIONS[1]
-        columns = [row[1] for row in conn.execute("PRAGMA table_info(snapshots)")]
-        assert "satisfaction" in columns
-        assert conn.execute("SELECT student_id, satisfaction FROM snapshots").fetchall() == [("S1", None)]
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == history.SCHEMA_VERSION
+        assert history.snapshot_dates(conn) == [dt.date(2026, 11, 16)]
+        snapshot = history.load_snapshot(conn, dt.date(2026, 11, 16))
+        assert snapshot[["student_id", "segment"]].values.tolist() == [["S1", "待回访"]]
+        assert snapshot["satisfaction"].isna().all() and snapshot["satisfaction"].dtype == "float64"
     finally:
         conn.close()

@@ -256,17 +256,7 @@ def previous_ratings(conn: sqlite3.Connection | None, as_of: dt.date):
 
     if conn is None:
         return pd.DataFrame({"student_id": pd.Series(dtype="str"), "satisfaction": pd.Series(dtype="float64"), "as_of": pd.Series(dtype="str")})
-    return pd.read_sql_query(
-        """
-        SELECT student_id, satisfaction, as_of FROM (
-            SELECT student_id, satisfaction, as_of,
-                   ROW_NUMBER() OVER (PARTITION BY student_id ORDER BY as_of DESC) AS n
-            FROM snapshots WHERE satisfaction IS NOT NULL AND as_of < ?
-        ) WHERE n = 1
-        """,
-        conn,
-        params=(as_of.isoformat(),),
-    )
+    return history.ratings_before(conn, as_of)
 
 
 def find_alerts(frame, config: Config, as_of: dt.date, conn: sqlite3.Connection | None = None):

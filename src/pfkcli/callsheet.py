@@ -90,18 +90,19 @@ def make_callsheets(
         raise OutputError(f"{folder}: 无法建立回访表文件夹（{reason}）") from exc
     result = CallsheetResult(as_of, source, warnings=warnings)
     inputs = [roster_path, progress_path]
-    groups = dict(tuple(due.groupby("teacher", sort=False)))
+    with step("排定回访名单"):
+        layout = CallsheetLayout.of(due, playbooks)
     students = frame["teacher"].value_counts()
     taken: set[str] = set()
     jobs = []
     for name in teachers:
-        rows = groups.get(name, due.iloc[0:0])
+        start, stop = layout.bounds.get(name, (0, 0))
         if limit is not None:
-            rows = rows.head(limit)
-        jobs.append((name, inside(folder, callsheet_name(name, as_of, taken)), rows))
+            stop = min(stop, start + limit)
+        jobs.append((name, inside(folder, callsheet_name(name, as_of, taken)), start, stop))
 
-    def write(name: str, target: Path, rows) -> None:
-        write_workbook(target, callsheet_sheets(rows, name, as_of, playbooks), inputs=inputs)
+    def write(name: str, target: Path, start: int, stop: int) -> None:
+        write_workbook(target, layout.sheets(name, as_of, start, stop), inputs=inputs)
 
     # The Rust writer lets go of the GIL: one workbook is written while the next is laid out.
     with (
@@ -110,9 +111,9 @@ def make_callsheets(
     ):
         written = [pool.submit(write, *job) for job in jobs]
         try:
-            for (name, target, rows), done in zip(jobs, written):
+            for (name, target, start, stop), done in zip(jobs, written):
                 done.result()
-                result.sheets.append(WrittenSheet(name, target, int(students.get(name, 0)), len(rows)))
+                result.sheets.append(WrittenSheet(name, target, int(students.get(name, 0)), stop - start))
                 bar.advance()
         except BaseException:
             for pending in written:
@@ -212,60 +213,100 @@ def _alert_texts(frame, workspace: Workspace, as_of: dt.date, conn):
     return alerts_by_student(find_alerts(frame, workspace.config, as_of, conn))
 
 
-def callsheet_sheets(rows, teacher: str, as_of: dt.date, playbooks) -> list[SheetSpec]:
-    import pandas as pd
+CALLSHEET_WIDTHS = {"为什么现在打": 36.0, "策略": 36.0, "建议提问": 50.0, "上次回访备注": 24.0, "回访备注": 30.0, "下次跟进日期": 14.0}
+_DATE_RULE = {
+    "type": "decimal",
+    "criteria": "between",
+    "min": 36526,  # 2000-01-01
+    "max": 73050,  # 2099-12-31
+    "error_title": "请填日期",
+    "error_message": "下次跟进日期请填写日期，如 2026-11-30",
+}
+_SCORE_RULE = {
+    "type": "list",
+    "values": SCORE_CHOICES,
+    "error_title": "请填 1-5",
+    "error_message": "请从下拉框选择 1-5 分",
+}
 
-    def questions(code: str) -> str:
-        book = playbooks.get(code)
-        return "；".join(f"{i}. {q}" for i, q in enumerate(book.questions[:QUESTIONS_ON_SHEET], 1)) if book else ""
 
-    # Per segment once, not per student: a headline is a regex over the playbook's strategy.
-    segments = rows["segment"].tolist()
-    distinct = dict.fromkeys(segments)
-    headline = {c: playbooks[c].headline if c in playbooks else "" for c in distinct}
-    asked = {c: questions(c) for c in distinct}
-    table = pd.DataFrame(
-        {
-            "顺序": range(1, len(rows) + 1),
-            "学号": rows["student_id"].tolist(),
-            "姓名": rows["name"].tolist(),
-            "手机号": rows["phone"].tolist() if "phone" in rows else [None] * len(rows),
-            "分层代码": segments,
-            "分层名称": rows["segment_name"].tolist(),
-            "为什么现在打": rows["why_now"].tolist(),
-            "策略": [headline[c] for c in segments],
-            "建议提问": [asked[c] for c in segments],
-            "上次回访日期": pd.to_datetime(rows["last_called"]).tolist(),
-            "上次回访备注": rows["last_note"].tolist(),
-        },
-        columns=list(CALLSHEET_COLUMNS),
-    )
-    table["上次回访日期"] = pd.to_datetime(table["上次回访日期"])
-    for column in FILL_IN_COLUMNS:
-        table[column] = pd.Series([None] * len(rows), dtype=object)
-    colours = rows["segment"].map({s.code: s.colour for s in ALL_SEGMENTS}).tolist()
-    date_rule = {
-        "type": "decimal",
-        "criteria": "between",
-        "min": 36526,  # 2000-01-01
-        "max": 73050,  # 2099-12-31
-        "error_title": "请填日期",
-        "error_message": "下次跟进日期请填写日期，如 2026-11-30",
-    }
-    score_rule = {
-        "type": "list",
-        "values": SCORE_CHOICES,
-        "error_title": "请填 1-5",
-        "error_message": "请从下拉框选择 1-5 分",
-    }
-    validations = {"P（1-5）": score_rule, "K（1-5）": dict(score_rule), "下次跟进日期": date_rule}
-    widths = {"为什么现在打": 36.0, "策略": 36.0, "建议提问": 50.0, "上次回访备注": 24.0, "回访备注": 30.0, "下次跟进日期": 14.0}
-    codes = [c for c in dict.fromkeys(rows["segment"].tolist())]
-    return [
-        SheetSpec(CALLSHEET_SHEET, table, row_colours=colours, validations=validations, widths=widths, print_landscape=True),
-        SheetSpec(CALLSHEET_PLAYBOOK_SHEET, playbook_table(codes, playbooks), widths={"内容": 80.0}),
-        SheetSpec(CALLSHEET_INFO_SHEET, info_table(teacher, as_of, len(rows)), autofilter=False, widths={"内容": 70.0}),
-    ]
+@dataclass
+class CallsheetLayout:
+    """Every teacher's call-sheet rows, laid out once for the whole school: one table in teacher
+    order (each teacher's students together, in calling order), its fills and column widths.
+    A teacher's sheet is then a slice of it, so 40 sheets cost one layout, not forty."""
+
+    table: object  # pandas.DataFrame of CALLSHEET_COLUMNS + FILL_IN_COLUMNS, ready for the writer
+    colours: list[str | None]
+    bounds: dict[str, tuple[int, int]]  # teacher → rows [start, stop) of `table`
+    widths: dict[str, float]
+    playbooks: dict
+    _playbook_tables: dict = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def of(cls, due, playbooks) -> CallsheetLayout:
+        """`due` in calling order (as `due_students` gives it)."""
+        import numpy as np
+        import pandas as pd
+
+        from .excel import fitted_widths, writable
+
+        codes, teachers = pd.factorize(due["teacher"])
+        order = np.argsort(codes, kind="stable")  # by teacher, calling order kept within each
+        rows = due.iloc[order].reset_index(drop=True)
+        codes = codes[order]
+        starts = np.searchsorted(codes, np.arange(len(teachers) + 1))
+        bounds = {name: (int(starts[i]), int(starts[i + 1])) for i, name in enumerate(teachers.tolist())}
+
+        segments = rows["segment"]
+        distinct = segments.unique().tolist()
+        headline = {c: playbooks[c].headline if c in playbooks else "" for c in distinct}
+        asked = {c: _questions(playbooks.get(c)) for c in distinct}
+        nothing = pd.Series(None, index=rows.index, dtype=object)
+        table = pd.DataFrame(
+            {
+                "顺序": np.arange(len(rows)) - starts[codes] + 1,
+                "学号": rows["student_id"],
+                "姓名": rows["name"],
+                "手机号": rows["phone"] if "phone" in rows else nothing,
+                "分层代码": segments,
+                "分层名称": rows["segment_name"],
+                "为什么现在打": rows["why_now"],
+                "策略": segments.map(headline),
+                "建议提问": segments.map(asked),
+                "上次回访日期": pd.to_datetime(rows["last_called"]),
+                "上次回访备注": rows["last_note"],
+                **{column: nothing for column in FILL_IN_COLUMNS},
+            },
+            columns=[*CALLSHEET_COLUMNS, *FILL_IN_COLUMNS],
+        )
+        table = writable(table)
+        colours = segments.map({s.code: s.colour for s in ALL_SEGMENTS}).tolist()
+        widths = {**fitted_widths(table, skip=CALLSHEET_WIDTHS), **CALLSHEET_WIDTHS}
+        return cls(table, colours, bounds, widths, playbooks)
+
+    def sheets(self, teacher: str, as_of: dt.date, start: int, stop: int) -> list[SheetSpec]:
+        """The three sheets of one teacher's workbook: rows [start, stop) of the table."""
+        rows = self.table.iloc[start:stop].reset_index(drop=True)
+        codes = list(dict.fromkeys(rows["分层代码"].tolist()))
+        validations = {"P（1-5）": _SCORE_RULE, "K（1-5）": dict(_SCORE_RULE), "下次跟进日期": _DATE_RULE}
+        return [
+            SheetSpec(CALLSHEET_SHEET, rows, row_colours=self.colours[start:stop], validations=validations,
+                      widths=self.widths, print_landscape=True, prepared=True),
+            SheetSpec(CALLSHEET_PLAYBOOK_SHEET, self._playbook_table(tuple(codes)), widths={"内容": 80.0}),
+            SheetSpec(CALLSHEET_INFO_SHEET, info_table(teacher, as_of, len(rows)), autofilter=False, widths={"内容": 70.0}),
+        ]
+
+
+    def _playbook_table(self, codes: tuple[str, ...]):
+        """Most teachers have students of every segment: the same playbook sheet, built once."""
+        if codes not in self._playbook_tables:
+            self._playbook_tables[codes] = playbook_table(list(codes), self.playbooks)
+        return self._playbook_tables[codes]
+
+
+def _questions(book) -> str:
+    return "；".join(f"{i}. {q}" for i, q in enumerate(book.questions[:QUESTIONS_ON_SHEET], 1)) if book else ""
 
 
 def playbook_table(codes: list[str], playbooks):

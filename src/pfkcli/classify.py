@@ -57,34 +57,34 @@ def score_students(
     sheet: str | None = None,
 ) -> ClassifyResult:
     """Read, validate and classify; writes nothing."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .events import aggregate_events, merge_totals
     from .playbooks import load_playbooks
 
     config = workspace.config
-    if progress_path is None:
-        roster = load_roster(roster_path, config, sheet, need_progress=True)
+    # The roster is read here while the playbooks load, and the log (if any) is read, on other threads:
+    # calamine and Arrow's CSV reader let go of the GIL, so a 1,000,000-row log costs little more than
+    # the roster. A bad roster is still reported first, as if they were read one after the other.
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="pfk-load") as pool:
+        books = pool.submit(load_playbooks, workspace)
+        log = pool.submit(aggregate_events, progress_path, config, as_of) if progress_path is not None else None
+        try:
+            roster = load_roster(roster_path, config, sheet, need_progress=progress_path is None)
+        except BaseException:
+            for pending in (books, log):
+                if pending is not None:
+                    pending.cancel()
+            raise
         frame, warnings = roster.frame, list(roster.warnings)
-    else:
-        from concurrent.futures import ThreadPoolExecutor
-
-        from .events import aggregate_events, merge_totals
-
-        # The log is read on a second thread while the roster is read here: calamine and pandas' CSV
-        # tokenizer both let go of the GIL, so a 1,000,000-row log costs little more than the roster.
-        # A bad roster is still reported first, as if the two were read one after the other.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pfk-log") as pool:
-            log = pool.submit(aggregate_events, progress_path, config, as_of)
-            try:
-                roster = load_roster(roster_path, config, sheet, need_progress=False)
-            except BaseException:
-                log.cancel()
-                raise
+        if log is not None:
             with step(f"读取并汇总 {Path(progress_path).name}"):
                 totals, log_warnings = log.result()
-        frame, log_warnings = merge_totals(roster.frame, totals, log_warnings, progress_path, config)
-        warnings = list(roster.warnings) + log_warnings
+            frame, log_warnings = merge_totals(frame, totals, log_warnings, progress_path, config)
+            warnings += log_warnings
+        playbooks = books.result()
     with history.opened(workspace.history_path) as conn:
         frame = _newest_scores(frame, history.latest_scores(conn, as_of))
-    playbooks = load_playbooks(workspace)
     lines = {code: book.headline for code, book in playbooks.items()}
     frame, cuts = classify_frame(frame, config, as_of, lines)
     return ClassifyResult(roster, frame, cuts, as_of, warnings, playbooks=playbooks)

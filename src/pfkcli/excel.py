@@ -44,6 +44,7 @@ class SheetSpec:
     freeze: bool = True
     autofilter: bool = True
     print_landscape: bool = False  # printed landscape, the header row on every page (call sheets)
+    prepared: bool = False  # `frame` already went through `writable`, and `widths` names every column
 
 
 def display_width(text: str) -> int:
@@ -160,13 +161,13 @@ def _write(target: Path, sheets: Sequence[SheetSpec]) -> None:
 
     entries, freeze, autofilter, widths, rows, validations, charts, headers, pages = [], {}, {}, {}, {}, {}, {}, {}, {}
     for sheet in sheets:
-        frame = _writable(sheet.frame)
+        frame = sheet.frame if sheet.prepared else writable(sheet.frame)
         entries.append((sheet.name, frame))
         headers[sheet.name] = header
         if sheet.freeze:
             freeze[sheet.name] = {"row": 1, "col": 0}
         autofilter[sheet.name] = sheet.autofilter and len(frame.columns) > 0
-        widths[sheet.name] = {**fitted_widths(frame, skip=sheet.widths), **sheet.widths}
+        widths[sheet.name] = sheet.widths if sheet.prepared else {**fitted_widths(frame, skip=sheet.widths), **sheet.widths}
         colours = sheet.row_colours if sheet.row_colours is not None else [None] * len(frame)
         # zip stops at the frame's last row, should the colours run longer.
         rows[sheet.name] = dict(zip(range(1, len(frame) + 1), map(row_format, colours)))
@@ -191,8 +192,8 @@ def _write(target: Path, sheets: Sequence[SheetSpec]) -> None:
     )
 
 
-def _writable(frame):
-    """Columns in types the writer maps to cells: text, float, nullable int, datetime."""
+def writable(frame):
+    """Columns in types the writer maps to cells: text, float, nullable int, datetime; index 0…n-1."""
     import pandas as pd
 
     # Collected first and framed once: inserting columns one by one is quadratic on wide sheets.

@@ -16,6 +16,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from pfkcli import history
 from pfkcli.cli import app
 from pfkcli.outputs import CALLSHEET_SHEET
 
@@ -136,8 +137,6 @@ def test_two_record_processes_at_once_both_land(filled_callsheets, start):
 
 
 def test_a_store_busy_past_the_timeout_is_one_clear_line(cli, filled_callsheets, monkeypatch):
-    from pfkcli import history
-
     workspace, paths, _ = filled_callsheets
     monkeypatch.setattr(history, "BUSY_TIMEOUT_SECONDS", 0.2)
     holder = sqlite3.connect(workspace / ".pfk" / "history.sqlite", isolation_level=None)
@@ -175,8 +174,12 @@ def test_backup_never_writes_over_another_file(cli, filled_callsheets):
     copy = workspace / "copy.sqlite"
     assert cli("backup", copy, cwd=workspace).exit_code == 0
     assert cli("backup", copy, cwd=workspace).exit_code == 0  # a backup may replace an older backup
-    with sqlite3.connect(copy) as conn:
-        assert conn.execute("SELECT count(*) FROM snapshots").fetchone()[0] == STUDENTS_PER_TEACHER * len(TEACHERS)
+    conn = sqlite3.connect(copy)
+    try:
+        (day,) = history.snapshot_dates(conn)
+        assert len(history.load_snapshot(conn, day)) == STUDENTS_PER_TEACHER * len(TEACHERS)
+    finally:
+        conn.close()
     assert not list(workspace.glob(".*.part"))
 
 
