@@ -10,7 +10,8 @@ Parquet reader for a snapshot stored in the workspace's history), maps those
 cells into memory and writes them with rustpy-xlsxwriter, styled the way SPEC §8 has every output
 styled (each data row filled and quote-prefixed, a bold frozen header with a filter) — the styles taken
 in turn, not computed. Several workbooks (the call sheets) are written as many at a time as pfk writes
-them (`writers`). `--bare` writes the same cells with no style at all, for comparison.
+them (`writers`). Where pfk stores its classification in the workspace (classify), the floor stores
+the same table the same way. `--bare` writes the same cells with no style at all, for comparison.
 """
 
 from __future__ import annotations
@@ -68,6 +69,25 @@ def main(spec_path: str, bare: bool = False) -> None:
     with ThreadPoolExecutor(max_workers=spec.get("writers", 1)) as pool:
         for done in [pool.submit(write, workbook) for workbook in spec["workbooks"]]:
             done.result()
+    if spec.get("store_snapshot"):
+        store_snapshot(**spec["store_snapshot"])
+
+
+def store_snapshot(cells: str, history: str) -> None:
+    """Store the classification as pfk does: one Parquet blob (zstd) in an SQLite table, one transaction."""
+    import io
+    import sqlite3
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    with pa.memory_map(cells) as source:
+        table = pa.ipc.open_file(source).read_all()
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer, compression="zstd")
+    with sqlite3.connect(history) as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS snapshot_tables (as_of TEXT PRIMARY KEY, data BLOB NOT NULL)")
+        conn.execute("INSERT OR REPLACE INTO snapshot_tables VALUES (?, ?)", ("floor", buffer.getvalue()))
 
 
 def read_snapshot(history: str, as_of: str):

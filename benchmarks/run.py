@@ -67,6 +67,7 @@ class Case:
     floor_runs: list[Run] = field(default_factory=list)
     bare_runs: list[Run] = field(default_factory=list)
     floor_spec: Path | None = None
+    stores_snapshot: bool = False  # in a workspace, pfk classify also stores the classification
 
     @property
     def seconds(self) -> float:
@@ -147,6 +148,21 @@ def capture_cells(path: Path, folder: Path) -> list[dict]:
     return sheets
 
 
+def capture_snapshot(history: Path, cells: Path) -> None:
+    """The snapshot pfk stored, as an Arrow IPC file: the floor stores the same table (`run.py --capture-snapshot`)."""
+    import io
+    import sqlite3
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    with sqlite3.connect(history) as conn:
+        (blob,) = conn.execute("SELECT data FROM snapshot_tables WHERE as_of = ?", (AS_OF,)).fetchone()
+    table = pq.read_table(io.BytesIO(blob))
+    with pa.OSFile(str(cells), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write(table)
+
+
 def write_floor_spec(case: Case) -> None:
     floor_out = OUT / "floor" / case.key
     if floor_out.exists():
@@ -156,6 +172,11 @@ def write_floor_spec(case: Case) -> None:
         {"path": str(floor_out / f"{i}.xlsx"), "sheets": capture(path, floor_out)} for i, path in enumerate(case.outputs)
     ]
     spec = {**case.floor_inputs, "workbooks": workbooks}
+    if case.stores_snapshot:
+        cells = floor_out / "snapshot.arrow"
+        history = WORKSPACE / ".pfk" / "history.sqlite"
+        subprocess.run([PY, __file__, "--capture-snapshot", str(history), str(cells)], check=True)
+        spec["store_snapshot"] = {"cells": str(cells), "history": str(floor_out / "history.sqlite")}
     case.floor_spec = OUT / f"floor-{case.key}.json"
     case.floor_spec.write_text(json.dumps(spec, ensure_ascii=False, indent=1), encoding="utf-8")
 
@@ -192,6 +213,9 @@ def main() -> None:
     if sys.argv[1:2] == ["--capture"]:
         print(json.dumps(capture_cells(Path(sys.argv[2]), Path(sys.argv[3])), ensure_ascii=False))
         return
+    if sys.argv[1:2] == ["--capture-snapshot"]:
+        capture_snapshot(Path(sys.argv[2]), Path(sys.argv[3]))
+        return
     parser = argparse.ArgumentParser(description="pfk benchmark: a 100k-student school against the I/O floor.")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per case (median reported)")
     parser.add_argument("--no-naive", action="store_true", help="skip the naive baseline (about 30 s a round)")
@@ -221,10 +245,10 @@ def main() -> None:
     cases = [
         Case("classify", "pfk classify (100k roster; stores the snapshot)",
              pfk("classify", str(roster), "-o", str(OUT / "classify.pfk.xlsx"), *as_of),
-             [OUT / "classify.pfk.xlsx"], roster_only),
+             [OUT / "classify.pfk.xlsx"], roster_only, stores_snapshot=True),
         Case("classify_log", "pfk classify --progress (100k + 1M-row log)",
              pfk("classify", str(roster), "--progress", str(events), "-o", str(OUT / "classify_log.pfk.xlsx"), *as_of),
-             [OUT / "classify_log.pfk.xlsx"], with_log),
+             [OUT / "classify_log.pfk.xlsx"], with_log, stores_snapshot=True),
         # The weekly loop's step 3: call sheets from the snapshot `pfk classify` stored just before.
         Case("callsheet", "pfk callsheet --all (40 teachers, from the snapshot)",
              pfk("callsheet", "--all", *as_of), [],

@@ -268,33 +268,74 @@ def find_alerts(frame, config: Config, as_of: dt.date, conn: sqlite3.Connection 
     >>> alerts.loc[0, ["code", "why"]].tolist()                              # doctest: +SKIP
     ['inactive', '已连续 12 天没有学习记录（最近一次 2026-11-11）']
     """
-    import numpy as np
     import pandas as pd
 
-    frame = _typed(frame)
-    ctx = AlertContext(frame, config, as_of, conn)
-    teacher_rank = pd.Series(pd.factorize(frame["teacher"])[0], index=frame.index)
-    position = pd.Series(np.arange(len(frame)), index=frame.index)
-    parts = []
-    for order, rule in enumerate(RULES):
+    position, rule, why = _alert_rows(frame, config, as_of, conn)
+    if not len(position):
+        return pd.DataFrame({name: pd.Series(dtype="str") for name in ALERT_FIELDS})
+    who = frame[["student_id", "name", "teacher"]].iloc[position].reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            **{name: who[name] for name in who.columns},
+            "code": _per_rule(rule, lambda r: r.code),
+            "label": _per_rule(rule, lambda r: r.label),
+            "why": why.to_pandas(),
+            "action": _per_rule(rule, lambda r: r.action),
+        },
+        columns=list(ALERT_FIELDS),
+    )
+
+
+def alert_texts(frame, config: Config, as_of: dt.date, conn: sqlite3.Connection | None = None):
+    """Each student's alerts as one "why now" text (`连续未学习：已连续 12 天…；跟进逾期：…`), a Series
+    on `frame.index`, missing for a student without any."""
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    position, rule, why = _alert_rows(frame, config, as_of, conn)
+    texts = np.full(len(frame), None, dtype=object)
+    if len(position):
+        lines = pc.binary_join_element_wise(_per_rule(rule, lambda r: f"{r.label}：", arrow=True), why, "")
+        # The rows come grouped by student: one list of lines per student, joined by Arrow in one call.
+        starts = np.flatnonzero(np.r_[True, position[1:] != position[:-1]])
+        per_student = pa.ListArray.from_arrays(pa.array(np.r_[starts, len(position)], pa.int32()), lines)
+        texts[position[starts]] = pc.binary_join(per_student, "；").to_numpy(zero_copy_only=False)
+    return pd.Series(texts, index=frame.index, dtype=object)
+
+
+def _alert_rows(frame, config: Config, as_of: dt.date, conn):
+    """Every alert as (row position in `frame`, rule number, why — an Arrow string array), ordered by
+    teacher (in roster order), then student, then rule. Only the alerted rows are ever taken."""
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+
+    ctx = AlertContext(_typed(frame), config, as_of, conn)
+    positions, rules, whys = [], [], []
+    for number, rule in enumerate(RULES):
         mask, why = rule.find(ctx)
         mask = mask.fillna(False).astype(bool)
         if not mask.any():
             continue
-        part = frame.loc[mask, ["student_id", "name", "teacher"]].copy()
-        part["code"] = rule.code
-        part["label"] = rule.label
-        part["why"] = why(mask).to_numpy()
-        part["action"] = rule.action
-        part["_teacher"] = teacher_rank[mask]
-        part["_student"] = position[mask]
-        part["_rule"] = order
-        parts.append(part)
-    if not parts:
-        return pd.DataFrame({name: pd.Series(dtype="str") for name in ALERT_FIELDS})
-    alerts = pd.concat(parts)
-    alerts = alerts.sort_values(["_teacher", "_student", "_rule"], kind="stable")
-    return alerts[list(ALERT_FIELDS)].reset_index(drop=True)
+        positions.append(np.flatnonzero(mask.to_numpy()))
+        rules.append(np.full(len(positions[-1]), number))
+        whys.append(pa.array(why(mask).astype("str"), from_pandas=True).cast(pa.string()))
+    if not positions:
+        return np.array([], dtype=np.int64), np.array([], dtype=np.int64), pa.array([], pa.string())
+    position, rule = np.concatenate(positions), np.concatenate(rules)
+    teacher_rank = pd.factorize(frame["teacher"])[0]
+    order = np.lexsort((rule, position, teacher_rank[position]))
+    return position[order], rule[order], pa.concat_arrays(whys).take(pa.array(order))
+
+
+def _per_rule(rule, text, arrow: bool = False):
+    """`text(RULES[n])` for each rule number `n`, as text."""
+    import pyarrow as pa
+
+    values = pa.array([text(r) for r in RULES], pa.string()).take(pa.array(rule))
+    return values if arrow else values.to_pandas()
 
 
 _DATE_COLUMNS = ("last_active", "course_end", "last_callback", "next_followup")

@@ -143,74 +143,84 @@ def _students(workspace: Workspace, as_of: dt.date, roster_path, progress_path):
 
 
 def due_students(frame, workspace: Workspace, as_of: dt.date):
-    """The students due for a call, with `why_now`, `last_called`, `last_note`, in calling order."""
+    """The students due for a call, with `why_now`, `last_called`, `last_note`: each teacher's
+    students together (teachers in order of first appearance), in calling order within each."""
     import numpy as np
     import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
     cadence = workspace.config.callbacks.cadence_days
     today = pd.Timestamp(as_of)
     with history.opened(workspace.history_path) as conn:
         recorded = history.latest_callbacks(conn, as_of)
         alerts = _alert_texts(frame, workspace, as_of, conn)
-    frame = frame.merge(recorded, on="student_id", how="left")
+    # The newest recorded callback of each student, looked up by ID: only these columns, not the whole frame.
+    if len(recorded):
+        recorded = recorded.set_index("student_id").reindex(frame["student_id"])
+        recorded.index = frame.index
+    else:
+        recorded = pd.DataFrame({"called_on": pd.NaT, "follow_up": pd.NaT, "note": None}, index=frame.index)
     nat = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
     roster_called = pd.to_datetime(frame["last_callback"]) if "last_callback" in frame else nat
-    called_on = pd.to_datetime(frame["called_on"])
+    called_on = pd.to_datetime(recorded["called_on"])
     last_called = called_on.where(roster_called.isna() | (called_on >= roster_called), roster_called)
     roster_follow = pd.to_datetime(frame["next_followup"]) if "next_followup" in frame else nat
-    follow_up = pd.to_datetime(frame["follow_up"]).where(frame["called_on"].notna(), roster_follow)
+    follow_up = pd.to_datetime(recorded["follow_up"]).where(called_on.notna(), roster_follow)
     waited = (today - last_called).dt.days
 
     pending = (frame["segment"] == PENDING_CODE).to_numpy()
     never = pending & last_called.isna().to_numpy()
     stale = (waited >= cadence).to_numpy()
     follow_due = (follow_up.notna() & (follow_up <= today)).to_numpy()
-    alert_text = frame["student_id"].map(alerts) if len(alerts) else pd.Series(None, index=frame.index, dtype=object)
+    alert_text = alerts
     # An alert makes a student due, unless someone talked to them in the last few days: otherwise a
     # month-long renewal window would put the same students on every day's sheet.
     has_alert = alert_text.notna().to_numpy() & ~(waited < ALERT_QUIET_DAYS).to_numpy()
     due_mask = never | pending | stale | follow_due | has_alert
 
-    due = frame[due_mask]
-    waited, follow_up, alert_text = waited[due_mask], follow_up[due_mask], alert_text[due_mask]
-    never, pending, stale, follow_due, has_alert = (m[due_mask] for m in (never, pending, stale, follow_due, has_alert))
+    # Calling order, worked out on the keys alone; the rows are taken once, in that order.
+    rows = np.flatnonzero(due_mask)
+    teacher_code = pd.factorize(frame["teacher"])[0][rows]
+    codes, segments = pd.factorize(frame["segment"])
+    ranks = np.array([BY_CODE[c].call_priority if c in BY_CODE else 3 for c in segments] + [3])
+    priority = ranks[codes[rows]]
+    days = waited.fillna(10**6).to_numpy()[rows]
+    id_rank = pd.factorize(frame["student_id"].iloc[rows], sort=True)[0]
+    order = np.lexsort((id_rank, -days, priority, teacher_code))
+    rows, days = rows[order], days[order]
+    never, pending, stale, follow_due, has_alert = (m[rows] for m in (never, pending, stale, follow_due, has_alert))
 
     def part(mask, text):
         """One reason: the text where `mask` holds, missing elsewhere."""
-        import pyarrow as pa
-
-        text = text if isinstance(text, pd.Series) else pd.Series(text, index=due.index)
+        text = pd.Series(text, index=range(len(rows))) if isinstance(text, str) else text.reset_index(drop=True)
         return pa.array(text.astype("str").where(mask), from_pandas=True).cast(pa.string())
 
-    import pyarrow.compute as pc
-
+    follow = follow_up.iloc[rows]
     reasons = pc.binary_join_element_wise(
         part(never, "从未回访，先了解情况并打 P、K 分"),
         part(pending & ~never, "P/K 还不完整，补打分"),
-        part(stale & ~never, "距上次回访 " + waited.fillna(0).astype(int).astype(str) + f" 天（≥{cadence} 天）"),
-        part(follow_due, "约定的跟进日期 " + follow_up.dt.strftime("%m-%d").fillna("") + " 已到"),
-        part(has_alert, alert_text.fillna("")),
+        part(stale & ~never, "距上次回访 " + pd.Series(days).astype("int64").astype("str") + f" 天（≥{cadence} 天）"),
+        part(follow_due, "约定的跟进日期 " + follow.dt.strftime("%m-%d").fillna("") + " 已到"),
+        part(has_alert, alert_text.iloc[rows].fillna("")),
         "；",
         null_handling="skip",
     )
-
-    priority = due["segment"].map({s.code: s.call_priority for s in ALL_SEGMENTS}).fillna(3)
-    due = due.assign(
-        why_now=reasons.to_numpy(zero_copy_only=False),
-        last_called=last_called[due_mask],
-        last_note=due["note"],
-        priority=priority,
-        waited=waited.fillna(10**6),
-    )
-    due = due.sort_values(["priority", "waited", "student_id"], ascending=[True, False, True])
-    return due.reset_index(drop=True)
+    keep = [c for c in ("student_id", "name", "teacher", "phone", "segment", "segment_name") if c in frame]
+    due = frame[keep].iloc[rows].reset_index(drop=True)
+    due["why_now"] = pd.Series(reasons.to_numpy(zero_copy_only=False), dtype="str")
+    due["last_called"] = last_called.iloc[rows].to_numpy()
+    due["last_note"] = recorded["note"].iloc[rows].to_numpy()
+    due["priority"] = priority[order]
+    due["waited"] = days
+    return due
 
 
 def _alert_texts(frame, workspace: Workspace, as_of: dt.date, conn):
-    """Alert labels and whys per student (a Series by student ID)."""
-    from .alerts import alerts_by_student, find_alerts
+    """Alert labels and whys per student (a Series on frame.index)."""
+    from .alerts import alert_texts
 
-    return alerts_by_student(find_alerts(frame, workspace.config, as_of, conn))
+    return alert_texts(frame, workspace.config, as_of, conn)
 
 
 CALLSHEET_WIDTHS = {"为什么现在打": 36.0, "策略": 36.0, "建议提问": 50.0, "上次回访备注": 24.0, "回访备注": 30.0, "下次跟进日期": 14.0}
@@ -245,16 +255,14 @@ class CallsheetLayout:
 
     @classmethod
     def of(cls, due, playbooks) -> CallsheetLayout:
-        """`due` in calling order (as `due_students` gives it)."""
+        """`due` as `due_students` gives it: by teacher, in calling order within each."""
         import numpy as np
         import pandas as pd
 
         from .excel import fitted_widths, writable
 
-        codes, teachers = pd.factorize(due["teacher"])
-        order = np.argsort(codes, kind="stable")  # by teacher, calling order kept within each
-        rows = due.iloc[order].reset_index(drop=True)
-        codes = codes[order]
+        rows = due
+        codes, teachers = pd.factorize(due["teacher"])  # each teacher's rows are together
         starts = np.searchsorted(codes, np.arange(len(teachers) + 1))
         bounds = {name: (int(starts[i]), int(starts[i + 1])) for i, name in enumerate(teachers.tolist())}
 
