@@ -251,7 +251,7 @@ class CallsheetLayout:
     bounds: dict[str, tuple[int, int]]  # teacher → rows [start, stop) of `table`
     widths: dict[str, float]
     playbooks: dict
-    _playbook_tables: dict = field(default_factory=dict, repr=False)
+    _playbook_sheets: dict = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(cls, due, playbooks) -> CallsheetLayout:
@@ -301,16 +301,21 @@ class CallsheetLayout:
         return [
             SheetSpec(CALLSHEET_SHEET, rows, row_colours=self.colours[start:stop], validations=validations,
                       widths=self.widths, print_landscape=True, prepared=True),
-            SheetSpec(CALLSHEET_PLAYBOOK_SHEET, self._playbook_table(tuple(codes)), widths={"内容": 80.0}),
-            SheetSpec(CALLSHEET_INFO_SHEET, info_table(teacher, as_of, len(rows)), autofilter=False, widths={"内容": 70.0}),
+            self._playbook_sheet(tuple(codes)),
+            # Four short lines of text: ready as they are, no layout work per teacher.
+            SheetSpec(CALLSHEET_INFO_SHEET, info_table(teacher, as_of, len(rows)).astype("str"), autofilter=False,
+                      widths={"项目": 12.0, "内容": 70.0}, prepared=True),
         ]
 
+    def _playbook_sheet(self, codes: tuple[str, ...]) -> SheetSpec:
+        """Most teachers have students of every segment: the same playbook sheet, laid out once."""
+        from .excel import fitted_widths, writable
 
-    def _playbook_table(self, codes: tuple[str, ...]):
-        """Most teachers have students of every segment: the same playbook sheet, built once."""
-        if codes not in self._playbook_tables:
-            self._playbook_tables[codes] = playbook_table(list(codes), self.playbooks)
-        return self._playbook_tables[codes]
+        if codes not in self._playbook_sheets:
+            table = writable(playbook_table(list(codes), self.playbooks))
+            widths = {**fitted_widths(table, skip={"内容"}), "内容": 80.0}
+            self._playbook_sheets[codes] = SheetSpec(CALLSHEET_PLAYBOOK_SHEET, table, widths=widths, prepared=True)
+        return self._playbook_sheets[codes]
 
 
 def _questions(book) -> str:
