@@ -35,7 +35,7 @@ def main(spec_path: str, bare: bool = False) -> None:
         roster = fastexcel.read_excel(spec["roster"]).load_sheet(0, header_row=spec["roster_header_row"]).to_pandas()
         assert len(roster) > 0
     if spec.get("snapshot"):
-        students = read_snapshot(spec["snapshot"]["history"], spec["snapshot"]["as_of"])
+        students = snapshot_table(spec["snapshot"]["history"], spec["snapshot"]["as_of"]).to_pandas()
         assert len(students) > 0
     if spec.get("events"):
         import pyarrow.csv as pacsv
@@ -90,9 +90,9 @@ def store_snapshot(cells: str, history: str) -> None:
         conn.execute("INSERT OR REPLACE INTO snapshot_tables VALUES (?, ?)", ("floor", buffer.getvalue()))
 
 
-def read_snapshot(history: str, as_of: str):
+def snapshot_table(history: str, as_of: str):
     """A stored classification, as pfk keeps it (one Parquet blob per date in the workspace's SQLite
-    file), read the fastest way: the blob by its key, then Arrow's Parquet reader."""
+    file), read the fastest way: the blob by its key, then Arrow's Parquet reader (an Arrow table)."""
     import io
     import sqlite3
 
@@ -100,7 +100,7 @@ def read_snapshot(history: str, as_of: str):
 
     with sqlite3.connect(f"file:{history}?mode=ro", uri=True) as conn:
         (blob,) = conn.execute("SELECT data FROM snapshot_tables WHERE as_of = ?", (as_of,)).fetchone()
-    return pq.read_table(io.BytesIO(blob)).to_pandas()
+    return pq.read_table(io.BytesIO(blob))
 
 
 if __name__ == "__main__":

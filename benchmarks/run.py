@@ -150,15 +150,10 @@ def capture_cells(path: Path, folder: Path) -> list[dict]:
 
 def capture_snapshot(history: Path, cells: Path) -> None:
     """The snapshot pfk stored, as an Arrow IPC file: the floor stores the same table (`run.py --capture-snapshot`)."""
-    import io
-    import sqlite3
-
     import pyarrow as pa
-    import pyarrow.parquet as pq
+    from floor import snapshot_table
 
-    with sqlite3.connect(history) as conn:
-        (blob,) = conn.execute("SELECT data FROM snapshot_tables WHERE as_of = ?", (AS_OF,)).fetchone()
-    table = pq.read_table(io.BytesIO(blob))
+    table = snapshot_table(str(history), AS_OF)
     with pa.OSFile(str(cells), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
         writer.write(table)
 

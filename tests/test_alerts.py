@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from pfkcli import history
-from pfkcli.alerts import RULES, alerts_by_student, find_alerts, run_alerts
+from pfkcli.alerts import RULES, alert_texts, find_alerts, run_alerts
 from pfkcli.classify import classify, score_students
 from pfkcli.config import load_config
 from pfkcli.errors import OutputError
@@ -229,7 +229,8 @@ def test_alerts_are_grouped_by_teacher_then_student_then_rule(tmp_path):
     end = dt.datetime(2026, 11, 25)
     rows = [[dt.datetime(2026, 11, 1), end, 2], [dt.datetime(2026, 11, 1), end, 5], [dt.datetime(2026, 11, 22), end, 5]]
     path = roster_with(tmp_path, ["最近学习时间", "课程结束日期", "满意度"], rows)
-    alerts = alerts_for(tmp_path, path).alerts
+    result = alerts_for(tmp_path, path)
+    alerts = result.alerts
     assert list(alerts.columns) == ["student_id", "name", "teacher", "code", "label", "why", "action"]
     assert alerts[["teacher", "student_id", "code"]].values.tolist() == [
         ["张老师", "S1", "inactive"],
@@ -239,10 +240,11 @@ def test_alerts_are_grouped_by_teacher_then_student_then_rule(tmp_path):
         ["李老师", "S2", "inactive"],
         ["李老师", "S2", "renewal_3d"],
     ]
-    why_now = alerts_by_student(alerts)
+    frame = result.classified.frame
+    why_now = dict(zip(frame["student_id"], alert_texts(frame, Workspace(None).config, today())))
     assert why_now["S1"] == "连续未学习：已连续 22 天没有学习记录（最近一次 2026-11-01）；满意度低：满意度 2 星，低于 3 星；续费最后提醒（结课前三天）：距课程结束还有 2 天（2026-11-25 结课）"
     assert why_now["S3"] == "续费最后提醒（结课前三天）：距课程结束还有 2 天（2026-11-25 结课）"
-    assert len(alerts_by_student(alerts.iloc[0:0])) == 0
+    assert len(alert_texts(frame.iloc[0:0], Workspace(None).config, today())) == 0
 
 
 def test_find_alerts_without_history_on_a_classified_frame():

@@ -357,27 +357,6 @@ def _typed(frame):
     return frame.assign(**retyped) if retyped else frame
 
 
-def alerts_by_student(alerts):
-    """Each alerted student's alerts as one "why now" text: `连续未学习：已连续 12 天…；跟进逾期：…`,
-    a Series indexed by student ID. As groupby does, a row without a student ID is left out."""
-    import numpy as np
-    import pandas as pd
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    alerts = alerts[alerts["student_id"].notna()]
-    if len(alerts) == 0:
-        return pd.Series([], index=pd.Index([], dtype="str"), dtype=object)
-    text = pa.array((alerts["label"] + "：" + alerts["why"]).astype("str"), from_pandas=True).cast(pa.string())
-    # One list of lines per student (in the order the alerts come), joined by Arrow in one call.
-    codes, students = pd.factorize(alerts["student_id"])
-    order = np.argsort(codes, kind="stable")
-    offsets = np.searchsorted(codes[order], np.arange(len(students) + 1))
-    lines = pa.ListArray.from_arrays(pa.array(offsets, pa.int64()), text.take(pa.array(order)))
-    joined = pc.binary_join(lines, "；").to_numpy(zero_copy_only=False)
-    return pd.Series(joined, index=pd.Index(students, dtype="str"), dtype=object)
-
-
 def missing_data_warnings(frame, config: Config, file: str, sheet: str | None = None) -> list[Problem]:
     """Rules that cannot run for lack of a column say so once (no alert is raised for missing data)."""
     warnings = []

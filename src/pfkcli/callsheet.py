@@ -150,11 +150,13 @@ def due_students(frame, workspace: Workspace, as_of: dt.date):
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    from .alerts import alert_texts
+
     cadence = workspace.config.callbacks.cadence_days
     today = pd.Timestamp(as_of)
     with history.opened(workspace.history_path) as conn:
         recorded = history.latest_callbacks(conn, as_of)
-        alerts = _alert_texts(frame, workspace, as_of, conn)
+        alerts = alert_texts(frame, workspace.config, as_of, conn)
     # The newest recorded callback of each student, looked up by ID: only these columns, not the whole frame.
     if len(recorded):
         recorded = recorded.set_index("student_id").reindex(frame["student_id"])
@@ -216,13 +218,6 @@ def due_students(frame, workspace: Workspace, as_of: dt.date):
     return due
 
 
-def _alert_texts(frame, workspace: Workspace, as_of: dt.date, conn):
-    """Alert labels and whys per student (a Series on frame.index)."""
-    from .alerts import alert_texts
-
-    return alert_texts(frame, workspace.config, as_of, conn)
-
-
 CALLSHEET_WIDTHS = {"为什么现在打": 36.0, "策略": 36.0, "建议提问": 50.0, "上次回访备注": 24.0, "回访备注": 30.0, "下次跟进日期": 14.0}
 _DATE_RULE = {
     "type": "decimal",
@@ -254,15 +249,14 @@ class CallsheetLayout:
     _playbook_sheets: dict = field(default_factory=dict, repr=False)
 
     @classmethod
-    def of(cls, due, playbooks) -> CallsheetLayout:
-        """`due` as `due_students` gives it: by teacher, in calling order within each."""
+    def of(cls, rows, playbooks) -> CallsheetLayout:
+        """`rows` as `due_students` gives them: by teacher, in calling order within each."""
         import numpy as np
         import pandas as pd
 
         from .excel import fitted_widths, writable
 
-        rows = due
-        codes, teachers = pd.factorize(due["teacher"])  # each teacher's rows are together
+        codes, teachers = pd.factorize(rows["teacher"])  # each teacher's rows are together
         starts = np.searchsorted(codes, np.arange(len(teachers) + 1))
         bounds = {name: (int(starts[i]), int(starts[i + 1])) for i, name in enumerate(teachers.tolist())}
 
