@@ -77,7 +77,8 @@ def test_on_a_terminal_the_cli_shows_each_step(monkeypatch):
     from pfkcli.cli import common
 
     screen = io.StringIO()
-    monkeypatch.setattr(common, "err", Console(file=screen, force_terminal=True, width=100))
+    terminal = Console(file=screen, force_terminal=True, width=100)
+    monkeypatch.setattr(common, "console", lambda stderr=False: terminal)
 
     def work() -> str:
         with progress.step("写出回访表", total=2) as bar:

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from . import common
 
@@ -41,6 +40,8 @@ TABLE_ROWS = 500
 
 
 def _render_by_teacher(alerts, title: str, output) -> None:
+    from rich.table import Table
+
     from ..alerts import RULES
 
     codes = [rule.code for rule in RULES if rule.code in set(alerts["code"].unique())]
@@ -58,6 +59,8 @@ def _render_by_teacher(alerts, title: str, output) -> None:
 
 
 def render_result(result) -> None:
+    from rich.table import Table
+
     from ..alerts import RULE_BY_CODE
 
     alerts = result.alerts

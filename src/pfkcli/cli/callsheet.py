@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from . import common
 
@@ -20,6 +19,8 @@ def callsheet(
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="每份最多列多少人。")] = None,
 ) -> None:
     """生成回访表 callsheets/<老师>-<日期>.xlsx：该打给谁、先后顺序、为什么现在打、问什么，以及通话后要填的列。"""
+    from rich.table import Table
+
     from ..callsheet import make_callsheets
     from ..errors import UsageError
     from ..workspace import find_workspace

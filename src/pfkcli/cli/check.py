@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from . import common
 
@@ -16,6 +15,8 @@ def check(
     sheet: Annotated[str | None, typer.Option("--sheet", help="指定工作表（默认：第一个有表头的工作表）。")] = None,
 ) -> None:
     """检查名单能否读懂：列出所有问题（文件 › 工作表 › 行 › 列），并按老师、课程统计学员数。"""
+    from rich.table import Table
+
     from ..check import check_files
     from ..workspace import find_workspace
 

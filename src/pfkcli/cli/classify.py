@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from . import common
 
@@ -28,6 +27,8 @@ def classify(
 
 
 def render_result(result) -> None:
+    from rich.table import Table
+
     from ..segments import BY_CODE
 
     counts = result.counts()

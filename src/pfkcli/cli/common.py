@@ -3,25 +3,40 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from ..errors import InvalidInput, PfkError, Problem
 
-# Piped or captured output gets wide tables, so logs keep whole cells.
-out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True, highlight=False, soft_wrap=True, width=None if sys.stderr.isatty() else 160)
+if TYPE_CHECKING:
+    from rich.console import Console
 
 T = TypeVar("T")
 
 debug_mode = {"on": bool(os.environ.get("PFK_DEBUG"))}
+
+
+@functools.cache
+def console(stderr: bool = False) -> Console:
+    """The stdout (or stderr) console, made on first use so that `pfk --help` never imports rich.
+    Piped or captured output gets wide tables, so logs keep whole cells."""
+    from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    return Console(stderr=stderr, highlight=False, soft_wrap=True, width=None if stream.isatty() else 160)
+
+
+def __getattr__(name: str) -> Console:
+    # `common.out` and `common.err` for the commands.
+    if name in ("out", "err"):
+        return console(stderr=name == "err")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def parse_date_option(value: str | None) -> dt.date | None:
@@ -76,16 +91,17 @@ def run(action: Callable[[], T]) -> T:
     except PfkError as exc:
         if debug_mode["on"]:
             raise
-        err.print(f"[red]错误：[/red]{exc.message}", markup=True)
+        console(stderr=True).print(f"[red]错误：[/red]{exc.message}", markup=True)
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
-        err.print("已中断，没有写出不完整的文件。")
+        console(stderr=True).print("已中断，没有写出不完整的文件。")
         raise typer.Exit(130) from None
 
 
 @contextmanager
 def progress_bars() -> Iterator[None]:
     """Rich progress bars on stderr for the core's long steps, on a terminal only (never in a pipe or a log)."""
+    err = console(stderr=True)
     if not err.is_terminal:
         yield
         return
@@ -138,8 +154,11 @@ def print_problems(problems: Iterable[Problem], title: str, style: str = "red") 
     problems = list(problems)
     if not problems:
         return
+    err = console(stderr=True)
     err.print(f"[{style}]{title}[/{style}]", markup=True)
     if sys.stderr.isatty():
+        from rich.table import Table
+
         table = Table(show_lines=False)
         for header in ("位置", "说明", "代码"):
             table.add_column(header, overflow="fold")
@@ -157,6 +176,7 @@ def print_warnings(warnings: Iterable[Problem]) -> None:
 
 def print_outcome(heading: str, lines, warnings, output) -> None:
     """The closing lines every writing command prints: the rules used, warnings, the file written."""
+    out = console()
     out.print(heading)
     for line in lines:
         out.print(f"  {line}")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from . import common
 
@@ -22,6 +21,8 @@ def history(
     student_id: Annotated[str, typer.Argument(help="学号。", show_default=False)],
 ) -> None:
     """查看一位学员的回访记录和历次分层，最新的在前。"""
+    from rich.table import Table
+
     from ..history_view import student_history
 
     view = common.run(lambda: student_history(student_id))

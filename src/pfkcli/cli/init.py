@@ -13,7 +13,7 @@ from . import common
 def init(
     folder: Annotated[Path, typer.Argument(help="工作区文件夹（默认当前文件夹）。")] = Path("."),
 ) -> None:
-    """新建工作区：pfk.toml（课程与阈值设置）、playbooks/（话术与方案）、callsheets/、.gitignore。"""
+    """新建工作区：设置 pfk.toml、话术 playbooks/、回访表 callsheets/ 和 .gitignore。"""
     from ..workspace import init_workspace
 
     written = common.run(lambda: init_workspace(folder))

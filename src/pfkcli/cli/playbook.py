@@ -8,9 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.cells import cell_len
-from rich.table import Table
-from rich.text import Text
 
 from ..errors import UsageError
 from ..segments import Segment, parse_segment, valid_spellings
@@ -51,6 +48,8 @@ def _shown_path(path: Path) -> str:
 @app.command("list")
 def list_() -> None:
     """列出九份话术：代码、名称、问题数、最近更新。"""
+    from rich.table import Table
+
     from .. import playbooks
     from ..workspace import find_workspace
 
@@ -83,6 +82,9 @@ def show(code: CodeArgument) -> None:
 
 
 def _render(playbook: playbooks.Playbook, source: Path) -> None:
+    from rich.cells import cell_len
+    from rich.text import Text
+
     from .. import playbooks
 
     out = common.out

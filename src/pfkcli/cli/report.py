@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from . import common
 
@@ -44,6 +43,8 @@ def _share(value: float | None) -> str:
 
 
 def render_result(result) -> None:
+    from rich.table import Table
+
     from ..segments import ALL_SEGMENTS
 
     figures = result.figures
