@@ -24,6 +24,10 @@ FILLS = ["#C6EFCE", "#E2F0D9", "#FFEB9C", "#FFF2CC", "#DDEBF7", "#EDF3FA", "#F8C
 
 
 def main(spec_path: str, bare: bool = False) -> None:
+    import os
+
+    # The Arrow allocator pfk's CLI uses (see src/pfkcli/cli/__init__.py), so that both sides run alike.
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
     import fastexcel
     import pyarrow as pa
     from rustpy_xlsxwriter import Format, write_worksheets

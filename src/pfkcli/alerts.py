@@ -55,33 +55,46 @@ class AlertRule:
     find: Callable[[AlertContext], tuple[object, Callable[[object], object]]]
 
 
-def _per_value(values, convert):
-    """`convert(values)`, run once per distinct value and spread back: turning numbers and dates into
-    text is Python work per cell, and a school's day counts, dates and scores repeat thousands of times."""
-    import pandas as pd
+def _arrow(values):
+    """A pandas Series (blanks as nulls) or an Arrow array, as an Arrow array."""
+    import pyarrow as pa
 
-    if values.dtype == "float64":  # by bit pattern, so that -0.0 keeps its own text
-        codes, bits = pd.factorize(values.to_numpy().view("int64"))
-        distinct = pd.Series(bits.view("float64"))
-    else:
-        codes, distinct = pd.factorize(values, use_na_sentinel=False)
-    if 2 * len(distinct) > len(values):
-        return convert(values)
-    text = convert(pd.Series(distinct))
-    return pd.Series(text.to_numpy()[codes], index=values.index, dtype=text.dtype)
+    return values if isinstance(values, pa.Array) else pa.array(values, from_pandas=True)
+
+
+def _join(*parts):
+    """The parts joined cell by cell in Arrow (C++, not a pandas `+` per piece); a str part is the
+    same on every row, and a blank part blanks the row."""
+    import pyarrow.compute as pc
+
+    return pc.binary_join_element_wise(*(part if isinstance(part, str) else _arrow(part) for part in parts), "")
+
+
+def _where(mask, text, other):
+    """`text` where `mask` holds, `other` elsewhere (either may be a str)."""
+    import pyarrow.compute as pc
+
+    return pc.if_else(_arrow(mask.to_numpy(dtype=bool)), text, other)
 
 
 def _num(values):
     """`0.657` → `0.66`, `2.0` → `2`, a whole column at a time."""
-    return _per_value(values.round(2), lambda v: v.astype("str").str.replace(r"\.0$", "", regex=True))
+    import pyarrow as pa
+
+    return _arrow(values.round(2)).cast(pa.string())
 
 
-def _days_text(days) -> str:
-    return _per_value(days, lambda d: d.astype("int64").astype("str"))
+def _int_text(values):
+    """Whole numbers held as floats (day counts), as text: `12.0` → `12`."""
+    import pyarrow as pa
+
+    return _arrow(values.astype("float64")).cast(pa.int64()).cast(pa.string())
 
 
 def _strftime(dates, format: str):
-    return _per_value(dates, lambda d: d.dt.strftime(format))
+    import pyarrow.compute as pc
+
+    return pc.strftime(_arrow(dates), format=format)
 
 
 def _inactive(ctx: AlertContext):
@@ -95,7 +108,7 @@ def _inactive(ctx: AlertContext):
     mask = days.notna() & (days >= ctx.config.alerts.inactive_days)
 
     def why(rows):
-        return "已连续 " + _days_text(days[rows]) + " 天没有学习记录（最近一次 " + _strftime(last[rows], "%Y-%m-%d") + "）"
+        return _join("已连续 ", _int_text(days[rows]), " 天没有学习记录（最近一次 ", _strftime(last[rows], "%Y-%m-%d"), "）")
 
     return mask, why
 
@@ -110,9 +123,9 @@ def _behind_pace(ctx: AlertContext):
     mask = known & (frame["F"] < share * expected)
 
     def why(rows):
-        return (
-            "F=" + _num(frame["F"][rows]) + "，按进度到今天应达 " + _num(expected[rows])
-            + f"，不到其 {share:.0%}（" + _num(share * expected[rows]) + "）"
+        return _join(
+            "F=", _num(frame["F"][rows]), "，按进度到今天应达 ", _num(expected[rows]),
+            f"，不到其 {share:.0%}（", _num(share * expected[rows]), "）",
         )
 
     return mask, why
@@ -122,11 +135,12 @@ def _no_alert(frame):
     """A rule whose column the roster lacks: nobody alerted (missing data never raises an alert)."""
     import pandas as pd
 
-    return pd.Series(False, index=frame.index), lambda rows: pd.Series("", index=frame.index[rows])
+    return pd.Series(False, index=frame.index), None
 
 
 def _low_satisfaction(ctx: AlertContext):
     import pandas as pd
+    import pyarrow.compute as pc
 
     frame = ctx.frame
     below = ctx.config.alerts.low_satisfaction_below
@@ -143,14 +157,14 @@ def _low_satisfaction(ctx: AlertContext):
 
     def why(rows):
         now, earlier = rating[rows], before[rows]
-        once = "满意度 " + _num(now) + f" 星，低于 {below:g} 星"
+        once = _join("满意度 ", _num(now), f" 星，低于 {below:g} 星")
         if earlier.isna().all():
             return once
-        twice = (
-            f"满意度连续两次低于 {below:g} 星（本次 " + _num(now) + " 星，"
-            + _strftime(before_on[rows], "%m-%d").fillna("") + " 为 " + _num(earlier.fillna(0)) + " 星）"
+        twice = _join(
+            f"满意度连续两次低于 {below:g} 星（本次 ", _num(now), " 星，",
+            pc.fill_null(_strftime(before_on[rows], "%m-%d"), ""), " 为 ", _num(earlier.fillna(0)), " 星）",
         )
-        return once.where(earlier.isna(), twice)
+        return _where(earlier.isna(), once, twice)
 
     return mask, why
 
@@ -165,7 +179,7 @@ def _fast_forward(ctx: AlertContext):
     mask = value > share
 
     def why(rows):
-        return "视频快进比例 " + (value[rows] * 100).round().astype("int64").astype("str") + f"%，超过 {share:.0%}"
+        return _join("视频快进比例 ", _int_text((value[rows] * 100).round()), f"%，超过 {share:.0%}")
 
     return mask, why
 
@@ -190,8 +204,8 @@ def _renewal(low: int | None, high: int) -> Callable[[AlertContext], tuple[objec
 
         def why(rows):
             left, ends = days[rows], _strftime(end[rows], "%Y-%m-%d")
-            text = "距课程结束还有 " + _days_text(left) + " 天（" + ends + " 结课）"
-            return text.where(left != 0, "今天课程结束（" + ends + "）")
+            text = _join("距课程结束还有 ", _int_text(left), " 天（", ends, " 结课）")
+            return _where(left != 0, text, _join("今天课程结束（", ends, "）"))
 
         return mask, why
 
@@ -200,6 +214,7 @@ def _renewal(low: int | None, high: int) -> Callable[[AlertContext], tuple[objec
 
 def _followup_overdue(ctx: AlertContext):
     import pandas as pd
+    import pyarrow.compute as pc
 
     frame = ctx.frame
     recorded = history.latest_callbacks(ctx.conn, ctx.as_of)
@@ -217,9 +232,9 @@ def _followup_overdue(ctx: AlertContext):
     mask = follow.notna() & (days > 0)
 
     def why(rows):
-        text = "约定 " + _strftime(follow[rows], "%Y-%m-%d") + " 跟进，已过 " + _days_text(days[rows]) + " 天"
+        text = _join("约定 ", _strftime(follow[rows], "%Y-%m-%d"), " 跟进，已过 ", _int_text(days[rows]), " 天")
         on = called[rows]
-        return text.where(on.isna(), text + "（" + _strftime(on, "%m-%d").fillna("") + " 回访时约定）")
+        return _where(on.isna(), text, _join(text, "（", pc.fill_null(_strftime(on, "%m-%d"), ""), " 回访时约定）"))
 
     return mask, why
 
@@ -287,22 +302,26 @@ def find_alerts(frame, config: Config, as_of: dt.date, conn: sqlite3.Connection 
 
 
 def alert_texts(frame, config: Config, as_of: dt.date, conn: sqlite3.Connection | None = None):
-    """Each student's alerts as one "why now" text (`连续未学习：已连续 12 天…；跟进逾期：…`), a Series
-    on `frame.index`, missing for a student without any."""
+    """Each student's alerts as one "why now" text (`连续未学习：已连续 12 天…；跟进逾期：…`), a text
+    Series on `frame.index`, missing for a student without any."""
     import numpy as np
-    import pandas as pd
     import pyarrow as pa
     import pyarrow.compute as pc
 
     position, rule, why = _alert_rows(frame, config, as_of, conn)
-    texts = np.full(len(frame), None, dtype=object)
+    texts = pa.nulls(len(frame), pa.string())
     if len(position):
         lines = pc.binary_join_element_wise(_per_rule(rule, lambda r: f"{r.label}：", arrow=True), why, "")
         # The rows come grouped by student: one list of lines per student, joined by Arrow in one call.
         starts = np.flatnonzero(np.r_[True, position[1:] != position[:-1]])
         per_student = pa.ListArray.from_arrays(pa.array(np.r_[starts, len(position)], pa.int32()), lines)
-        texts[position[starts]] = pc.binary_join(per_student, "；").to_numpy(zero_copy_only=False)
-    return pd.Series(texts, index=frame.index, dtype=object)
+        # Each row takes its student's text; a row without alerts takes nothing (a null index).
+        which = np.full(len(frame), -1)
+        which[position[starts]] = np.arange(len(starts))
+        texts = pc.binary_join(per_student, "；").take(pa.array(which, mask=which < 0))
+    series = texts.to_pandas()
+    series.index = frame.index
+    return series
 
 
 def _alert_rows(frame, config: Config, as_of: dt.date, conn):
@@ -321,7 +340,7 @@ def _alert_rows(frame, config: Config, as_of: dt.date, conn):
             continue
         positions.append(np.flatnonzero(mask.to_numpy()))
         rules.append(np.full(len(positions[-1]), number))
-        whys.append(pa.array(why(mask).astype("str"), from_pandas=True).cast(pa.string()))
+        whys.append(why(mask).cast(pa.string()))
     if not positions:
         return np.array([], dtype=np.int64), np.array([], dtype=np.int64), pa.array([], pa.string())
     position, rule = np.concatenate(positions), np.concatenate(rules)

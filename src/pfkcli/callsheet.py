@@ -175,10 +175,9 @@ def due_students(frame, workspace: Workspace, as_of: dt.date):
     never = pending & last_called.isna().to_numpy()
     stale = (waited >= cadence).to_numpy()
     follow_due = (follow_up.notna() & (follow_up <= today)).to_numpy()
-    alert_text = alerts
     # An alert makes a student due, unless someone talked to them in the last few days: otherwise a
     # month-long renewal window would put the same students on every day's sheet.
-    has_alert = alert_text.notna().to_numpy() & ~(waited < ALERT_QUIET_DAYS).to_numpy()
+    has_alert = alerts.notna().to_numpy() & ~(waited < ALERT_QUIET_DAYS).to_numpy()
     due_mask = never | pending | stale | follow_due | has_alert
 
     # Calling order, worked out on the keys alone; the rows are taken once, in that order.
@@ -195,22 +194,22 @@ def due_students(frame, workspace: Workspace, as_of: dt.date):
 
     def part(mask, text):
         """One reason: the text where `mask` holds, missing elsewhere."""
-        text = pd.Series(text, index=range(len(rows))) if isinstance(text, str) else text.reset_index(drop=True)
-        return pa.array(text.astype("str").where(mask), from_pandas=True).cast(pa.string())
+        return pc.if_else(pa.array(mask), text, pa.scalar(None, pa.string()))
 
-    follow = follow_up.iloc[rows]
+    follow = pc.fill_null(pc.strftime(pa.array(follow_up.iloc[rows], from_pandas=True), format="%m-%d"), "")
+    waited_text = pa.array(days.astype("int64")).cast(pa.string())
     reasons = pc.binary_join_element_wise(
         part(never, "从未回访，先了解情况并打 P、K 分"),
         part(pending & ~never, "P/K 还不完整，补打分"),
-        part(stale & ~never, "距上次回访 " + pd.Series(days).astype("int64").astype("str") + f" 天（≥{cadence} 天）"),
-        part(follow_due, "约定的跟进日期 " + follow.dt.strftime("%m-%d").fillna("") + " 已到"),
-        part(has_alert, alert_text.iloc[rows].fillna("")),
+        part(stale & ~never, pc.binary_join_element_wise("距上次回访 ", waited_text, f" 天（≥{cadence} 天）", "")),
+        part(follow_due, pc.binary_join_element_wise("约定的跟进日期 ", follow, " 已到", "")),
+        part(has_alert, pc.fill_null(pa.array(alerts.iloc[rows], from_pandas=True).cast(pa.string()), "")),
         "；",
         null_handling="skip",
     )
     keep = [c for c in ("student_id", "name", "teacher", "phone", "segment", "segment_name") if c in frame]
     due = frame[keep].iloc[rows].reset_index(drop=True)
-    due["why_now"] = pd.Series(reasons.to_numpy(zero_copy_only=False), dtype="str")
+    due["why_now"] = reasons.to_pandas()
     due["last_called"] = last_called.iloc[rows].to_numpy()
     due["last_note"] = recorded["note"].iloc[rows].to_numpy()
     due["priority"] = priority[order]

@@ -119,14 +119,21 @@ def classify(
     sheet: str | None = None,
 ) -> ClassifyResult:
     """Classify and write the result workbook; in a workspace, store the snapshot as well."""
+    from concurrent.futures import ThreadPoolExecutor
+
     result = score_students(workspace, roster_path, as_of, progress_path, sheet)
     target = Path(output) if output else default_output(Path(roster_path))
-    write_workbook(target, result_sheets(result), inputs=[roster_path, progress_path])
-    result.output = target
-    if workspace.history_path is not None:
-        with history.opened(workspace.history_path) as conn:
-            history.save_snapshot(conn, as_of, result.frame)
-        result.snapshot_saved = True
+    # The snapshot is encoded on another thread while the workbook is laid out and written (the Rust
+    # writer lets go of the GIL for most of it), and stored once the workbook is in place.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pfk-snapshot") as pool:
+        encoded = pool.submit(history.encode_snapshot, result.frame) if workspace.history_path is not None else None
+        sheets = result_sheets(result)
+        write_workbook(target, sheets, inputs=[roster_path, progress_path])
+        result.output = target
+        if encoded is not None:
+            with history.opened(workspace.history_path) as conn:
+                history.save_snapshot(conn, as_of, encoded.result())
+            result.snapshot_saved = True
     return result
 
 

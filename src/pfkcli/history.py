@@ -17,6 +17,7 @@ import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import OutputError, UsageError
@@ -300,18 +301,31 @@ def _read_blob(data: bytes, columns: list[str] | None = None, filters=None):
     return pa.Table.from_arrays(arrays, schema=pa.schema([schema.field(name) for name in wanted]))
 
 
-def save_snapshot(conn: sqlite3.Connection, as_of: dt.date, frame) -> None:
-    """Store one classification (replacing any earlier one of the same as-of date), in one transaction.
+@dataclass(frozen=True)
+class EncodedSnapshot:
+    """One classification, encoded for storage (see `encode_snapshot`)."""
 
-    `frame` has the classified column names (`P`, `F`, `K`, …); a missing column is stored blank.
-    """
+    data: bytes
+    students: int
+
+
+def encode_snapshot(frame) -> EncodedSnapshot:
+    """The classification as stored: `frame` has the classified column names (`P`, `F`, `K`, …); a
+    missing column is stored blank. Needs no connection, so it can run while the workbook is written."""
     columns = {name: frame[column] for name, column in SNAPSHOT_COLUMNS.items() if column in frame}
-    blob = _snapshot_blob(columns, len(frame))  # encoded before the transaction: the lock is held briefly
+    return EncodedSnapshot(_snapshot_blob(columns, len(frame)), len(frame))
+
+
+def save_snapshot(conn: sqlite3.Connection, as_of: dt.date, snapshot) -> None:
+    """Store one classification (a frame, or one already encoded), replacing any earlier one of the
+    same as-of date, in one transaction."""
+    if not isinstance(snapshot, EncodedSnapshot):
+        snapshot = encode_snapshot(snapshot)  # encoded before the transaction: the lock is held briefly
     saved_at = dt.datetime.now().isoformat(timespec="seconds")
     with transaction(conn):
         conn.execute(
             "INSERT OR REPLACE INTO snapshot_tables (as_of, students, data, saved_at) VALUES (?, ?, ?, ?)",
-            (as_of.isoformat(), len(frame), blob, saved_at),
+            (as_of.isoformat(), snapshot.students, snapshot.data, saved_at),
         )
 
 
