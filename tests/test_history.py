@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from pfkcli import history
+from pfkcli.config import Config
 
 NOV_9, NOV_16, NOV_23 = dt.date(2026, 11, 9), dt.date(2026, 11, 16), dt.date(2026, 11, 23)
 STORED = ["as_of", *history.SNAPSHOT_COLUMNS]
@@ -125,7 +126,7 @@ def test_a_version_3_history_is_upgraded_with_its_snapshots_intact(tmp_path):
     path = v3_history(tmp_path / "history.sqlite")
     conn = history.connect(path)
     try:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == history.SCHEMA_VERSION == 4
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == history.SCHEMA_VERSION == 5
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         assert "snapshots" not in tables and "snapshot_tables" in tables
         assert history.snapshot_dates(conn) == [NOV_16, NOV_23]
@@ -176,3 +177,52 @@ def test_importing_the_store_does_not_import_pandas_or_pyarrow():
     code = "import sys, pfkcli.history; print(sorted(m for m in ('pandas', 'pyarrow') if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_classify_stores_the_alerts_the_call_sheets_would_work_out_and_drops_them_once_out_of_date(tmp_path):
+    """The alert texts kept with a snapshot are exactly what the call sheet would work out from the
+    snapshot; a recorded callback or a changed setting makes them out of date, and they are not used."""
+    import shutil
+
+    from pfkcli.alerts import alert_texts
+    from pfkcli.callsheet import _students, due_students
+    from pfkcli.classify import classify
+    from pfkcli.workspace import find_workspace, init_workspace
+
+    from .conftest import SAMPLES
+
+    init_workspace(tmp_path)
+    roster = shutil.copy(SAMPLES / "roster.xlsx", tmp_path / "roster.xlsx")
+    workspace = find_workspace(tmp_path)
+    classify(workspace, roster, NOV_23)
+
+    frame, _, _, _, stored = _students(workspace, NOV_23, None, None)
+    with history.opened(workspace.history_path) as conn:
+        fresh = alert_texts(frame, workspace.config, NOV_23, conn)
+    assert stored is not None and stored.notna().sum() > 0
+    assert stored.fillna("").tolist() == fresh.fillna("").tolist()
+    assert due_students(frame, workspace, NOV_23, stored)["why_now"].tolist() == due_students(frame, workspace, NOV_23)["why_now"].tolist()
+    # A later day's sheet works its alerts out again (days left to the course end have moved on).
+    assert _students(workspace, dt.date(2026, 11, 24), None, None)[4] is None
+
+    with history.opened(workspace.history_path) as conn:
+        assert history.stored_alerts(conn, NOV_23, Config(**{"alerts": {"inactive_days": 3}})) is None
+        sid = frame["student_id"].iloc[0]
+        history.import_callbacks(conn, "sheet", "hash", "张老师-2026-11-23.xlsx", [
+            {"teacher": "张老师", "student_id": sid, "called_on": NOV_16, "p": 4, "k": 4, "note": "", "follow_up": dt.date(2026, 11, 20)},
+        ])
+        assert history.stored_alerts(conn, NOV_23, workspace.config) is None
+    due = due_students(frame, workspace, NOV_23)  # worked out again: the follow-up now shows
+    assert "跟进逾期：约定 2026-11-20 跟进，已过 3 天" in due.set_index("student_id").at[sid, "why_now"]
+
+
+def test_a_version_4_history_gains_the_alert_columns(tmp_path):
+    path = v3_history(tmp_path / "history.sqlite")
+    conn = history.connect(path)
+    try:
+        columns = [row[1] for row in conn.execute("PRAGMA table_info(snapshot_tables)")]
+        assert columns[-2:] == ["alerts", "alerts_basis"]
+        assert conn.execute("SELECT count(*) FROM snapshot_tables WHERE alerts IS NULL").fetchone()[0] == 2
+        assert history.stored_alerts(conn, NOV_23, Config()) is None
+    finally:
+        conn.close()

@@ -69,7 +69,7 @@ def make_callsheets(
     folder: Path | None = None,
 ) -> CallsheetResult:
     """Write `callsheets/<teacher>-<as-of>.xlsx` for one teacher (or every teacher when `teacher` is None)."""
-    frame, source, warnings, playbooks = _students(workspace, as_of, roster_path, progress_path)
+    frame, source, warnings, playbooks, alerts = _students(workspace, as_of, roster_path, progress_path)
     teachers = sorted(frame["teacher"].dropna().unique().tolist())
     if teacher is not None:
         if teacher not in teachers:
@@ -77,7 +77,7 @@ def make_callsheets(
             raise UsageError(f"没有「{teacher}」的学员；名单里的老师有：{shown}")
         teachers = [teacher]
     with step("排定回访名单"):
-        due = due_students(frame, workspace, as_of)
+        due = due_students(frame, workspace, as_of, alerts)
     if not playbooks:  # a snapshot: the roster's classification did not load them
         from .playbooks import load_playbooks
 
@@ -124,12 +124,13 @@ def make_callsheets(
 
 def _students(workspace: Workspace, as_of: dt.date, roster_path, progress_path):
     """The classified students: from the roster on the fly, or the newest snapshot on or before `as_of`.
-    Returns (frame, source, warnings, playbooks) — playbooks as the classification loaded them, or {}."""
+    Returns (frame, source, warnings, playbooks, alerts) — playbooks as the classification loaded
+    them, or {}; alerts as stored with the snapshot when still current, or None."""
     if roster_path is not None:
         from .classify import score_students
 
         scored = score_students(workspace, roster_path, as_of, progress_path)
-        return scored.frame, f"名单 {Path(roster_path).name}", scored.warnings, scored.playbooks
+        return scored.frame, f"名单 {Path(roster_path).name}", scored.warnings, scored.playbooks, None
     if workspace.history_path is None or not workspace.history_path.exists():
         raise UsageError("还没有分层结果：请先在工作区里运行 pfk classify，或用 --roster 指定名单")
     with history.opened(workspace.history_path) as conn:
@@ -137,14 +138,19 @@ def _students(workspace: Workspace, as_of: dt.date, roster_path, progress_path):
         if not dates:
             raise UsageError(f"{as_of} 及以前没有分层快照：请先运行 pfk classify，或用 --roster 指定名单")
         frame = history.load_snapshot(conn, dates[-1])
+        # Worked out by classify for its own date: a sheet for a later day works them out again.
+        alerts = history.stored_alerts(conn, as_of, workspace.config) if dates[-1] == as_of else None
     frame = frame.rename(columns={"p": "P", "f": "F", "k": "K"})
     frame["segment_name"] = frame["segment"].map({s.code: s.name for s in ALL_SEGMENTS})
-    return frame, f"{dates[-1]} 的分层快照", [], {}
+    if alerts is not None:
+        alerts.index = frame.index
+    return frame, f"{dates[-1]} 的分层快照", [], {}, alerts
 
 
-def due_students(frame, workspace: Workspace, as_of: dt.date):
+def due_students(frame, workspace: Workspace, as_of: dt.date, alerts=None):
     """The students due for a call, with `why_now`, `last_called`, `last_note`: each teacher's
-    students together (teachers in order of first appearance), in calling order within each."""
+    students together (teachers in order of first appearance), in calling order within each.
+    `alerts`: each student's alert text as `alert_texts` gives it, when already worked out."""
     import numpy as np
     import pandas as pd
     import pyarrow as pa
@@ -156,7 +162,8 @@ def due_students(frame, workspace: Workspace, as_of: dt.date):
     today = pd.Timestamp(as_of)
     with history.opened(workspace.history_path) as conn:
         recorded = history.latest_callbacks(conn, as_of)
-        alerts = alert_texts(frame, workspace.config, as_of, conn)
+        if alerts is None:
+            alerts = alert_texts(frame, workspace.config, as_of, conn)
     # The newest recorded callback of each student, looked up by ID: only these columns, not the whole frame.
     if len(recorded):
         recorded = recorded.set_index("student_id").reindex(frame["student_id"])

@@ -123,18 +123,28 @@ def classify(
 
     result = score_students(workspace, roster_path, as_of, progress_path, sheet)
     target = Path(output) if output else default_output(Path(roster_path))
-    # The snapshot is encoded on another thread while the workbook is laid out and written (the Rust
-    # writer lets go of the GIL for most of it), and stored once the workbook is in place.
+    # The snapshot and its students' alerts (which the call sheets of the day show) are worked out on
+    # another thread while the workbook is laid out and written: the Rust writer lets go of the GIL
+    # for most of it. The snapshot is stored once the workbook is in place.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pfk-snapshot") as pool:
-        encoded = pool.submit(history.encode_snapshot, result.frame) if workspace.history_path is not None else None
+        encoded = pool.submit(_encode_snapshot, workspace, result) if workspace.history_path is not None else None
         sheets = result_sheets(result)
         write_workbook(target, sheets, inputs=[roster_path, progress_path])
         result.output = target
         if encoded is not None:
             with history.opened(workspace.history_path) as conn:
-                history.save_snapshot(conn, as_of, encoded.result())
+                history.save_snapshot(conn, as_of, encoded.result(), workspace.config)
             result.snapshot_saved = True
     return result
+
+
+def _encode_snapshot(workspace: Workspace, result: ClassifyResult) -> history.EncodedSnapshot:
+    from .alerts import alert_texts
+
+    with history.opened(workspace.history_path) as conn:
+        basis = history.alerts_basis(conn, result.as_of, workspace.config)
+        alerts = alert_texts(result.frame, workspace.config, result.as_of, conn)
+    return history.encode_snapshot(result.frame, alerts, basis)
 
 
 def result_sheets(result: ClassifyResult) -> list[SheetSpec]:

@@ -41,6 +41,23 @@ def _one_blob_per_snapshot(conn: sqlite3.Connection) -> None:
     conn.execute("DROP TABLE snapshots")
 
 
+def _stored_alerts(conn: sqlite3.Connection) -> None:
+    """Migration 5: a snapshot may carry its students' alert texts and what they were worked out from;
+    a counter that every change to the recorded callbacks moves on tells when they are out of date."""
+    for statement in (
+        "ALTER TABLE snapshot_tables ADD COLUMN alerts BLOB",
+        "ALTER TABLE snapshot_tables ADD COLUMN alerts_basis TEXT",
+        "CREATE TABLE revision (id INTEGER PRIMARY KEY CHECK (id = 1), callbacks INTEGER NOT NULL)",
+        "INSERT INTO revision VALUES (1, 0)",
+        *(
+            f"CREATE TRIGGER callbacks_{event.lower()} AFTER {event} ON callbacks"
+            " BEGIN UPDATE revision SET callbacks = callbacks + 1; END"
+            for event in ("INSERT", "UPDATE", "DELETE")
+        ),
+    ):
+        conn.execute(statement)
+
+
 # Each step is an SQL script or a function of the connection; all pending steps run in one transaction.
 MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
     # 1: the first schema
@@ -96,6 +113,8 @@ MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
     """,
     # 4: one Parquet blob per snapshot instead of one row per student (snapshot_tables)
     _one_blob_per_snapshot,
+    # 5: each snapshot's alert texts, worked out while classify writes its workbook (for the call sheets)
+    _stored_alerts,
 )
 
 # stored column → classified frame column, in the stored order.
@@ -268,15 +287,21 @@ def _arrow_column(series, kind):
 def _snapshot_blob(columns: dict, rows: int) -> bytes:
     """Parquet (zstd) of `columns` (stored name → Series) in `snapshot_schema()`; missing ones blank."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     schema = snapshot_schema()
     arrays = [
         _arrow_column(columns[field.name], field.type) if field.name in columns else pa.nulls(rows, field.type)
         for field in schema
     ]
+    return _parquet(pa.Table.from_arrays(arrays, schema=schema))
+
+
+def _parquet(table) -> bytes:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     sink = pa.BufferOutputStream()
-    pq.write_table(pa.Table.from_arrays(arrays, schema=schema), sink, compression="zstd")
+    pq.write_table(table, sink, compression="zstd")
     return sink.getvalue().to_pybytes()
 
 
@@ -307,26 +332,65 @@ class EncodedSnapshot:
 
     data: bytes
     students: int
+    alerts: bytes | None = None  # each student's alert text, in the snapshot's row order
+    alerts_basis: str | None = None  # what they were worked out from (`alerts_basis`)
 
 
-def encode_snapshot(frame) -> EncodedSnapshot:
+def encode_snapshot(frame, alerts=None, basis: str | None = None) -> EncodedSnapshot:
     """The classification as stored: `frame` has the classified column names (`P`, `F`, `K`, …); a
-    missing column is stored blank. Needs no connection, so it can run while the workbook is written."""
+    missing column is stored blank. `alerts` (text per row of `frame`, blank for none) is kept with it
+    when given, with the `basis` it was worked out from. Needs no connection, so it can run while the
+    workbook is written."""
     columns = {name: frame[column] for name, column in SNAPSHOT_COLUMNS.items() if column in frame}
-    return EncodedSnapshot(_snapshot_blob(columns, len(frame)), len(frame))
+    stored_alerts = None
+    if alerts is not None:
+        import pyarrow as pa
+
+        stored_alerts = _parquet(pa.table({"alerts": pa.array(alerts, pa.string(), from_pandas=True)}))
+    return EncodedSnapshot(_snapshot_blob(columns, len(frame)), len(frame), stored_alerts, basis if alerts is not None else None)
 
 
-def save_snapshot(conn: sqlite3.Connection, as_of: dt.date, snapshot) -> None:
+def save_snapshot(conn: sqlite3.Connection, as_of: dt.date, snapshot, config=None) -> None:
     """Store one classification (a frame, or one already encoded), replacing any earlier one of the
-    same as-of date, in one transaction."""
+    same as-of date, in one transaction. Its alert texts are kept only if nothing they depend on has
+    changed since they were worked out (checked under the write lock, with `config`)."""
     if not isinstance(snapshot, EncodedSnapshot):
         snapshot = encode_snapshot(snapshot)  # encoded before the transaction: the lock is held briefly
     saved_at = dt.datetime.now().isoformat(timespec="seconds")
     with transaction(conn):
+        current = snapshot.alerts is not None and config is not None and alerts_basis(conn, as_of, config) == snapshot.alerts_basis
         conn.execute(
-            "INSERT OR REPLACE INTO snapshot_tables (as_of, students, data, saved_at) VALUES (?, ?, ?, ?)",
-            (as_of.isoformat(), snapshot.students, snapshot.data, saved_at),
+            "INSERT OR REPLACE INTO snapshot_tables (as_of, students, data, saved_at, alerts, alerts_basis) VALUES (?, ?, ?, ?, ?, ?)",
+            (as_of.isoformat(), snapshot.students, snapshot.data, saved_at,
+             snapshot.alerts if current else None, snapshot.alerts_basis if current else None),
         )
+
+
+def alerts_basis(conn: sqlite3.Connection, as_of: dt.date, config) -> str:
+    """Everything a student's alerts on `as_of` depend on besides the snapshot itself: the settings,
+    the recorded callbacks (by their change counter) and the earlier snapshots (their low ratings)."""
+    import hashlib
+
+    (revision,) = conn.execute("SELECT callbacks FROM revision").fetchone()
+    earlier = conn.execute(
+        "SELECT group_concat(as_of || '@' || saved_at || '#' || students, ',') FROM"
+        " (SELECT as_of, saved_at, students FROM snapshot_tables WHERE as_of < ? ORDER BY as_of)",
+        (as_of.isoformat(),),
+    ).fetchone()[0]
+    settings = hashlib.sha256(config.model_dump_json().encode()).hexdigest()[:16]
+    return f"{as_of.isoformat()}|callbacks {revision}|earlier {earlier or '-'}|settings {settings}"
+
+
+def stored_alerts(conn: sqlite3.Connection, as_of: dt.date, config):
+    """The alert texts stored with the snapshot of `as_of` (in its row order), or None when there are
+    none or anything they depend on has changed since (then they must be worked out again)."""
+    row = conn.execute("SELECT alerts, alerts_basis FROM snapshot_tables WHERE as_of = ?", (as_of.isoformat(),)).fetchone()
+    if row is None or row[0] is None or row[1] != alerts_basis(conn, as_of, config):
+        return None
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(pa.BufferReader(row[0])).read().column("alerts").to_pandas()
 
 
 def snapshot_dates(conn: sqlite3.Connection) -> list[dt.date]:
