@@ -69,7 +69,14 @@ def make_callsheets(
     folder: Path | None = None,
 ) -> CallsheetResult:
     """Write `callsheets/<teacher>-<as-of>.xlsx` for one teacher (or every teacher when `teacher` is None)."""
-    frame, source, warnings, playbooks, alerts = _students(workspace, as_of, roster_path, progress_path)
+    from .playbooks import load_playbooks
+
+    # From a snapshot, the playbooks load on another thread while it is read (ruamel's parser is
+    # Python work, but reading the snapshot is mostly Arrow's, without the GIL).
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pfk-load") as pool:
+        books = pool.submit(load_playbooks, workspace) if roster_path is None else None
+        frame, source, warnings, playbooks, alerts = _students(workspace, as_of, roster_path, progress_path)
+        playbooks = books.result() if books is not None else playbooks
     teachers = sorted(frame["teacher"].dropna().unique().tolist())
     if teacher is not None:
         if teacher not in teachers:
@@ -78,10 +85,6 @@ def make_callsheets(
         teachers = [teacher]
     with step("排定回访名单"):
         due = due_students(frame, workspace, as_of, alerts)
-    if not playbooks:  # a snapshot: the roster's classification did not load them
-        from .playbooks import load_playbooks
-
-        playbooks = load_playbooks(workspace)
     folder = folder or workspace.callsheets_dir
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -259,6 +262,7 @@ class CallsheetLayout:
         """`rows` as `due_students` gives them: by teacher, in calling order within each."""
         import numpy as np
         import pandas as pd
+        import pyarrow as pa
 
         from .excel import fitted_widths, writable
 
@@ -267,10 +271,15 @@ class CallsheetLayout:
         bounds = {name: (int(starts[i]), int(starts[i + 1])) for i, name in enumerate(teachers.tolist())}
 
         segments = rows["segment"]
-        distinct = segments.unique().tolist()
-        headline = {c: playbooks[c].headline if c in playbooks else "" for c in distinct}
-        asked = {c: _questions(playbooks.get(c)) for c in distinct}
-        nothing = pd.Series(None, index=rows.index, dtype=object)
+        # Per segment once, spread to the rows by code: a strategy and questions for each of 8 segments.
+        segment_codes, distinct = pd.factorize(segments, use_na_sentinel=False)
+
+        def per_segment(text):
+            spread = pa.array([text(c) for c in distinct], pa.string()).take(pa.array(segment_codes)).to_pandas()
+            spread.index = rows.index
+            return spread
+
+        nothing = pd.Series(np.nan, index=rows.index, dtype="str")
         table = pd.DataFrame(
             {
                 "顺序": np.arange(len(rows)) - starts[codes] + 1,
@@ -280,8 +289,8 @@ class CallsheetLayout:
                 "分层代码": segments,
                 "分层名称": rows["segment_name"],
                 "为什么现在打": rows["why_now"],
-                "策略": segments.map(headline),
-                "建议提问": segments.map(asked),
+                "策略": per_segment(lambda c: playbooks[c].headline if c in playbooks else ""),
+                "建议提问": per_segment(lambda c: _questions(playbooks.get(c))),
                 "上次回访日期": pd.to_datetime(rows["last_called"]),
                 "上次回访备注": rows["last_note"],
                 **{column: nothing for column in FILL_IN_COLUMNS},
@@ -289,7 +298,7 @@ class CallsheetLayout:
             columns=[*CALLSHEET_COLUMNS, *FILL_IN_COLUMNS],
         )
         table = writable(table)
-        colours = segments.map({s.code: s.colour for s in ALL_SEGMENTS}).tolist()
+        colours = np.array([BY_CODE[c].colour if c in BY_CODE else None for c in distinct], dtype=object)[segment_codes].tolist()
         widths = {**fitted_widths(table, skip=CALLSHEET_WIDTHS), **CALLSHEET_WIDTHS}
         return cls(table, colours, bounds, widths, playbooks)
 
