@@ -30,6 +30,7 @@ from .config import Config
 from .errors import Problem
 from .excel import SheetSpec, write_workbook
 from .outputs import ALERT_COLUMNS, ALERTS_SHEET
+from .texts import arrow, join, series, where
 from .workspace import Workspace
 
 ALERT_FIELDS = ("student_id", "name", "teacher", "code", "label", "why", "action")
@@ -55,46 +56,24 @@ class AlertRule:
     find: Callable[[AlertContext], tuple[object, Callable[[object], object]]]
 
 
-def _arrow(values):
-    """A pandas Series (blanks as nulls) or an Arrow array, as an Arrow array."""
-    import pyarrow as pa
-
-    return values if isinstance(values, pa.Array) else pa.array(values, from_pandas=True)
-
-
-def _join(*parts):
-    """The parts joined cell by cell in Arrow (C++, not a pandas `+` per piece); a str part is the
-    same on every row, and a blank part blanks the row."""
-    import pyarrow.compute as pc
-
-    return pc.binary_join_element_wise(*(part if isinstance(part, str) else _arrow(part) for part in parts), "")
-
-
-def _where(mask, text, other):
-    """`text` where `mask` holds, `other` elsewhere (either may be a str)."""
-    import pyarrow.compute as pc
-
-    return pc.if_else(_arrow(mask.to_numpy(dtype=bool)), text, other)
-
-
 def _num(values):
     """`0.657` → `0.66`, `2.0` → `2`, a whole column at a time."""
     import pyarrow as pa
 
-    return _arrow(values.round(2)).cast(pa.string())
+    return arrow(values.round(2)).cast(pa.string())
 
 
 def _int_text(values):
     """Whole numbers held as floats (day counts), as text: `12.0` → `12`."""
     import pyarrow as pa
 
-    return _arrow(values.astype("float64")).cast(pa.int64()).cast(pa.string())
+    return arrow(values.astype("float64")).cast(pa.int64()).cast(pa.string())
 
 
 def _strftime(dates, format: str):
     import pyarrow.compute as pc
 
-    return pc.strftime(_arrow(dates), format=format)
+    return pc.strftime(arrow(dates), format=format)
 
 
 def _inactive(ctx: AlertContext):
@@ -108,7 +87,7 @@ def _inactive(ctx: AlertContext):
     mask = days.notna() & (days >= ctx.config.alerts.inactive_days)
 
     def why(rows):
-        return _join("已连续 ", _int_text(days[rows]), " 天没有学习记录（最近一次 ", _strftime(last[rows], "%Y-%m-%d"), "）")
+        return join("已连续 ", _int_text(days[rows]), " 天没有学习记录（最近一次 ", _strftime(last[rows], "%Y-%m-%d"), "）")
 
     return mask, why
 
@@ -123,7 +102,7 @@ def _behind_pace(ctx: AlertContext):
     mask = known & (frame["F"] < share * expected)
 
     def why(rows):
-        return _join(
+        return join(
             "F=", _num(frame["F"][rows]), "，按进度到今天应达 ", _num(expected[rows]),
             f"，不到其 {share:.0%}（", _num(share * expected[rows]), "）",
         )
@@ -157,14 +136,14 @@ def _low_satisfaction(ctx: AlertContext):
 
     def why(rows):
         now, earlier = rating[rows], before[rows]
-        once = _join("满意度 ", _num(now), f" 星，低于 {below:g} 星")
+        once = join("满意度 ", _num(now), f" 星，低于 {below:g} 星")
         if earlier.isna().all():
             return once
-        twice = _join(
+        twice = join(
             f"满意度连续两次低于 {below:g} 星（本次 ", _num(now), " 星，",
             pc.fill_null(_strftime(before_on[rows], "%m-%d"), ""), " 为 ", _num(earlier.fillna(0)), " 星）",
         )
-        return _where(earlier.isna(), once, twice)
+        return where(earlier.isna(), once, twice)
 
     return mask, why
 
@@ -179,7 +158,7 @@ def _fast_forward(ctx: AlertContext):
     mask = value > share
 
     def why(rows):
-        return _join("视频快进比例 ", _int_text((value[rows] * 100).round()), f"%，超过 {share:.0%}")
+        return join("视频快进比例 ", _int_text((value[rows] * 100).round()), f"%，超过 {share:.0%}")
 
     return mask, why
 
@@ -204,8 +183,8 @@ def _renewal(low: int | None, high: int) -> Callable[[AlertContext], tuple[objec
 
         def why(rows):
             left, ends = days[rows], _strftime(end[rows], "%Y-%m-%d")
-            text = _join("距课程结束还有 ", _int_text(left), " 天（", ends, " 结课）")
-            return _where(left != 0, text, _join("今天课程结束（", ends, "）"))
+            text = join("距课程结束还有 ", _int_text(left), " 天（", ends, " 结课）")
+            return where(left != 0, text, join("今天课程结束（", ends, "）"))
 
         return mask, why
 
@@ -232,9 +211,9 @@ def _followup_overdue(ctx: AlertContext):
     mask = follow.notna() & (days > 0)
 
     def why(rows):
-        text = _join("约定 ", _strftime(follow[rows], "%Y-%m-%d"), " 跟进，已过 ", _int_text(days[rows]), " 天")
+        text = join("约定 ", _strftime(follow[rows], "%Y-%m-%d"), " 跟进，已过 ", _int_text(days[rows]), " 天")
         on = called[rows]
-        return _where(on.isna(), text, _join(text, "（", pc.fill_null(_strftime(on, "%m-%d"), ""), " 回访时约定）"))
+        return where(on.isna(), text, join(text, "（", pc.fill_null(_strftime(on, "%m-%d"), ""), " 回访时约定）"))
 
     return mask, why
 
@@ -319,9 +298,7 @@ def alert_texts(frame, config: Config, as_of: dt.date, conn: sqlite3.Connection 
         which = np.full(len(frame), -1)
         which[position[starts]] = np.arange(len(starts))
         texts = pc.binary_join(per_student, "；").take(pa.array(which, mask=which < 0))
-    series = texts.to_pandas()
-    series.index = frame.index
-    return series
+    return series(texts, frame.index)
 
 
 def _alert_rows(frame, config: Config, as_of: dt.date, conn):

@@ -28,6 +28,7 @@ from .outputs import (
 from .paths import inside, safe_name
 from .progress import step
 from .segments import ALL_SEGMENTS, BY_CODE, PENDING_CODE
+from .texts import arrow, join, series, where
 from .workspace import Workspace
 
 QUESTIONS_ON_SHEET = 3
@@ -204,22 +205,22 @@ def due_students(frame, workspace: Workspace, as_of: dt.date, alerts=None):
 
     def part(mask, text):
         """One reason: the text where `mask` holds, missing elsewhere."""
-        return pc.if_else(pa.array(mask), text, pa.scalar(None, pa.string()))
+        return where(mask, text, pa.scalar(None, pa.string()))
 
-    follow = pc.fill_null(pc.strftime(pa.array(follow_up.iloc[rows], from_pandas=True), format="%m-%d"), "")
+    follow = pc.fill_null(pc.strftime(arrow(follow_up.iloc[rows]), format="%m-%d"), "")
     waited_text = pa.array(days.astype("int64")).cast(pa.string())
     reasons = pc.binary_join_element_wise(
         part(never, "从未回访，先了解情况并打 P、K 分"),
         part(pending & ~never, "P/K 还不完整，补打分"),
-        part(stale & ~never, pc.binary_join_element_wise("距上次回访 ", waited_text, f" 天（≥{cadence} 天）", "")),
-        part(follow_due, pc.binary_join_element_wise("约定的跟进日期 ", follow, " 已到", "")),
-        part(has_alert, pc.fill_null(pa.array(alerts.iloc[rows], from_pandas=True).cast(pa.string()), "")),
+        part(stale & ~never, join("距上次回访 ", waited_text, f" 天（≥{cadence} 天）")),
+        part(follow_due, join("约定的跟进日期 ", follow, " 已到")),
+        part(has_alert, pc.fill_null(arrow(alerts.iloc[rows]).cast(pa.string()), "")),
         "；",
         null_handling="skip",
     )
     keep = [c for c in ("student_id", "name", "teacher", "phone", "segment", "segment_name") if c in frame]
     due = frame[keep].iloc[rows].reset_index(drop=True)
-    due["why_now"] = reasons.to_pandas()
+    due["why_now"] = series(reasons, due.index)
     due["last_called"] = last_called.iloc[rows].to_numpy()
     due["last_note"] = recorded["note"].iloc[rows].to_numpy()
     due["priority"] = priority[order]
@@ -275,9 +276,7 @@ class CallsheetLayout:
         segment_codes, distinct = pd.factorize(segments, use_na_sentinel=False)
 
         def per_segment(text):
-            spread = pa.array([text(c) for c in distinct], pa.string()).take(pa.array(segment_codes)).to_pandas()
-            spread.index = rows.index
-            return spread
+            return series(pa.array([text(c) for c in distinct], pa.string()).take(pa.array(segment_codes)), rows.index)
 
         nothing = pd.Series(np.nan, index=rows.index, dtype="str")
         table = pd.DataFrame(

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from .config import Config
 from .segments import BY_CODE, PENDING_CODE
+from .texts import join, series, where
 
 
 @dataclass
@@ -151,32 +152,24 @@ def _why(frame, p_high, f_high, k_high, pending, p_cut, k_cut, expected):
 
     Built with Arrow's element-wise join: one pass per sentence instead of a pandas `+` per piece.
     """
-    import numpy as np
     import pandas as pd
     import pyarrow as pa
-    import pyarrow.compute as pc
 
-    def fmt(series):
+    def fmt(values):
         # `_num` once per distinct value (by bit pattern, so -0.0 and 0.0 stay apart): a few hundred, not 100,000.
-        codes, distinct = pd.factorize(series.to_numpy(dtype="float64").view("int64"))
+        codes, distinct = pd.factorize(values.to_numpy(dtype="float64").view("int64"))
         texts = pa.array([_num(v) for v in distinct.view("float64").tolist()], type=pa.string())
         return texts.take(pa.array(codes))
-
-    def mask(values):
-        return pa.array(np.asarray(values, dtype=bool))
-
-    def join(*parts):
-        return pc.binary_join_element_wise(*parts, "")
 
     def score_text(axis, high, cut):
         value = frame[axis]
         name = f"{axis}_source"
         source = pa.array(frame[name].fillna("").astype("str"), type=pa.string()) if name in frame else ""
-        text = join(f"{axis}=", fmt(value), source, pc.if_else(mask(high), f"（≥{_num(cut)}）", f"（<{_num(cut)}）"))
-        return pc.if_else(mask(value.notna()), text, f"{axis}未知")
+        text = join(f"{axis}=", fmt(value), source, where(high, f"（≥{_num(cut)}）", f"（<{_num(cut)}）"))
+        return where(value.notna(), text, f"{axis}未知")
 
-    reference = pc.if_else(mask(expected.notna()), "按进度应达的", "同课程平均")
-    f_text = join("F=", fmt(frame["F"]), pc.if_else(mask(f_high), "，达到", "，低于"), reference, fmt(frame["f_cut"]))
+    reference = where(expected.notna(), "按进度应达的", "同课程平均")
+    f_text = join("F=", fmt(frame["F"]), where(f_high, "，达到", "，低于"), reference, fmt(frame["f_cut"]))
     scored = join(score_text("P", p_high, p_cut), "；", f_text, "；", score_text("K", k_high, k_cut))
-    why = pc.if_else(mask(~pending), scored, join("尚未回访（P/K 未知，不做猜测）；", f_text))
-    return pd.Series(pd.StringDtype("pyarrow", na_value=np.nan).__from_arrow__(why), index=frame.index)
+    why = where(~pending, scored, join("尚未回访（P/K 未知，不做猜测）；", f_text))
+    return series(why, frame.index)
