@@ -307,3 +307,13 @@ def test_a_first_version_history_keeps_its_snapshot_with_a_blank_rating(tmp_path
         assert snapshot["satisfaction"].isna().all() and snapshot["satisfaction"].dtype == "float64"
     finally:
         conn.close()
+
+
+def test_dates_in_alert_texts_read_as_the_calendar_day():
+    """Dates in a "why" text are a column cast, not strftime: a time of day, an early year and a
+    blank must still read as people write them."""
+    from pfkcli.texts import day_text
+
+    stamps = pd.Series(pd.to_datetime(["2026-11-03 20:15", None, "1905-01-02"], format="mixed")).astype("datetime64[ns]")
+    assert day_text(stamps).to_pylist() == ["2026-11-03", None, "1905-01-02"]
+    assert day_text(stamps, month_day=True).to_pylist() == ["11-03", None, "01-02"]

@@ -30,7 +30,7 @@ from .config import Config
 from .errors import Problem
 from .excel import SheetSpec, write_workbook
 from .outputs import ALERT_COLUMNS, ALERTS_SHEET
-from .texts import arrow, join, series, where
+from .texts import arrow, day_text, join, series, where
 from .workspace import Workspace
 
 ALERT_FIELDS = ("student_id", "name", "teacher", "code", "label", "why", "action")
@@ -70,12 +70,6 @@ def _int_text(values):
     return arrow(values.astype("float64")).cast(pa.int64()).cast(pa.string())
 
 
-def _strftime(dates, format: str):
-    import pyarrow.compute as pc
-
-    return pc.strftime(arrow(dates), format=format)
-
-
 def _inactive(ctx: AlertContext):
     import pandas as pd
 
@@ -87,7 +81,7 @@ def _inactive(ctx: AlertContext):
     mask = days.notna() & (days >= ctx.config.alerts.inactive_days)
 
     def why(rows):
-        return join("已连续 ", _int_text(days[rows]), " 天没有学习记录（最近一次 ", _strftime(last[rows], "%Y-%m-%d"), "）")
+        return join("已连续 ", _int_text(days[rows]), " 天没有学习记录（最近一次 ", day_text(last[rows]), "）")
 
     return mask, why
 
@@ -141,7 +135,7 @@ def _low_satisfaction(ctx: AlertContext):
             return once
         twice = join(
             f"满意度连续两次低于 {below:g} 星（本次 ", _num(now), " 星，",
-            pc.fill_null(_strftime(before_on[rows], "%m-%d"), ""), " 为 ", _num(earlier.fillna(0)), " 星）",
+            pc.fill_null(day_text(before_on[rows], month_day=True), ""), " 为 ", _num(earlier.fillna(0)), " 星）",
         )
         return where(earlier.isna(), once, twice)
 
@@ -182,7 +176,7 @@ def _renewal(low: int | None, high: int) -> Callable[[AlertContext], tuple[objec
         mask = days.notna() & lower & (days <= high)
 
         def why(rows):
-            left, ends = days[rows], _strftime(end[rows], "%Y-%m-%d")
+            left, ends = days[rows], day_text(end[rows])
             text = join("距课程结束还有 ", _int_text(left), " 天（", ends, " 结课）")
             return where(left != 0, text, join("今天课程结束（", ends, "）"))
 
@@ -211,9 +205,9 @@ def _followup_overdue(ctx: AlertContext):
     mask = follow.notna() & (days > 0)
 
     def why(rows):
-        text = join("约定 ", _strftime(follow[rows], "%Y-%m-%d"), " 跟进，已过 ", _int_text(days[rows]), " 天")
+        text = join("约定 ", day_text(follow[rows]), " 跟进，已过 ", _int_text(days[rows]), " 天")
         on = called[rows]
-        return where(on.isna(), text, join(text, "（", pc.fill_null(_strftime(on, "%m-%d"), ""), " 回访时约定）"))
+        return where(on.isna(), text, join(text, "（", pc.fill_null(day_text(on, month_day=True), ""), " 回访时约定）"))
 
     return mask, why
 

@@ -28,7 +28,7 @@ from .outputs import (
 from .paths import inside, safe_name
 from .progress import step
 from .segments import ALL_SEGMENTS, BY_CODE, PENDING_CODE
-from .texts import arrow, join, series, where
+from .texts import arrow, day_text, join, series, where
 from .workspace import Workspace
 
 QUESTIONS_ON_SHEET = 3
@@ -85,7 +85,7 @@ def make_callsheets(
             raise UsageError(f"没有「{teacher}」的学员；名单里的老师有：{shown}")
         teachers = [teacher]
     with step("排定回访名单"):
-        due = due_students(frame, workspace, as_of, alerts)
+        order = calling_order(frame, workspace, as_of, alerts)
     folder = folder or workspace.callsheets_dir
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -94,26 +94,30 @@ def make_callsheets(
         raise OutputError(f"{folder}: 无法建立回访表文件夹（{reason}）") from exc
     result = CallsheetResult(as_of, source, warnings=warnings)
     inputs = [roster_path, progress_path]
-    with step("排定回访名单"):
-        layout = CallsheetLayout.of(due, playbooks)
+    layout = CallsheetLayout(playbooks)
     students = frame["teacher"].value_counts()
     taken: set[str] = set()
     jobs = []
     for name in teachers:
-        start, stop = layout.bounds.get(name, (0, 0))
+        start, stop = order.bounds.get(name, (0, 0))
         if limit is not None:
             stop = min(stop, start + limit)
         jobs.append((name, inside(folder, callsheet_name(name, as_of, taken)), start, stop))
 
-    def write(name: str, target: Path, start: int, stop: int) -> None:
-        write_workbook(target, layout.sheets(name, as_of, start, stop), inputs=inputs)
+    def write(name: str, target: Path, part: LaidOut, start: int, stop: int) -> None:
+        write_workbook(target, layout.sheets(part, name, as_of, start, stop), inputs=inputs)
 
-    # The Rust writer lets go of the GIL: one workbook is written while the next is laid out.
+    # One layout for every sheet (each teacher's rows a span of it); the Rust writer lets go of the
+    # GIL, so while one workbook is written the next is prepared.
+    with step("排定回访名单"):
+        part = layout.lay_out(order, [(start, stop) for _, _, start, stop in jobs])
     with (
         ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="pfk-callsheet") as pool,
         step("写出回访表", total=len(jobs)) as bar,
     ):
-        written = [pool.submit(write, *job) for job in jobs]
+        written = [
+            pool.submit(write, name, target, part, *span) for (name, target, _, _), span in zip(jobs, part.bounds)
+        ]
         try:
             for (name, target, start, stop), done in zip(jobs, written):
                 done.result()
@@ -156,17 +160,79 @@ def due_students(frame, workspace: Workspace, as_of: dt.date, alerts=None):
     students together (teachers in order of first appearance), in calling order within each.
     `alerts`: each student's alert text as `alert_texts` gives it, when already worked out."""
     import numpy as np
-    import pandas as pd
-    import pyarrow as pa
-    import pyarrow.compute as pc
 
-    from .alerts import alert_texts
+    order = calling_order(frame, workspace, as_of, alerts)
+    return order.take(np.arange(len(order.rows)))
+
+
+@dataclass
+class CallingOrder:
+    """Who is due and in what order, for the whole school, worked out on keys alone (dates, masks,
+    ranks). The rows themselves — names, phones, the "why now" text — are taken afterwards, only for
+    the teachers whose sheets are made (`take`): `--teacher` takes one teacher's rows, not 84,000."""
+
+    frame: object  # the classified students
+    rows: object  # numpy positions in `frame` of the due students, in calling order, teachers together
+    bounds: dict[str, tuple[int, int]]  # teacher → [start, stop) of `rows`
+    reasons: dict[str, object]  # why each due student is due: numpy masks along `rows`
+    days: object  # numpy days since the last callback along `rows` (10**6: never)
+    priority: object  # numpy call priority of the segment along `rows`
+    last_called: object  # pandas Series on frame.index
+    follow_up: object
+    note: object
+    alerts: object
+    cadence: int
+
+    def take(self, index):
+        """The due students at `index` (positions in `rows`) as a frame: the frame's columns, then
+        why_now, last_called, last_note, priority, waited."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        rows = self.rows[index]
+        never, pending, stale, follow_due, has_alert = (
+            self.reasons[key][index] for key in ("never", "pending", "stale", "follow_due", "has_alert")
+        )
+        days = self.days[index]
+
+        def part(mask, text):
+            """One reason: the text where `mask` holds, missing elsewhere."""
+            return where(mask, text, pa.scalar(None, pa.string()))
+
+        follow = pc.fill_null(day_text(self.follow_up.iloc[rows], month_day=True), "")
+        waited_text = pa.array(days.astype("int64")).cast(pa.string())
+        reasons = pc.binary_join_element_wise(
+            part(never, "从未回访，先了解情况并打 P、K 分"),
+            part(pending & ~never, "P/K 还不完整，补打分"),
+            part(stale & ~never, join("距上次回访 ", waited_text, f" 天（≥{self.cadence} 天）")),
+            part(follow_due, join("约定的跟进日期 ", follow, " 已到")),
+            part(has_alert, pc.fill_null(arrow(self.alerts.iloc[rows]).cast(pa.string()), "")),
+            "；",
+            null_handling="skip",
+        )
+        frame = self.frame
+        keep = [c for c in ("student_id", "name", "teacher", "phone", "segment", "segment_name") if c in frame]
+        due = frame[keep].iloc[rows].reset_index(drop=True)
+        due["why_now"] = series(reasons, due.index)
+        due["last_called"] = self.last_called.iloc[rows].to_numpy()
+        due["last_note"] = self.note.iloc[rows].to_numpy()
+        due["priority"] = self.priority[index]
+        due["waited"] = days
+        return due
+
+
+def calling_order(frame, workspace: Workspace, as_of: dt.date, alerts=None) -> CallingOrder:
+    """Who is due (as the module says) and the calling order, on keys alone; see `CallingOrder`."""
+    import numpy as np
+    import pandas as pd
 
     cadence = workspace.config.callbacks.cadence_days
     today = pd.Timestamp(as_of)
     with history.opened(workspace.history_path) as conn:
         recorded = history.latest_callbacks(conn, as_of)
-        if alerts is None:
+        if alerts is None:  # not stored with the snapshot: worked out now
+            from .alerts import alert_texts
+
             alerts = alert_texts(frame, workspace.config, as_of, conn)
     # The newest recorded callback of each student, looked up by ID: only these columns, not the whole frame.
     if len(recorded):
@@ -193,39 +259,31 @@ def due_students(frame, workspace: Workspace, as_of: dt.date, alerts=None):
 
     # Calling order, worked out on the keys alone; the rows are taken once, in that order.
     rows = np.flatnonzero(due_mask)
-    teacher_code = pd.factorize(frame["teacher"])[0][rows]
+    teacher_codes, teacher_names = pd.factorize(frame["teacher"])
+    teacher_code = teacher_codes[rows]
     codes, segments = pd.factorize(frame["segment"])
     ranks = np.array([BY_CODE[c].call_priority if c in BY_CODE else 3 for c in segments] + [3])
     priority = ranks[codes[rows]]
     days = waited.fillna(10**6).to_numpy()[rows]
     id_rank = pd.factorize(frame["student_id"].iloc[rows], sort=True)[0]
     order = np.lexsort((id_rank, -days, priority, teacher_code))
-    rows, days = rows[order], days[order]
-    never, pending, stale, follow_due, has_alert = (m[rows] for m in (never, pending, stale, follow_due, has_alert))
-
-    def part(mask, text):
-        """One reason: the text where `mask` holds, missing elsewhere."""
-        return where(mask, text, pa.scalar(None, pa.string()))
-
-    follow = pc.fill_null(pc.strftime(arrow(follow_up.iloc[rows]), format="%m-%d"), "")
-    waited_text = pa.array(days.astype("int64")).cast(pa.string())
-    reasons = pc.binary_join_element_wise(
-        part(never, "从未回访，先了解情况并打 P、K 分"),
-        part(pending & ~never, "P/K 还不完整，补打分"),
-        part(stale & ~never, join("距上次回访 ", waited_text, f" 天（≥{cadence} 天）")),
-        part(follow_due, join("约定的跟进日期 ", follow, " 已到")),
-        part(has_alert, pc.fill_null(arrow(alerts.iloc[rows]).cast(pa.string()), "")),
-        "；",
-        null_handling="skip",
+    rows, teacher_code = rows[order], teacher_code[order]
+    starts = np.searchsorted(teacher_code, np.arange(len(teacher_names) + 1))
+    bounds = {name: (int(starts[i]), int(starts[i + 1])) for i, name in enumerate(teacher_names.tolist())}
+    masks = {"never": never, "pending": pending, "stale": stale, "follow_due": follow_due, "has_alert": has_alert}
+    return CallingOrder(
+        frame=frame,
+        rows=rows,
+        bounds={name: span for name, span in bounds.items() if span[1] > span[0]},
+        reasons={key: mask[rows] for key, mask in masks.items()},
+        days=days[order],
+        priority=priority[order],
+        last_called=last_called,
+        follow_up=follow_up,
+        note=recorded["note"],
+        alerts=alerts,
+        cadence=cadence,
     )
-    keep = [c for c in ("student_id", "name", "teacher", "phone", "segment", "segment_name") if c in frame]
-    due = frame[keep].iloc[rows].reset_index(drop=True)
-    due["why_now"] = series(reasons, due.index)
-    due["last_called"] = last_called.iloc[rows].to_numpy()
-    due["last_note"] = recorded["note"].iloc[rows].to_numpy()
-    due["priority"] = priority[order]
-    due["waited"] = days
-    return due
 
 
 CALLSHEET_WIDTHS = {"为什么现在打": 36.0, "策略": 36.0, "建议提问": 50.0, "上次回访备注": 24.0, "回访备注": 30.0, "下次跟进日期": 14.0}
@@ -246,30 +304,38 @@ _SCORE_RULE = {
 
 
 @dataclass
-class CallsheetLayout:
-    """Every teacher's call-sheet rows, laid out once for the whole school: one table in teacher
-    order (each teacher's students together, in calling order), its fills and column widths.
-    A teacher's sheet is then a slice of it, so 40 sheets cost one layout, not forty."""
+class LaidOut:
+    """Some teachers' call-sheet rows, laid out together: one table (each teacher's rows together, in
+    calling order), its fills, and each teacher's rows [start, stop) of it in the order asked for."""
 
     table: object  # pandas.DataFrame of CALLSHEET_COLUMNS + FILL_IN_COLUMNS, ready for the writer
     colours: list[str | None]
-    bounds: dict[str, tuple[int, int]]  # teacher → rows [start, stop) of `table`
-    widths: dict[str, float]
+    bounds: list[tuple[int, int]]
+
+
+@dataclass
+class CallsheetLayout:
+    """Lays out the call-sheet rows of all the sheets made in one table, so 40 sheets cost one
+    layout, not forty. Column widths are fitted on the first layout and kept, so every teacher's
+    sheet looks the same; the playbook sheet is laid out once per set of segments."""
+
     playbooks: dict
+    widths: dict[str, float] | None = None
     _playbook_sheets: dict = field(default_factory=dict, repr=False)
 
-    @classmethod
-    def of(cls, rows, playbooks) -> CallsheetLayout:
-        """`rows` as `due_students` gives them: by teacher, in calling order within each."""
+    def lay_out(self, order: CallingOrder, spans: list[tuple[int, int]]) -> LaidOut:
+        """The rows of `order` in each span [start, stop) of its calling order, one after another."""
         import numpy as np
         import pandas as pd
         import pyarrow as pa
 
         from .excel import fitted_widths, writable
 
-        codes, teachers = pd.factorize(rows["teacher"])  # each teacher's rows are together
-        starts = np.searchsorted(codes, np.arange(len(teachers) + 1))
-        bounds = {name: (int(starts[i]), int(starts[i + 1])) for i, name in enumerate(teachers.tolist())}
+        lengths = np.array([stop - start for start, stop in spans], dtype=np.int64)
+        ends = np.cumsum(lengths)
+        index = np.concatenate([np.arange(start, stop) for start, stop in spans]) if spans else np.array([], np.int64)
+        rows = order.take(index)
+        playbooks = self.playbooks
 
         segments = rows["segment"]
         # Per segment once, spread to the rows by code: a strategy and questions for each of 8 segments.
@@ -281,7 +347,8 @@ class CallsheetLayout:
         nothing = pd.Series(np.nan, index=rows.index, dtype="str")
         table = pd.DataFrame(
             {
-                "顺序": np.arange(len(rows)) - starts[codes] + 1,
+                # Each teacher's own numbering: 1, 2, 3 … from the first row of their span.
+                "顺序": np.arange(len(rows)) - np.repeat(ends - lengths, lengths) + 1,
                 "学号": rows["student_id"],
                 "姓名": rows["name"],
                 "手机号": rows["phone"] if "phone" in rows else nothing,
@@ -297,17 +364,19 @@ class CallsheetLayout:
             columns=[*CALLSHEET_COLUMNS, *FILL_IN_COLUMNS],
         )
         table = writable(table)
+        if self.widths is None:
+            self.widths = {**fitted_widths(table, skip=CALLSHEET_WIDTHS), **CALLSHEET_WIDTHS}
         colours = np.array([BY_CODE[c].colour if c in BY_CODE else None for c in distinct], dtype=object)[segment_codes].tolist()
-        widths = {**fitted_widths(table, skip=CALLSHEET_WIDTHS), **CALLSHEET_WIDTHS}
-        return cls(table, colours, bounds, widths, playbooks)
+        bounds = [(int(end - length), int(end)) for end, length in zip(ends, lengths)]
+        return LaidOut(table, colours, bounds)
 
-    def sheets(self, teacher: str, as_of: dt.date, start: int, stop: int) -> list[SheetSpec]:
-        """The three sheets of one teacher's workbook: rows [start, stop) of the table."""
-        rows = self.table.iloc[start:stop].reset_index(drop=True)
+    def sheets(self, part: LaidOut, teacher: str, as_of: dt.date, start: int, stop: int) -> list[SheetSpec]:
+        """The three sheets of one teacher's workbook: rows [start, stop) of `part`'s table."""
+        rows = part.table.iloc[start:stop].reset_index(drop=True)
         codes = list(dict.fromkeys(rows["分层代码"].tolist()))
         validations = {"P（1-5）": _SCORE_RULE, "K（1-5）": dict(_SCORE_RULE), "下次跟进日期": _DATE_RULE}
         return [
-            SheetSpec(CALLSHEET_SHEET, rows, row_colours=self.colours[start:stop], validations=validations,
+            SheetSpec(CALLSHEET_SHEET, rows, row_colours=part.colours[start:stop], validations=validations,
                       widths=self.widths, print_landscape=True, prepared=True),
             self._playbook_sheet(tuple(codes)),
             # Four short lines of text: ready as they are, no layout work per teacher.

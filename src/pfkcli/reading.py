@@ -263,10 +263,17 @@ def _letters_to_index(letters: str) -> int:
     return index - 1
 
 
-def _decode_text(path: Path) -> tuple[str, str]:
-    """The text and the encoding it was read in: UTF-8 (with or without BOM), UTF-16 (with or without
-    BOM), or GBK/GB18030 as Excel in China saves CSV."""
+def _decode_text(path: Path) -> tuple[str, str, bytes]:
+    """The text, the encoding it was read in — UTF-8 (with or without BOM), UTF-16 (with or without
+    BOM), or GBK/GB18030 as Excel in China saves CSV — and the text as UTF-8 bytes: the file's own
+    bytes when it is valid UTF-8 without a BOM, so a million-row log is not encoded a second time."""
     raw = path.read_bytes()
+    text, encoding = _decoded(raw, path)
+    plain_utf8 = encoding == "utf-8" and not raw.startswith(codecs.BOM_UTF8)
+    return text, encoding, raw if plain_utf8 else text.encode("utf-8")
+
+
+def _decoded(raw: bytes, path: Path) -> tuple[str, str]:
     for bom, encoding in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
         if raw.startswith(bom):
             return raw[len(bom) :].decode(encoding, errors="replace"), encoding
@@ -336,13 +343,12 @@ def _csv_cells_arrow(data: bytes, delimiter: str, width: int):
 def _read_csv(path: Path, matcher, min_fields: int) -> RawSheet:
     import pandas as pd
 
-    text, encoding = _decode_text(path)
+    text, encoding, data = _decode_text(path)
     if not text or text.isspace():
         raise InputError(f"{path.name}: 文件是空的，没有任何数据")
     lines = _first_lines(text, 200)
     delimiter = max(",\t;|", key=lambda d: sum(line.count(d) for line in lines))
     width = max((line.count(delimiter) for line in lines), default=0) + 1
-    data = text.encode("utf-8")
     frame = _csv_cells_arrow(data, delimiter, width)
     if frame is None:
         try:

@@ -16,6 +16,16 @@ def arrow(values):
     return values if isinstance(values, pa.Array) else pa.array(values, from_pandas=True)
 
 
+def day_text(dates, month_day: bool = False):
+    """Dates (a datetime64 Series or Arrow timestamps) as text, `2026-11-03` — or `11-03` with
+    `month_day` —, blanks as nulls. A cast: many times faster than `strftime` over a column."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = arrow(dates).cast(pa.date32()).cast(pa.string())
+    return pc.utf8_slice_codeunits(text, 5, 10) if month_day else text
+
+
 def join(*parts):
     """The parts joined row by row; a blank part blanks the row."""
     import pyarrow.compute as pc
