@@ -284,7 +284,7 @@ def alert_texts(frame, config: Config, as_of: dt.date, conn: sqlite3.Connection 
     position, rule, why = _alert_rows(frame, config, as_of, conn)
     texts = pa.nulls(len(frame), pa.string())
     if len(position):
-        lines = pc.binary_join_element_wise(_per_rule(rule, lambda r: f"{r.label}：", arrow=True), why, "")
+        lines = pc.binary_join_element_wise(_per_rule(rule, lambda r: f"{r.label}：", as_arrow=True), why, "")
         # The rows come grouped by student: one list of lines per student, joined by Arrow in one call.
         starts = np.flatnonzero(np.r_[True, position[1:] != position[:-1]])
         per_student = pa.ListArray.from_arrays(pa.array(np.r_[starts, len(position)], pa.int32()), lines)
@@ -320,12 +320,12 @@ def _alert_rows(frame, config: Config, as_of: dt.date, conn):
     return position[order], rule[order], pa.concat_arrays(whys).take(pa.array(order))
 
 
-def _per_rule(rule, text, arrow: bool = False):
+def _per_rule(rule, text, as_arrow: bool = False):
     """`text(RULES[n])` for each rule number `n`, as text."""
     import pyarrow as pa
 
     values = pa.array([text(r) for r in RULES], pa.string()).take(pa.array(rule))
-    return values if arrow else values.to_pandas()
+    return values if as_arrow else values.to_pandas()
 
 
 _DATE_COLUMNS = ("last_active", "course_end", "last_callback", "next_followup")

@@ -94,7 +94,6 @@ def make_callsheets(
         raise OutputError(f"{folder}: 无法建立回访表文件夹（{reason}）") from exc
     result = CallsheetResult(as_of, source, warnings=warnings)
     inputs = [roster_path, progress_path]
-    layout = CallsheetLayout(playbooks)
     students = frame["teacher"].value_counts()
     taken: set[str] = set()
     jobs = []
@@ -104,20 +103,18 @@ def make_callsheets(
             stop = min(stop, start + limit)
         jobs.append((name, inside(folder, callsheet_name(name, as_of, taken)), start, stop))
 
-    def write(name: str, target: Path, part: LaidOut, start: int, stop: int) -> None:
-        write_workbook(target, layout.sheets(part, name, as_of, start, stop), inputs=inputs)
-
-    # One layout for every sheet (each teacher's rows a span of it); the Rust writer lets go of the
-    # GIL, so while one workbook is written the next is prepared.
     with step("排定回访名单"):
-        part = layout.lay_out(order, [(start, stop) for _, _, start, stop in jobs])
+        layout = CallsheetLayout.of(order, [(start, stop) for _, _, start, stop in jobs], playbooks)
+
+    def write(name: str, target: Path, start: int, stop: int) -> None:
+        write_workbook(target, layout.sheets(name, as_of, start, stop), inputs=inputs)
+
+    # The Rust writer lets go of the GIL: one workbook is written while the next is prepared.
     with (
         ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="pfk-callsheet") as pool,
         step("写出回访表", total=len(jobs)) as bar,
     ):
-        written = [
-            pool.submit(write, name, target, part, *span) for (name, target, _, _), span in zip(jobs, part.bounds)
-        ]
+        written = [pool.submit(write, name, target, *span) for (name, target, _, _), span in zip(jobs, layout.bounds)]
         try:
             for (name, target, start, stop), done in zip(jobs, written):
                 done.result()
@@ -304,26 +301,20 @@ _SCORE_RULE = {
 
 
 @dataclass
-class LaidOut:
-    """Some teachers' call-sheet rows, laid out together: one table (each teacher's rows together, in
-    calling order), its fills, and each teacher's rows [start, stop) of it in the order asked for."""
+class CallsheetLayout:
+    """The call-sheet rows of every sheet made, laid out once in one table: each sheet's rows one
+    after another, in calling order, with their fills and one set of column widths. A teacher's
+    sheet is a slice of it, so 40 sheets cost one layout, not forty."""
 
     table: object  # pandas.DataFrame of CALLSHEET_COLUMNS + FILL_IN_COLUMNS, ready for the writer
     colours: list[str | None]
-    bounds: list[tuple[int, int]]
-
-
-@dataclass
-class CallsheetLayout:
-    """Lays out the call-sheet rows of all the sheets made in one table, so 40 sheets cost one
-    layout, not forty. Column widths are fitted on the first layout and kept, so every teacher's
-    sheet looks the same; the playbook sheet is laid out once per set of segments."""
-
+    bounds: list[tuple[int, int]]  # per span asked for, its rows [start, stop) of `table`
+    widths: dict[str, float]
     playbooks: dict
-    widths: dict[str, float] | None = None
     _playbook_sheets: dict = field(default_factory=dict, repr=False)
 
-    def lay_out(self, order: CallingOrder, spans: list[tuple[int, int]]) -> LaidOut:
+    @classmethod
+    def of(cls, order: CallingOrder, spans: list[tuple[int, int]], playbooks) -> CallsheetLayout:
         """The rows of `order` in each span [start, stop) of its calling order, one after another."""
         import numpy as np
         import pandas as pd
@@ -335,7 +326,6 @@ class CallsheetLayout:
         ends = np.cumsum(lengths)
         index = np.concatenate([np.arange(start, stop) for start, stop in spans]) if spans else np.array([], np.int64)
         rows = order.take(index)
-        playbooks = self.playbooks
 
         segments = rows["segment"]
         # Per segment once, spread to the rows by code: a strategy and questions for each of 8 segments.
@@ -347,7 +337,7 @@ class CallsheetLayout:
         nothing = pd.Series(np.nan, index=rows.index, dtype="str")
         table = pd.DataFrame(
             {
-                # Each teacher's own numbering: 1, 2, 3 … from the first row of their span.
+                # Each sheet's own numbering: 1, 2, 3 … from the first row of its span.
                 "顺序": np.arange(len(rows)) - np.repeat(ends - lengths, lengths) + 1,
                 "学号": rows["student_id"],
                 "姓名": rows["name"],
@@ -364,19 +354,18 @@ class CallsheetLayout:
             columns=[*CALLSHEET_COLUMNS, *FILL_IN_COLUMNS],
         )
         table = writable(table)
-        if self.widths is None:
-            self.widths = {**fitted_widths(table, skip=CALLSHEET_WIDTHS), **CALLSHEET_WIDTHS}
         colours = np.array([BY_CODE[c].colour if c in BY_CODE else None for c in distinct], dtype=object)[segment_codes].tolist()
+        widths = {**fitted_widths(table, skip=CALLSHEET_WIDTHS), **CALLSHEET_WIDTHS}
         bounds = [(int(end - length), int(end)) for end, length in zip(ends, lengths)]
-        return LaidOut(table, colours, bounds)
+        return cls(table, colours, bounds, widths, playbooks)
 
-    def sheets(self, part: LaidOut, teacher: str, as_of: dt.date, start: int, stop: int) -> list[SheetSpec]:
-        """The three sheets of one teacher's workbook: rows [start, stop) of `part`'s table."""
-        rows = part.table.iloc[start:stop].reset_index(drop=True)
+    def sheets(self, teacher: str, as_of: dt.date, start: int, stop: int) -> list[SheetSpec]:
+        """The three sheets of one teacher's workbook: rows [start, stop) of the table."""
+        rows = self.table.iloc[start:stop].reset_index(drop=True)
         codes = list(dict.fromkeys(rows["分层代码"].tolist()))
         validations = {"P（1-5）": _SCORE_RULE, "K（1-5）": dict(_SCORE_RULE), "下次跟进日期": _DATE_RULE}
         return [
-            SheetSpec(CALLSHEET_SHEET, rows, row_colours=part.colours[start:stop], validations=validations,
+            SheetSpec(CALLSHEET_SHEET, rows, row_colours=self.colours[start:stop], validations=validations,
                       widths=self.widths, print_landscape=True, prepared=True),
             self._playbook_sheet(tuple(codes)),
             # Four short lines of text: ready as they are, no layout work per teacher.
