@@ -6,7 +6,7 @@ import datetime as dt
 
 import pandas as pd
 
-from pfkcli.values import parse_date, parse_id, parse_number, parse_phone
+from pfkcli.values import looks_numeric, parse_date, parse_id, parse_number, parse_phone
 
 
 def test_numbers_typed_many_ways():
@@ -32,6 +32,18 @@ def test_impossible_date_is_bad():
 def test_phones_keep_all_digits_as_text():
     phone, _ = parse_phone(pd.Series(["13812345678", "13812345678.0", "138-1234-5678", "+86 138 1234 5678", "010-1234"]))
     assert phone.tolist() == ["13812345678"] * 4 + ["010-1234"]
+
+
+def test_a_column_of_plain_mobile_numbers_and_blanks_comes_back_as_typed():
+    phone, bad = parse_phone(pd.Series([" 13812345678", None, "", "15900001111", "１３８１２３４５６７８"], dtype="str"))
+    assert phone.tolist()[0] == "13812345678" and phone.tolist()[3:] == ["15900001111", "13812345678"]
+    assert phone.iloc[1:3].isna().all() and not bad.any()
+
+
+def test_only_ascii_digits_make_an_unknown_column_numeric():
+    assert looks_numeric(pd.Series(["12", "3.5", None], dtype="str"))
+    # Arabic-Indic digits are digits to Python's \d, but not numbers pandas can read.
+    assert not looks_numeric(pd.Series(["١٢", "3"], dtype="str"))
 
 
 def test_ids_from_number_cells_lose_no_digits():

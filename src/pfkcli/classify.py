@@ -55,8 +55,10 @@ def score_students(
     as_of: dt.date,
     progress_path: Path | None = None,
     sheet: str | None = None,
+    explain: bool = True,
 ) -> ClassifyResult:
-    """Read, validate and classify; writes nothing."""
+    """Read, validate and classify; writes nothing. `explain=False` leaves out each student's why
+    and strategy texts, and so the playbooks, for a caller that needs only the scores (alerts)."""
     from concurrent.futures import ThreadPoolExecutor
 
     from .events import aggregate_events, merge_totals
@@ -67,7 +69,7 @@ def score_students(
     # calamine and Arrow's CSV reader let go of the GIL, so a 1,000,000-row log costs little more than
     # the roster. A bad roster is still reported first, as if they were read one after the other.
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="pfk-load") as pool:
-        books = pool.submit(load_playbooks, workspace)
+        books = pool.submit(load_playbooks, workspace) if explain else None
         log = pool.submit(aggregate_events, progress_path, config, as_of) if progress_path is not None else None
         try:
             roster = load_roster(roster_path, config, sheet, need_progress=progress_path is None)
@@ -82,11 +84,11 @@ def score_students(
                 totals, log_warnings = log.result()
             frame, log_warnings = merge_totals(frame, totals, log_warnings, progress_path, config)
             warnings += log_warnings
-        playbooks = books.result()
+        playbooks = books.result() if books is not None else {}
     with history.opened(workspace.history_path) as conn:
         frame = _newest_scores(frame, history.latest_scores(conn, as_of))
     lines = {code: book.headline for code, book in playbooks.items()}
-    frame, cuts = classify_frame(frame, config, as_of, lines)
+    frame, cuts = classify_frame(frame, config, as_of, lines, explain=explain)
     return ClassifyResult(roster, frame, cuts, as_of, warnings, playbooks=playbooks)
 
 
@@ -121,6 +123,8 @@ def classify(
     """Classify and write the result workbook; in a workspace, store the snapshot as well."""
     from concurrent.futures import ThreadPoolExecutor
 
+    from .playbooks import remember_playbooks
+
     result = score_students(workspace, roster_path, as_of, progress_path, sheet)
     target = Path(output) if output else default_output(Path(roster_path))
     # The snapshot and its students' alerts (which the call sheets of the day show) are worked out on
@@ -135,6 +139,8 @@ def classify(
             with history.opened(workspace.history_path) as conn:
                 history.save_snapshot(conn, as_of, encoded.result(), workspace.config)
             result.snapshot_saved = True
+            # The playbooks as parsed for this run, kept for the call sheets that follow.
+            remember_playbooks(workspace, result.playbooks)
     return result
 
 

@@ -113,7 +113,9 @@ class EventLog:
 def read_events(path: Path, config: Config | None = None, sheet: str | None = None) -> tuple[EventLog, list[Problem]]:
     """Read and validate an event log. Raises `InvalidInput` listing every bad cell by Excel row."""
     config = config or Config()
-    raw = read_table(Path(path), sheet, matcher=lambda header: event_field_for_header(header, config))
+    # Read beside the roster (see score_students): Arrow's parser on this thread alone leaves the other
+    # core to calamine, which is then done sooner; over both cores it would slow the roster for little gain.
+    raw = read_table(Path(path), sheet, matcher=lambda header: event_field_for_header(header, config), threads=False)
     return _parse_events(raw, config)
 
 

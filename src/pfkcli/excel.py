@@ -212,9 +212,18 @@ def writable(frame):
             out[str(column)] = values
         else:
             text = values.astype("str")
-            long = text.str.len() > MAX_CELL_TEXT
-            if long.any():
+            if _longest_in_bytes(text) > MAX_CELL_TEXT:  # a character takes a byte or more: else none is too long
+                long = text.str.len() > MAX_CELL_TEXT
                 text = text.where(~long, text.str.slice(0, MAX_CELL_TEXT - len(CUT_MARK)) + CUT_MARK)
             # Already text (the usual case): its blanks are already missing values.
             out[str(column)] = text if text.dtype == values.dtype else text.where(values.notna(), None)
     return pd.DataFrame(out, index=range(len(frame)))
+
+
+def _longest_in_bytes(text) -> int:
+    """The longest cell of a text column in UTF-8 bytes, read off Arrow's offsets (0 when all blank)."""
+    import pyarrow.compute as pc
+
+    from .texts import arrow
+
+    return pc.max(pc.binary_length(arrow(text))).as_py() or 0

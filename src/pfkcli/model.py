@@ -83,8 +83,9 @@ def _num(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".") if value == value else "?"
 
 
-def classify_frame(frame, config: Config, as_of: dt.date, playbook_lines: dict[str, str] | None = None):
-    """Add P, F, K, expected_f, segment, segment_name, why, strategy to a roster frame. Returns (frame, cuts)."""
+def classify_frame(frame, config: Config, as_of: dt.date, playbook_lines: dict[str, str] | None = None, explain: bool = True):
+    """Add P, F, K, expected_f, segment, segment_name, why, strategy to a roster frame (why and
+    strategy only with `explain`). Returns (frame, cuts)."""
     import numpy as np
     import pandas as pd
 
@@ -137,8 +138,9 @@ def classify_frame(frame, config: Config, as_of: dt.date, playbook_lines: dict[s
     names = {code: segment.name for code, segment in BY_CODE.items()}
     frame["segment_name"] = frame["segment"].map(names)
     frame["f_cut"] = f_cut
-    frame["why"] = _why(frame, p_high, f_high, k_high, pending, p_cut, k_cut, expected)
-    frame["strategy"] = frame["segment"].map(playbook_lines or {})
+    if explain:
+        frame["why"] = _why(frame, p_high, f_high, k_high, pending, p_cut, k_cut, expected)
+        frame["strategy"] = frame["segment"].map(playbook_lines or {})
     return frame, cuts
 
 

@@ -133,15 +133,96 @@ def playbook_source(workspace: Workspace, code: str) -> Path:
 def load_playbook(workspace: Workspace, code: str) -> Playbook:
     """Read and validate one playbook; a broken file raises ConfigError naming the file and its problems."""
     path = playbook_source(workspace, code)
-    playbook, problems = _read(path, _display(workspace, path), code)
+    return _valid(*_read(path, _display(workspace, path), code))
+
+
+def _valid(playbook: Playbook | None, problems: list[str]) -> Playbook:
     if problems:
         raise ConfigError("\n".join([*problems, "运行 pfk playbook check 查看所有话术文件的问题。"]))
     return playbook
 
 
-def load_playbooks(workspace: Workspace) -> dict[str, Playbook]:
-    """Every segment's playbook keyed by code (pending callback under "待回访"), workspace first."""
-    return {segment.code: load_playbook(workspace, segment.code) for segment in ALL_SEGMENTS}
+class Playbooks(dict):
+    """Every segment's playbook keyed by code, with the digest of the files they were read from
+    (None outside a workspace) and whether they came from the workspace's cache (`.pfk/playbooks.json`)."""
+
+    def __init__(self, books: dict[str, Playbook], digest: str | None = None, cached: bool = False):
+        super().__init__(books)
+        self.digest = digest
+        self.cached = cached
+
+
+CACHE_NAME = "playbooks.json"
+# Part of the cache's digest: a pfk that reads playbooks differently never takes another's cache.
+_CACHE_FORMAT = "1"
+
+
+def load_playbooks(workspace: Workspace) -> Playbooks:
+    """Every segment's playbook keyed by code (pending callback under "待回访"), workspace first.
+
+    The YAML parser is pure Python and the slowest part of a run's start. In a workspace, `pfk classify`
+    keeps the validated playbooks in `.pfk/playbooks.json` (`remember_playbooks`) under a digest of
+    the files' bytes: until a file changes, other commands take them from there.
+    """
+    sources = {segment.code: playbook_source(workspace, segment.code) for segment in ALL_SEGMENTS}
+    try:
+        contents = {code: path.read_bytes() for code, path in sources.items()}
+    except OSError:  # reported, file by file, as load_playbook reports it
+        return Playbooks({code: load_playbook(workspace, code) for code in sources})
+    digest = _digest(contents) if workspace.state_dir is not None else None
+    cached = _cached(workspace, digest, sources)
+    if cached is not None:
+        return Playbooks(cached, digest, cached=True)
+    books = {code: _valid(*_parse(contents[code], _display(workspace, path), code)) for code, path in sources.items()}
+    return Playbooks(books, digest)
+
+
+def remember_playbooks(workspace: Workspace, books: dict[str, Playbook]) -> None:
+    """Keep `books` in `.pfk/playbooks.json` for the next commands (see `load_playbooks`). Only for
+    a workspace that already has its `.pfk/`; a cache that cannot be written is simply not kept."""
+    import json
+
+    folder = workspace.state_dir
+    if not isinstance(books, Playbooks) or books.digest is None or books.cached or folder is None or not folder.is_dir():
+        return
+    data = {"digest": books.digest, "playbooks": {code: book.model_dump(mode="json") for code, book in books.items()}}
+    try:
+        fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{CACHE_NAME}.", suffix=".tmp")
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, ensure_ascii=False)
+        os.replace(temp, folder / CACHE_NAME)
+    except OSError:
+        Path(temp).unlink(missing_ok=True)
+
+
+def _digest(contents: dict[str, bytes]) -> str:
+    import hashlib
+
+    from . import __version__
+
+    digest = hashlib.sha256(f"pfk {__version__} playbooks {_CACHE_FORMAT}".encode())
+    for code, raw in contents.items():
+        digest.update(f"\0{code}\0{len(raw)}\0".encode())
+        digest.update(raw)
+    return digest.hexdigest()
+
+
+def _cached(workspace: Workspace, digest: str | None, sources: dict[str, Path]) -> dict[str, Playbook] | None:
+    """The playbooks kept under `digest`, validated again; None when there are none (or not these)."""
+    import json
+
+    if digest is None:
+        return None
+    try:
+        stored = json.loads((workspace.state_dir / CACHE_NAME).read_bytes())
+        if stored["digest"] != digest or list(stored["playbooks"]) != list(sources):
+            return None
+        return {code: Playbook.model_validate(data) for code, data in stored["playbooks"].items()}
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, ValidationError):  # none yet, or not one pfk wrote
+        return None
 
 
 def list_playbooks(workspace: Workspace) -> list[PlaybookSummary]:
@@ -247,11 +328,16 @@ def _rt_yaml():
 
 
 def _read(path: Path, display: str, expected_code: str) -> tuple[Playbook | None, list[str]]:
+    return _parse(path.read_bytes(), display, expected_code)
+
+
+def _parse(raw: bytes, display: str, expected_code: str) -> tuple[Playbook | None, list[str]]:
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         return None, [f"{display}: 不是 UTF-8 编码的文本文件"]
-    return _validate_text(text, display, expected_code)
+    # Line ends as a text file is read: \r\n and \r become \n.
+    return _validate_text(text.replace("\r\n", "\n").replace("\r", "\n"), display, expected_code)
 
 
 def _validate_text(text: str, display: str, expected_code: str) -> tuple[Playbook | None, list[str]]:

@@ -52,14 +52,15 @@ def column_letter(index: int) -> str:
     return letters
 
 
-def read_table(path: Path, sheet: str | None = None, matcher=field_for_header, min_fields: int = 2) -> RawSheet:
+def read_table(path: Path, sheet: str | None = None, matcher=field_for_header, min_fields: int = 2, threads: bool = True) -> RawSheet:
     """Read the sheet holding a recognisable header (or `sheet`), find its header row, return the cells as text.
 
     >>> raw = read_table(Path("samples/roster.xlsx"))  # doctest: +SKIP
     >>> raw.header_row, raw.headers[:2]                  # doctest: +SKIP
     (2, ['学号', '学员姓名'])
 
-    `matcher(header)` names the field a header stands for (roster columns by default).
+    `matcher(header)` names the field a header stands for (roster columns by default). `threads=False`
+    reads a CSV on the calling thread alone, for a caller that reads another file meanwhile.
     """
     path = Path(path)
     if not path.exists():
@@ -75,7 +76,7 @@ def read_table(path: Path, sheet: str | None = None, matcher=field_for_header, m
         return _read_workbook(path, sheet, matcher, min_fields)
     if path.suffix.lower() in SPREADSHEET_SUFFIXES:
         raise InputError(f"{path.name}: 不是有效的 Excel/WPS 表格文件（内容已损坏或不是表格）")
-    return _read_csv(path, matcher, min_fields)
+    return _read_csv(path, matcher, min_fields, threads)
 
 
 def _read_head(path: Path) -> bytes:
@@ -316,7 +317,7 @@ def _first_lines(text: str, count: int) -> list[str]:
     return lines[:count] if len(lines) > count else text.splitlines()[:count]
 
 
-def _csv_cells_arrow(data: bytes, delimiter: str, width: int):
+def _csv_cells_arrow(data: bytes, delimiter: str, width: int, threads: bool = True):
     """The cells of a rectangular CSV as text (blank → missing), read by Arrow's threaded parser, which
     is over ten times faster than pandas' on a million-row log. None when a row has another number of
     cells than `width`: pandas' reader, which pads short rows, takes those files."""
@@ -327,7 +328,7 @@ def _csv_cells_arrow(data: bytes, delimiter: str, width: int):
     try:
         table = pacsv.read_csv(
             io.BytesIO(data),
-            read_options=pacsv.ReadOptions(column_names=names),
+            read_options=pacsv.ReadOptions(column_names=names, use_threads=threads),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, ignore_empty_lines=False, newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(
                 column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=True, null_values=[""]
@@ -340,7 +341,7 @@ def _csv_cells_arrow(data: bytes, delimiter: str, width: int):
     return frame
 
 
-def _read_csv(path: Path, matcher, min_fields: int) -> RawSheet:
+def _read_csv(path: Path, matcher, min_fields: int, threads: bool = True) -> RawSheet:
     import pandas as pd
 
     text, encoding, data = _decode_text(path)
@@ -349,7 +350,7 @@ def _read_csv(path: Path, matcher, min_fields: int) -> RawSheet:
     lines = _first_lines(text, 200)
     delimiter = max(",\t;|", key=lambda d: sum(line.count(d) for line in lines))
     width = max((line.count(delimiter) for line in lines), default=0) + 1
-    frame = _csv_cells_arrow(data, delimiter, width)
+    frame = _csv_cells_arrow(data, delimiter, width, threads)
     if frame is None:
         try:
             frame = pd.read_csv(

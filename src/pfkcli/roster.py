@@ -18,6 +18,7 @@ from .config import Config
 from .errors import InvalidInput, Problem
 from .progress import step
 from .reading import RawSheet, read_table
+from .texts import arrow
 from .values import PARSERS, looks_like_dates, looks_numeric, tidy
 
 
@@ -200,6 +201,10 @@ _CONTROL = r"[\x00-\x1f\x7f-\x9f]"
 
 def _without_control_characters(value, header: str, problem):
     """Invisible control characters (from broken exports or copy-paste) taken out of names and IDs, with a warning."""
+    import pyarrow.compute as pc
+
+    if pc.all(pc.utf8_is_printable(arrow(value))).as_py() is not False:  # the usual column: nothing to look for
+        return value
     dirty = value.str.contains(_CONTROL, regex=True, na=False)
     if not dirty.any():
         return value

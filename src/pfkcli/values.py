@@ -99,6 +99,8 @@ def parse_phone(series):
     """Phone numbers as text with all their digits: 13812345678 read from a number cell, `138-1234-5678`,
     `+86 138 1234 5678`. Anything else is kept as typed. Returns (text Series, bad mask — always empty)."""
     text = tidy(series)
+    if (text.str.fullmatch("1[0-9]{10}") | text.isna()).all():  # the usual column: mobile numbers as typed, nothing to do
+        return text, text.isna() & False
     plain = text.str.fullmatch(r"\d+(\.0+)?")
     # Most phones are plain digits (number cells): only the others can hold separators to drop.
     typed = text.notna().to_numpy(dtype=bool) & ~plain.fillna(False).to_numpy(dtype=bool)
@@ -140,7 +142,9 @@ def looks_numeric(series) -> bool:
     text = series.dropna().astype("str")
     if text.empty:
         return False
-    plain = text.str.fullmatch(r"-?(0|[1-9]\d{0,9})(\.\d+)?")
+    # [0-9], not \d: Python's \d takes any script's digits, which to_numeric cannot read; and pandas
+    # runs a \d pattern cell by cell in Python where Arrow runs [0-9] at once.
+    plain = text.str.fullmatch(r"-?(0|[1-9][0-9]{0,9})(\.[0-9]+)?")
     return bool(plain.all())
 
 
@@ -149,7 +153,7 @@ def looks_like_dates(series) -> bool:
     text = series.dropna().astype("str")
     if text.empty:
         return False
-    return bool(text.str.fullmatch(r"\d{4}-\d{2}-\d{2}( 00:00:00)?").all())
+    return bool(text.str.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}( 00:00:00)?").all())
 
 
 def once_per_distinct(parse):

@@ -41,8 +41,13 @@ class Workspace:
         return (self.root or Path.cwd()) / "callsheets"
 
     @property
+    def state_dir(self) -> Path | None:
+        """`.pfk/`: what pfk keeps for itself (the history store, the parsed playbooks); not in git."""
+        return self.root / STATE_DIR if self.root else None
+
+    @property
     def history_path(self) -> Path | None:
-        return self.root / STATE_DIR / HISTORY_NAME if self.root else None
+        return self.state_dir / HISTORY_NAME if self.state_dir else None
 
 
 def find_workspace(start: Path | None = None) -> Workspace:

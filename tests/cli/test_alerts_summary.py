@@ -25,4 +25,14 @@ def test_beyond_the_table_limit_counts_per_teacher(invoke, tmp_path, monkeypatch
         assert teacher in out
     assert "连续未学习" in out and "进度严重落后" in out
     assert "按预警：连续未学习 6、进度严重落后 25、续费沟通（结课前一个月） 48" in out
-    assert len(read_sheet(tmp_path / "roster.alerts.xlsx", ALERTS_SHEET)) == 1 + 79
+    rows = read_sheet(tmp_path / "roster.alerts.xlsx", ALERTS_SHEET)
+    assert len(rows) == 1 + 79
+    # Each teacher's line agrees with the workbook: students alerted, then alerts per rule.
+    header, body = rows[0], rows[1:]
+    teacher_at, id_at, label_at = header.index("运营老师"), header.index("学号"), header.index("预警")
+    for teacher in ("王老师", "李老师", "赵老师", "张老师"):
+        mine = [row for row in body if row[teacher_at] == teacher]
+        expected = [len({row[id_at] for row in mine})]
+        expected += [sum(row[label_at] == label for row in mine) for label in ("连续未学习", "进度严重落后", "续费沟通（结课前一个月）")]
+        line = next(line for line in out.splitlines() if f" {teacher} " in line)
+        assert [int(cell) for cell in line.strip("│ ").split("│")[1:]] == expected

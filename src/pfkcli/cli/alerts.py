@@ -39,22 +39,20 @@ def alerts(
 TABLE_ROWS = 500
 
 
-def _render_by_teacher(alerts, title: str, output) -> None:
+def _render_by_teacher(result, title: str) -> None:
     from rich.table import Table
 
-    from ..alerts import RULES
+    from ..alerts import RULE_BY_CODE
 
-    codes = [rule.code for rule in RULES if rule.code in set(alerts["code"].unique())]
-    counts = alerts.groupby(["teacher", "code"], sort=False).size().unstack(fill_value=0)
-    students = alerts.groupby("teacher", sort=False)["student_id"].nunique()
-    table = Table(title=f"{title}，逐条明细见 {output}" if output else title)
+    counts = result.by_teacher()
+    codes = [code for code in counts.columns if code != "students"]
+    table = Table(title=f"{title}，逐条明细见 {result.output}" if result.output else title)
     table.add_column("运营老师", no_wrap=True)
     table.add_column("学员", justify="right")
-    for rule in RULES:
-        if rule.code in codes:
-            table.add_column(rule.label, justify="right")
-    for teacher, row in counts.iterrows():
-        table.add_row(str(teacher), str(int(students[teacher])), *[str(int(row.get(code, 0))) for code in codes])
+    for code in codes:
+        table.add_column(RULE_BY_CODE[code].label, justify="right")
+    for teacher, row in zip(counts.index.tolist(), counts.itertuples(index=False)):
+        table.add_row(str(teacher), *[str(int(n)) for n in row])
     common.out.print(table)
 
 
@@ -64,10 +62,10 @@ def render_result(result) -> None:
     from ..alerts import RULE_BY_CODE
 
     alerts = result.alerts
-    students = alerts["student_id"].nunique()
+    students = int(result.by_teacher()["students"].sum())
     title = f"预警（{result.as_of:%Y-%m-%d}，{students} 名学员共 {len(alerts)} 条）"
     if len(alerts) > TABLE_ROWS:
-        _render_by_teacher(alerts, title, result.output)
+        _render_by_teacher(result, title)
         counts = "、".join(f"{RULE_BY_CODE[code].label} {n}" for code, n in result.counts().items())
         common.out.print(f"按预警：{counts}")
     elif len(alerts):
