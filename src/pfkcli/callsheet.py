@@ -27,7 +27,7 @@ from .outputs import (
 )
 from .paths import inside, safe_name
 from .progress import step
-from .segments import ALL_SEGMENTS, BY_CODE, PENDING_CODE
+from .segments import BY_CODE, PENDING_CODE
 from .texts import arrow, day_text, join, series, where
 from .workspace import Workspace
 
@@ -146,7 +146,6 @@ def _students(workspace: Workspace, as_of: dt.date, roster_path, progress_path):
         # Worked out by classify for its own date: a sheet for a later day works them out again.
         alerts = history.stored_alerts(conn, as_of, workspace.config) if dates[-1] == as_of else None
     frame = frame.rename(columns={"p": "P", "f": "F", "k": "K"})
-    frame["segment_name"] = frame["segment"].map({s.code: s.name for s in ALL_SEGMENTS})
     if alerts is not None:
         alerts.index = frame.index
     return frame, f"{dates[-1]} 的分层快照", [], {}, alerts
@@ -208,7 +207,7 @@ class CallingOrder:
             null_handling="skip",
         )
         frame = self.frame
-        keep = [c for c in ("student_id", "name", "teacher", "phone", "segment", "segment_name") if c in frame]
+        keep = [c for c in ("student_id", "name", "teacher", "phone", "segment") if c in frame]
         due = frame[keep].iloc[rows].reset_index(drop=True)
         due["why_now"] = series(reasons, due.index)
         due["last_called"] = self.last_called.iloc[rows].to_numpy()
@@ -283,6 +282,8 @@ def calling_order(frame, workspace: Workspace, as_of: dt.date, alerts=None) -> C
     )
 
 
+# Call-sheet columns whose text is the same for every student of a segment, and long.
+SEGMENT_TEXTS = ("策略", "建议提问")
 CALLSHEET_WIDTHS = {"为什么现在打": 36.0, "策略": 36.0, "建议提问": 50.0, "上次回访备注": 24.0, "回访备注": 30.0, "下次跟进日期": 14.0}
 _DATE_RULE = {
     "type": "decimal",
@@ -306,7 +307,9 @@ class CallsheetLayout:
     after another, in calling order, with their fills and one set of column widths. A teacher's
     sheet is a slice of it, so 40 sheets cost one layout, not forty."""
 
-    table: object  # pandas.DataFrame of CALLSHEET_COLUMNS + FILL_IN_COLUMNS, ready for the writer
+    table: object  # pandas.DataFrame of CALLSHEET_COLUMNS + FILL_IN_COLUMNS but SEGMENT_TEXTS, ready for the writer
+    segment_codes: object  # numpy: per row of `table`, its segment's position in each of `segment_texts`
+    segment_texts: dict[str, object]  # column of SEGMENT_TEXTS → Arrow array of the text per segment
     colours: list[str | None]
     bounds: list[tuple[int, int]]  # per span asked for, its rows [start, stop) of `table`
     widths: dict[str, float]
@@ -328,11 +331,12 @@ class CallsheetLayout:
         rows = order.take(index)
 
         segments = rows["segment"]
-        # Per segment once, spread to the rows by code: a strategy and questions for each of 8 segments.
+        # Per segment once, spread to the rows by code. The long ones (a strategy and questions) are
+        # spread sheet by sheet, on the writers' threads (`sheets`), not all 84,000 rows here.
         segment_codes, distinct = pd.factorize(segments, use_na_sentinel=False)
 
         def per_segment(text):
-            return series(pa.array([text(c) for c in distinct], pa.string()).take(pa.array(segment_codes)), rows.index)
+            return pa.array([text(c) for c in distinct], pa.string())
 
         nothing = pd.Series(np.nan, index=rows.index, dtype="str")
         table = pd.DataFrame(
@@ -343,25 +347,32 @@ class CallsheetLayout:
                 "姓名": rows["name"],
                 "手机号": rows["phone"] if "phone" in rows else nothing,
                 "分层代码": segments,
-                "分层名称": rows["segment_name"],
+                "分层名称": series(per_segment(lambda c: BY_CODE[c].name if c in BY_CODE else "").take(pa.array(segment_codes)), rows.index),
                 "为什么现在打": rows["why_now"],
-                "策略": per_segment(lambda c: playbooks[c].headline if c in playbooks else ""),
-                "建议提问": per_segment(lambda c: _questions(playbooks.get(c))),
                 "上次回访日期": pd.to_datetime(rows["last_called"]),
                 "上次回访备注": rows["last_note"],
                 **{column: nothing for column in FILL_IN_COLUMNS},
             },
-            columns=[*CALLSHEET_COLUMNS, *FILL_IN_COLUMNS],
+            columns=[c for c in (*CALLSHEET_COLUMNS, *FILL_IN_COLUMNS) if c not in SEGMENT_TEXTS],
         )
+        texts = {
+            "策略": per_segment(lambda c: playbooks[c].headline if c in playbooks else ""),
+            "建议提问": per_segment(lambda c: _questions(playbooks.get(c))),
+        }
         table = writable(table)
         colours = np.array([BY_CODE[c].colour if c in BY_CODE else None for c in distinct], dtype=object)[segment_codes].tolist()
         widths = {**fitted_widths(table, skip=CALLSHEET_WIDTHS), **CALLSHEET_WIDTHS}
         bounds = [(int(end - length), int(end)) for end, length in zip(ends, lengths)]
-        return cls(table, colours, bounds, widths, playbooks)
+        return cls(table, segment_codes, texts, colours, bounds, widths, playbooks)
 
     def sheets(self, teacher: str, as_of: dt.date, start: int, stop: int) -> list[SheetSpec]:
         """The three sheets of one teacher's workbook: rows [start, stop) of the table."""
+        import pyarrow as pa
+
         rows = self.table.iloc[start:stop].reset_index(drop=True)
+        which = pa.array(self.segment_codes[start:stop])
+        for column in SEGMENT_TEXTS:
+            rows.insert(CALLSHEET_COLUMNS.index(column), column, series(self.segment_texts[column].take(which), rows.index))
         codes = list(dict.fromkeys(rows["分层代码"].tolist()))
         validations = {"P（1-5）": _SCORE_RULE, "K（1-5）": dict(_SCORE_RULE), "下次跟进日期": _DATE_RULE}
         return [

@@ -12,7 +12,9 @@ from typer.main import get_command
 
 from pfkcli.cli import app
 
-from ..conftest import SAMPLES
+from pfkcli.outputs import RESULT_SHEET
+
+from ..conftest import SAMPLES, read_sheet
 
 
 def installed_pfk() -> str:
@@ -32,6 +34,18 @@ def test_installed_pfk_reports_a_missing_file_in_one_line(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip() == f"错误：{tmp_path / 'nope.xlsx'}: 文件不存在"
     assert "Traceback" not in result.stderr
+
+
+def test_installed_pfk_leaves_with_every_line_and_file_in_place(tmp_path):
+    """pfk ends its process without the interpreter's teardown: the output through a pipe is whole and
+    the workbook complete."""
+    roster = shutil.copy(SAMPLES / "roster.xlsx", tmp_path / "roster.xlsx")
+    result = subprocess.run([installed_pfk(), "classify", str(roster), "--as-of", "2026-11-23"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.rstrip().splitlines()[-1] == f"✓ 已写出 {tmp_path / 'roster.pfk.xlsx'}"
+    assert "第52行: 「合计」行是合计行，已跳过" in result.stderr
+    rows = read_sheet(tmp_path / "roster.pfk.xlsx", RESULT_SHEET)
+    assert len(rows) == 1 + 48 and rows[1][0] == "DS2026001"
 
 
 def test_help_does_not_import_pandas():
