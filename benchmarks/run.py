@@ -346,7 +346,7 @@ def report(cases: list[Case], sample: Case, help_case: Case, naive: Case | None,
                 "before timing, memory-mapped from Arrow files) with the fastest writer (rustpy-xlsxwriter), styled as "
                 "SPEC §8 has every output styled (each data row filled and quote-prefixed, bold header, frozen, filter), "
                 "taking the styles in turn instead of computing them. No logic. Call sheets are written as many at a "
-                "time as pfk writes them."
+                "time as pfk writes them. Like pfk's CLI, it ends without the interpreter's teardown."
             ),
             "- **bare floor**: the same cells with no style at all, for reference.",
             "- **naive** (`benchmarks/naive.py`): pandas on openpyxl both ways and `iterrows`, on the same roster.",
