@@ -187,15 +187,9 @@ def remember_playbooks(workspace: Workspace, books: dict[str, Playbook]) -> None
         return
     data = {"digest": books.digest, "playbooks": {code: book.model_dump(mode="json") for code, book in books.items()}}
     try:
-        fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{CACHE_NAME}.", suffix=".tmp")
+        _write_atomically(folder / CACHE_NAME, json.dumps(data, ensure_ascii=False).encode("utf-8"), bom=False)
     except OSError:
-        return
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, ensure_ascii=False)
-        os.replace(temp, folder / CACHE_NAME)
-    except OSError:
-        Path(temp).unlink(missing_ok=True)
+        pass
 
 
 def _digest(contents: dict[str, bytes]) -> str:
@@ -554,12 +548,14 @@ def _move_trailing_comment(previous: Any, new: Any) -> None:
 
 
 def _write_atomically(path: Path, content: bytes, bom: bool) -> None:
-    """Write beside the file, then rename over it: never a half-written playbook."""
+    """Write beside the file, then rename over it: never a half-written file. A file written over
+    keeps its permissions."""
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write((b"\xef\xbb\xbf" if bom else b"") + content)
-        shutil.copymode(path, temp)
+        if path.exists():
+            shutil.copymode(path, temp)
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)

@@ -11,7 +11,6 @@ import pytest
 from typer.main import get_command
 
 from pfkcli.cli import app
-
 from pfkcli.outputs import RESULT_SHEET
 
 from ..conftest import SAMPLES, read_sheet
