@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pfkcli.classify import score_students
+from pfkcli.classify import score_roster
 from pfkcli.config import Config
 from pfkcli.errors import InvalidInput
 from pfkcli.events import aggregate_events, merge_progress
@@ -182,8 +182,8 @@ def test_merge_replaces_the_roster_columns(tmp_path):
 
 def test_classify_with_the_sample_log_matches_the_roster(tmp_path):
     workspace = Workspace(None)
-    plain = score_students(workspace, SAMPLES / "roster.xlsx", today())
-    with_log = score_students(workspace, SAMPLES / "roster.xlsx", today(), SAMPLES / "events.csv")
+    plain = score_roster(SAMPLES / "roster.xlsx", today(), Config(), None)
+    with_log = score_roster(SAMPLES / "roster.xlsx", today(), Config(), None, SAMPLES / "events.csv")
     assert with_log.frame["segment"].tolist() == plain.frame["segment"].tolist()
     assert np.allclose(with_log.frame["F"], plain.frame["F"])
     assert with_log.frame["weekly_activity"].between(0, 7).all()

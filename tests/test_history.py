@@ -16,7 +16,8 @@ from pfkcli import history
 from pfkcli.config import Config
 
 NOV_9, NOV_16, NOV_23 = dt.date(2026, 11, 9), dt.date(2026, 11, 16), dt.date(2026, 11, 23)
-STORED = ["as_of", *history.SNAPSHOT_COLUMNS]
+STORED = list(history.SNAPSHOT_COLUMNS)
+DATES = [name for name, kind in history.SNAPSHOT_COLUMNS.items() if kind == "date"]
 
 
 @pytest.fixture
@@ -47,18 +48,17 @@ def test_a_snapshot_comes_back_with_its_text_numbers_blanks_and_dates(conn):
             "last_active": pd.to_datetime(["2026-11-22 18:30", None, "2026-11-01 00:00"]),
             "course_end": pd.to_datetime(["2026-12-17", "2026-12-17", "2026-12-17"]),
             "phone": [None, None, None],  # blank for everyone: still text
-            "P_source": ["（11-20回访）", "", ""],  # not a stored column
+            "P_on": pd.to_datetime(["2026-11-20", None, None]),  # not a stored column
         }
     )
     history.save_snapshot(conn, NOV_23, frame)
 
     snapshot = history.load_snapshot(conn, NOV_23)
     assert list(snapshot.columns) == STORED
-    assert snapshot["as_of"].tolist() == ["2026-11-23"] * 3
     assert snapshot["student_id"].tolist() == ["S1", "S2", "S3"]
     assert snapshot["name"].tolist()[0::2] == ["王一", "=1+2"] and pd.isna(snapshot.loc[1, "name"])
-    np.testing.assert_array_equal(snapshot[["p", "f", "k"]].to_numpy(), [[5.0, 1.5103, 3.0], [np.nan, 0.0, 4.0], [2.0, np.nan, 5.0]])
-    for name in history.SNAPSHOT_DATES:
+    np.testing.assert_array_equal(snapshot[["P", "F", "K"]].to_numpy(), [[5.0, 1.5103, 3.0], [np.nan, 0.0, 4.0], [2.0, np.nan, 5.0]])
+    for name in DATES:
         assert snapshot[name].dtype == "datetime64[ns]"
     # Stored as dates: the time of day is dropped, a blank stays blank.
     assert snapshot["last_active"].tolist()[0::2] == [pd.Timestamp("2026-11-22"), pd.Timestamp("2026-11-01")]
@@ -94,10 +94,15 @@ def test_saving_the_same_date_again_replaces_that_snapshot(conn):
 def test_a_date_without_a_snapshot_loads_as_an_empty_frame(conn):
     snapshot = history.load_snapshot(conn, NOV_23)
     assert list(snapshot.columns) == STORED and len(snapshot) == 0
-    assert snapshot["last_active"].dtype == "datetime64[ns]" and snapshot["p"].dtype == "float64"
+    assert snapshot["last_active"].dtype == "datetime64[ns]" and snapshot["P"].dtype == "float64"
 
 
-V3_COLUMNS = ["as_of", *history.SNAPSHOT_COLUMNS]
+V3_COLUMNS = [
+    "as_of", "student_id", "name", "teacher", "course", "p", "f", "k", "expected_f", "segment", "last_active",
+    "satisfaction", "phone", "why", "last_callback", "next_followup", "course_end", "fast_forward",
+]
+# What each version-3 column is called now.
+NOW = {"p": "P", "f": "F", "k": "K"}
 V3_ROWS = [
     # as_of, student_id, name, teacher, course, p, f, k, expected_f, segment, last_active, satisfaction,
     # phone, why, last_callback, next_followup, course_end, fast_forward
@@ -126,7 +131,7 @@ def test_a_version_3_history_is_upgraded_with_its_snapshots_intact(tmp_path):
     path = v3_history(tmp_path / "history.sqlite")
     conn = history.connect(path)
     try:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == history.SCHEMA_VERSION == 5
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == history.SCHEMA_VERSION == 6
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         assert "snapshots" not in tables and "snapshot_tables" in tables
         assert history.snapshot_dates(conn) == [NOV_16, NOV_23]
@@ -135,9 +140,10 @@ def test_a_version_3_history_is_upgraded_with_its_snapshots_intact(tmp_path):
             snapshot = history.load_snapshot(conn, day)
             assert list(snapshot.columns) == STORED
             stored = [row for row in V3_ROWS if row[0] == day.isoformat()]
-            for name in STORED:
-                values = [row[V3_COLUMNS.index(name)] for row in stored]
-                if name in history.SNAPSHOT_DATES:
+            for old in V3_COLUMNS[1:]:
+                name = NOW.get(old, old)
+                values = [row[V3_COLUMNS.index(old)] for row in stored]
+                if name in DATES:
                     values = [pd.Timestamp(v) if v else pd.NaT for v in values]
                 got = snapshot[name].tolist()
                 assert [None if pd.isna(v) else v for v in got] == [None if v is None or pd.isna(v) else v for v in values], name
@@ -168,8 +174,9 @@ def test_ratings_before_take_each_students_newest_earlier_rating(conn):
     history.save_snapshot(conn, NOV_23, classified(["S1", "S2", "S3"], ["待回访"] * 3, [1.0, 1.0, 1.0]))
 
     ratings = history.ratings_before(conn, NOV_23).sort_values("student_id")
-    assert list(ratings.columns) == ["student_id", "satisfaction", "as_of"]
-    assert ratings.values.tolist() == [["S1", 2.0, "2026-11-09"], ["S2", 4.0, "2026-11-16"], ["S3", 5.0, "2026-11-09"]]
+    assert list(ratings.columns) == ["student_id", "satisfaction", "rated_on"]
+    nov = [pd.Timestamp(day) for day in (NOV_9, NOV_16, NOV_9)]
+    assert ratings.values.tolist() == [["S1", 2.0, nov[0]], ["S2", 4.0, nov[1]], ["S3", 5.0, nov[2]]]
     assert history.ratings_before(conn, NOV_9).empty  # strictly before
 
 
@@ -179,50 +186,65 @@ def test_importing_the_store_does_not_import_pandas_or_pyarrow():
     assert result.stdout.strip() == "[]"
 
 
-def test_classify_stores_the_alerts_the_call_sheets_would_work_out_and_drops_them_once_out_of_date(tmp_path):
-    """The alert texts kept with a snapshot are exactly what the call sheet would work out from the
-    snapshot; a recorded callback or a changed setting makes them out of date, and they are not used."""
-    import shutil
+def v5_history(path):
+    """A file as the previous pfk left it (schema 5): blobs with p, f, k, alert texts kept beside
+    them, a change counter and its triggers."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
-    from pfkcli.alerts import alert_texts
-    from pfkcli.callsheet import _students, due_students
-    from pfkcli.classify import classify
-    from pfkcli.workspace import find_workspace, init_workspace
-
-    from .conftest import SAMPLES
-
-    init_workspace(tmp_path)
-    roster = shutil.copy(SAMPLES / "roster.xlsx", tmp_path / "roster.xlsx")
-    workspace = find_workspace(tmp_path)
-    classify(workspace, roster, NOV_23)
-
-    frame, _, _, _, stored = _students(workspace, NOV_23, None, None)
-    with history.opened(workspace.history_path) as conn:
-        fresh = alert_texts(frame, workspace.config, NOV_23, conn)
-    assert stored is not None and stored.notna().sum() > 0
-    assert stored.fillna("").tolist() == fresh.fillna("").tolist()
-    assert due_students(frame, workspace, NOV_23, stored)["why_now"].tolist() == due_students(frame, workspace, NOV_23)["why_now"].tolist()
-    # A later day's sheet works its alerts out again (days left to the course end have moved on).
-    assert _students(workspace, dt.date(2026, 11, 24), None, None)[4] is None
-
-    with history.opened(workspace.history_path) as conn:
-        assert history.stored_alerts(conn, NOV_23, Config(**{"alerts": {"inactive_days": 3}})) is None
-        sid = frame["student_id"].iloc[0]
-        history.import_callbacks(conn, "sheet", "hash", "张老师-2026-11-23.xlsx", [
-            {"teacher": "张老师", "student_id": sid, "called_on": NOV_16, "p": 4, "k": 4, "note": "", "follow_up": dt.date(2026, 11, 20)},
-        ])
-        assert history.stored_alerts(conn, NOV_23, workspace.config) is None
-    due = due_students(frame, workspace, NOV_23)  # worked out again: the follow-up now shows
-    assert "跟进逾期：约定 2026-11-20 跟进，已过 3 天" in due.set_index("student_id").at[sid, "why_now"]
+    old = sqlite3.connect(path)
+    for script in history.MIGRATIONS[:3]:
+        old.executescript(script)
+    old.executescript(
+        "DROP TABLE snapshots;"
+        "CREATE TABLE snapshot_tables (as_of TEXT PRIMARY KEY, students INTEGER NOT NULL, data BLOB NOT NULL, saved_at TEXT NOT NULL);"
+        "ALTER TABLE snapshot_tables ADD COLUMN alerts BLOB; ALTER TABLE snapshot_tables ADD COLUMN alerts_basis TEXT;"
+        "CREATE TABLE revision (id INTEGER PRIMARY KEY CHECK (id = 1), callbacks INTEGER NOT NULL); INSERT INTO revision VALUES (1, 0);"
+        "CREATE TRIGGER callbacks_insert AFTER INSERT ON callbacks BEGIN UPDATE revision SET callbacks = callbacks + 1; END;"
+    )
+    sink = pa.BufferOutputStream()
+    table = pa.table({"student_id": ["S1", "S2"], "p": [5.0, None], "f": [1.2, 0.4], "k": [2.0, None], "segment": ["P_L-F_L-K_S", "待回访"]})
+    pq.write_table(table, sink)
+    old.execute("INSERT INTO snapshot_tables VALUES ('2026-11-16', 2, ?, '2026-11-16T10:00:00', x'00', 'basis')", (sink.getvalue().to_pybytes(),))
+    old.execute("PRAGMA user_version = 5")
+    old.commit()
+    old.close()
+    return path
 
 
-def test_a_version_4_history_gains_the_alert_columns(tmp_path):
-    path = v3_history(tmp_path / "history.sqlite")
-    conn = history.connect(path)
+def test_a_version_5_history_drops_its_stored_alerts_and_names_the_scores_as_classify_does(tmp_path):
+    conn = history.connect(v5_history(tmp_path / "history.sqlite"))
     try:
         columns = [row[1] for row in conn.execute("PRAGMA table_info(snapshot_tables)")]
-        assert columns[-2:] == ["alerts", "alerts_basis"]
-        assert conn.execute("SELECT count(*) FROM snapshot_tables WHERE alerts IS NULL").fetchone()[0] == 2
-        assert history.stored_alerts(conn, NOV_23, Config()) is None
+        assert columns == ["as_of", "students", "data", "saved_at"]
+        assert conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' OR name = 'revision'").fetchall() == []
+        snapshot = history.load_snapshot(conn, NOV_16)
+        assert snapshot[["student_id", "P", "F", "K", "segment"]].fillna(-1).values.tolist() == [
+            ["S1", 5.0, 1.2, 2.0, "P_L-F_L-K_S"], ["S2", -1, 0.4, -1, "待回访"],
+        ]
+        # The scores in force then stand in for the roster's own, which that version did not keep.
+        assert snapshot["p_score"].fillna(-1).tolist() == [5.0, -1]
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     finally:
         conn.close()
+
+
+def test_a_first_version_history_keeps_its_snapshot_with_a_blank_rating(tmp_path):
+    db = tmp_path / "old.sqlite"
+    old = sqlite3.connect(db)
+    old.executescript(history.MIGRATIONS[0] + "; PRAGMA user_version = 1;")
+    old.execute("INSERT INTO snapshots (as_of, student_id, segment) VALUES ('2026-11-16', 'S1', '待回访')")
+    old.commit()
+    old.close()
+
+    conn = history.connect(db)
+    try:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == history.SCHEMA_VERSION
+        assert history.snapshot_dates(conn) == [dt.date(2026, 11, 16)]
+        snapshot = history.load_snapshot(conn, dt.date(2026, 11, 16))
+        assert snapshot[["student_id", "segment"]].values.tolist() == [["S1", "待回访"]]
+        assert snapshot["satisfaction"].isna().all() and snapshot["satisfaction"].dtype == "float64"
+    finally:
+        conn.close()
+
+

@@ -21,7 +21,6 @@ from pfkcli.playbooks import (
     playbook_path,
 )
 from pfkcli.segments import ALL_SEGMENTS, BY_CODE, PENDING_CODE
-from pfkcli.workspace import Workspace
 
 TODAY = dt.date(2026, 11, 23)
 
@@ -41,14 +40,15 @@ problems:
 
 
 @pytest.fixture
-def workspace(tmp_path) -> Workspace:
+def folder(tmp_path) -> Path:
+    """A folder's playbooks/ folder."""
     (tmp_path / "pfk.toml").write_text("", encoding="utf-8")
     (tmp_path / "playbooks").mkdir()
-    return Workspace(tmp_path)
+    return tmp_path / "playbooks"
 
 
-def write_playbook(workspace: Workspace, name: str, text: str) -> Path:
-    path = workspace.playbooks_dir / name
+def write_playbook(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
     path.write_text(text, encoding="utf-8")
     return path
 
@@ -75,11 +75,11 @@ def test_builtin_files_are_the_nine_segments_in_order_with_pending_last():
 
 
 def test_every_builtin_playbook_passes_check():
-    assert check_playbooks(Workspace(None)) == []
+    assert check_playbooks(None) == []
 
 
 def test_builtin_playbooks_have_the_segment_name_questions_and_all_four_scripts():
-    loaded = load_playbooks(Workspace(None))
+    loaded = load_playbooks(None)
     assert list(loaded) == [segment.code for segment in ALL_SEGMENTS]
     for code, playbook in loaded.items():
         assert playbook.code == code
@@ -97,7 +97,7 @@ def test_builtin_files_start_with_a_comment_telling_how_to_add():
 
 
 def test_headline_is_the_first_sentence_of_the_strategy():
-    playbook = load_playbooks(Workspace(None))["P_S-F_S-K_L"]
+    playbook = load_playbooks(None)["P_S-F_S-K_L"]
     assert playbook.headline == "重点挽留：让他重视课程、重新燃起学习热情，顺利结课。"
     short = playbook.model_copy(update={"strategy": "重点挽留。让他重视课程。\n第二行"})
     assert short.headline == "重点挽留。"
@@ -106,39 +106,39 @@ def test_headline_is_the_first_sentence_of_the_strategy():
 # --- paths and loading ------------------------------------------------------------------------------
 
 
-def test_playbook_path_names_files_by_code_and_pending_by_its_chinese_code(workspace):
-    assert playbook_path(workspace, "P_S-F_S-K_L") == workspace.root / "playbooks" / "P_S-F_S-K_L.yaml"
-    assert playbook_path(workspace, PENDING_CODE) == workspace.root / "playbooks" / "待回访.yaml"
+def test_playbook_path_names_files_by_code_and_pending_by_its_chinese_code(folder):
+    assert playbook_path(folder, "P_S-F_S-K_L") == folder / "P_S-F_S-K_L.yaml"
+    assert playbook_path(folder, PENDING_CODE) == folder / "待回访.yaml"
 
 
 def test_playbook_path_without_workspace_says_to_run_init():
     with pytest.raises(UsageError) as caught:
-        playbook_path(Workspace(None), "P_S-F_S-K_L")
+        playbook_path(None, "P_S-F_S-K_L")
     assert "pfk init" in caught.value.message
 
 
-def test_workspace_file_wins_and_missing_ones_fall_back_to_builtin(workspace):
-    write_playbook(workspace, "P_S-F_S-K_L.yaml", MINIMAL)
-    loaded = load_playbooks(workspace)
+def test_workspace_file_wins_and_missing_ones_fall_back_to_builtin(folder):
+    write_playbook(folder, "P_S-F_S-K_L.yaml", MINIMAL)
+    loaded = load_playbooks(folder)
     assert loaded["P_S-F_S-K_L"].portrait == "没有热情，进度落后，能力强。"
     assert loaded["P_S-F_S-K_L"].problems[0].date == dt.date(2026, 11, 2)
-    assert loaded["P_L-F_L-K_L"] == load_playbooks(Workspace(None))["P_L-F_L-K_L"]
+    assert loaded["P_L-F_L-K_L"] == load_playbooks(None)["P_L-F_L-K_L"]
 
 
-def test_broken_workspace_file_raises_config_error_naming_file_and_problem(workspace):
-    write_playbook(workspace, "P_S-F_S-K_L.yaml", MINIMAL.replace("先发微信约时间", '""'))
+def test_broken_workspace_file_raises_config_error_naming_file_and_problem(folder):
+    write_playbook(folder, "P_S-F_S-K_L.yaml", MINIMAL.replace("先发微信约时间", '""'))
     with pytest.raises(ConfigError) as caught:
-        load_playbooks(workspace)
+        load_playbooks(folder)
     assert caught.value.message.splitlines()[0] == (
         "playbooks/P_S-F_S-K_L.yaml: problems[0].solution: 不能为空（第 9 行）"
     )
 
 
-def test_list_counts_problems_and_takes_the_newest_date(workspace):
-    write_playbook(workspace, "P_S-F_S-K_L.yaml", MINIMAL)
+def test_list_counts_problems_and_takes_the_newest_date(folder):
+    write_playbook(folder, "P_S-F_S-K_L.yaml", MINIMAL)
     without_problems = MINIMAL.split("problems:")[0].replace("P_S-F_S-K_L", "P_L-F_L-K_L")
-    no_problems = write_playbook(workspace, "P_L-F_L-K_L.yaml", without_problems.replace("重点挽留学员", "重要价值学员"))
-    rows = {row.code: row for row in list_playbooks(workspace)}
+    no_problems = write_playbook(folder, "P_L-F_L-K_L.yaml", without_problems.replace("重点挽留学员", "重要价值学员"))
+    rows = {row.code: row for row in list_playbooks(folder)}
     assert list(rows) == [segment.code for segment in ALL_SEGMENTS]
     assert (rows["P_S-F_S-K_L"].problem_count, rows["P_S-F_S-K_L"].last_change) == (1, dt.date(2026, 11, 2))
     assert rows["P_S-F_S-K_L"].builtin is False
@@ -199,44 +199,45 @@ def test_list_counts_problems_and_takes_the_newest_date(workspace):
     ],
     ids=["empty-solution", "missing", "bad-date", "no-questions", "typo", "code", "name", "syntax", "dup", "empty"],
 )
-def test_check_points_inside_the_file(workspace, text, expected):
-    write_playbook(workspace, "P_S-F_S-K_L.yaml", text)
-    assert check_playbooks(workspace) == expected
+def test_check_points_inside_the_file(folder, text, expected):
+    write_playbook(folder, "P_S-F_S-K_L.yaml", text)
+    assert check_playbooks(folder) == expected
 
 
-def test_check_reports_files_pfk_never_reads(workspace):
-    write_playbook(workspace, "p_s-f_s-k_l.yml", MINIMAL)
-    write_playbook(workspace, "notes.yaml", "a: 1\n")
-    (workspace.playbooks_dir / "README.md").write_text("说明", encoding="utf-8")
-    assert check_playbooks(workspace) == [
+def test_check_reports_files_pfk_never_reads(folder):
+    write_playbook(folder, "p_s-f_s-k_l.yml", MINIMAL)
+    write_playbook(folder, "notes.yaml", "a: 1\n")
+    (folder / "README.md").write_text("说明", encoding="utf-8")
+    assert check_playbooks(folder) == [
         "playbooks/notes.yaml: pfk 不会读取这个文件：文件名应为分层代码，如 P_L-F_L-K_L.yaml",
         "playbooks/p_s-f_s-k_l.yml: pfk 不会读取这个文件：应命名为 P_S-F_S-K_L.yaml",
     ]
 
 
 def test_check_passes_on_an_init_copy_and_without_a_playbooks_folder(tmp_path):
-    (tmp_path / "pfk.toml").write_text("", encoding="utf-8")
-    assert check_playbooks(Workspace(tmp_path)) == []
-    shutil.copytree(playbooks.BUILTIN_DIR, tmp_path / "playbooks")
-    assert check_playbooks(Workspace(tmp_path)) == []
+    from pfkcli.workspace import init_workspace
+
+    assert check_playbooks(tmp_path / "playbooks") == []
+    init_workspace(tmp_path)
+    assert check_playbooks(tmp_path / "playbooks") == []
 
 
 # --- add --------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("source", builtin_playbook_files(), ids=lambda path: path.stem)
-def test_add_to_every_builtin_only_adds_the_entry(workspace, source):
+def test_add_to_every_builtin_only_adds_the_entry(folder, source):
     old = source.read_text(encoding="utf-8")
-    write_playbook(workspace, source.name, old)
-    path = add_problem(workspace, source.stem, "家长接的电话", "约学员本人的时间再打", "王老师", TODAY)
-    assert path == workspace.playbooks_dir / source.name
+    write_playbook(folder, source.name, old)
+    path = add_problem(folder, source.stem, "家长接的电话", "约学员本人的时间再打", "王老师", TODAY)
+    assert path == folder / source.name
     assert only_added_lines(old, path.read_text(encoding="utf-8")) == [
         "  - problem: 家长接的电话",
         "    solution: 约学员本人的时间再打",
         "    author: 王老师",
         "    date: 2026-11-23",
     ]
-    entry = load_playbooks(workspace)[source.stem].problems[-1]
+    entry = load_playbooks(folder)[source.stem].problems[-1]
     assert (entry.problem, entry.solution, entry.author, entry.date) == (
         "家长接的电话", "约学员本人的时间再打", "王老师", TODAY,
     )
@@ -266,9 +267,9 @@ scripts:
 """
 
 
-def test_add_keeps_a_hand_written_file_line_for_line(workspace):
-    path = write_playbook(workspace, "P_S-F_S-K_L.yaml", HAND_WRITTEN)
-    add_problem(workspace, "P_S-F_S-K_L", "问题: 带冒号", "第一步\n第二步", "赵老师", TODAY)
+def test_add_keeps_a_hand_written_file_line_for_line(folder):
+    path = write_playbook(folder, "P_S-F_S-K_L.yaml", HAND_WRITTEN)
+    add_problem(folder, "P_S-F_S-K_L", "问题: 带冒号", "第一步\n第二步", "赵老师", TODAY)
     new = path.read_text(encoding="utf-8")
     assert only_added_lines(HAND_WRITTEN, new) == [
         "    -   problem: '问题: 带冒号'",
@@ -280,53 +281,53 @@ def test_add_keeps_a_hand_written_file_line_for_line(workspace):
     ]
     # The blank line and the comment that followed the old last entry now follow the new one.
     assert "        date: 2026-11-23\n\n    # 下面是话术\n" in new
-    assert load_playbooks(workspace)["P_S-F_S-K_L"].problems[-1].solution == "第一步\n第二步"
+    assert load_playbooks(folder)["P_S-F_S-K_L"].problems[-1].solution == "第一步\n第二步"
 
 
-def test_add_keeps_windows_line_ends_and_bom(workspace):
-    path = workspace.playbooks_dir / "P_S-F_S-K_L.yaml"
+def test_add_keeps_windows_line_ends_and_bom(folder):
+    path = folder / "P_S-F_S-K_L.yaml"
     old = b"\xef\xbb\xbf" + MINIMAL.replace("\n", "\r\n").encode("utf-8")
     path.write_bytes(old)
-    add_problem(workspace, "P_S-F_S-K_L", "问题", "办法", "王老师", TODAY)
+    add_problem(folder, "P_S-F_S-K_L", "问题", "办法", "王老师", TODAY)
     entry = "  - problem: 问题\r\n    solution: 办法\r\n    author: 王老师\r\n    date: 2026-11-23\r\n"
     assert path.read_bytes() == old + entry.encode("utf-8")
 
 
-def test_add_under_an_empty_problems_key(workspace):
+def test_add_under_an_empty_problems_key(folder):
     old = MINIMAL.split("problems:")[0] + "problems:\n# 以后往这里加\n"
-    path = write_playbook(workspace, "P_S-F_S-K_L.yaml", old)
-    add_problem(workspace, "P_S-F_S-K_L", "问题", "办法", "王老师", TODAY)
+    path = write_playbook(folder, "P_S-F_S-K_L.yaml", old)
+    add_problem(folder, "P_S-F_S-K_L", "问题", "办法", "王老师", TODAY)
     assert only_added_lines(old, path.read_text(encoding="utf-8")) == [
         "  - problem: 问题", "    solution: 办法", "    author: 王老师", "    date: 2026-11-23",
     ]
 
 
-def test_add_copies_the_builtin_when_the_workspace_has_no_file(workspace):
-    path = add_problem(workspace, PENDING_CODE, "问题", "办法", "王老师", TODAY)
-    assert path == workspace.playbooks_dir / "待回访.yaml"
+def test_add_copies_the_builtin_when_the_workspace_has_no_file(folder):
+    path = add_problem(folder, PENDING_CODE, "问题", "办法", "王老师", TODAY)
+    assert path == folder / "待回访.yaml"
     builtin = (playbooks.BUILTIN_DIR / "待回访.yaml").read_text(encoding="utf-8")
     assert path.read_text(encoding="utf-8").startswith(builtin)
-    assert len(load_playbooks(workspace)[PENDING_CODE].problems) == 2
+    assert len(load_playbooks(folder)[PENDING_CODE].problems) == 2
 
 
 def test_add_without_workspace_says_to_run_init():
     with pytest.raises(UsageError) as caught:
-        add_problem(Workspace(None), "P_S-F_S-K_L", "问题", "办法", "王老师", TODAY)
+        add_problem(None, "P_S-F_S-K_L", "问题", "办法", "王老师", TODAY)
     assert caught.value.message == "当前目录不在 pfk 工作区内（找不到 pfk.toml）：先运行 pfk init 创建工作区，再修改话术。"
 
 
-def test_add_refuses_blank_text(workspace):
+def test_add_refuses_blank_text(folder):
     with pytest.raises(UsageError) as caught:
-        add_problem(workspace, "P_S-F_S-K_L", "问题", "  ", "", TODAY)
+        add_problem(folder, "P_S-F_S-K_L", "问题", "  ", "", TODAY)
     assert caught.value.message == "解决办法、作者不能为空"
-    assert not (workspace.playbooks_dir / "P_S-F_S-K_L.yaml").exists()
+    assert not (folder / "P_S-F_S-K_L.yaml").exists()
 
 
-def test_add_leaves_a_broken_file_alone(workspace):
+def test_add_leaves_a_broken_file_alone(folder):
     broken = MINIMAL.replace("questions:\n", "questions\n")
-    path = write_playbook(workspace, "P_S-F_S-K_L.yaml", broken)
+    path = write_playbook(folder, "P_S-F_S-K_L.yaml", broken)
     with pytest.raises(ConfigError) as caught:
-        add_problem(workspace, "P_S-F_S-K_L", "问题", "办法", "王老师", TODAY)
+        add_problem(folder, "P_S-F_S-K_L", "问题", "办法", "王老师", TODAY)
     assert caught.value.message.splitlines()[0].startswith("playbooks/P_S-F_S-K_L.yaml: 第 5–7 行: YAML 格式错误")
     assert path.read_text(encoding="utf-8") == broken
-    assert [p.name for p in workspace.playbooks_dir.iterdir()] == ["P_S-F_S-K_L.yaml"]
+    assert [p.name for p in folder.iterdir()] == ["P_S-F_S-K_L.yaml"]

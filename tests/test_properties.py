@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -22,6 +23,7 @@ from pfkcli.cli import app
 from pfkcli.columns import FIELD_BY_NAME, PROGRESS_FIELDS, REQUIRED_FIELDS
 from pfkcli.config import Config, Thresholds
 from pfkcli.errors import InvalidInput
+from pfkcli.frames import complete
 from pfkcli.model import classify_frame
 from pfkcli.roster import load_roster
 
@@ -154,11 +156,10 @@ def write_roster(path: Path, header: list, rows: list[list], title: bool = False
 
 def segments_of(path: Path, config: Config | None = None) -> dict[str, str] | list[tuple]:
     """Student ID → segment, or the problems (without row numbers) when the roster is invalid."""
-    from pfkcli.classify import score_students
-    from pfkcli.workspace import Workspace
+    from pfkcli.classify import score_roster
 
     try:
-        result = score_students(Workspace(None, config or Config()), path, dt.date.fromisoformat(AS_OF))
+        result = score_roster(path, dt.date.fromisoformat(AS_OF), config or Config(), None)
     except InvalidInput as exc:
         return sorted((p.column or "", p.code) for p in exc.problems)
     return dict(zip(result.frame["student_id"], result.frame["segment"]))
@@ -227,7 +228,7 @@ def test_raising_a_score_never_moves_a_student_down_on_that_axis(roster, axis, r
     config = Config(thresholds=thresholds)
     with tempfile.TemporaryDirectory() as folder:
         frame = load_roster(write_roster(Path(folder) / "r.xlsx", header, rows), config).frame
-    frame = frame.rename(columns={"p_score": "P", "k_score": "K"})
+    frame = complete(frame).assign(P=frame["p_score"], K=frame["k_score"], P_on=pd.NaT, K_on=pd.NaT)
     student = pick % len(frame)
     before, _ = classify_frame(frame, config, dt.date.fromisoformat(AS_OF))
     raised = frame.copy()
@@ -242,12 +243,13 @@ def test_a_score_on_the_mean_cut_is_judged_the_same_in_any_row_order():
     """Float sums depend on order (2.7 + 2.9 + 2.5 is not 2.5 + 2.9 + 2.7); the mean cut must not."""
     import itertools
 
-    import pandas as pd
+
 
     config = Config(thresholds=Thresholds(p_rule="mean"))
     seen = set()
     for scores in itertools.permutations([2.7, 2.9, 2.5]):
-        frame = pd.DataFrame({"student_id": [str(s) for s in scores], "P": scores, "K": [5.0] * 3, "homework_done": [1.0] * 3, "hours_watched": [1.0] * 3})
+        frame = complete(pd.DataFrame({"student_id": [str(s) for s in scores], "P": scores, "K": [5.0] * 3, "homework_done": [1.0] * 3, "hours_watched": [1.0] * 3}))
+        frame = frame.assign(P_on=pd.NaT, K_on=pd.NaT)
         result, _ = classify_frame(frame, config, dt.date.fromisoformat(AS_OF))
         seen.add(tuple(sorted(zip(result["student_id"], result["segment"]))))
     assert len(seen) == 1

@@ -37,11 +37,11 @@ D = dt.date
 
 
 def snapshot(rows: list[tuple]) -> pd.DataFrame:
-    """(student_id, teacher, segment, p, f, k[, expected_f]) → a frame shaped like history.load_snapshot's."""
+    """(student_id, teacher, segment, P, F, K[, expected_f]) → a frame shaped like history.load_snapshot's."""
     frame = pd.DataFrame(
         [r if len(r) == 7 else (*r, None) for r in rows],
-        columns=["student_id", "teacher", "segment", "p", "f", "k", "expected_f"],
-    )
+        columns=["student_id", "teacher", "segment", "P", "F", "K", "expected_f"],
+    ).astype({"P": "float64", "F": "float64", "K": "float64"})
     frame["name"] = "学员" + frame["student_id"]
     frame["phone"] = [f"1390000{i:04d}" for i in range(len(frame))]
     frame["why"] = "原因"
@@ -161,10 +161,10 @@ def test_moved_down_table():
 
 
 def test_change_text():
-    row = {"p_from": 5.0, "p_to": 3.0, "f_from": 1.104, "f_to": 0.6, "k_from": 4.0, "k_to": 4.0}
+    row = {"P_from": 5.0, "P_to": 3.0, "F_from": 1.104, "F_to": 0.6, "K_from": 4.0, "K_to": 4.0}
     assert change_text(row) == "P 5→3；F 1.10→0.60"
-    assert change_text({**row, "p_to": 5.0, "f_to": 1.1}).startswith("分数未变")
-    assert change_text({**row, "p_to": None}) == "P 5→—；F 1.10→0.60"
+    assert change_text({**row, "P_to": 5.0, "F_to": 1.1}).startswith("分数未变")
+    assert change_text({**row, "P_to": None}) == "P 5→—；F 1.10→0.60"
 
 
 def test_segment_table_counts_every_segment_and_teacher():
@@ -205,12 +205,11 @@ def test_coverage_boundaries():
             ("E", "李老师", "P_L-F_L-K_L", 5, 1, 5),  # follow-up was yesterday
         ]
     )
-    frame["last_callback"] = pd.to_datetime([None, None, None, "2026-11-20", None])
+    # The newest callback of each, as history.newest_callbacks gives it.
     callbacks = pd.DataFrame(
         {
-            "student_id": ["A", "B", "E"],
-            "called_on": pd.to_datetime(["2026-11-10", "2026-11-09", "2026-11-20"]),
-            "follow_up": pd.to_datetime([None, "2026-11-23", "2026-11-22"]),
+            "last_called": pd.to_datetime(["2026-11-10", "2026-11-09", None, "2026-11-20", "2026-11-20"]),
+            "follow_up": pd.to_datetime([None, "2026-11-23", None, None, "2026-11-22"]),
         }
     )
     coverage = coverage_frame(frame, callbacks, D(2026, 11, 23), 14)
@@ -223,7 +222,7 @@ def test_coverage_boundaries():
 
 
 def test_alert_table_with_no_alerts_lists_every_teacher_and_rule():
-    from pfkcli.alerts import ALERT_FIELDS, RULES
+    from pfkcli.alert_rules import ALERT_FIELDS, RULES
 
     empty = pd.DataFrame({name: pd.Series(dtype="str") for name in ALERT_FIELDS})
     table = alert_table(NEWEST, empty)

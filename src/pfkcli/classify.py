@@ -1,18 +1,22 @@
 """`pfk classify`: read a roster (and optionally a learning-event log), score and segment every
-student, write the result workbook beside the input, store a snapshot in the workspace history.
+student, store the snapshot in the workspace history, write the result workbook beside the input.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import history
-from .errors import Problem
+from .config import Config
+from .errors import OutputError, Problem
 from .excel import SheetSpec, write_workbook
-from .model import AxisCut, classify_frame
+from .frames import complete
+from .model import AxisCut, classify_frame, shown
 from .outputs import RESULT_COLUMNS, RESULT_SHEET, SUMMARY_SHEET
+from .playbooks import load_playbooks
 from .progress import step
 from .roster import Roster, load_roster
 from .segments import ALL_SEGMENTS, BY_CODE
@@ -22,61 +26,50 @@ from .workspace import Workspace
 @dataclass
 class ClassifyResult:
     roster: Roster
-    frame: object  # pandas.DataFrame: roster fields + P F K segment segment_name why strategy
+    frame: object  # pandas.DataFrame: roster fields, P P_on F K K_on expected_f f_cut segment segment_name why
+    callbacks: object  # history.newest_callbacks of `frame`, for the rules that read them
     cuts: list[AxisCut]
     as_of: dt.date
     warnings: list[Problem] = field(default_factory=list)
     output: Path | None = None
     snapshot_saved: bool = False
-    playbooks: dict = field(default_factory=dict)  # code → Playbook, as loaded for the strategies
-    _counts: object = field(default=None, repr=False, compare=False)
 
     def counts(self):
-        """Students per segment (rows, in segment order) and teacher (columns), with totals.
-        Worked out once: the summary sheet and the terminal table both show it."""
+        """Students per segment (rows, in segment order) and teacher (columns), with totals."""
         import pandas as pd
 
-        if self._counts is None:
-            table = pd.crosstab(self.frame["segment"], self.frame["teacher"])
-            order = [s.code for s in ALL_SEGMENTS]
-            table = table.reindex(order, fill_value=0)
-            table["合计"] = table.sum(axis=1)
-            self._counts = table
-        return self._counts.copy()
+        table = pd.crosstab(self.frame["segment"], self.frame["teacher"])
+        table = table.reindex([s.code for s in ALL_SEGMENTS], fill_value=0)
+        table["合计"] = table.sum(axis=1)
+        return table
 
 
 def default_output(roster_path: Path) -> Path:
     return roster_path.with_name(f"{roster_path.stem}.pfk.xlsx")
 
 
-def score_students(
-    workspace: Workspace,
+def score_roster(
     roster_path: Path,
     as_of: dt.date,
+    config: Config,
+    conn: sqlite3.Connection | None,
     progress_path: Path | None = None,
     sheet: str | None = None,
-    explain: bool = True,
 ) -> ClassifyResult:
-    """Read, validate and classify; writes nothing. `explain=False` leaves out each student's why
-    and strategy texts, and so the playbooks, for a caller that needs only the scores (alerts)."""
+    """Read, validate and classify a roster against what the history knows; writes nothing."""
     from concurrent.futures import ThreadPoolExecutor
 
     from .events import aggregate_events, merge_totals
-    from .playbooks import load_playbooks
 
-    config = workspace.config
-    # The roster is read here while the playbooks load, and the log (if any) is read, on other threads:
-    # calamine and Arrow's CSV reader let go of the GIL, so a 1,000,000-row log costs little more than
-    # the roster. A bad roster is still reported first, as if they were read one after the other.
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="pfk-load") as pool:
-        books = pool.submit(load_playbooks, workspace) if explain else None
+    # A learning-event log is read on its own thread while the roster is read: both readers let go
+    # of the GIL, so a 1,000,000-row log costs little more than the roster (benchmarks/).
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pfk-log") as pool:
         log = pool.submit(aggregate_events, progress_path, config, as_of) if progress_path is not None else None
         try:
             roster = load_roster(roster_path, config, sheet, need_progress=progress_path is None)
         except BaseException:
-            for pending in (books, log):
-                if pending is not None:
-                    pending.cancel()
+            if log is not None:
+                log.cancel()
             raise
         frame, warnings = roster.frame, list(roster.warnings)
         if log is not None:
@@ -84,32 +77,12 @@ def score_students(
                 totals, log_warnings = log.result()
             frame, log_warnings = merge_totals(frame, totals, log_warnings, progress_path, config)
             warnings += log_warnings
-        playbooks = books.result() if books is not None else {}
-    with history.opened(workspace.history_path) as conn:
-        frame = _newest_scores(frame, history.latest_scores(conn, as_of))
-    lines = {code: book.headline for code, book in playbooks.items()}
-    frame, cuts = classify_frame(frame, config, as_of, lines, explain=explain)
-    return ClassifyResult(roster, frame, cuts, as_of, warnings, playbooks=playbooks)
-
-
-def _newest_scores(frame, recorded):
-    """P and K: a recorded callback wins over the roster's column unless the roster's own callback date is newer."""
-    import pandas as pd
-
-    frame = frame.copy(deep=False)  # copy-on-write: the caller's frame is left as it was
-    merged = frame[["student_id"]].merge(recorded, on="student_id", how="left")
-    merged.index = frame.index
-    roster_date = frame["last_callback"] if "last_callback" in frame else pd.Series(pd.NaT, index=frame.index)
-    for axis, column in (("P", "p_score"), ("K", "k_score")):
-        from_roster = frame[column] if column in frame else pd.Series(float("nan"), index=frame.index)
-        recorded_value = merged[axis.lower()].astype("float64")
-        recorded_on = pd.to_datetime(merged[f"{axis.lower()}_on"])
-        use_recorded = recorded_value.notna() & (from_roster.isna() | roster_date.isna() | (recorded_on >= roster_date))
-        frame[axis] = from_roster.where(~use_recorded, recorded_value)
-        source = pd.Series("", index=frame.index, dtype=object)
-        source[use_recorded] = "（" + recorded_on[use_recorded].dt.strftime("%m-%d") + "回访）"
-        frame[f"{axis}_source"] = source
-    return frame
+    # Whether a blank 最近学习时间 means "never studied" or "not in this export" (frames.complete fills it).
+    frame = complete(frame).assign(activity_known="last_active" in roster.fields or progress_path is not None)
+    callbacks = history.newest_callbacks(conn, frame, as_of)
+    frame = frame.assign(**{name: callbacks[name] for name in ("P", "P_on", "K", "K_on")})
+    frame, cuts = classify_frame(frame, config, as_of)
+    return ClassifyResult(roster, frame, callbacks, cuts, as_of, warnings)
 
 
 def classify(
@@ -120,40 +93,29 @@ def classify(
     output: Path | None = None,
     sheet: str | None = None,
 ) -> ClassifyResult:
-    """Classify and write the result workbook; in a workspace, store the snapshot as well."""
-    from concurrent.futures import ThreadPoolExecutor
+    """Classify, store the snapshot (in a workspace), write the result workbook.
 
-    from .playbooks import remember_playbooks
-
-    result = score_students(workspace, roster_path, as_of, progress_path, sheet)
+    The snapshot is stored before the workbook is written: should the workbook fail (a full disk, a
+    file open in Excel), the week's classification is kept and the call sheets can be made from it.
+    """
     target = Path(output) if output else default_output(Path(roster_path))
-    # The snapshot and its students' alerts (which the call sheets of the day show) are worked out on
-    # another thread while the workbook is laid out and written: the Rust writer lets go of the GIL
-    # for most of it. The snapshot is stored once the workbook is in place.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pfk-snapshot") as pool:
-        encoded = pool.submit(_encode_snapshot, workspace, result) if workspace.history_path is not None else None
-        sheets = result_sheets(result)
-        write_workbook(target, sheets, inputs=[roster_path, progress_path])
-        result.output = target
-        if encoded is not None:
-            with history.opened(workspace.history_path) as conn:
-                history.save_snapshot(conn, as_of, encoded.result(), workspace.config)
+    playbooks = load_playbooks(workspace.playbooks_dir)  # a broken playbook stops the run before any work
+    with history.opened(workspace.history_path) as conn:
+        result = score_roster(roster_path, as_of, workspace.config, conn, progress_path, sheet)
+        if conn is not None:
+            history.save_snapshot(conn, as_of, result.frame)
             result.snapshot_saved = True
-            # The playbooks as parsed for this run, kept for the call sheets that follow.
-            remember_playbooks(workspace, result.playbooks)
+    try:
+        write_workbook(target, result_sheets(result, playbooks), inputs=[roster_path, progress_path])
+    except OutputError as exc:
+        if result.snapshot_saved:
+            raise OutputError(f"{exc.message}（本次分层快照已存入工作区历史，回访表可照常生成）") from exc
+        raise
+    result.output = target
     return result
 
 
-def _encode_snapshot(workspace: Workspace, result: ClassifyResult) -> history.EncodedSnapshot:
-    from .alerts import alert_texts
-
-    with history.opened(workspace.history_path) as conn:
-        basis = history.alerts_basis(conn, result.as_of, workspace.config)
-        alerts = alert_texts(result.frame, workspace.config, result.as_of, conn)
-    return history.encode_snapshot(result.frame, alerts, basis)
-
-
-def result_sheets(result: ClassifyResult) -> list[SheetSpec]:
+def result_sheets(result: ClassifyResult, playbooks) -> list[SheetSpec]:
     """分层结果 (every input column in order, then the PFK columns) and 汇总 (counts and cut values)."""
     import pandas as pd
 
@@ -165,12 +127,12 @@ def result_sheets(result: ClassifyResult) -> list[SheetSpec]:
         title = f"{header}（原表）" if header in added else header
         columns[title] = frame[name]
     columns["P"] = frame["P"]
-    columns["F"] = frame["F"].round(2)
+    columns["F"] = shown(frame["F"])
     columns["K"] = frame["K"]
     columns["分层代码"] = frame["segment"]
     columns["分层名称"] = frame["segment_name"]
     columns["原因"] = frame["why"]
-    columns["策略"] = frame["strategy"]
+    columns["策略"] = frame["segment"].map({code: book.headline for code, book in playbooks.items()})
     table = pd.DataFrame(columns, index=frame.index)
     colours = frame["segment"].map({s.code: s.colour for s in ALL_SEGMENTS}).tolist()
     widths = {"原因": 50.0, "策略": 40.0}
@@ -199,5 +161,3 @@ def summary_table(result: ClassifyResult):
 
 def _summary_colours(result: ClassifyResult) -> list[str | None]:
     return [s.colour for s in ALL_SEGMENTS] + [None] * (2 + len(result.cuts) + 1)
-
-

@@ -40,6 +40,8 @@ FIELDS: tuple[Field, ...] = (
     Field("k_score", "K", "score", ("K", "基础能力", "基础知识能力", "知识能力", "K分", "K值", "knowledge")),
     Field("last_callback", "最近回访日期", "date", ("最近回访日期", "上次回访日期", "回访日期", "最近回访", "last_callback")),
     Field("next_followup", "下次跟进日期", "date", ("下次跟进日期", "下次跟进", "跟进日期", "next_followup")),
+    Field("enrolled_on", "报名日期", "date", ("报名日期", "报名时间", "入学时间", "缴费日期", "开通时间", "enrolled_on")),
+    Field("renewal", "续费", "text", ("是否续费", "续费状态", "续报", "续费日期", "renewal")),
 )
 
 FIELD_BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}

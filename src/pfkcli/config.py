@@ -10,7 +10,7 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .columns import FIELD_BY_NAME
 from .errors import ConfigError
@@ -44,6 +44,7 @@ class Thresholds(_Section):
     f_rule: Literal["pace", "fixed", "mean", "median"] = "pace"
     f_cut: float = 1.0
     pace_share: float = Field(0.8, gt=0, le=1)
+    pace_grace_days: int = Field(7, ge=0)
 
 
 class Callbacks(_Section):
@@ -57,12 +58,39 @@ class Alerts(_Section):
     fast_forward_share: float = Field(0.5, gt=0, le=1)
 
 
+class Plan(_Section):
+    """What a week of calls holds (see plan.py)."""
+
+    calls_per_week: int = Field(40, ge=1)
+    first_contact_days: int = Field(1, ge=0)
+    after_end_days: int = Field(14, ge=0)
+    rescore_after_days: int = Field(60, ge=1)
+
+
 class Config(_Section):
     course: Course = Course()
+    # Courses with settings of their own, by the name in the roster's 课程 column; a key left out
+    # takes [course]'s value.
+    courses: dict[str, Course] = {}
     thresholds: Thresholds = Thresholds()
     callbacks: Callbacks = Callbacks()
+    plan: Plan = Plan()
     alerts: Alerts = Alerts()
     columns: dict[str, str] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _courses_inherit(cls, data):
+        if isinstance(data, dict) and isinstance(data.get("courses"), dict):
+            base = data.get("course") or {}
+            if isinstance(base, dict):
+                data = {**data, "courses": {name: {**base, **(own or {})} if isinstance(own, dict) else own
+                                            for name, own in data["courses"].items()}}
+        return data
+
+    def course_for(self, name: str) -> Course:
+        """The settings of the course named `name` in the roster ("" or an unlisted name: [course])."""
+        return self.courses.get(name, self.course)
 
     @field_validator("columns")
     @classmethod

@@ -23,6 +23,15 @@ from pathlib import Path
 from .errors import OutputError, UsageError
 
 
+# The columns of a snapshot as the first blob format (migration 4) stored them.
+_V4_COLUMNS = (
+    "student_id", "name", "teacher", "course", "p", "f", "k", "expected_f", "segment", "last_active",
+    "satisfaction", "phone", "why", "last_callback", "next_followup", "course_end", "fast_forward",
+)
+# What the classification was called in those stored columns, and now.
+_V4_RENAMED = {"p": "P", "f": "F", "k": "K"}
+
+
 def _one_blob_per_snapshot(conn: sqlite3.Connection) -> None:
     """Migration 4: move every snapshot of the row-per-student table into one Parquet blob. Steps 2
     and 3 have run before it, so the old table has every stored column (blank where never filled)."""
@@ -32,30 +41,40 @@ def _one_blob_per_snapshot(conn: sqlite3.Connection) -> None:
         "CREATE TABLE snapshot_tables (as_of TEXT PRIMARY KEY, students INTEGER NOT NULL, data BLOB NOT NULL, saved_at TEXT NOT NULL)"
     )
     now = dt.datetime.now().isoformat(timespec="seconds")
-    names = list(SNAPSHOT_COLUMNS)
     days = [row[0] for row in conn.execute("SELECT DISTINCT as_of FROM snapshots ORDER BY as_of")]
     for day in days:
-        rows = conn.execute(f"SELECT {', '.join(names)} FROM snapshots WHERE as_of = ? ORDER BY rowid", (day,)).fetchall()
-        columns = {name: pd.Series([row[i] for row in rows], dtype=object) for i, name in enumerate(names)}
-        conn.execute("INSERT INTO snapshot_tables VALUES (?, ?, ?, ?)", (day, len(rows), _snapshot_blob(columns, len(rows)), now))
+        rows = conn.execute(f"SELECT {', '.join(_V4_COLUMNS)} FROM snapshots WHERE as_of = ? ORDER BY rowid", (day,)).fetchall()
+        frame = pd.DataFrame(rows, columns=list(_V4_COLUMNS), dtype=object)
+        conn.execute("INSERT INTO snapshot_tables VALUES (?, ?, ?, ?)", (day, len(rows), encode_snapshot(_v4_as_now(frame)), now))
     conn.execute("DROP TABLE snapshots")
 
 
-def _stored_alerts(conn: sqlite3.Connection) -> None:
-    """Migration 5: a snapshot may carry its students' alert texts and what they were worked out from;
-    a counter that every change to the recorded callbacks moves on tells when they are out of date."""
+def _v4_as_now(frame):
+    """A snapshot of the first blob format under today's column names. Its P and K were the scores
+    in force; they stand in for the roster's own, which that format did not keep."""
+    frame = frame.rename(columns=_V4_RENAMED)
+    return frame.assign(p_score=frame["P"], k_score=frame["K"])
+
+
+def _classified_names(conn: sqlite3.Connection) -> None:
+    """Migration 6: one schema for the classified students, stored and in memory (P, F, K rather
+    than p, f, k); alert texts are no longer kept with a snapshot (worked out when needed)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     for statement in (
-        "ALTER TABLE snapshot_tables ADD COLUMN alerts BLOB",
-        "ALTER TABLE snapshot_tables ADD COLUMN alerts_basis TEXT",
-        "CREATE TABLE revision (id INTEGER PRIMARY KEY CHECK (id = 1), callbacks INTEGER NOT NULL)",
-        "INSERT INTO revision VALUES (1, 0)",
-        *(
-            f"CREATE TRIGGER callbacks_{event.lower()} AFTER {event} ON callbacks"
-            " BEGIN UPDATE revision SET callbacks = callbacks + 1; END"
-            for event in ("INSERT", "UPDATE", "DELETE")
-        ),
+        *(f"DROP TRIGGER IF EXISTS callbacks_{event}" for event in ("insert", "update", "delete")),
+        "DROP TABLE IF EXISTS revision",
+        "ALTER TABLE snapshot_tables DROP COLUMN alerts",
+        "ALTER TABLE snapshot_tables DROP COLUMN alerts_basis",
     ):
         conn.execute(statement)
+    for day, data in conn.execute("SELECT as_of, data FROM snapshot_tables").fetchall():
+        stored = pq.read_table(pa.BufferReader(data))
+        if "P" in stored.column_names:  # written by migration 4 from this version on
+            continue
+        frame = _v4_as_now(stored.to_pandas())
+        conn.execute("UPDATE snapshot_tables SET data = ? WHERE as_of = ?", (encode_snapshot(frame), day))
 
 
 # Each step is an SQL script or a function of the connection; all pending steps run in one transaction.
@@ -113,32 +132,47 @@ MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
     """,
     # 4: one Parquet blob per snapshot instead of one row per student (snapshot_tables)
     _one_blob_per_snapshot,
-    # 5: each snapshot's alert texts, worked out while classify writes its workbook (for the call sheets)
-    _stored_alerts,
+    # 5: (since dropped by 6) each snapshot's alert texts, and a counter of changes to the callbacks
+    """
+    ALTER TABLE snapshot_tables ADD COLUMN alerts BLOB;
+    ALTER TABLE snapshot_tables ADD COLUMN alerts_basis TEXT;
+    CREATE TABLE revision (id INTEGER PRIMARY KEY CHECK (id = 1), callbacks INTEGER NOT NULL);
+    INSERT INTO revision VALUES (1, 0);
+    """,
+    # 6: P, F, K stored as the classification names them; no stored alert texts
+    _classified_names,
 )
 
-# stored column → classified frame column, in the stored order.
-SNAPSHOT_COLUMNS = {
-    "student_id": "student_id",
-    "name": "name",
-    "teacher": "teacher",
-    "course": "course",
-    "p": "P",
-    "f": "F",
-    "k": "K",
-    "expected_f": "expected_f",
-    "segment": "segment",
-    "last_active": "last_active",
-    "satisfaction": "satisfaction",
-    "phone": "phone",
-    "why": "why",
-    "last_callback": "last_callback",
-    "next_followup": "next_followup",
-    "course_end": "course_end",
-    "fast_forward": "fast_forward",
+# What a snapshot keeps of each classified student, by the frame's own column names, and their
+# kinds: the roster's fields the later commands read, then the classification.
+SNAPSHOT_COLUMNS: dict[str, str] = {
+    "student_id": "text",
+    "name": "text",
+    "teacher": "text",
+    "phone": "text",
+    "course": "text",
+    "enrolled_on": "date",
+    "course_start": "date",
+    "course_end": "date",
+    "homework_done": "number",
+    "hours_watched": "number",
+    "last_active": "date",
+    "activity_known": "flag",
+    "satisfaction": "number",
+    "fast_forward": "number",
+    "p_score": "number",
+    "k_score": "number",
+    "last_callback": "date",
+    "next_followup": "date",
+    "renewal": "text",
+    "P": "number",
+    "F": "number",
+    "K": "number",
+    "expected_f": "number",
+    "f_cut": "number",
+    "segment": "text",
+    "why": "text",
 }
-SNAPSHOT_NUMBERS = ("p", "f", "k", "expected_f", "satisfaction", "fast_forward")
-SNAPSHOT_DATES = ("last_active", "last_callback", "next_followup", "course_end")  # stored as dates (date32)
 SCHEMA_VERSION = len(MIGRATIONS)
 # How long a writer waits for another pfk to finish writing before giving up with a clear message.
 BUSY_TIMEOUT_SECONDS = 30.0
@@ -251,16 +285,12 @@ def _iso(value) -> str | None:
 
 
 def snapshot_schema():
-    """The Arrow schema of a stored snapshot: text, float64 numbers and date32 dates, so that a
-    column blank for every student keeps its type."""
+    """The Arrow schema of a stored snapshot (`SNAPSHOT_COLUMNS`): text, float64 numbers and date32
+    dates, so that a column blank for every student keeps its type."""
     import pyarrow as pa
 
-    def kind(name: str):
-        if name in SNAPSHOT_DATES:
-            return pa.date32()
-        return pa.float64() if name in SNAPSHOT_NUMBERS else pa.string()
-
-    return pa.schema([(name, kind(name)) for name in SNAPSHOT_COLUMNS])
+    kinds = {"text": pa.string(), "number": pa.float64(), "date": pa.date32(), "flag": pa.bool_()}
+    return pa.schema([(name, kinds[kind]) for name, kind in SNAPSHOT_COLUMNS.items()])
 
 
 def _arrow_column(series, kind):
@@ -274,6 +304,8 @@ def _arrow_column(series, kind):
         if series.dtype != "datetime64[ns]":  # loaded as ns: a date beyond 2262 (a typo) would not load
             series = series.where(series.between(pd.Timestamp.min, pd.Timestamp.max))
         return pa.array(series.to_numpy("datetime64[D]"), type=kind, from_pandas=True)
+    if pa.types.is_boolean(kind):
+        return pa.array(series.astype("boolean"), type=kind, from_pandas=True)
     if pa.types.is_floating(kind):
         if series.dtype != "float64":
             series = pd.to_numeric(series, errors="coerce").astype("float64")
@@ -284,113 +316,52 @@ def _arrow_column(series, kind):
         return pa.array(series.astype("str"), type=kind, from_pandas=True)
 
 
-def _snapshot_blob(columns: dict, rows: int) -> bytes:
-    """Parquet (zstd) of `columns` (stored name → Series) in `snapshot_schema()`; missing ones blank."""
-    import pyarrow as pa
-
-    schema = snapshot_schema()
-    arrays = [
-        _arrow_column(columns[field.name], field.type) if field.name in columns else pa.nulls(rows, field.type)
-        for field in schema
-    ]
-    return _parquet(pa.Table.from_arrays(arrays, schema=schema))
-
-
-def _parquet(table) -> bytes:
+def encode_snapshot(frame) -> bytes:
+    """The classified students as stored: Parquet (zstd) of `SNAPSHOT_COLUMNS` taken from `frame`
+    (a column it lacks is stored blank). Needs no connection."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    schema = snapshot_schema()
+    arrays = [
+        _arrow_column(frame[field.name], field.type) if field.name in frame else pa.nulls(len(frame), field.type)
+        for field in schema
+    ]
     sink = pa.BufferOutputStream()
-    pq.write_table(table, sink, compression="zstd")
+    pq.write_table(pa.Table.from_arrays(arrays, schema=schema), sink, compression="zstd")
     return sink.getvalue().to_pybytes()
 
 
 def _read_blob(data: bytes, columns: list[str] | None = None, filters=None):
-    """A stored snapshot as an Arrow table; the declared schema fills columns an older blob lacks."""
+    """A stored snapshot as an Arrow table in `snapshot_schema()`: the schema fills the columns that an
+    older snapshot lacks. `filters` (pfk history: one student) are applied while reading."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     schema = snapshot_schema()
-    if filters is not None:  # one student's rows (pfk history): the dataset reader filters as it reads
-        return pq.read_table(pa.BufferReader(data), schema=schema, columns=columns, filters=filters)
-    # The plain file reader: pq.read_table would first import pyarrow.dataset, a third of a second.
+    wanted = columns or schema.names
     stored = pq.ParquetFile(pa.BufferReader(data))
     present = set(stored.schema_arrow.names)
-    wanted = columns or schema.names
-    table = stored.read(columns=[name for name in wanted if name in present])
-    rows = stored.metadata.num_rows
+    if filters is not None:
+        table = pq.read_table(pa.BufferReader(data), columns=[n for n in wanted if n in present], filters=filters)
+    else:
+        table = stored.read(columns=[name for name in wanted if name in present])
     arrays = [
-        table.column(name).cast(schema.field(name).type) if name in present else pa.nulls(rows, schema.field(name).type)
+        table.column(name).cast(schema.field(name).type) if name in present else pa.nulls(table.num_rows, schema.field(name).type)
         for name in wanted
     ]
     return pa.Table.from_arrays(arrays, schema=pa.schema([schema.field(name) for name in wanted]))
 
 
-@dataclass(frozen=True)
-class EncodedSnapshot:
-    """One classification, encoded for storage (see `encode_snapshot`)."""
-
-    data: bytes
-    students: int
-    alerts: bytes | None = None  # each student's alert text, in the snapshot's row order
-    alerts_basis: str | None = None  # what they were worked out from (`alerts_basis`)
-
-
-def encode_snapshot(frame, alerts=None, basis: str | None = None) -> EncodedSnapshot:
-    """The classification as stored: `frame` has the classified column names (`P`, `F`, `K`, …); a
-    missing column is stored blank. `alerts` (text per row of `frame`, blank for none) is kept with it
-    when given, with the `basis` it was worked out from. Needs no connection, so it can run while the
-    workbook is written."""
-    columns = {name: frame[column] for name, column in SNAPSHOT_COLUMNS.items() if column in frame}
-    stored_alerts = None
-    if alerts is not None:
-        import pyarrow as pa
-
-        stored_alerts = _parquet(pa.table({"alerts": pa.array(alerts, pa.string(), from_pandas=True)}))
-    return EncodedSnapshot(_snapshot_blob(columns, len(frame)), len(frame), stored_alerts, basis if alerts is not None else None)
-
-
-def save_snapshot(conn: sqlite3.Connection, as_of: dt.date, snapshot, config=None) -> None:
-    """Store one classification (a frame, or one already encoded), replacing any earlier one of the
-    same as-of date, in one transaction. Its alert texts are kept only if nothing they depend on has
-    changed since they were worked out (checked under the write lock, with `config`)."""
-    if not isinstance(snapshot, EncodedSnapshot):
-        snapshot = encode_snapshot(snapshot)  # encoded before the transaction: the lock is held briefly
+def save_snapshot(conn: sqlite3.Connection, as_of: dt.date, frame) -> None:
+    """Store one classification, replacing any earlier one of the same as-of date, in one transaction."""
+    data = encode_snapshot(frame)  # before the transaction: the write lock is held briefly
     saved_at = dt.datetime.now().isoformat(timespec="seconds")
     with transaction(conn):
-        current = snapshot.alerts is not None and config is not None and alerts_basis(conn, as_of, config) == snapshot.alerts_basis
         conn.execute(
-            "INSERT OR REPLACE INTO snapshot_tables (as_of, students, data, saved_at, alerts, alerts_basis) VALUES (?, ?, ?, ?, ?, ?)",
-            (as_of.isoformat(), snapshot.students, snapshot.data, saved_at,
-             snapshot.alerts if current else None, snapshot.alerts_basis if current else None),
+            "INSERT OR REPLACE INTO snapshot_tables (as_of, students, data, saved_at) VALUES (?, ?, ?, ?)",
+            (as_of.isoformat(), len(frame), data, saved_at),
         )
-
-
-def alerts_basis(conn: sqlite3.Connection, as_of: dt.date, config) -> str:
-    """Everything a student's alerts on `as_of` depend on besides the snapshot itself: the settings,
-    the recorded callbacks (by their change counter) and the earlier snapshots (their low ratings)."""
-    import hashlib
-
-    (revision,) = conn.execute("SELECT callbacks FROM revision").fetchone()
-    earlier = conn.execute(
-        "SELECT group_concat(as_of || '@' || saved_at || '#' || students, ',') FROM"
-        " (SELECT as_of, saved_at, students FROM snapshot_tables WHERE as_of < ? ORDER BY as_of)",
-        (as_of.isoformat(),),
-    ).fetchone()[0]
-    settings = hashlib.sha256(config.model_dump_json().encode()).hexdigest()[:16]
-    return f"{as_of.isoformat()}|callbacks {revision}|earlier {earlier or '-'}|settings {settings}"
-
-
-def stored_alerts(conn: sqlite3.Connection, as_of: dt.date, config):
-    """The alert texts stored with the snapshot of `as_of` (in its row order), or None when there are
-    none or anything they depend on has changed since (then they must be worked out again)."""
-    row = conn.execute("SELECT alerts, alerts_basis FROM snapshot_tables WHERE as_of = ?", (as_of.isoformat(),)).fetchone()
-    if row is None or row[0] is None or row[1] != alerts_basis(conn, as_of, config):
-        return None
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    return pq.ParquetFile(pa.BufferReader(row[0])).read().column("alerts").to_pandas()
 
 
 def snapshot_dates(conn: sqlite3.Connection) -> list[dt.date]:
@@ -399,81 +370,124 @@ def snapshot_dates(conn: sqlite3.Connection) -> list[dt.date]:
 
 
 def load_snapshot(conn: sqlite3.Connection, as_of: dt.date):
-    """The snapshot of `as_of`: `as_of` (ISO text), then the stored columns, dates as datetime64[ns].
-    No snapshot of that date: an empty frame with those columns."""
+    """The classified students of the snapshot of `as_of`, with the columns and types classify gave
+    them (`SNAPSHOT_COLUMNS`; dates as datetime64[ns]). No snapshot of that date: an empty frame."""
     row = conn.execute("SELECT data FROM snapshot_tables WHERE as_of = ?", (as_of.isoformat(),)).fetchone()
     table = _read_blob(row[0]) if row else snapshot_schema().empty_table()
     frame = table.to_pandas(date_as_object=False)
-    for name in SNAPSHOT_DATES:
-        frame[name] = frame[name].astype("datetime64[ns]")
-    frame.insert(0, "as_of", as_of.isoformat())
-    return frame
+    dates = [name for name, kind in SNAPSHOT_COLUMNS.items() if kind == "date"]
+    # An older snapshot does not say whether its blank 最近学习时间 meant "never": it is read as "not known".
+    return frame.astype({**dict.fromkeys(dates, "datetime64[ns]"), "activity_known": "bool"})
 
 
-def ratings_before(conn: sqlite3.Connection, as_of: dt.date):
+def ratings_before(conn: sqlite3.Connection | None, as_of: dt.date):
     """Per student, the newest non-blank satisfaction stored in a snapshot strictly before `as_of`,
-    with that snapshot's date: columns student_id, satisfaction, as_of (ISO text)."""
+    with that snapshot's date: columns student_id, satisfaction, rated_on (datetime64)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     found = []
     seen = pa.chunked_array([], pa.string())
-    rows = conn.execute("SELECT as_of, data FROM snapshot_tables WHERE as_of < ? ORDER BY as_of DESC", (as_of.isoformat(),))
+    rows = conn.execute("SELECT as_of, data FROM snapshot_tables WHERE as_of < ? ORDER BY as_of DESC", (as_of.isoformat(),)) if conn else []
     # Every snapshot is read: a student missing from a newer one keeps the rating of an older one.
     for day, data in rows:
         table = _read_blob(data, columns=["student_id", "satisfaction"])
         keep = pc.and_(pc.is_valid(table["satisfaction"]), pc.invert(pc.is_in(table["student_id"], value_set=seen)))
         table = table.filter(keep)
         if table.num_rows:
-            found.append(table.append_column("as_of", pa.array([day] * table.num_rows, pa.string())))
+            found.append(table.append_column("rated_on", pa.array([dt.date.fromisoformat(day)] * table.num_rows, pa.date32())))
             seen = pa.chunked_array([*seen.chunks, *table["student_id"].chunks], pa.string())
-    schema = pa.schema([("student_id", pa.string()), ("satisfaction", pa.float64()), ("as_of", pa.string())])
-    frame = pa.concat_tables(found).to_pandas() if found else schema.empty_table().to_pandas()
+    schema = pa.schema([("student_id", pa.string()), ("satisfaction", pa.float64()), ("rated_on", pa.date32())])
+    frame = pa.concat_tables(found).to_pandas(date_as_object=False) if found else schema.empty_table().to_pandas(date_as_object=False)
+    frame["rated_on"] = frame["rated_on"].astype("datetime64[ns]")
     return frame.drop_duplicates("student_id", ignore_index=True)
 
 
-def latest_callbacks(conn: sqlite3.Connection | None, as_of: dt.date | None = None):
-    """Per student, the newest recorded callback on or before `as_of`: date, P, K, note, follow-up."""
-    import pandas as pd
+def newest_callbacks(conn: sqlite3.Connection | None, frame, as_of: dt.date):
+    """What the history knows of each student of `frame` on `as_of`: the one place that decides which
+    callback is the newest. A frame on `frame.index` with
 
-    columns = ["student_id", "called_on", "p", "k", "note", "follow_up"]
-    if conn is None:
-        return pd.DataFrame(columns=columns)
-    limit = (as_of or dt.date.max).isoformat()
-    frame = pd.read_sql_query(
-        """
-        SELECT student_id, called_on, p, k, note, follow_up FROM (
-            SELECT *, ROW_NUMBER() OVER (PARTITION BY student_id ORDER BY called_on DESC, id DESC) AS n
-            FROM callbacks WHERE called_on <= ?
-        ) WHERE n = 1
-        """,
-        conn,
-        params=(limit,),
-    )
-    for name in ("called_on", "follow_up"):
-        frame[name] = pd.to_datetime(frame[name])
-    return frame
+    - `last_called`, `follow_up`, `last_note`: the newest callback on or before `as_of`, recorded
+      with `pfk record` or the roster's own 最近回访日期 (`last_callback`), whichever is later — on the
+      same day the recorded one, which carries the teacher's note. Its follow-up date is the one that
+      counts; a follow-up on or before the call it belongs to was settled by that call.
+    - `P`, `P_on`, `K`, `K_on`: the newest score of each axis, with its date: recorded, or the
+      roster's column dated by its 最近回访日期 (undated roster scores count as older than recorded ones).
 
-
-def latest_scores(conn: sqlite3.Connection | None, as_of: dt.date | None = None):
-    """Per student, the newest recorded P and the newest recorded K (each with its date)."""
-    import pandas as pd
-
-    if conn is None:
-        return pd.DataFrame(columns=["student_id", "p", "p_on", "k", "k_on"])
-    limit = (as_of or dt.date.max).isoformat()
-    query = """
-        SELECT student_id, {col} AS value, called_on FROM (
-            SELECT *, ROW_NUMBER() OVER (PARTITION BY student_id ORDER BY called_on DESC, id DESC) AS n
-            FROM callbacks WHERE {col} IS NOT NULL AND called_on <= ?
-        ) WHERE n = 1
+    `frame` needs student_id, last_callback, next_followup, p_score, k_score (`frames.complete`).
     """
-    p = pd.read_sql_query(query.format(col="p"), conn, params=(limit,)).rename(columns={"value": "p", "called_on": "p_on"})
-    k = pd.read_sql_query(query.format(col="k"), conn, params=(limit,)).rename(columns={"value": "k", "called_on": "k_on"})
-    merged = p.merge(k, on="student_id", how="outer")
-    for name in ("p_on", "k_on"):
-        merged[name] = pd.to_datetime(merged[name])
-    return merged
+    import pandas as pd
+
+    ids = frame["student_id"]
+    recorded = _recorded_callbacks(conn, as_of).reindex(ids)
+    recorded.index = frame.index
+    roster_on = frame["last_callback"]
+    recorded_on = recorded["called_on"]
+    use_recorded = recorded_on.notna() & (roster_on.isna() | (recorded_on >= roster_on))
+    last_called = recorded_on.where(use_recorded, roster_on)
+    follow_up = recorded["follow_up"].where(use_recorded, frame["next_followup"])
+    facts = pd.DataFrame(
+        {
+            "last_called": last_called,
+            "follow_up": follow_up.where(~(follow_up <= last_called)),
+            "last_note": recorded["note"].where(use_recorded),
+        },
+        index=frame.index,
+    )
+    for axis, roster_score in (("P", frame["p_score"]), ("K", frame["k_score"])):
+        score = _recorded_scores(conn, axis, as_of).reindex(ids)
+        score.index = frame.index
+        value, on = score["value"], score["called_on"]
+        newer = value.notna() & (roster_score.isna() | roster_on.isna() | (on >= roster_on))
+        facts[axis] = value.where(newer, roster_score).astype("float64")
+        facts[f"{axis}_on"] = on.where(newer, roster_on.where(roster_score.notna()))
+    return facts
+
+
+def _recorded_callbacks(conn: sqlite3.Connection | None, as_of: dt.date):
+    """Per student (the index), the newest recorded callback on or before `as_of`: called_on, note, follow_up."""
+    import pandas as pd
+
+    rows = []
+    if conn is not None:
+        rows = conn.execute(
+            """
+            SELECT student_id, called_on, note, follow_up FROM (
+                SELECT *, ROW_NUMBER() OVER (PARTITION BY student_id ORDER BY called_on DESC, id DESC) AS n
+                FROM callbacks WHERE called_on <= ?
+            ) WHERE n = 1
+            """,
+            (as_of.isoformat(),),
+        ).fetchall()
+    frame = pd.DataFrame(rows, columns=["student_id", "called_on", "note", "follow_up"])
+    return _dated(frame, "called_on", "follow_up").astype({"note": "str"}).set_index("student_id")
+
+
+def _recorded_scores(conn: sqlite3.Connection | None, axis: str, as_of: dt.date):
+    """Per student (the index), the newest recorded score of `axis` (P or K) on or before `as_of`: value, called_on."""
+    import pandas as pd
+
+    rows = []
+    if conn is not None:
+        column = {"P": "p", "K": "k"}[axis]
+        rows = conn.execute(
+            f"""
+            SELECT student_id, {column}, called_on FROM (
+                SELECT *, ROW_NUMBER() OVER (PARTITION BY student_id ORDER BY called_on DESC, id DESC) AS n
+                FROM callbacks WHERE {column} IS NOT NULL AND called_on <= ?
+            ) WHERE n = 1
+            """,
+            (as_of.isoformat(),),
+        ).fetchall()
+    frame = pd.DataFrame(rows, columns=["student_id", "value", "called_on"]).astype({"value": "float64"})
+    return _dated(frame, "called_on").set_index("student_id")
+
+
+def _dated(frame, *names: str):
+    """ISO dates as stored → datetime64[ns] (blank → NaT)."""
+    import pandas as pd
+
+    return frame.assign(**{name: pd.to_datetime(frame[name]).astype("datetime64[ns]") for name in names})
 
 
 def student_history(conn: sqlite3.Connection, student_id: str):
@@ -483,7 +497,7 @@ def student_history(conn: sqlite3.Connection, student_id: str):
         (student_id,),
     ).fetchall()
     snapshots = []
-    fields = ["teacher", "p", "f", "k", "segment"]
+    fields = ["teacher", "P", "F", "K", "segment"]
     for day, data in conn.execute("SELECT as_of, data FROM snapshot_tables ORDER BY as_of DESC"):
         table = _read_blob(data, columns=fields, filters=[("student_id", "=", student_id)])
         snapshots += [(day, *(row[name] for name in fields)) for row in table.to_pylist()]

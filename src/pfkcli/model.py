@@ -1,14 +1,17 @@
 """The PFK model: scores P, F, K per student, splits each axis high (L) / low (S), names the segment,
 and says why — a whole roster at a time.
 
-Rules (all in pfk.toml [thresholds], see config.py):
-- P and K come from the newest callback score known (recorded callbacks beat roster columns when
-  newer). A student with no P or no K is pending callback (待回访): never guessed.
-- F = homework_done / homework_total + hours_watched / hours_total (0–2). A blank cell counts as 0.
+Rules (all in pfk.toml, see config.py; the README lists them with their defaults):
+- P and K are the newest scores the history knows (`history.newest_callbacks`), each with its date.
+  A student with no P or no K is pending callback (待回访): never guessed.
+- F = homework_done / homework_total + hours_watched / hours_total (0–2), with the totals of the
+  student's own course (`[courses."名称"]`, else `[course]`). A blank cell counts as 0.
 - P, K high when score >= cut (fixed 4 by default, or the cohort mean/median).
 - F under the default `pace` rule is high when F >= pace_share × the F the course has released by the
-  as-of date (from start/end dates or a release schedule); a student with no course dates falls back
-  to the mean F of the students in the same course. A value exactly on a cut is high.
+  as-of date: hours spread evenly from start to end, homework in whole assignments (or a release
+  schedule). For `pace_grace_days` after a student's course start nobody is behind. A student with no
+  course dates falls back to the mean F of the students in the same course. A value exactly on a cut
+  is high: values are compared unrounded, and rounded once, half up, to be shown.
 """
 
 from __future__ import annotations
@@ -18,8 +21,12 @@ import math
 from dataclasses import dataclass
 
 from .config import Config
-from .segments import BY_CODE, PENDING_CODE
+from .frames import days_between
+from .segments import BY_CODE, segment_codes
 from .texts import join, series, where
+
+# Floating-point noise in F and its cut (a sum of quotients) is far below this; a real difference is not.
+TOLERANCE = 1e-9
 
 
 @dataclass
@@ -33,40 +40,86 @@ class AxisCut:
         return f"{self.axis}: {self.text}"
 
 
-def follow_through(frame, config: Config):
-    """F per student (0–2)."""
-    homework = frame["homework_done"].fillna(0) if "homework_done" in frame else 0
-    hours = frame["hours_watched"].fillna(0) if "hours_watched" in frame else 0
-    return homework / config.course.homework_total + hours / config.course.hours_total
+def shown(values, digits: int = 2):
+    """Numbers as every output shows them: rounded once, half up (0.525 → 0.53), a whole column at a time."""
+    import numpy as np
+
+    scale = 10**digits
+    return np.floor(values * scale + 0.5 + TOLERANCE) / scale
 
 
-def expected_follow_through(frame, config: Config, as_of: dt.date):
-    """The F the course has released by `as_of` (0–2) per student; NaN where no course dates are known."""
+def student_courses(frame, config: Config):
+    """The settings of each student's own course, decided here for every command: a frame on
+    `frame.index` with homework_total, hours_total, start and end (the roster's own dates first,
+    then the course's in pfk.toml), and `course_key` (the pfk.toml course it follows, "" for [course])."""
+    import pandas as pd
+
+    names = frame["course"].fillna("").astype("str").str.strip()
+    keys = names.where(names.isin(list(config.courses)), "")
+    settings = {key: config.course_for(key) for key in keys.unique().tolist()}
+
+    def setting(name: str):
+        return keys.map({key: getattr(course, name) for key, course in settings.items()})
+
+    def dates(column: str, name: str):
+        default = pd.to_datetime(setting(name), errors="coerce").astype("datetime64[ns]")
+        return frame[column].fillna(default)
+
+    return pd.DataFrame(
+        {
+            "course_key": keys,
+            "homework_total": setting("homework_total").astype("float64"),
+            "hours_total": setting("hours_total").astype("float64"),
+            "start": dates("course_start", "start"),
+            "end": dates("course_end", "end"),
+        },
+        index=frame.index,
+    )
+
+
+def follow_through(frame, courses):
+    """F per student (0–2), against the totals of the student's own course (`student_courses`)."""
+    return frame["homework_done"].fillna(0) / courses["homework_total"] + frame["hours_watched"].fillna(0) / courses["hours_total"]
+
+
+def expected_follow_through(frame, config: Config, as_of: dt.date, courses=None):
+    """The F each student's course has released by `as_of` (0–2); NaN where no course dates are known.
+
+    Hours are released evenly from the start to the end date; homework in whole assignments (by day
+    19 of 44 with 11 assignments, 4 are out). A course with a release schedule in pfk.toml uses it.
+    A one-day course (start = end) has released everything from its start.
+    """
     import numpy as np
     import pandas as pd
 
-    course = config.course
-    n = len(frame)
-    if course.releases:
-        released = [r for r in sorted(course.releases, key=lambda r: r.date) if r.date <= as_of]
-        value = 0.0
-        if released:
-            last = released[-1]
-            value = min(last.homework / course.homework_total, 1) + min(last.hours / course.hours_total, 1)
-        return pd.Series(np.full(n, value), index=frame.index)
+    courses = student_courses(frame, config) if courses is None else courses
+    elapsed = days_between(as_of, courses["start"])
+    length = days_between(courses["end"], courses["start"])
+    share = (elapsed / length.where(length > 0)).where(length > 0, (elapsed >= 0).astype("float64").where(length == 0))
+    share = share.clip(0, 1)
+    homework = np.floor(share * courses["homework_total"] + TOLERANCE) / courses["homework_total"]
+    expected = homework + share
+    for key in courses["course_key"].unique().tolist():
+        releases = sorted(config.course_for(key).releases, key=lambda r: r.date)
+        if not releases:
+            continue
+        total = config.course_for(key)
+        out = [r for r in releases if r.date <= as_of]
+        value = min(out[-1].homework / total.homework_total, 1) + min(out[-1].hours / total.hours_total, 1) if out else 0.0
+        expected = expected.where(courses["course_key"] != key, value)
+    return pd.Series(expected, index=frame.index, dtype="float64")
 
-    def dates(name: str, default: dt.date | None):
-        column = frame[name] if name in frame else pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
-        if default is not None:
-            column = column.fillna(pd.Timestamp(default))
-        return column
 
-    start = dates("course_start", course.start)
-    end = dates("course_end", course.end)
-    length = (end - start).dt.days
-    elapsed = (pd.Timestamp(as_of) - start).dt.days
-    share = (elapsed / length.where(length > 0)).clip(0, 1)
-    return 2 * share
+# How a roster's renewal column (是否续费, 续费状态, 续费日期 …) says a student has renewed; anything
+# else (否, 未续费, blank) means not (yet).
+RENEWED_WORDS = ("是", "已续费", "已续", "续费", "已续报", "续报", "y", "yes", "true", "1", "√", "✓")
+_A_DATE = r"^\d{4}\s*[-/.年]\s*\d{1,2}"
+
+
+def renewed(frame):
+    """Who has renewed, from the roster's renewal column: a yes-word or a renewal date."""
+    text = frame["renewal"].astype("str").str.strip().str.lower()
+    return (text.isin(RENEWED_WORDS) | text.str.match(_A_DATE, na=False)).fillna(False).astype(bool)
 
 
 def _score_cut(values, rule: str, fixed: float) -> float:
@@ -80,44 +133,37 @@ def _score_cut(values, rule: str, fixed: float) -> float:
 
 
 def _num(value: float) -> str:
-    return f"{value:.2f}".rstrip("0").rstrip(".") if value == value else "?"
+    """One number as shown: half up to 2 places, no trailing zeros (`0.8`, `1.05`, `4`)."""
+    if value != value:
+        return "?"
+    return f"{float(shown(value)):.2f}".rstrip("0").rstrip(".")
 
 
-def classify_frame(frame, config: Config, as_of: dt.date, playbook_lines: dict[str, str] | None = None, explain: bool = True):
-    """Add P, F, K, expected_f, segment, segment_name, why, strategy to a roster frame (why and
-    strategy only with `explain`). Returns (frame, cuts)."""
-    import numpy as np
+def classify_frame(frame, config: Config, as_of: dt.date):
+    """Add F, expected_f, f_cut, segment, segment_name and why to a student frame that has P, P_on,
+    K, K_on (`history.newest_callbacks`) and the roster fields (`frames.complete`). Returns (frame, cuts)."""
     import pandas as pd
 
     t = config.thresholds
     frame = frame.copy(deep=False)  # copy-on-write (pandas 3): new columns never reach the caller's frame
-    frame["F"] = follow_through(frame, config).round(4)
-    for axis in ("P", "K"):
-        frame[axis] = pd.to_numeric(frame[axis], errors="coerce").astype("float64") if axis in frame else np.nan
+    courses = student_courses(frame, config)
+    frame["F"] = follow_through(frame, courses)
 
     p_cut = _score_cut(frame["P"], t.p_rule, t.p_cut)
     k_cut = _score_cut(frame["K"], t.k_rule, t.k_cut)
-    cuts = [
-        AxisCut("P", t.p_rule, p_cut, _score_rule_text("P", t.p_rule, p_cut)),
-    ]
+    cuts = [AxisCut("P", t.p_rule, p_cut, _score_rule_text("P", t.p_rule, p_cut))]
 
-    expected = expected_follow_through(frame, config, as_of)
-    frame["expected_f"] = expected.round(4)
+    expected = expected_follow_through(frame, config, as_of, courses)
+    frame["expected_f"] = expected
     if t.f_rule == "pace":
         by_pace = t.pace_share * expected
-        group = frame["course"].fillna("") if "course" in frame else pd.Series("", index=frame.index)
+        # In a student's first days nobody can be behind: too little is out to judge by.
+        in_grace = days_between(as_of, courses["start"]) < t.pace_grace_days
+        by_pace = by_pace.where(~in_grace, 0.0)
+        group = courses["course_key"].where(courses["course_key"] != "", frame["course"].fillna(""))
         cohort_mean = frame["F"].groupby(group).transform("mean")
         f_cut = by_pace.where(expected.notna(), cohort_mean)
-        with_dates = int(expected.notna().sum())
-        text = f"按进度：F ≥ {t.pace_share:g} × 到 {as_of:%Y-%m-%d} 为止课程已放出的进度，为高（{with_dates} 人有课程日期"
-        if with_dates:
-            low, high = by_pace.min(), by_pace.max()
-            text += f"，本次分界 F ≥ {_num(low)}" if abs(high - low) < 0.005 else f"，本次分界 F ≥ {_num(low)}–{_num(high)}"
-        text += "）"
-        if with_dates < len(frame):
-            means = "、".join(f"{(g or '全体')} {_num(m)}" for g, m in frame["F"].groupby(group).mean().items())
-            text += f"；{len(frame) - with_dates} 人没有课程日期，改与同课程平均 F 比较（{means}）"
-        cuts.append(AxisCut("F", "pace", None, text))
+        cuts.append(AxisCut("F", "pace", None, _pace_text(frame, config, as_of, by_pace, expected, group)))
     else:
         value = _score_cut(frame["F"], t.f_rule, t.f_cut)
         f_cut = pd.Series(value, index=frame.index)
@@ -126,22 +172,28 @@ def classify_frame(frame, config: Config, as_of: dt.date, playbook_lines: dict[s
 
     p_high = frame["P"] >= p_cut
     k_high = frame["K"] >= k_cut
-    f_high = frame["F"] >= f_cut - 1e-9
+    f_high = frame["F"] >= f_cut - TOLERANCE
     pending = frame["P"].isna() | frame["K"].isna()
-
-    code = (
-        np.where(p_high, "P_L", "P_S").astype(object)
-        + np.where(f_high, "-F_L", "-F_S").astype(object)
-        + np.where(k_high, "-K_L", "-K_S").astype(object)
-    )
-    frame["segment"] = np.where(pending, PENDING_CODE, code)
-    names = {code: segment.name for code, segment in BY_CODE.items()}
-    frame["segment_name"] = frame["segment"].map(names)
+    frame["segment"] = segment_codes(p_high, f_high, k_high, pending)
+    frame["segment_name"] = frame["segment"].map({code: segment.name for code, segment in BY_CODE.items()})
     frame["f_cut"] = f_cut
-    if explain:
-        frame["why"] = _why(frame, p_high, f_high, k_high, pending, p_cut, k_cut, expected)
-        frame["strategy"] = frame["segment"].map(playbook_lines or {})
+    frame["why"] = _why(frame, as_of, p_high, f_high, k_high, pending, p_cut, k_cut, expected)
     return frame, cuts
+
+
+def _pace_text(frame, config: Config, as_of: dt.date, by_pace, expected, group) -> str:
+    t = config.thresholds
+    with_dates = int(expected.notna().sum())
+    text = f"按进度：F ≥ {t.pace_share:g} × 到 {as_of:%Y-%m-%d} 为止课程已放出的进度，为高（{with_dates} 人有课程日期"
+    if with_dates:
+        known = by_pace[expected.notna()]
+        low, high = known.min(), known.max()
+        text += f"，本次分界 F ≥ {_num(low)}" if _num(low) == _num(high) else f"，本次分界 F ≥ {_num(low)}–{_num(high)}"
+    text += f"；开课 {t.pace_grace_days} 天内不算落后）"
+    if with_dates < len(frame):
+        means = "、".join(f"{(g or '全体')} {_num(m)}" for g, m in frame["F"][expected.isna()].groupby(group[expected.isna()]).mean().items())
+        text += f"；{len(frame) - with_dates} 人没有课程日期，改与同课程平均 F 比较（{means}）"
+    return text
 
 
 def _score_rule_text(axis: str, rule: str, cut: float) -> str:
@@ -149,29 +201,40 @@ def _score_rule_text(axis: str, rule: str, cut: float) -> str:
     return f"{label}：{axis} ≥ {_num(cut)} 为高"
 
 
-def _why(frame, p_high, f_high, k_high, pending, p_cut, k_cut, expected):
-    """One short Chinese sentence per student, e.g. `P=5（≥4）；F=0.45，低于按进度应达的0.96；K=2（<4）`.
+def _why(frame, as_of: dt.date, p_high, f_high, k_high, pending, p_cut, k_cut, expected):
+    """One short Chinese sentence per student, e.g.
+    `P=5（≥4，3 天前）；F=0.45，低于按进度应达的0.96；K=2（<4，日期不明）`.
 
     Built with Arrow's element-wise join: one pass per sentence instead of a pandas `+` per piece.
     """
+    import numpy as np
     import pandas as pd
     import pyarrow as pa
 
-    def fmt(values):
-        # `_num` once per distinct value (by bit pattern, so -0.0 and 0.0 stay apart): a few hundred, not 100,000.
-        codes, distinct = pd.factorize(values.to_numpy(dtype="float64").view("int64"))
-        texts = pa.array([_num(v) for v in distinct.view("float64").tolist()], type=pa.string())
-        return texts.take(pa.array(codes))
+    def fmt(values, digits=2):
+        # Formatted once per distinct value: a few hundred, not 100,000.
+        rounded = shown(values.to_numpy(dtype="float64"), digits)
+        codes, distinct = pd.factorize(rounded)
+        texts = [f"{v:.{digits}f}".rstrip("0").rstrip(".") for v in distinct.tolist()]
+        return pa.array(texts, type=pa.string()).take(pa.array(np.where(codes < 0, 0, codes), mask=codes < 0))
+
+    def age(on):
+        days = days_between(as_of, on)
+        text = join(fmt(days, 0), " 天前")
+        return where(days.isna(), "日期不明", where(days == 0, "今天", text))
 
     def score_text(axis, high, cut):
         value = frame[axis]
-        name = f"{axis}_source"
-        source = pa.array(frame[name].fillna("").astype("str"), type=pa.string()) if name in frame else ""
-        text = join(f"{axis}=", fmt(value), source, where(high, f"（≥{_num(cut)}）", f"（<{_num(cut)}）"))
+        text = join(f"{axis}=", fmt(value), where(high, f"（≥{_num(cut)}，", f"（<{_num(cut)}，"), age(frame[f"{axis}_on"]), "）")
         return where(value.notna(), text, f"{axis}未知")
 
+    # F and its cut shown alike: where two places make them look equal, four show the difference.
+    f, cut = frame["F"], frame["f_cut"]
+    close = pd.Series(shown(f.to_numpy(dtype="float64")) == shown(cut.to_numpy(dtype="float64")), index=frame.index) & ~f_high
+    f_shown = where(close, fmt(f, 4), fmt(f))
+    cut_shown = where(close, fmt(cut, 4), fmt(cut))
     reference = where(expected.notna(), "按进度应达的", "同课程平均")
-    f_text = join("F=", fmt(frame["F"]), where(f_high, "，达到", "，低于"), reference, fmt(frame["f_cut"]))
+    f_text = join("F=", f_shown, where(f_high, "，达到", "，低于"), reference, cut_shown)
     scored = join(score_text("P", p_high, p_cut), "；", f_text, "；", score_text("K", k_high, k_cut))
     why = where(~pending, scored, join("尚未回访（P/K 未知，不做猜测）；", f_text))
     return series(why, frame.index)

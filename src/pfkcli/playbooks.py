@@ -1,9 +1,10 @@
 """Playbooks: what to do with each segment, and the problems and solutions the team has met.
 
 One YAML file per segment in the workspace (`playbooks/P_S-F_S-K_L.yaml`, pending callback in
-`playbooks/待回访.yaml`); a segment without a workspace file uses the built-in one shipped in
-`builtin_playbooks/`. Teachers grow the `problems` list with `pfk playbook add`, which edits the file
-round-trip so the git diff is the new entry alone.
+`playbooks/待回访.yaml`); a segment without a workspace file uses the default one shipped with pfk (the
+repository's top-level `playbooks/`, packaged as `pfkcli.default_playbooks`). Teachers grow the
+`problems` list with `pfk playbook add`, which edits the file round-trip so the git diff is the new
+entry alone. Every function takes the workspace's playbook folder (None: no workspace).
 
 ruamel.yaml is imported inside the functions that read or write YAML: `pfk --help` never loads it.
 """
@@ -11,13 +12,14 @@ ruamel.yaml is imported inside the functions that read or write YAML: `pfk --hel
 from __future__ import annotations
 
 import datetime as dt
+import importlib.resources
 import io
 import os
 import re
 import shutil
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
@@ -32,10 +34,8 @@ from pydantic import (
 from .errors import ConfigError, UsageError
 from .segments import ALL_SEGMENTS, BY_CODE, parse_segment
 
-if TYPE_CHECKING:
-    from .workspace import Workspace
-
-BUILTIN_DIR = Path(__file__).parent / "builtin_playbooks"
+# The default playbooks: a folder of the package (importlib finds it in a wheel and an editable install).
+BUILTIN_DIR = Path(str(importlib.resources.files("pfkcli.default_playbooks")))
 SUFFIX = ".yaml"
 # The standard scenarios of seed 002's script table; a team may add its own keys under `scripts`.
 SCRIPT_SCENARIOS = ("首次联系", "进度跟进", "投诉处理", "续费沟通")
@@ -109,121 +109,46 @@ def builtin_playbook_files() -> list[Path]:
     return [BUILTIN_DIR / f"{segment.code}{SUFFIX}" for segment in ALL_SEGMENTS]
 
 
-def playbook_path(workspace: Workspace, code: str) -> Path:
+def playbook_path(folder: Path | None, code: str) -> Path:
     """Where the workspace keeps the playbook of `code` (it may not exist yet): `playbooks/<code>.yaml`.
 
-    Pending callback is `playbooks/待回访.yaml`. Raises UsageError with no workspace.
+    Pending callback is `playbooks/待回访.yaml`. Raises UsageError with no workspace (`folder` None).
     """
     if code not in BY_CODE:
         raise UsageError(f"{code} 不是分层代码，可用：{'、'.join(BY_CODE)}")
-    if workspace.playbooks_dir is None:
+    if folder is None:
         raise UsageError("当前目录不在 pfk 工作区内（找不到 pfk.toml）：先运行 pfk init 创建工作区，再修改话术。")
-    return workspace.playbooks_dir / f"{code}{SUFFIX}"
+    return folder / f"{code}{SUFFIX}"
 
 
-def playbook_source(workspace: Workspace, code: str) -> Path:
-    """The file the playbook of `code` is read from: the workspace's when it exists, else the built-in."""
-    if workspace.playbooks_dir is not None:
-        path = playbook_path(workspace, code)
+def playbook_source(folder: Path | None, code: str) -> Path:
+    """The file the playbook of `code` is read from: the workspace's when it exists, else the default."""
+    if folder is not None:
+        path = playbook_path(folder, code)
         if path.is_file():
             return path
     return BUILTIN_DIR / f"{code}{SUFFIX}"
 
 
-def load_playbook(workspace: Workspace, code: str) -> Playbook:
+def load_playbook(folder: Path | None, code: str) -> Playbook:
     """Read and validate one playbook; a broken file raises ConfigError naming the file and its problems."""
-    path = playbook_source(workspace, code)
-    return _valid(*_read(path, _display(workspace, path), code))
-
-
-def _valid(playbook: Playbook | None, problems: list[str]) -> Playbook:
+    path = playbook_source(folder, code)
+    playbook, problems = _read(path, _display(folder, path), code)
     if problems:
         raise ConfigError("\n".join([*problems, "运行 pfk playbook check 查看所有话术文件的问题。"]))
     return playbook
 
 
-class Playbooks(dict):
-    """Every segment's playbook keyed by code, with the digest of the files they were read from
-    (None outside a workspace) and whether they came from the workspace's cache (`.pfk/playbooks.json`)."""
-
-    def __init__(self, books: dict[str, Playbook], digest: str | None = None, cached: bool = False):
-        super().__init__(books)
-        self.digest = digest
-        self.cached = cached
+def load_playbooks(folder: Path | None) -> dict[str, Playbook]:
+    """Every segment's playbook keyed by code (pending callback under "待回访"), workspace first."""
+    return {segment.code: load_playbook(folder, segment.code) for segment in ALL_SEGMENTS}
 
 
-CACHE_NAME = "playbooks.json"
-# Part of the cache's digest: a pfk that reads playbooks differently never takes another's cache.
-_CACHE_FORMAT = "1"
-
-
-def load_playbooks(workspace: Workspace) -> Playbooks:
-    """Every segment's playbook keyed by code (pending callback under "待回访"), workspace first.
-
-    The YAML parser is pure Python and the slowest part of a run's start. In a workspace, `pfk classify`
-    keeps the validated playbooks in `.pfk/playbooks.json` (`remember_playbooks`) under a digest of
-    the files' bytes: until a file changes, other commands take them from there.
-    """
-    sources = {segment.code: playbook_source(workspace, segment.code) for segment in ALL_SEGMENTS}
-    try:
-        contents = {code: path.read_bytes() for code, path in sources.items()}
-    except OSError:  # reported, file by file, as load_playbook reports it
-        return Playbooks({code: load_playbook(workspace, code) for code in sources})
-    digest = _digest(contents) if workspace.state_dir is not None else None
-    cached = _cached(workspace, digest, sources)
-    if cached is not None:
-        return Playbooks(cached, digest, cached=True)
-    books = {code: _valid(*_parse(contents[code], _display(workspace, path), code)) for code, path in sources.items()}
-    return Playbooks(books, digest)
-
-
-def remember_playbooks(workspace: Workspace, books: dict[str, Playbook]) -> None:
-    """Keep `books` in `.pfk/playbooks.json` for the next commands (see `load_playbooks`). Only for
-    a workspace that already has its `.pfk/`; a cache that cannot be written is simply not kept."""
-    import json
-
-    folder = workspace.state_dir
-    if not isinstance(books, Playbooks) or books.digest is None or books.cached or folder is None or not folder.is_dir():
-        return
-    data = {"digest": books.digest, "playbooks": {code: book.model_dump(mode="json") for code, book in books.items()}}
-    try:
-        _write_atomically(folder / CACHE_NAME, json.dumps(data, ensure_ascii=False).encode("utf-8"), bom=False)
-    except OSError:
-        pass
-
-
-def _digest(contents: dict[str, bytes]) -> str:
-    import hashlib
-
-    from . import __version__
-
-    digest = hashlib.sha256(f"pfk {__version__} playbooks {_CACHE_FORMAT}".encode())
-    for code, raw in contents.items():
-        digest.update(f"\0{code}\0{len(raw)}\0".encode())
-        digest.update(raw)
-    return digest.hexdigest()
-
-
-def _cached(workspace: Workspace, digest: str | None, sources: dict[str, Path]) -> dict[str, Playbook] | None:
-    """The playbooks kept under `digest`, validated again; None when there are none (or not these)."""
-    import json
-
-    if digest is None:
-        return None
-    try:
-        stored = json.loads((workspace.state_dir / CACHE_NAME).read_bytes())
-        if stored["digest"] != digest or list(stored["playbooks"]) != list(sources):
-            return None
-        return {code: Playbook.model_validate(data) for code, data in stored["playbooks"].items()}
-    except (OSError, ValueError, TypeError, KeyError, AttributeError, ValidationError):  # none yet, or not one pfk wrote
-        return None
-
-
-def list_playbooks(workspace: Workspace) -> list[PlaybookSummary]:
+def list_playbooks(folder: Path | None) -> list[PlaybookSummary]:
     """Code, name, number of problems and last change of every playbook, in segment order."""
     summaries = []
-    for code, playbook in load_playbooks(workspace).items():
-        path = playbook_source(workspace, code)
+    for code, playbook in load_playbooks(folder).items():
+        path = playbook_source(folder, code)
         if playbook.problems:
             last_change = max(entry.date for entry in playbook.problems)
         else:
@@ -241,35 +166,33 @@ def list_playbooks(workspace: Workspace) -> list[PlaybookSummary]:
     return summaries
 
 
-def check_playbooks(workspace: Workspace) -> list[str]:
+def check_playbooks(folder: Path | None) -> list[str]:
     """Every problem in the workspace's playbook files, one line each, e.g.
 
     `playbooks/P_S-F_S-K_L.yaml: problems[2].solution: 不能为空（第 41 行）`.
-    With no workspace, the built-in files are checked. An empty list means all is well.
+    With no workspace, the default files are checked. An empty list means all is well.
     """
-    if workspace.playbooks_dir is None:
+    if folder is None:
         files = builtin_playbook_files()
-    elif workspace.playbooks_dir.is_dir():
-        files = [playbook_path(workspace, segment.code) for segment in ALL_SEGMENTS]
+    elif folder.is_dir():
+        files = [playbook_path(folder, segment.code) for segment in ALL_SEGMENTS]
     else:
         return []
     problems = []
     for path in files:
         if path.is_file():
-            problems += _read(path, _display(workspace, path), path.stem)[1]
-    if workspace.playbooks_dir is not None:
-        problems += _stray_files(workspace)
+            problems += _read(path, _display(folder, path), path.stem)[1]
+    if folder is not None:
+        problems += _stray_files(folder)
     return problems
 
 
-def add_problem(
-    workspace: Workspace, code: str, problem: str, solution: str, author: str, today: dt.date
-) -> Path:
+def add_problem(folder: Path | None, code: str, problem: str, solution: str, author: str, today: dt.date) -> Path:
     """Append one problem entry to the workspace playbook of `code`; returns the file changed.
 
     The file is edited round-trip: comments, key order, quoting, indentation and line breaks stay as
     they were, so `git diff` shows the new entry alone. A segment with no workspace file yet gets a
-    copy of the built-in first.
+    copy of the default first.
     """
     try:
         entry = ProblemEntry(problem=problem, solution=solution, author=author, date=today)
@@ -278,12 +201,12 @@ def add_problem(
         missing = "、".join(fields.get(str(error["loc"][0]), str(error["loc"][0])) for error in exc.errors())
         raise UsageError(f"{missing}不能为空") from None
 
-    path = playbook_path(workspace, code)
+    path = playbook_path(folder, code)
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(BUILTIN_DIR / f"{code}{SUFFIX}", path)
 
-    display = _display(workspace, path)
+    display = _display(folder, path)
     raw = path.read_bytes()
     bom = raw.startswith(b"\xef\xbb\xbf")
     newline = "\r\n" if b"\r\n" in raw else "\n"
@@ -303,9 +226,9 @@ def add_problem(
 # --- reading and validating -------------------------------------------------------------------------
 
 
-def _display(workspace: Workspace, path: Path) -> str:
+def _display(folder: Path | None, path: Path) -> str:
     """The path as problems name it: relative to the workspace (`playbooks/X.yaml`) or the package."""
-    for base in (workspace.root, BUILTIN_DIR.parent):
+    for base in (folder.parent if folder is not None else None, BUILTIN_DIR.parent):
         if base is not None and path.is_relative_to(base):
             return path.relative_to(base).as_posix()
     return str(path)
@@ -441,11 +364,11 @@ def _line_note(data: Any, loc: tuple) -> str:
     return f"（第 {line + 1} 行）" if line is not None else ""
 
 
-def _stray_files(workspace: Workspace) -> list[str]:
+def _stray_files(folder: Path) -> list[str]:
     """YAML files in playbooks/ that pfk never reads, because their name is not a segment code."""
     expected = {f"{segment.code}{SUFFIX}" for segment in ALL_SEGMENTS}
     problems = []
-    for path in sorted(workspace.playbooks_dir.iterdir()):
+    for path in sorted(folder.iterdir()):
         if not path.is_file() or path.suffix.lower() not in (".yaml", ".yml") or path.name in expected:
             continue
         segment = parse_segment(path.stem)
@@ -453,7 +376,7 @@ def _stray_files(workspace: Workspace) -> list[str]:
             hint = f"应命名为 {segment.code}{SUFFIX}"
         else:
             hint = f"文件名应为分层代码，如 {ALL_SEGMENTS[0].code}{SUFFIX}"
-        problems.append(f"{_display(workspace, path)}: pfk 不会读取这个文件：{hint}")
+        problems.append(f"{_display(folder, path)}: pfk 不会读取这个文件：{hint}")
     return problems
 
 
@@ -548,14 +471,12 @@ def _move_trailing_comment(previous: Any, new: Any) -> None:
 
 
 def _write_atomically(path: Path, content: bytes, bom: bool) -> None:
-    """Write beside the file, then rename over it: never a half-written file. A file written over
-    keeps its permissions."""
+    """Write beside the file, then rename over it: never a half-written file. The file keeps its permissions."""
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write((b"\xef\xbb\xbf" if bom else b"") + content)
-        if path.exists():
-            shutil.copymode(path, temp)
+        shutil.copymode(path, temp)
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)

@@ -12,7 +12,7 @@ Sheets, in order (names and headers are the contract, declared below):
 | 分层分布 | students per teacher × segment | stacked bar |
 | 学习进度 | F distribution per teacher, share on pace | stacked column, 100 % stacked column |
 | 回访覆盖 | called within the cadence / called earlier / never called, overdue follow-ups | 100 % stacked column |
-| 预警 | alerts per teacher × rule (`alerts.find_alerts` on the snapshot) | stacked bar |
+| 预警 | alerts per teacher × rule (`alert_rules.find_alerts` on the snapshot) | stacked bar |
 | 分层变化 | from → to matrix of segments between the two snapshots | |
 | 下降学员 | the students whose segment `rank` went down, by teacher | |
 | 回访效果 | moved up / stayed / down: students called between the snapshots against the others | 100 % stacked column |
@@ -47,9 +47,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import history
+from .alert_rules import RULES, AlertContext, find_alerts
 from .config import Config
 from .errors import UsageError
 from .excel import SheetSpec, write_workbook
+from .frames import days_between
+from .model import TOLERANCE
 from .segments import ALL_SEGMENTS, BY_CODE, PENDING_CODE
 from .workspace import Workspace
 
@@ -231,9 +234,9 @@ def segment_table(frame):
 
 def on_pace_mask(frame, config: Config):
     """(known, on_pace): whose expected F is known, and who is at or above pace_share of it."""
-    expected = frame["expected_f"].astype("float64")
+    expected = frame["expected_f"]
     known = expected.notna()
-    on_pace = known & (frame["f"].astype("float64") >= config.thresholds.pace_share * expected - 1e-9)
+    on_pace = known & (frame["F"] >= config.thresholds.pace_share * expected - TOLERANCE)
     return known, on_pace
 
 
@@ -242,7 +245,7 @@ def progress_table(frame, config: Config):
     import numpy as np
     import pandas as pd
 
-    f = frame["f"].astype("float64").fillna(0).clip(lower=0)
+    f = frame["F"].fillna(0).clip(lower=0)
     edges = [low for low, _ in F_BINS] + [np.inf]
     bins = pd.cut(f, edges, right=False, labels=list(F_BIN_COLUMNS))
     teachers = _teachers(frame)
@@ -266,24 +269,20 @@ def progress_table(frame, config: Config):
 
 
 def coverage_frame(frame, callbacks, day: dt.date, cadence_days: int):
-    """Per student: within (called less than `cadence_days` ago), never (pending, never called), overdue follow-up."""
+    """Per student: within (called less than `cadence_days` ago), never (pending, never called),
+    overdue follow-up — from the newest callback as the history decides it (`history.newest_callbacks`)."""
     import pandas as pd
 
-    merged = frame[["student_id", "segment"]].merge(callbacks, on="student_id", how="left")
-    merged.index = frame.index
-    recorded_on = pd.to_datetime(merged["called_on"])
-    # A roster's own callback columns, when a snapshot carries them, count as `pfk callsheet` counts them.
-    nat = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
-    roster_on = pd.to_datetime(frame["last_callback"]) if "last_callback" in frame else nat
-    roster_follow = pd.to_datetime(frame["next_followup"]) if "next_followup" in frame else nat
-    called_on = pd.concat([recorded_on, roster_on], axis=1).max(axis=1)
-    follow_up = pd.to_datetime(merged["follow_up"]).where(recorded_on.notna() & ~(roster_on > recorded_on), roster_follow)
-    today = pd.Timestamp(day)
-    waited = (today - called_on.dt.normalize()).dt.days
-    within = called_on.notna() & (waited < cadence_days)
-    never = called_on.isna() & (merged["segment"] == PENDING_CODE)
-    overdue = follow_up.notna() & (follow_up.dt.normalize() < today)
-    return pd.DataFrame({"within": within, "never": never, "overdue": overdue, "called_on": called_on}, index=frame.index)
+    waited = days_between(day, callbacks["last_called"])
+    return pd.DataFrame(
+        {
+            "within": waited < cadence_days,
+            "never": callbacks["last_called"].isna() & (frame["segment"] == PENDING_CODE),
+            "overdue": days_between(day, callbacks["follow_up"]) > 0,
+            "called_on": callbacks["last_called"],
+        },
+        index=frame.index,
+    )
 
 
 def coverage_table(frame, coverage):
@@ -312,8 +311,6 @@ def alert_table(frame, alerts):
     """预警: alerts per teacher × rule (every rule a column, in rule order), alerted students, total alerts."""
     import pandas as pd
 
-    from .alerts import RULES
-
     order = teacher_order(frame)
     teachers = alerts["teacher"].fillna(UNASSIGNED).replace("", UNASSIGNED) if len(alerts) else pd.Series(dtype="str")
     codes = [rule.code for rule in RULES]
@@ -337,8 +334,7 @@ def compare_snapshots(previous, newest):
     import numpy as np
     import pandas as pd
 
-    keep = ["student_id", "name", "teacher", "p", "f", "k", "segment"]
-    newest = newest.assign(phone=newest.get("phone"), why=newest.get("why"))
+    keep = ["student_id", "name", "teacher", "P", "F", "K", "segment"]
     merged = previous[keep].merge(
         newest[[*keep, "phone", "why"]], on="student_id", how="outer", suffixes=("_from", "_to"), indicator=True
     )
@@ -396,16 +392,16 @@ def _scores_text(p, f, k) -> str:
     return f"{_score(p, 0)}/{_score(f, 2)}/{_score(k, 0)}"
 
 
-SCORE_COLUMNS = ["p_from", "p_to", "f_from", "f_to", "k_from", "k_to"]
+SCORE_COLUMNS = ["P_from", "P_to", "F_from", "F_to", "K_from", "K_to"]
 
 
 def change_text(row: dict) -> str:
     """What changed between the two snapshots: `P 5→3；F 1.10→0.60`."""
     parts = []
-    for axis, digits in (("p", 0), ("f", 2), ("k", 0)):
+    for axis, digits in (("P", 0), ("F", 2), ("K", 0)):
         before, after = _score(row[f"{axis}_from"], digits), _score(row[f"{axis}_to"], digits)
         if before != after:
-            parts.append(f"{axis.upper()} {before}→{after}")
+            parts.append(f"{axis} {before}→{after}")
     # Same scores, lower segment: the F needed to keep up rose as the course went on (or a cut changed).
     return "；".join(parts) or "分数未变，高低线提高了（F 按进度的要求随课程推进而提高）"
 
@@ -429,8 +425,8 @@ def moved_down_table(moves, called: set[str], last_called, mask: bool = False):
         "手机号": down["phone"].map(phone),
         "上次分层": down["segment_from"].map(by_name),
         "本次分层": down["segment_to"].map(by_name),
-        "上次 P/F/K": pd.Series([_scores_text(*v) for v in down[["p_from", "f_from", "k_from"]].itertuples(index=False)], index=down.index),
-        "本次 P/F/K": pd.Series([_scores_text(*v) for v in down[["p_to", "f_to", "k_to"]].itertuples(index=False)], index=down.index),
+        "上次 P/F/K": pd.Series([_scores_text(*v) for v in down[["P_from", "F_from", "K_from"]].itertuples(index=False)], index=down.index),
+        "本次 P/F/K": pd.Series([_scores_text(*v) for v in down[["P_to", "F_to", "K_to"]].itertuples(index=False)], index=down.index),
         "变化": pd.Series([change_text(row) for row in down[SCORE_COLUMNS].to_dict("records")], index=down.index, dtype=object),
         "本次分层原因": down["why"],
         "本期已回访": down["student_id"].isin(called).map({True: "是", False: "否"}),
@@ -540,8 +536,6 @@ def build_report(
     """
     import pandas as pd
 
-    from .alerts import find_alerts
-
     config = workspace.config
     path = _history_path(workspace)
     with history.opened(path) as conn:
@@ -549,9 +543,9 @@ def build_report(
         newest, previous = choose_snapshots(dates, as_of, since)
         frame = history.load_snapshot(conn, newest)
         earlier = history.load_snapshot(conn, previous) if previous else None
-        callbacks = history.latest_callbacks(conn, newest)
+        callbacks = history.newest_callbacks(conn, frame, newest)
         called = called_between(conn, previous, newest) if previous else set()
-        alerts = find_alerts(frame.rename(columns={"p": "P", "f": "F", "k": "K"}), config, newest, conn)
+        alerts = find_alerts(AlertContext(frame, config, newest, callbacks, history.ratings_before(conn, newest)))
 
     coverage = coverage_frame(frame, callbacks, newest, config.callbacks.cadence_days)
     segments = segment_table(frame)

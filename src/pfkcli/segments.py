@@ -16,21 +16,24 @@ class Segment:
     name: str  # 重要价值学员
     colour: str  # row fill in every workbook, light enough for black text
     group: str  # 价值 / 督促 / 维持 / 挽留 / 待回访
-    call_priority: int  # smaller is called first (SPEC §2: pending, then 挽留, then 督促, then the rest)
+    # How many days of waiting a call to this segment is worth (plan.py orders routine calls by days
+    # waited + this): strong students slipping first, where a call changes most (seed 000's 重点), the
+    # low-everything segment last ("做好运营正常工作就好").
+    value: int
     rank: int  # higher is a better place to be, used to tell a move up from a move down
 
 
 PENDING_CODE = "待回访"
 
 SEGMENTS: tuple[Segment, ...] = (
-    Segment("P_L-F_L-K_L", "重要价值学员", "#C6EFCE", "价值", 3, 8),
-    Segment("P_L-F_L-K_S", "一般价值学员", "#E2F0D9", "价值", 3, 7),
-    Segment("P_L-F_S-K_L", "重点督促学员", "#FFEB9C", "督促", 2, 6),
-    Segment("P_L-F_S-K_S", "一般督促学员", "#FFF2CC", "督促", 2, 5),
-    Segment("P_S-F_L-K_L", "重要维持学员", "#DDEBF7", "维持", 3, 4),
-    Segment("P_S-F_L-K_S", "一般维持学员", "#EDF3FA", "维持", 3, 3),
-    Segment("P_S-F_S-K_L", "重点挽留学员", "#F8CBAD", "挽留", 1, 2),
-    Segment("P_S-F_S-K_S", "一般挽留学员", "#FCE4D6", "挽留", 1, 1),
+    Segment("P_L-F_L-K_L", "重要价值学员", "#C6EFCE", "价值", 6, 8),
+    Segment("P_L-F_L-K_S", "一般价值学员", "#E2F0D9", "价值", 2, 7),
+    Segment("P_L-F_S-K_L", "重点督促学员", "#FFEB9C", "督促", 12, 6),
+    Segment("P_L-F_S-K_S", "一般督促学员", "#FFF2CC", "督促", 8, 5),
+    Segment("P_S-F_L-K_L", "重要维持学员", "#DDEBF7", "维持", 10, 4),
+    Segment("P_S-F_L-K_S", "一般维持学员", "#EDF3FA", "维持", 4, 3),
+    Segment("P_S-F_S-K_L", "重点挽留学员", "#F8CBAD", "挽留", 14, 2),
+    Segment("P_S-F_S-K_S", "一般挽留学员", "#FCE4D6", "挽留", 0, 1),
 )
 PENDING = Segment(PENDING_CODE, "待回访学员", "#E7E6E6", "待回访", 0, 0)
 
@@ -39,10 +42,19 @@ BY_CODE: dict[str, Segment] = {s.code: s for s in ALL_SEGMENTS}
 
 
 def segment_code(p_high: bool, f_high: bool, k_high: bool) -> str:
-    def level(high: bool) -> str:
-        return "L" if high else "S"
+    """`P_L-F_S-K_L` for high P, low F, high K."""
+    return str(segment_codes([p_high], [f_high], [k_high], [False])[0])
 
-    return f"P_{level(p_high)}-F_{level(f_high)}-K_{level(k_high)}"
+
+def segment_codes(p_high, f_high, k_high, pending):
+    """`segment_code` over whole columns (boolean arrays); PENDING_CODE where `pending`."""
+    import numpy as np
+
+    def part(axis: str, high):
+        return np.where(np.asarray(high, dtype=bool), f"{axis}_L", f"{axis}_S").astype(object)
+
+    codes = part("P", p_high) + "-" + part("F", f_high) + "-" + part("K", k_high)
+    return np.where(np.asarray(pending, dtype=bool), PENDING_CODE, codes)
 
 
 _CODE_PATTERN = re.compile(r"^P_?([LS])[\s\-_]*F_?([LS])[\s\-_]*K_?([LS])$")

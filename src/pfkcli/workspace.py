@@ -42,7 +42,7 @@ class Workspace:
 
     @property
     def state_dir(self) -> Path | None:
-        """`.pfk/`: what pfk keeps for itself (the history store, the parsed playbooks); not in git."""
+        """`.pfk/`: what pfk keeps for itself (the history store); not in git."""
         return self.root / STATE_DIR if self.root else None
 
     @property

@@ -17,16 +17,16 @@ def test_beyond_the_table_limit_counts_per_teacher(invoke, tmp_path, monkeypatch
     assert result.exit_code == 0, result.output
 
     out = result.stdout
-    assert "预警（2026-11-23，48 名学员共 79 条）" in out
+    assert "预警（2026-11-23，43 名学员共 64 条）" in out
     assert f"逐条明细见 {tmp_path / 'roster.alerts.xlsx'}" in out
     # One row per teacher with its students and alerts per rule, not one row per alert.
     assert "已连续 31 天没有学习记录" not in out
     for teacher in ("王老师", "李老师", "赵老师", "张老师"):
         assert teacher in out
     assert "连续未学习" in out and "进度严重落后" in out
-    assert "按预警：连续未学习 6、进度严重落后 25、续费沟通（结课前一个月） 48" in out
+    assert "按预警：连续未学习 6、进度严重落后 25、续费沟通（结课前一个月） 33" in out
     rows = read_sheet(tmp_path / "roster.alerts.xlsx", ALERTS_SHEET)
-    assert len(rows) == 1 + 79
+    assert len(rows) == 1 + 64
     # Each teacher's line agrees with the workbook: students alerted, then alerts per rule.
     header, body = rows[0], rows[1:]
     teacher_at, id_at, label_at = header.index("运营老师"), header.index("学号"), header.index("预警")

@@ -37,7 +37,7 @@ def test_result_workbook(invoke, roster, tmp_path):
     assert rows["S004"]["分层代码"] == "待回访" and rows["S004"]["P"] is None
     assert rows["S004"]["F"] == round(2 / 11 + 10 / 76, 2)
     assert rows["S001"]["备注"] == "很积极"  # an unknown column arrives with its values
-    assert rows["S001"]["原因"].startswith("P=5（≥4）；F=2，达到同课程平均")
+    assert rows["S001"]["原因"].startswith("P=5（≥4，日期不明）；F=2，达到同课程平均")
     assert rows["S001"]["策略"]  # the playbook's one-line strategy
 
     assert ws.freeze_panes == "A2"

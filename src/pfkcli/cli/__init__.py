@@ -63,27 +63,4 @@ def main() -> None:
     # again on the next column: on a 100,000-student run, glibc's allocator is faster (benchmarks/).
     # Set before pyarrow is first imported; a user's own choice of pool is kept.
     os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
-    try:
-        app()
-    except SystemExit as done:  # how every run ends, well or not (click's standalone mode)
-        _leave(done.code)
-
-
-def _leave(code) -> None:
-    """End the process without tearing the interpreter down. By now every file is written and renamed,
-    every history connection closed and every worker thread joined; what is left is freeing, one by one,
-    the objects pandas, pydantic, typer and rich keep, which costs a tenth of a second on a large run
-    (benchmarks/). The output is flushed first; the exit code is the command's."""
-    import sys
-
-    if code is None:
-        code = 0
-    elif not isinstance(code, int):  # sys.exit("message"): Python prints it and exits with 1
-        print(code, file=sys.stderr)
-        code = 1
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):  # a closed pipe (`pfk … | head`): nothing more can reach it
-            code = code or 1
-    os._exit(code)
+    app()

@@ -42,7 +42,7 @@ TABLE_ROWS = 500
 def _render_by_teacher(result, title: str) -> None:
     from rich.table import Table
 
-    from ..alerts import RULE_BY_CODE
+    from ..alert_rules import RULE_BY_CODE
 
     counts = result.by_teacher()
     codes = [code for code in counts.columns if code != "students"]
@@ -59,7 +59,7 @@ def _render_by_teacher(result, title: str) -> None:
 def render_result(result) -> None:
     from rich.table import Table
 
-    from ..alerts import RULE_BY_CODE
+    from ..alert_rules import RULE_BY_CODE
 
     alerts = result.alerts
     students = int(result.by_teacher()["students"].sum())

@@ -16,7 +16,7 @@ def callsheet(
     as_of: common.AsOf = None,
     roster: Annotated[Path | None, typer.Option("--roster", help="直接用这份名单现场分层（默认用工作区最新的分层快照）。")] = None,
     progress: Annotated[Path | None, typer.Option("--progress", help="学习记录明细（与 --roster 一起用）。")] = None,
-    limit: Annotated[int | None, typer.Option("--limit", min=1, help="每份最多列多少人。")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="每份最多列多少人（默认 pfk.toml [plan] calls_per_week，40）。")] = None,
 ) -> None:
     """生成回访表 callsheets/<老师>-<日期>.xlsx：该打给谁、先后顺序、为什么现在打、问什么，以及通话后要填的列。"""
     from rich.table import Table
@@ -31,10 +31,10 @@ def callsheet(
         return make_callsheets(find_workspace(), common.as_of_date(as_of), teacher, roster, progress, limit)
 
     result = common.run(action)
-    table = Table(title=f"回访表（{result.as_of:%Y-%m-%d}，来源：{result.source}）")
-    for header in ("运营老师", "学员", "本次要打", "文件"):
-        table.add_column(header, justify="right" if header in ("学员", "本次要打") else "left")
+    table = Table(title=f"本周回访（{result.as_of:%Y-%m-%d}，来源：{result.source}，每人每周最多 {result.capacity} 个）")
+    for header in ("运营老师", "学员", "该打", "本表", "顺延", "文件"):
+        table.add_column(header, justify="left" if header in ("运营老师", "文件") else "right")
     for sheet in result.sheets:
-        table.add_row(sheet.teacher, str(sheet.students), str(sheet.due), str(sheet.path))
+        table.add_row(sheet.teacher, str(sheet.students), str(sheet.due), str(sheet.on_sheet), str(sheet.waiting), str(sheet.path))
     common.out.print(table)
     common.print_warnings(result.warnings)

@@ -54,7 +54,7 @@ def list_() -> None:
     from ..workspace import find_workspace
 
     workspace = common.run(find_workspace)
-    summaries = common.run(lambda: playbooks.list_playbooks(workspace))
+    summaries = common.run(lambda: playbooks.list_playbooks(workspace.playbooks_dir))
     table = Table()
     for header in ("代码", "名称", "问题数", "最近更新"):
         table.add_column(header, justify="right" if header == "问题数" else "left", no_wrap=True)
@@ -76,8 +76,8 @@ def show(code: CodeArgument) -> None:
 
     workspace = common.run(find_workspace)
     segment = common.run(lambda: _segment(code))
-    playbook = common.run(lambda: playbooks.load_playbook(workspace, segment.code))
-    source = playbooks.playbook_source(workspace, segment.code)
+    playbook = common.run(lambda: playbooks.load_playbook(workspace.playbooks_dir, segment.code))
+    source = playbooks.playbook_source(workspace.playbooks_dir, segment.code)
     _render(playbook, source)
 
 
@@ -137,12 +137,12 @@ def add(
     workspace = common.run(find_workspace)
     segment = common.run(lambda: _segment(code))
     # Before any prompt: no one should type a whole entry only to learn there is no workspace.
-    common.run(lambda: playbooks.playbook_path(workspace, segment.code))
+    common.run(lambda: playbooks.playbook_path(workspace.playbooks_dir, segment.code))
     problem = problem if problem is not None else typer.prompt("遇到的问题")
     solution = solution if solution is not None else typer.prompt("解决办法")
     author = author if author is not None else typer.prompt("你的名字")
     path = common.run(
-        lambda: playbooks.add_problem(workspace, segment.code, problem, solution, author, dt.date.today())
+        lambda: playbooks.add_problem(workspace.playbooks_dir, segment.code, problem, solution, author, dt.date.today())
     )
     common.out.print(f"已在 {_shown_path(path)} 追加一条（{segment.name}）。用 git diff 查看，提交后全组共享。")
 
@@ -154,7 +154,7 @@ def check() -> None:
     from ..workspace import find_workspace
 
     workspace = common.run(find_workspace)
-    problems = common.run(lambda: playbooks.check_playbooks(workspace))
+    problems = common.run(lambda: playbooks.check_playbooks(workspace.playbooks_dir))
     for problem in problems:
         common.err.print(problem, markup=False)
     if problems:

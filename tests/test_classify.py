@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pfkcli.classify import score_students
+from pfkcli.classify import score_roster
+from pfkcli.config import Config
 from pfkcli.errors import InvalidInput
 from pfkcli.workspace import Workspace
 
@@ -21,7 +22,7 @@ def bad_roster(tmp_path):
 def test_with_a_log_the_figures_come_from_the_log(roster, tmp_path):
     log = tmp_path / "events.csv"
     log.write_text(GOOD_LOG, encoding="utf-8")
-    result = score_students(Workspace(None), roster, today(), log)
+    result = score_roster(roster, today(), Config(), None, log)
     first = result.frame.set_index("student_id").loc["S001"]
     assert (first["homework_done"], first["hours_watched"]) == (1.0, 0.5)
     assert any(w.code == "no_events" for w in result.warnings)
@@ -31,7 +32,7 @@ def test_a_bad_roster_is_reported_before_a_bad_log(tmp_path):
     log = tmp_path / "events.csv"
     log.write_text(BAD_LOG, encoding="utf-8")
     with pytest.raises(InvalidInput) as caught:
-        score_students(Workspace(None), bad_roster(tmp_path), today(), log)
+        score_roster(bad_roster(tmp_path), today(), Config(), None, log)
     assert [p.code for p in caught.value.problems] == ["bad_number"]
     assert caught.value.problems[0].file == "bad.xlsx"
 
@@ -40,5 +41,5 @@ def test_a_bad_log_with_a_good_roster(roster, tmp_path):
     log = tmp_path / "events.csv"
     log.write_text(BAD_LOG, encoding="utf-8")
     with pytest.raises(InvalidInput) as caught:
-        score_students(Workspace(None), roster, today(), log)
+        score_roster(roster, today(), Config(), None, log)
     assert [(p.file, p.row, p.code) for p in caught.value.problems] == [("events.csv", 2, "bad_date")]

@@ -1,0 +1,53 @@
+"""The student frame every command works on, and the two small rules every module needs on it.
+
+After `complete`, a frame holds every roster field (columns.FIELDS) in its declared type — blank
+where the roster had no such column — so no rule ever asks whether a column exists. Whether the
+roster *had* a column (to warn that a rule cannot run) is the roster's business (`Roster.fields`).
+
+>>> days_between(pd.Series([pd.Timestamp("2026-11-23")]), pd.Timestamp("2026-11-20")).tolist()  # doctest: +SKIP
+[3.0]
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from .columns import FIELDS
+
+# A field's kind → the pandas dtype of its column.
+_DTYPES = {
+    "id": "str",
+    "text": "str",
+    "phone": "str",
+    "number": "float64",
+    "score": "float64",
+    "share": "float64",
+    "date": "datetime64[ns]",
+}
+
+
+def blank(index, kind: str):
+    """A column of blanks of a field kind (`date`, `number`, `text` …) on `index`."""
+    import pandas as pd
+
+    dtype = _DTYPES[kind]
+    return pd.Series(pd.NaT if dtype.startswith("datetime") else None, index=index, dtype=dtype)
+
+
+def complete(frame):
+    """`frame` with every roster field present: missing ones are blank columns of their kind."""
+    missing = {f.name: blank(frame.index, f.kind) for f in FIELDS if f.name not in frame}
+    return frame.assign(**missing) if missing else frame
+
+
+def days_between(later, earlier):
+    """Whole days from `earlier` to `later` (either may be a Series of dates or one date); NaN where
+    either is blank. Times of day are ignored: a callback at 19:00 yesterday was one day ago."""
+    import pandas as pd
+
+    def day(value):
+        if isinstance(value, pd.Series):
+            return pd.to_datetime(value).dt.normalize()
+        return pd.Timestamp(value).normalize() if isinstance(value, (dt.date, pd.Timestamp)) else value
+
+    return (day(later) - day(earlier)).dt.days.astype("float64")

@@ -1,0 +1,243 @@
+"""This week's calls (SPEC §2): who is due, why now, and in what order, within what a teacher can do.
+
+A student is due for one or more reasons; the first reason in `PRIORITIES` that holds decides where the
+student stands, and the call sheet's 为什么现在打 names every reason that holds. Within a priority (and
+for the routine calls that make up the rest) the order is the urgency: days waited since the last call
+(since enrolment or the course start for a student never called) plus the segment's value in days
+(segments.py). Each teacher's sheet holds at most `[plan] calls_per_week` students; the rest wait (顺延),
+keep accumulating days and rise the next week.
+
+From a course's end its students leave the regular plan: only agreed follow-ups, an open complaint and
+the renewal follow-up after the end bring them back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from .alert_rules import RENEWAL_RULES, RULES, AlertContext, alert_masks, alert_texts
+from .frames import days_between
+from .segments import BY_CODE, PENDING_CODE
+from .texts import day_text, join, series, where
+
+# A student reached in the last few days is not called again for an alert, a missing score or a stale
+# score: the next sheet would otherwise repeat this week's calls.
+QUIET_DAYS = 7
+
+
+@dataclass(frozen=True)
+class Priority:
+    code: str
+    label: str  # Chinese, as the README table and the sheet's 说明 show it
+    rule: str  # when it applies, one line
+
+
+PRIORITIES: tuple[Priority, ...] = (
+    Priority("first_contact", "新学员首次联系", "报名不超过 first_contact_days 天（默认 1）且从未回访"),
+    Priority("follow_up", "约定跟进", "最近一次回访约定的跟进日期已到"),
+    Priority("pending", "待回访", "还没有 P 或 K 分（近 7 天打过电话的除外）"),
+    Priority("serious", "严重预警", "满意度低等严重预警（alerts.py 里标为严重的规则）"),
+    Priority("renewal", "续费阶段", "结课前 30/7/3 天、结课后 after_end_days 天内，本阶段还没谈过、未续费；一个月阶段按价值分到各周"),
+    Priority("routine", "例行回访", "距上次回访满 cadence_days 天、P/K 超过 rescore_after_days 天未更新、其他预警（近 7 天打过电话的除外）"),
+)
+RANK = {p.code: number for number, p in enumerate(PRIORITIES)}
+SERIOUS_RULES = tuple(r.code for r in RULES if r.serious)
+ROUTINE_RULES = tuple(r.code for r in RULES if not r.serious and r.code not in RENEWAL_RULES and r.code != "followup_overdue")
+
+
+@dataclass
+class TeacherLoad:
+    teacher: str
+    students: int  # the teacher's students
+    due: int  # due this week
+    on_sheet: int  # on this week's sheet (at most the capacity)
+
+    @property
+    def waiting(self) -> int:
+        """Due but left for next week (顺延)."""
+        return self.due - self.on_sheet
+
+
+@dataclass
+class CallPlan:
+    as_of: dt.date
+    capacity: int
+    # The students on the sheets, each teacher's together (teachers in name order), in calling order:
+    # student_id name teacher phone segment priority why_now last_called last_note waited
+    rows: object
+    loads: list[TeacherLoad] = field(default_factory=list)
+
+    def teacher_rows(self, teacher: str):
+        return self.rows[self.rows["teacher"] == teacher].reset_index(drop=True)
+
+
+def build_plan(ctx: AlertContext, capacity: int, teachers: list[str] | None = None) -> CallPlan:
+    """This week's calls for `teachers` (default: every teacher), at most `capacity` each.
+
+    >>> plan = build_plan(ctx, 40)                       # doctest: +SKIP
+    >>> plan.rows.loc[0, ["student_id", "priority"]].tolist()   # doctest: +SKIP
+    ['DS2026031', 'first_contact']
+    """
+    import numpy as np
+    import pandas as pd
+
+    frame, facts, config, as_of = ctx.frame, ctx.callbacks, ctx.config, ctx.as_of
+    reasons = due_reasons(ctx)
+    due = pd.concat(reasons.values(), axis=1).any(axis=1)
+    rank = pd.Series(len(PRIORITIES), index=frame.index)
+    for code in reversed(list(reasons)):
+        rank = rank.where(~reasons[code], RANK[code])
+    urgency = _waited(ctx) + frame["segment"].map({code: s.value for code, s in BY_CODE.items()}).fillna(0)
+
+    teachers_all = sorted(frame["teacher"].dropna().unique().tolist())
+    chosen = teachers_all if teachers is None else teachers
+    keep = due & frame["teacher"].isin(chosen)
+    teacher_code = pd.Categorical(frame["teacher"].where(frame["teacher"].isin(chosen)), categories=chosen).codes
+    positions = np.flatnonzero(keep.to_numpy())
+    id_rank = pd.factorize(frame["student_id"].iloc[positions], sort=True)[0]
+    order = np.lexsort((id_rank, -urgency.to_numpy()[positions], rank.to_numpy()[positions], teacher_code[positions]))
+    positions = positions[order]
+    # Each teacher's first `capacity` of the calling order.
+    place = pd.Series(teacher_code[positions]).groupby(teacher_code[positions]).cumcount().to_numpy()
+    on_sheet = positions[place < capacity]
+
+    counts = frame["teacher"].value_counts()
+    due_counts = frame["teacher"][keep].value_counts()
+    sheet_counts = frame["teacher"].iloc[on_sheet].value_counts()
+    loads = [
+        TeacherLoad(t, int(counts.get(t, 0)), int(due_counts.get(t, 0)), int(sheet_counts.get(t, 0))) for t in chosen
+    ]
+    rows = _rows(ctx, reasons, rank, on_sheet)
+    return CallPlan(as_of, capacity, rows, loads)
+
+
+def due_reasons(ctx: AlertContext) -> dict[str, object]:
+    """Priority code → who it holds for (a bool Series on the frame's index), in `PRIORITIES` order."""
+    import pandas as pd
+
+    frame, facts, config, as_of = ctx.frame, ctx.callbacks, ctx.config, ctx.as_of
+    plan = config.plan
+    masks = alert_masks(ctx)
+    regular = ctx.in_course
+    waited = days_between(as_of, facts["last_called"])
+    quiet = waited < QUIET_DAYS
+    never_called = facts["last_called"].isna()
+    enrolled = days_between(as_of, frame["enrolled_on"])
+    pending = frame["segment"] == PENDING_CODE
+
+    def any_of(codes):
+        return pd.concat([masks[c] for c in codes], axis=1).any(axis=1) if codes else pd.Series(False, index=frame.index)
+
+    stale = (waited >= config.callbacks.cadence_days) | (never_called & ~pending)
+    rescore = _score_age(ctx) > plan.rescore_after_days
+    return {
+        "first_contact": regular & never_called & (enrolled >= 0) & (enrolled <= plan.first_contact_days),
+        "follow_up": days_between(as_of, facts["follow_up"]) >= 0,
+        "pending": regular & pending & ~quiet,
+        "serious": any_of(SERIOUS_RULES),
+        "renewal": _spread_renewal(ctx, any_of(RENEWAL_RULES)),
+        "routine": regular & (stale | (~quiet & (rescore | any_of(ROUTINE_RULES)))),
+    }
+
+
+def _score_age(ctx: AlertContext):
+    """Days since the older of the student's P and K were scored (NaN when not both are dated)."""
+    return days_between(ctx.as_of, ctx.callbacks[["P_on", "K_on"]].min(axis=1, skipna=False))
+
+
+def _waited(ctx: AlertContext):
+    """Days since the last call; never called: since enrolment or the course start (the later);
+    neither known: one cadence."""
+    frame, as_of = ctx.frame, ctx.as_of
+    since = ctx.courses[["start"]].assign(enrolled=frame["enrolled_on"]).max(axis=1)
+    waited = days_between(as_of, ctx.callbacks["last_called"])
+    waited = waited.fillna(days_between(as_of, since).clip(lower=0))
+    return waited.fillna(ctx.config.callbacks.cadence_days)
+
+
+def _spread_renewal(ctx: AlertContext, renewal):
+    """The month-before stage is spread over its weeks, most valuable first: each week a teacher takes
+    the share of the stage's students not yet reached that its remaining weeks call for. The later
+    stages (a week, three days, after the end) are short: all of them at once."""
+    import numpy as np
+    import pandas as pd
+
+    month = renewal & (ctx.days_left >= 8)
+    if not month.any():
+        return renewal
+    frame = ctx.frame
+    weeks = np.ceil((ctx.days_left[month] - 7) / 7).clip(lower=1)
+    value = frame["segment"].map({code: s.value for code, s in BY_CODE.items()}).fillna(0)
+    candidates = pd.DataFrame(
+        {
+            "teacher": frame["teacher"][month],
+            "end": ctx.courses["end"][month],
+            "weeks": weeks,
+            "urgency": (value + _waited(ctx))[month],
+            "student_id": frame["student_id"][month],
+        }
+    ).sort_values(["urgency", "student_id"], ascending=[False, True])
+    group = candidates.groupby(["teacher", "end"], dropna=False, sort=False)
+    place = group.cumcount()
+    quota = np.ceil(group["student_id"].transform("size") / candidates["weeks"])
+    later = candidates.index[place >= quota]
+    return renewal & ~renewal.index.isin(later)
+
+
+def _rows(ctx: AlertContext, reasons: dict, rank, positions):
+    """The sheet rows at `positions` (in calling order), with the "why now" text of every reason."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    frame, facts, config, as_of = ctx.frame, ctx.callbacks, ctx.config, ctx.as_of
+    picked = frame.iloc[positions]
+    sub = AlertContext(picked, config, as_of, facts.iloc[positions], ctx.ratings)
+    held = {code: mask.iloc[positions].to_numpy() for code, mask in reasons.items()}
+    waited = days_between(as_of, sub.callbacks["last_called"])
+    score_age = _score_age(sub)
+    nothing = pa.scalar(None, pa.string())
+
+    def part(mask, text):
+        return where(mask, text, nothing)
+
+    def texts(codes):
+        """The alert texts of these rules (missing where none fired)."""
+        return pa.array(alert_texts(sub, codes), pa.string(), from_pandas=True)
+
+    first_days = config.plan.first_contact_days
+    first_text = "新学员：24 小时内首次联系" if first_days <= 1 else f"新学员：报名 {first_days} 天内首次联系"
+    follow = sub.callbacks["follow_up"]
+    follow_text = where(
+        days_between(as_of, follow) == 0,
+        join("约定今天（", pc.fill_null(day_text(follow, month_day=True), ""), "）跟进"),
+        join("约定 ", pc.fill_null(day_text(follow, month_day=True), ""), " 跟进，已过 ",
+             pc.fill_null(pa.array(days_between(as_of, follow).fillna(0).astype("int64")).cast(pa.string()), ""), " 天"),
+    )
+    never = sub.callbacks["last_called"].isna().to_numpy()
+    undated = never & (picked["segment"] != PENDING_CODE).to_numpy()
+    stale = waited.to_numpy() >= config.callbacks.cadence_days
+    rescore = (score_age > config.plan.rescore_after_days).to_numpy()
+    whole = pa.array(waited.fillna(0).astype("int64")).cast(pa.string())
+    age = pa.array(score_age.fillna(0).astype("int64")).cast(pa.string())
+    why = pc.binary_join_element_wise(
+        part(held["first_contact"], first_text),
+        part(held["follow_up"], follow_text),
+        part(held["pending"] & never, "从未回访：先了解情况，打 P、K 分"),
+        part(held["pending"] & ~never, "P/K 还不完整：补打分"),
+        part(held["serious"], texts(SERIOUS_RULES)),
+        part(held["renewal"], texts(RENEWAL_RULES)),
+        part(held["routine"] & stale & ~never, join("距上次回访 ", whole, f" 天（≥{config.callbacks.cadence_days} 天）")),
+        part(held["routine"] & undated, "有 P/K 分但没有回访日期：按周期回访"),
+        part(held["routine"] & rescore, join("P/K 已 ", age, f" 天未更新（>{config.plan.rescore_after_days} 天）：重新打分")),
+        part(held["routine"], texts(ROUTINE_RULES)),
+        "；",
+        null_handling="skip",
+    )
+    rows = picked[["student_id", "name", "teacher", "phone", "segment"]].reset_index(drop=True)
+    rows["priority"] = [PRIORITIES[r].code for r in rank.iloc[positions].tolist()]
+    rows["why_now"] = series(why, rows.index)
+    rows["last_called"] = sub.callbacks["last_called"].to_numpy()
+    rows["last_note"] = sub.callbacks["last_note"].to_numpy()
+    rows["waited"] = _waited(sub).to_numpy()
+    return rows
