@@ -30,7 +30,7 @@ def alerts(
             raise UsageError("需要学员名单：pfk alerts 名单.xlsx [--progress 学习记录.csv]")
         return run_alerts(find_workspace(), roster, day, progress, output, sheet)
 
-    result = common.run(core)
+    result = common.run(core, not_done="未写出任何文件")
     render_result(result)
 
 

@@ -30,7 +30,7 @@ def callsheet(
             raise UsageError("请用 --teacher 老师名 指定一位老师，或用 --all 生成全部")
         return make_callsheets(find_workspace(), common.as_of_date(as_of), teacher, roster, progress, limit)
 
-    result = common.run(action)
+    result = common.run(action, not_done="未写出任何文件")
     table = Table(title=f"回访表（{result.as_of:%Y-%m-%d}，来源：{result.source}）")
     for header in ("运营老师", "学员", "本次要打", "文件"):
         table.add_column(header, justify="right" if header in ("学员", "本次要打") else "left")

@@ -22,7 +22,9 @@ def classify(
     from ..workspace import find_workspace
 
     day = common.as_of_date(as_of)
-    result = common.run(lambda: run_classify(find_workspace(), roster, day, progress, output, sheet))
+    result = common.run(
+        lambda: run_classify(find_workspace(), roster, day, progress, output, sheet), not_done="未写出任何文件"
+    )
     render_result(result)
 
 

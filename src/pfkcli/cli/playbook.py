@@ -150,15 +150,17 @@ def add(
 @app.command("check")
 def check() -> None:
     """检查工作区的话术文件，有问题时逐条列出并以 1 退出（可用于 CI）。"""
+    from rich.text import Text
+
     from .. import playbooks
     from ..workspace import find_workspace
 
     workspace = common.run(find_workspace)
     problems = common.run(lambda: playbooks.check_playbooks(workspace))
     for problem in problems:
-        common.err.print(problem, markup=False)
+        common.err.print(problem)
     if problems:
-        common.err.print(f"[red]话术文件有 {len(problems)} 处问题。[/red]", markup=True)
+        common.err.print(Text(f"话术文件有 {len(problems)} 处问题。", style="red"))
         raise typer.Exit(1)
     where = "playbooks/ 下的话术文件" if workspace.root else "内置话术（当前不在工作区内）"
-    common.out.print(f"[green]✓[/green] {where}全部通过检查。", markup=True)
+    common.out.print(Text.assemble(("✓", "green"), f" {where}全部通过检查。"))

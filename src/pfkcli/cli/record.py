@@ -28,11 +28,15 @@ def record(
     from ..workspace import find_workspace
 
     day = common.parse_date_option(called_on)
-    outcomes = common.run(lambda: record_files(find_workspace(), files, day, skip_invalid))
+    outcomes = common.run(
+        lambda: record_files(find_workspace(), files, day, skip_invalid),
+        not_done="未导入任何回访（加 --skip-invalid 可只导入没有问题的行）",
+        full_list=False,
+    )
     skipped = []
     for outcome in outcomes:
         message = _STATUS[outcome.status].format(n=outcome.callbacks)
         mark = "✓" if outcome.status in ("new", "replaced") else "·"
         common.out.print(f"{mark} {outcome.path.name}（{outcome.teacher}，{outcome.sheet_date}）：{message}")
         skipped += outcome.problems
-    common.print_problems(skipped, title="以下行有问题，已跳过：", style="yellow")
+    common.print_problems(skipped, title="以下行有问题，已跳过：", style="yellow", full_list=False)

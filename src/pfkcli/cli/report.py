@@ -34,7 +34,7 @@ def report(
 
     day = common.as_of_date(as_of)
     start = common.parse_date_option(since)
-    result = common.run(lambda: build_report(find_workspace(), day, start, output, mask_phone))
+    result = common.run(lambda: build_report(find_workspace(), day, start, output, mask_phone), not_done="未写出任何文件")
     render_result(result)
 
 
