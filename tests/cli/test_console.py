@@ -1,10 +1,20 @@
-"""What every command shares at the console: the user's own text printed as written."""
+"""What every command shares at the console: the user's own text printed as written, listings that
+fit a screen, click's own messages and help pages in Chinese."""
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+
 import pytest
+from rich.cells import cell_len
+from typer.main import get_command
+
+from pfkcli.cli import app
 
 from ..conftest import AS_OF, write_xlsx
+from .test_install import installed_pfk
 from .test_loop import fill
 
 # Rich markup, a link and an emoji code: each must reach the screen as the characters typed.
@@ -109,3 +119,99 @@ def test_a_writing_command_says_it_wrote_nothing(invoke, bad_roster):
     assert result.exit_code == 2
     assert result.stderr.splitlines()[0] == "发现 400 处问题，未写出任何文件："
     assert len(result.stderr.splitlines()) < 40
+
+
+# --- click's own messages, in Chinese ---------------------------------------------------------------
+
+# Every English word a run over bad input may print is one of these: pfk's command and option names,
+# file types, and what the test itself typed.
+ALLOWED_WORDS = {
+    "pfk", "init", "check", "classify", "callsheet", "record", "history", "alerts", "report", "backup",
+    "playbook", "list", "show", "add", "help", "version", "debug", "progress", "output", "sheet", "mask",
+    "phone", "teacher", "all", "roster", "limit", "called", "skip", "invalid", "since", "problem",
+    "solution", "author", "yes", "true", "false", "xlsx", "xls", "ods", "csv", "nope", "clasify", "bad",
+    "abc", "teache", "maybe", "shwo",
+}
+
+
+def english_words(text: str) -> set[str]:
+    return {word.lower() for word in re.findall(r"[A-Za-z]{3,}", text)} - ALLOWED_WORDS
+
+
+@pytest.mark.parametrize(
+    ("args", "first_line"),
+    [
+        (["nope"], "错误：没有「nope」这个命令。可用的命令：init、check、classify、callsheet、record、history、alerts、report、backup、playbook"),
+        (["clasify"], "错误：没有「clasify」这个命令，是不是 classify？"),
+        (["playbook", "shwo"], "错误：没有「shwo」这个命令，是不是 show？"),
+        (["classify"], "错误：缺少参数「名单」：学员名单（.xlsx/.xls/.ods/.csv）"),
+        (["history"], "错误：缺少参数「学号」"),
+        (["classify", "r.xlsx", "--bad"], "错误：没有 --bad 这个选项"),
+        (["callsheet", "--teache", "x"], "错误：没有 --teache 这个选项，是不是想用 --teacher？"),
+        (["classify", "r.xlsx", "--as-of"], "错误：--as-of 后面要跟一个值"),
+        (["report", "--mask-phone=maybe"], "错误：--mask-phone 是开关，后面不能跟值"),
+        (["callsheet", "--all", "--limit", "abc"], "错误：选项 --limit 的值不对：「abc」不是整数"),
+        (["callsheet", "--all", "--limit", "0"], "错误：选项 --limit 的值不对：不能小于 1（写的是 0）"),
+        (["classify", "a.xlsx", "b.xlsx", "c.xlsx"], "错误：多出了参数：b.xlsx c.xlsx"),
+        (["classify", "r.xlsx", "--as-of", "2026-13-45"], '错误：--as-of 的值 "2026-13-45" 不是日期，请写成 2026-11-23'),
+        (["--debug"], "错误：缺少命令"),
+    ],
+)
+def test_usage_errors_are_in_chinese(invoke, args, first_line):
+    result = invoke(*args)
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert lines[0] == first_line
+    assert not english_words(result.output), result.output
+
+
+def test_a_usage_error_shows_the_usage_line_and_where_to_read_more(invoke):
+    result = invoke("callsheet", "--all", "--limit", "abc")
+    assert result.stderr.splitlines()[1:] == ["用法：pfk callsheet [选项]", "详细说明：pfk callsheet --help"]
+
+
+# What click and typer write on a help page of their own.
+CLICK_HELP_WORDS = ("Usage", "Options", "Arguments", "Commands", "Show this message", "required", "default", "<path>", "<str>", "<int")
+
+
+def test_no_arguments_shows_the_help_in_chinese(invoke):
+    for args in ([], ["playbook"]):
+        result = invoke(*args)
+        assert result.exit_code == 2
+        assert result.output.startswith(f"用法：pfk {' '.join(args)}".rstrip() + " [选项] 命令 [参数]...")
+        assert "命令：" in result.output
+        assert not [word for word in CLICK_HELP_WORDS if word in result.output]
+
+
+def _commands(group, prefix=()):
+    for name, command in group.commands.items():
+        if hasattr(command, "commands"):
+            yield (*prefix, name)
+            yield from _commands(command, (*prefix, name))
+        else:
+            yield (*prefix, name)
+
+
+HELP_PAGES = [(), *_commands(get_command(app))]
+
+
+@pytest.mark.parametrize("path", HELP_PAGES, ids=lambda path: " ".join(path) or "pfk")
+def test_help_is_chinese_and_fits_80_columns(invoke, monkeypatch, path):
+    monkeypatch.setenv("COLUMNS", "80")
+    result = invoke(*path, "--help")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith(f"用法：pfk {' '.join(path)}".rstrip() + " [选项]")
+    assert "  --help" in result.stdout and "显示这份说明，然后退出。" in result.stdout
+    assert all(cell_len(line) <= 80 for line in lines), "\n".join(line for line in lines if cell_len(line) > 80)
+    assert not [word for word in CLICK_HELP_WORDS if word in result.stdout]
+
+
+def test_installed_pfk_wraps_chinese_help_at_80_columns():
+    env = {**os.environ, "COLUMNS": "80"}
+    result = subprocess.run([installed_pfk(), "classify", "--help"], capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 0
+    assert result.stdout.splitlines()[:3] == ["用法：pfk classify [选项] 名单", "", "  按 PFK 模型给每位学员打分分层，写出结果表，并打印分层 × 老师的统计。"]
+    assert "  --progress 学习记录  学习记录明细（每行一次看课或交作业），代替名单里的作" in result.stdout
+    assert "                       业、课时列。" in result.stdout
+    assert max(cell_len(line) for line in result.stdout.splitlines()) <= 80

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from pfkcli.playbooks import BUILTIN_DIR
 from pfkcli.segments import ALL_SEGMENTS
+
+from .test_install import installed_pfk
 
 TEACHER_COMMENT = "# 李老师 2026-11-20：这份方案本周例会讨论过，新增条目请写清楚学员情况。\n"
 CODE = "P_S-F_S-K_L"
@@ -92,16 +96,59 @@ def test_show_after_add_by_every_spelling(git_workspace, invoke, spelling):
     ]
 
 
-def test_add_prompts_for_what_is_missing(workspace, invoke):
-    result = invoke("playbook", "add", "待回访", "--author", "张老师", input="电话总是占线\n改在晚上八点后打\n")
-    assert result.exit_code == 0, result.output
-    assert "遇到的问题: " in result.output and "解决办法: " in result.output
-    assert "你的名字" not in result.output
+def at_terminal(folder: Path, args: list[str], typed: bytes) -> tuple[int, str]:
+    """Run the installed pfk at a pseudo-terminal in `folder`, type `typed`; its exit code and screen."""
+    import pty
+
+    controller, terminal = pty.openpty()
+    with subprocess.Popen([installed_pfk(), *args], cwd=folder, stdin=terminal, stdout=terminal, stderr=terminal) as process:
+        os.close(terminal)
+        os.write(controller, typed)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(controller, 4096)
+            except OSError:  # the terminal closed with the process
+                break
+            if not chunk:
+                break
+            shown += chunk
+        code = process.wait(timeout=60)
+    os.close(controller)
+    return code, shown.decode()
+
+
+posix_only = pytest.mark.skipif(sys.platform == "win32", reason="a pseudo-terminal is POSIX")
+
+
+@posix_only
+def test_add_prompts_at_a_terminal_for_what_is_missing(workspace):
+    """Run as a teacher does, at a terminal: only the missing parts are asked for."""
+    code, shown = at_terminal(workspace, ["playbook", "add", "待回访", "--author", "张老师"], "电话总是占线\n改在晚上八点后打\n".encode())
+    assert code == 0, shown
+    assert "遇到的问题：" in shown and "解决办法：" in shown and "你的名字" not in shown
     text = (workspace / "playbooks" / "待回访.yaml").read_text(encoding="utf-8")
     assert text.endswith(
         "  - problem: 电话总是占线\n    solution: 改在晚上八点后打\n    author: 张老师\n"
         f"    date: {dt.date.today().isoformat()}\n"
     )
+
+
+@posix_only
+def test_add_ended_at_the_prompt_says_so_in_chinese(workspace):
+    before = (workspace / "playbooks" / "待回访.yaml").read_bytes()
+    code, shown = at_terminal(workspace, ["playbook", "add", "待回访"], b"\x04")  # Ctrl-D
+    assert code == 1
+    assert shown.rstrip().endswith("已取消。") and "Abort" not in shown
+    assert (workspace / "playbooks" / "待回访.yaml").read_bytes() == before
+
+
+def test_add_without_a_terminal_names_the_options_instead_of_prompting(workspace, invoke):
+    before = (workspace / "playbooks" / "待回访.yaml").read_bytes()
+    result = invoke("playbook", "add", "待回访", "--author", "张老师", input="")
+    assert result.exit_code == 2
+    assert result.stderr == '错误：没有终端可以提问，请用选项给出：--problem "遇到的问题" --solution "管用的办法"\n'
+    assert (workspace / "playbooks" / "待回访.yaml").read_bytes() == before
 
 
 def test_add_without_workspace_tells_to_init_before_prompting(invoke, tmp_path):

@@ -11,11 +11,11 @@ from . import common
 
 
 def alerts(
-    roster: Annotated[Path | None, typer.Argument(help="学员名单（.xlsx/.xls/.ods/.csv）。", show_default=False)] = None,
-    progress: Annotated[Path | None, typer.Option("--progress", help="学习记录明细（每行一次看课或交作业），代替名单里的作业、课时、最近学习时间。")] = None,
+    roster: Annotated[Path | None, typer.Argument(metavar="名单", help="学员名单（.xlsx/.xls/.ods/.csv）。", show_default=False)] = None,
+    progress: Annotated[Path | None, typer.Option("--progress", metavar="学习记录", help="学习记录明细（每行一次看课或交作业），代替名单里的作业、课时、最近学习时间。")] = None,
     as_of: common.AsOf = None,
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="预警表（默认：名单旁边的 <名单名>.alerts.xlsx）。")] = None,
-    sheet: Annotated[str | None, typer.Option("--sheet", help="指定工作表（默认：第一个有表头的工作表）。")] = None,
+    output: Annotated[Path | None, typer.Option("-o", "--output", metavar="文件", help="预警表（默认：名单旁边的 <名单名>.alerts.xlsx）。")] = None,
+    sheet: Annotated[str | None, typer.Option("--sheet", metavar="工作表", help="指定工作表（默认：第一个有表头的工作表）。")] = None,
     mask_phone: Annotated[bool, typer.Option("--mask-phone", help="隐藏手机号中间四位（预警表本身不含手机号；与 pfk report 用法一致）。")] = False,
 ) -> None:
     """找出需要马上跟进的学员：连续未学习、进度严重落后、满意度低、快进过多、续费时间点、跟进逾期。"""

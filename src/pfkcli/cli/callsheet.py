@@ -11,12 +11,12 @@ from . import common
 
 
 def callsheet(
-    teacher: Annotated[str | None, typer.Option("--teacher", help="只生成这位老师的回访表，如 张老师。")] = None,
+    teacher: Annotated[str | None, typer.Option("--teacher", metavar="老师", help="只生成这位老师的回访表，如 张老师。")] = None,
     all_teachers: Annotated[bool, typer.Option("--all", help="为每位老师各生成一份。")] = False,
     as_of: common.AsOf = None,
-    roster: Annotated[Path | None, typer.Option("--roster", help="直接用这份名单现场分层（默认用工作区最新的分层快照）。")] = None,
-    progress: Annotated[Path | None, typer.Option("--progress", help="学习记录明细（与 --roster 一起用）。")] = None,
-    limit: Annotated[int | None, typer.Option("--limit", min=1, help="每份最多列多少人。")] = None,
+    roster: Annotated[Path | None, typer.Option("--roster", metavar="名单", help="直接用这份名单现场分层（默认用工作区最新的分层快照）。")] = None,
+    progress: Annotated[Path | None, typer.Option("--progress", metavar="学习记录", help="学习记录明细（与 --roster 一起用）。")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, metavar="人数", help="每份最多列多少人。")] = None,
 ) -> None:
     """生成回访表 callsheets/<老师>-<日期>.xlsx：该打给谁、先后顺序、为什么现在打、问什么，以及通话后要填的列。"""
     from rich.table import Table

@@ -11,11 +11,11 @@ from . import common
 
 
 def classify(
-    roster: Annotated[Path, typer.Argument(help="学员名单（.xlsx/.xls/.ods/.csv）。", show_default=False)],
-    progress: Annotated[Path | None, typer.Option("--progress", help="学习记录明细（每行一次看课或交作业），代替名单里的作业、课时列。")] = None,
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="结果文件（默认：名单旁边的 <名单名>.pfk.xlsx）。")] = None,
+    roster: Annotated[Path, typer.Argument(metavar="名单", help="学员名单（.xlsx/.xls/.ods/.csv）。", show_default=False)],
+    progress: Annotated[Path | None, typer.Option("--progress", metavar="学习记录", help="学习记录明细（每行一次看课或交作业），代替名单里的作业、课时列。")] = None,
+    output: Annotated[Path | None, typer.Option("-o", "--output", metavar="文件", help="结果文件（默认：名单旁边的 <名单名>.pfk.xlsx）。")] = None,
     as_of: common.AsOf = None,
-    sheet: Annotated[str | None, typer.Option("--sheet", help="指定工作表（默认：第一个有表头的工作表）。")] = None,
+    sheet: Annotated[str | None, typer.Option("--sheet", metavar="工作表", help="指定工作表（默认：第一个有表头的工作表）。")] = None,
 ) -> None:
     """按 PFK 模型给每位学员打分分层，写出结果表，并打印分层 × 老师的统计。"""
     from ..classify import classify as run_classify

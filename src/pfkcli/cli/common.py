@@ -48,7 +48,8 @@ def __getattr__(name: str) -> Console:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def parse_date_option(value: str | None) -> dt.date | None:
+def parse_date_option(value: str | None, option: str) -> dt.date | None:
+    """The date given to `option` (`--as-of`), in any way a person writes one; None when not given."""
     if value is None:
         return None
     parsed = _iso_date(value)
@@ -58,7 +59,8 @@ def parse_date_option(value: str | None) -> dt.date | None:
 
         parsed = parse_date_text(value)
     if parsed is None:
-        raise typer.BadParameter(f'"{value}" 不是日期，请写成 2026-11-23')
+        shown = value if len(value) <= 40 else value[:39] + "…"
+        raise typer.BadParameter(f'{option} 的值 "{shown}" 不是日期，请写成 2026-11-23')
     return parsed
 
 
@@ -78,12 +80,12 @@ def _iso_date(value: str) -> dt.date | None:
 
 AsOf = Annotated[
     str | None,
-    typer.Option("--as-of", help="按这一天计算（默认今天），如 2026-11-23；用于复现某次结果。", show_default=False),
+    typer.Option("--as-of", metavar="日期", help="按这一天计算（默认今天），如 2026-11-23；用于复现某次结果。", show_default=False),
 ]
 
 
 def as_of_date(value: str | None) -> dt.date:
-    return parse_date_option(value) or dt.date.today()
+    return parse_date_option(value, "--as-of") or dt.date.today()
 
 
 def run(action: Callable[[], T], *, not_done: str | None = None, full_list: bool = True) -> T:
