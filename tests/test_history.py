@@ -196,7 +196,7 @@ def test_classify_stores_the_alerts_the_call_sheets_would_work_out_and_drops_the
     workspace = find_workspace(tmp_path)
     classify(workspace, roster, NOV_23)
 
-    frame, _, _, _, stored = _students(workspace, NOV_23, None, None)
+    frame, _, _, _, stored, _ = _students(workspace, NOV_23, None, None)
     with history.opened(workspace.history_path) as conn:
         fresh = alert_texts(frame, workspace.config, NOV_23, conn)
     assert stored is not None and stored.notna().sum() > 0

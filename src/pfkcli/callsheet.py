@@ -53,6 +53,7 @@ class CallsheetResult:
     source: str
     sheets: list[WrittenSheet] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    snapshot_date: dt.date | None = None  # the snapshot's own date, when the students came from one
 
 
 def callsheet_name(teacher: str, as_of: dt.date, taken: set[str] | None = None) -> str:
@@ -76,7 +77,7 @@ def make_callsheets(
     # Python work, but reading the snapshot is mostly Arrow's, without the GIL).
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pfk-load") as pool:
         books = pool.submit(load_playbooks, workspace) if roster_path is None else None
-        frame, source, warnings, playbooks, alerts = _students(workspace, as_of, roster_path, progress_path)
+        frame, source, warnings, playbooks, alerts, snapshot_date = _students(workspace, as_of, roster_path, progress_path)
         playbooks = books.result() if books is not None else playbooks
     teachers = sorted(frame["teacher"].dropna().unique().tolist())
     if teacher is not None:
@@ -92,7 +93,7 @@ def make_callsheets(
     except OSError as exc:  # a file named callsheets, no permission
         reason = "已有同名的文件" if isinstance(exc, FileExistsError) else exc.strerror
         raise OutputError(f"{folder}: 无法建立回访表文件夹（{reason}）") from exc
-    result = CallsheetResult(as_of, source, warnings=warnings)
+    result = CallsheetResult(as_of, source, warnings=warnings, snapshot_date=snapshot_date)
     inputs = [roster_path, progress_path]
     students = frame["teacher"].value_counts()
     taken: set[str] = set()
@@ -129,13 +130,13 @@ def make_callsheets(
 
 def _students(workspace: Workspace, as_of: dt.date, roster_path, progress_path):
     """The classified students: from the roster on the fly, or the newest snapshot on or before `as_of`.
-    Returns (frame, source, warnings, playbooks, alerts) — playbooks as the classification loaded
-    them, or {}; alerts as stored with the snapshot when still current, or None."""
+    Returns (frame, source, warnings, playbooks, alerts, snapshot date) — playbooks as the
+    classification loaded them, or {}; alerts as stored with the snapshot when still current, or None."""
     if roster_path is not None:
         from .classify import score_students
 
         scored = score_students(workspace, roster_path, as_of, progress_path)
-        return scored.frame, f"名单 {Path(roster_path).name}", scored.warnings, scored.playbooks, None
+        return scored.frame, f"名单 {Path(roster_path).name}", scored.warnings, scored.playbooks, None, None
     if workspace.history_path is None or not workspace.history_path.exists():
         raise UsageError("还没有分层结果：请先在工作区里运行 pfk classify，或用 --roster 指定名单")
     with history.opened(workspace.history_path) as conn:
@@ -148,7 +149,7 @@ def _students(workspace: Workspace, as_of: dt.date, roster_path, progress_path):
     frame = frame.rename(columns={"p": "P", "f": "F", "k": "K"})
     if alerts is not None:
         alerts.index = frame.index
-    return frame, f"{dates[-1]} 的分层快照", [], {}, alerts
+    return frame, f"{dates[-1]} 的分层快照", [], {}, alerts, dates[-1]
 
 
 def due_students(frame, workspace: Workspace, as_of: dt.date, alerts=None):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
@@ -20,6 +21,7 @@ def callsheet(
 ) -> None:
     """生成回访表 callsheets/<老师>-<日期>.xlsx：该打给谁、先后顺序、为什么现在打、问什么，以及通话后要填的列。"""
     from rich.table import Table
+    from rich.text import Text
 
     from ..callsheet import make_callsheets
     from ..errors import UsageError
@@ -31,10 +33,34 @@ def callsheet(
         return make_callsheets(find_workspace(), common.as_of_date(as_of), teacher, roster, progress, limit)
 
     result = common.run(action, not_done="未写出任何文件")
+    # The folder once, under the table; each row the file's own name, so 40 teachers fit 80 columns.
+    folders = {sheet.path.parent for sheet in result.sheets}
+    one_folder = len(folders) == 1
     table = Table(title=f"回访表（{result.as_of:%Y-%m-%d}，来源：{result.source}）")
-    for header in ("运营老师", "学员", "本次要打", "文件"):
-        table.add_column(header, justify="right" if header in ("学员", "本次要打") else "left")
+    table.add_column("运营老师", no_wrap=True)
+    table.add_column("学员", justify="right", no_wrap=True)
+    table.add_column("本次要打", justify="right", no_wrap=True)
+    table.add_column("文件", overflow="fold")
     for sheet in result.sheets:
-        table.add_row(sheet.teacher, str(sheet.students), str(sheet.due), str(sheet.path))
+        table.add_row(sheet.teacher, str(sheet.students), str(sheet.due), sheet.path.name if one_folder else str(sheet.path))
     common.out.print(table)
+    if one_folder:
+        common.out.print(f"✓ 已写出 {len(result.sheets)} 份回访表，在 {folders.pop()}")
+    stale = stale_snapshot_warning(result.snapshot_date, result.as_of)
+    if stale:
+        common.err.print(Text(stale, style="yellow"))
     common.print_warnings(result.warnings)
+
+
+# A week: the team classifies once a week; an older snapshot misses a week's calls, study and alerts.
+STALE_AFTER_DAYS = 7
+
+
+def stale_snapshot_warning(snapshot: dt.date | None, as_of: dt.date) -> str | None:
+    """The warning line when the snapshot used is more than a week older than the call sheets' date."""
+    if snapshot is None or (as_of - snapshot).days <= STALE_AFTER_DAYS:
+        return None
+    return (
+        f"注意：用的是 {snapshot:%Y-%m-%d} 的分层快照，比 {as_of:%Y-%m-%d} 早 {(as_of - snapshot).days} 天，"
+        "这期间的学习进度和回访都没算进去。先用最新名单运行 pfk classify，或用 --roster 直接指定名单。"
+    )
