@@ -13,7 +13,7 @@ from typer.main import get_command
 
 from pfkcli.cli import app
 
-from ..conftest import AS_OF, write_xlsx
+from ..conftest import AS_OF, SAMPLES, write_xlsx
 from .test_install import installed_pfk
 from .test_loop import fill
 
@@ -215,3 +215,31 @@ def test_installed_pfk_wraps_chinese_help_at_80_columns():
     assert "  --progress 学习记录  学习记录明细（每行一次看课或交作业），代替名单里的作" in result.stdout
     assert "                       业、课时列。" in result.stdout
     assert max(cell_len(line) for line in result.stdout.splitlines()) <= 80
+
+
+# --- streams that cannot write Chinese ------------------------------------------------------------
+
+
+def _run_with(env_changes: dict, *args: str) -> subprocess.CompletedProcess:
+    env = {key: value for key, value in os.environ.items() if key not in ("PYTHONIOENCODING", "PYTHONUTF8", "LC_ALL", "LANG")}
+    env.update(env_changes)
+    return subprocess.run([installed_pfk(), *args], capture_output=True, env=env, timeout=120)
+
+
+@pytest.mark.parametrize("env", [{"PYTHONIOENCODING": "ascii"}, {"LC_ALL": "C", "PYTHONUTF8": "0"}, {"PYTHONIOENCODING": "cp1252"}], ids=["ascii", "C-locale", "cp1252"])
+def test_a_stream_that_cannot_write_chinese_gets_utf8(env):
+    result = _run_with(env, "check", str(SAMPLES / "roster.xlsx"))
+    assert result.returncode == 0, result.stderr
+    assert "✓ roster.xlsx › 学员名单：48 名学员" in result.stdout.decode("utf-8")
+    assert "roster.xlsx › 学员名单 › 第52行: 「合计」行是合计行，已跳过" in result.stderr.decode("utf-8")
+    usage = _run_with(env, "nope")
+    assert usage.returncode == 2
+    assert usage.stderr.decode("utf-8").startswith("错误：没有「nope」这个命令")
+
+
+def test_a_gbk_stream_keeps_gbk_and_writes_the_nearest_signs():
+    """A Chinese Windows writing to a pipe or a file: GBK, which has no ✓ or ›."""
+    result = _run_with({"PYTHONIOENCODING": "gbk"}, "check", str(SAMPLES / "roster.xlsx"))
+    assert result.returncode == 0, result.stderr
+    assert "√ roster.xlsx > 学员名单：48 名学员" in result.stdout.decode("gbk")
+    assert "roster.xlsx > 学员名单 > 第52行: 「合计」行是合计行，已跳过" in result.stderr.decode("gbk")

@@ -37,7 +37,7 @@ def console(stderr: bool = False) -> Console:
         markup=False,
         emoji=False,
         soft_wrap=True,
-        width=None if stream.isatty() else 160,
+        width=None if stream is not None and stream.isatty() else 160,
     )
 
 

@@ -144,7 +144,7 @@ def add(
     common.run(lambda: playbooks.playbook_path(workspace, segment.code))
     asked = {"--problem": problem, "--solution": solution, "--author": author}
     missing = [option for option, value in asked.items() if value is None]
-    if missing and not sys.stdin.isatty():
+    if missing and (sys.stdin is None or not sys.stdin.isatty()):
         # From a script, CI or a pipe no one can answer a prompt: say what to pass instead of waiting.
         example = " ".join(f'{option} "{_EXAMPLES[option]}"' for option in missing)
         common.run(lambda: _no_prompt(f"没有终端可以提问，请用选项给出：{example}"))

@@ -14,7 +14,7 @@ they reach the user, through click's documented extension points:
 - **Errors**: the top group runs click in non-standalone mode and renders every click exception
   from its type and attributes (the parameter, the option name, pydantic's stable error codes),
   not from its English text. A message pfk does not recognise still gets a Chinese line (the
-  original only with PFK_DEBUG), so no English word from click reaches the user.
+  original only with --debug), so no English word from click reaches the user.
 
 Nothing here imports rich or pandas: `pfk --help` passes through it.
 """
@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import difflib
 import inspect
-import os
 import re
 import sys
 import unicodedata
@@ -34,6 +33,8 @@ import typer
 from typer._click import exceptions as click_errors  # the click that typer vendors
 from typer._click.formatting import HelpFormatter
 from typer.core import TyperCommand, TyperGroup
+
+from . import common
 
 HELP_OPTION_TEXT = "显示这份说明，然后退出。"
 OPTIONS_METAVAR = "[选项]"
@@ -294,6 +295,7 @@ class Group(TyperGroup):
         exits as click would (2 for a usage error, 1 for an abort)."""
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        prepare_streams()
         try:
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click_errors.NoArgsIsHelpError as exc:  # `pfk`, `pfk playbook`: the help page
@@ -306,6 +308,41 @@ class Group(TyperGroup):
             typer.echo("\n已取消。", err=True)
             sys.exit(1)
         sys.exit(code if isinstance(code, int) else 0)
+
+
+# The signs pfk prints that GBK lacks, each as the nearest sign it has.
+_NEAREST_SIGNS = {"✓": "√", "›": ">", "⠋": "", "⠙": "", "⠹": "", "⠸": "", "⠼": "", "⠴": "", "⠦": "", "⠧": "", "⠇": "", "⠏": ""}
+
+
+def _nearest_sign(error: UnicodeError) -> tuple[str, int]:
+    text = error.object[error.start : error.end]
+    return "".join(_NEAREST_SIGNS.get(char, "?") for char in text), error.end
+
+
+def prepare_streams() -> None:
+    """Make stdout and stderr able to print what pfk prints.
+
+    A stream whose encoding cannot write Chinese (ASCII under a bare C locale or
+    PYTHONIOENCODING=ascii, cp1252 on an English Windows when output is redirected) is switched to
+    UTF-8. One that can (GBK/cp936: a Chinese Windows writing to a pipe or a file) keeps its encoding,
+    which the program reading it expects, and writes the few signs it lacks (✓, ›) as the nearest it
+    has (√, >) instead of ending the run with a UnicodeEncodeError. Windows' own console takes
+    Unicode from Python whatever its code page.
+    """
+    import codecs
+
+    codecs.register_error("pfk-nearest", _nearest_sign)
+    for stream in (sys.stdout, sys.stderr):
+        encoding = getattr(stream, "encoding", None) or "ascii"
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is None:  # replaced by something that is not a text stream (a test's capture)
+            continue
+        try:
+            "中文".encode(encoding)
+        except (LookupError, UnicodeEncodeError):
+            reconfigure(encoding="utf-8", errors="replace")
+        else:
+            reconfigure(errors="pfk-nearest")
 
 
 def unknown_command(name: str, commands: list[str]) -> str:
@@ -333,7 +370,7 @@ def error_lines(exc) -> list[str]:
     if ctx is not None:
         lines.append(ctx.get_usage())
         lines.append(f"详细说明：{ctx.command_path} --help")
-    if os.environ.get("PFK_DEBUG"):
+    if common.debug_mode["on"]:  # `pfk --debug …` or PFK_DEBUG: click's own words, for a bug report
         lines.append(f"（click 原文：{exc.format_message()}）")
     return lines
 
