@@ -47,6 +47,11 @@ def folder(tmp_path) -> Path:
     return tmp_path / "playbooks"
 
 
+def copy_builtins(folder: Path) -> None:
+    for source in builtin_playbook_files():
+        shutil.copy(source, folder / source.name)
+
+
 def write_playbook(folder: Path, name: str, text: str) -> Path:
     path = folder / name
     path.write_text(text, encoding="utf-8")
@@ -186,25 +191,24 @@ def test_list_counts_problems_and_takes_the_newest_date(folder):
         ),
         (
             MINIMAL.replace("questions:\n", "questions\n"),
-            ["playbooks/P_S-F_S-K_L.yaml: 第 5–7 行: YAML 格式错误：缺少冒号（could not find expected ':'）"],
+            ["playbooks/P_S-F_S-K_L.yaml: 第 5 行: YAML 格式错误：缺少冒号：「questions」应写成「字段: 内容」（冒号后有空格）"],
         ),
         (
             MINIMAL.replace("portrait:", "name: 挽留\nportrait:"),
-            [
-                "playbooks/P_S-F_S-K_L.yaml: 第 1–3 行: YAML 格式错误：同一个字段写了两次"
-                '（found duplicate key "name" with value "挽留" (original value: "重点挽留学员")）'
-            ],
+            ["playbooks/P_S-F_S-K_L.yaml: 第 3 行: YAML 格式错误：字段「name」写了两次，请删掉或合并其中一处"],
         ),
         ("", ["playbooks/P_S-F_S-K_L.yaml: 文件是空的"]),
     ],
     ids=["empty-solution", "missing", "bad-date", "no-questions", "typo", "code", "name", "syntax", "dup", "empty"],
 )
 def test_check_points_inside_the_file(folder, text, expected):
+    copy_builtins(folder)
     write_playbook(folder, "P_S-F_S-K_L.yaml", text)
     assert check_playbooks(folder) == expected
 
 
 def test_check_reports_files_pfk_never_reads(folder):
+    copy_builtins(folder)
     write_playbook(folder, "p_s-f_s-k_l.yml", MINIMAL)
     write_playbook(folder, "notes.yaml", "a: 1\n")
     (folder / "README.md").write_text("说明", encoding="utf-8")
@@ -214,12 +218,23 @@ def test_check_reports_files_pfk_never_reads(folder):
     ]
 
 
-def test_check_passes_on_an_init_copy_and_without_a_playbooks_folder(tmp_path):
+def test_check_passes_on_an_init_copy(tmp_path):
     from pfkcli.workspace import init_workspace
 
-    assert check_playbooks(tmp_path / "playbooks") == []
     init_workspace(tmp_path)
     assert check_playbooks(tmp_path / "playbooks") == []
+
+
+def test_check_names_missing_files_and_how_to_restore_them(tmp_path):
+    """Every other command falls back to the built-in file without a word: check is where it shows."""
+    from pfkcli.workspace import init_workspace
+
+    (tmp_path / "pfk.toml").write_text("", encoding="utf-8")
+    restore = "运行 pfk init 可补回缺少的话术文件（已有的文件不会被覆盖）"
+    assert check_playbooks(tmp_path / "playbooks") == [f"playbooks/: 话术文件夹不见了，各分层都在用内置话术。{restore}"]
+    init_workspace(tmp_path)
+    (tmp_path / "playbooks" / "待回访.yaml").unlink()
+    assert check_playbooks(tmp_path / "playbooks") == [f"playbooks/待回访.yaml: 文件不见了，这个分层在用内置话术。{restore}"]
 
 
 # --- add --------------------------------------------------------------------------------------------
@@ -328,6 +343,6 @@ def test_add_leaves_a_broken_file_alone(folder):
     path = write_playbook(folder, "P_S-F_S-K_L.yaml", broken)
     with pytest.raises(ConfigError) as caught:
         add_problem(folder, "P_S-F_S-K_L", "问题", "办法", "王老师", TODAY)
-    assert caught.value.message.splitlines()[0].startswith("playbooks/P_S-F_S-K_L.yaml: 第 5–7 行: YAML 格式错误")
+    assert caught.value.message.splitlines()[0].startswith("playbooks/P_S-F_S-K_L.yaml: 第 5 行: YAML 格式错误")
     assert path.read_text(encoding="utf-8") == broken
     assert [p.name for p in folder.iterdir()] == ["P_S-F_S-K_L.yaml"]

@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -172,16 +173,22 @@ def check_playbooks(folder: Path | None) -> list[str]:
     `playbooks/P_S-F_S-K_L.yaml: problems[2].solution: 不能为空（第 41 行）`.
     With no workspace, the default files are checked. An empty list means all is well.
     """
+    restore = "运行 pfk init 可补回缺少的话术文件（已有的文件不会被覆盖）"
     if folder is None:
         files = builtin_playbook_files()
     elif folder.is_dir():
         files = [playbook_path(folder, segment.code) for segment in ALL_SEGMENTS]
     else:
-        return []
+        return [f"{_display(folder, folder)}/: 话术文件夹不见了，各分层都在用内置话术。{restore}"]
     problems = []
     for path in files:
+        display = _display(folder, path)
         if path.is_file():
-            problems += _read(path, _display(folder, path), path.stem)[1]
+            problems += _read(path, display, path.stem)[1]
+        else:
+            # Other commands fall back to the built-in file, silently: the team's own entries for
+            # this segment would be gone from every call sheet without anyone noticing.
+            problems.append(f"{display}: 文件不见了，这个分层在用内置话术。{restore}")
     if folder is not None:
         problems += _stray_files(folder)
     return problems
@@ -289,30 +296,130 @@ def _validate_text(text: str, display: str, expected_code: str) -> tuple[Playboo
     return (None if problems else playbook), problems
 
 
-_YAML_HINTS = {
-    "could not find expected ':'": "缺少冒号",
-    "mapping values are not allowed here": "冒号用得不对，或缩进不齐",
-    "found duplicate key": "同一个字段写了两次",
-    "cannot start any token": "不能用 Tab 缩进，请用空格",
-    "end of stream": "引号或括号没有配对",
-    "<stream end>": "引号或括号没有配对",
-    "expected ',' or ']'": "方括号没有配对",
-}
+# ruamel's problems, matched on its message (English, in the parser's own terms), each mapped to the
+# cause a teacher can fix. Rules are tried in order; each returns the Chinese reason or None.
+_BLOCK_INDICATORS = ("|", ">")
 
 
 def _yaml_error_text(exc: Exception) -> str:
-    """`第 5–7 行: YAML 格式错误：缺少冒号（could not find expected ':'）`
+    """`第 2 行: YAML 格式错误：缺少冒号：「questions」应写成「字段: 内容」（冒号后有空格）`
 
-    The context mark is where the broken construct began (often the line to fix), the problem mark
-    where the parser gave up; both are shown when they differ.
+    The line named is the one to fix: where the broken construct began (an opening quote, a key
+    without its colon) or where the parser gave up (a tab, a stray `|`), as each cause has it; both
+    when the cause is unknown. The reason is in Chinese; a piece of the file it quotes is cut to 40
+    characters.
     """
-    problem = getattr(exc, "problem_mark", None)
-    context = getattr(exc, "context_mark", None)
-    lines = sorted({mark.line + 1 for mark in (context, problem) if mark is not None})
+    reason, marks = _yaml_reason(exc)
+    lines = sorted({mark.line + 1 for mark in marks if mark is not None})
     where = f"第 {'–'.join(str(line) for line in lines)} 行: " if lines else ""
-    detail = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-    hint = next((text for key, text in _YAML_HINTS.items() if key in detail), "")
-    return f"{where}YAML 格式错误：{hint}（{detail}）" if hint else f"{where}YAML 格式错误（{detail}）"
+    return f"{where}YAML 格式错误：{reason}"
+
+
+def _yaml_reason(exc: Exception) -> tuple[str, tuple]:
+    """The cause in Chinese, and the marks (ruamel's positions) that locate it."""
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    context = getattr(exc, "context", None) or ""
+    at_problem = (getattr(exc, "problem_mark", None),)
+    at_context = (getattr(exc, "context_mark", None),)
+    if at_context[0] is None:
+        at_context = at_problem
+    problem_line = _mark_line(at_problem[0])
+    context_line = _mark_line(at_context[0])
+
+    duplicate = re.search(r'found duplicate key "(.*?)" with value', problem)
+    if duplicate:
+        return f"字段「{_clip(duplicate.group(1))}」写了两次，请删掉或合并其中一处", at_problem
+    bad_start = re.search(r"found character '(.*?)' that cannot start any token", problem)
+    if bad_start:
+        char = bad_start.group(1)
+        if char in ("\\t", "\t"):
+            return "用了 Tab 缩进，请改用空格", at_problem
+        if char in _BLOCK_INDICATORS:
+            return f"括号里不能用「{char}」开头：把这段文字加上引号", at_problem
+        return f"「{_clip(char)}」不能作为内容的开头：把这段文字加上引号", at_problem
+    if "while scanning a block scalar" in context:
+        mark = at_context[0]
+        indicator = (context_line or "")[mark.column : mark.column + 1] if mark is not None else ""
+        indicator = indicator if indicator in _BLOCK_INDICATORS else "|"
+        return (
+            f"「{indicator}」后面不能接着写文字：多行文字要在「{indicator}」后换行、每行缩进；"
+            f"如果「{indicator}」是内容的一部分，请给这段文字加上引号"
+        ), at_context
+    if "could not find expected ':'" in problem:
+        above = _line_before(at_context[0])
+        if above is not None and above.rstrip().endswith(_BLOCK_INDICATORS + ("|-", ">-", "|+", ">+")):
+            return "多行文字没有缩进：「|」或「>」下面的每一行都要比字段名多缩进两个空格", at_context
+        key = (context_line or "").strip()
+        return (f"缺少冒号：「{_clip(key)}」应写成「字段: 内容」（冒号后有空格）" if key else "缺少冒号"), at_context
+    if "while scanning a quoted scalar" in context:
+        return _UNCLOSED_QUOTE, at_context
+    if "mapping values are not allowed here" in problem:
+        # A quote left open runs on over the next lines, up to the next quote of its kind: the
+        # parser stops far below, at the first `key:` after it. The open quote is what to fix.
+        opened = _open_quote_above(at_problem[0])
+        if opened is not None:
+            return _UNCLOSED_QUOTE, (opened,)
+        return "这一行的冒号放不下：缩进与上面的字段对不齐，或者内容里的「: 」要给整段文字加上引号", at_problem
+    flow = re.search(r"expected ',' or '([\]}])'", problem)
+    if flow:
+        return ("方括号 [ ] 没有配对" if flow.group(1) == "]" else "花括号 { } 没有配对"), at_context
+    if "found '<stream end>'" in problem or "end of stream" in problem:
+        return "引号或括号没有配对：到文件末尾都没有结束", at_context
+    if "expected <block end>" in problem:
+        stripped = (problem_line or "").strip()
+        if stripped[:1] in _BLOCK_INDICATORS:
+            return f"多出的「{stripped[0]}」：多行文字的「{stripped[0]}」要写在字段名同一行的冒号后面（字段: {stripped[0]}）", at_problem
+        if stripped.startswith("-"):
+            return "列表项（- 开头）的缩进与同一列表的其他项不一致", at_problem
+        return "缩进不齐：这一行与上面的字段没有对齐", at_problem
+    undefined = re.search(r"found undefined alias '(.*?)'", problem)
+    if undefined:
+        return f"「*{_clip(undefined.group(1))}」不是内容：以 * 开头的文字请加上引号", at_problem
+    return "这里的写法 YAML 读不懂，请检查缩进、冒号和引号", (*at_context, *at_problem)
+
+
+_UNCLOSED_QUOTE = "引号没有配对：这一行开头的引号没有结束"
+
+
+@dataclass
+class _Line:
+    line: int  # 0-based, as ruamel's marks count
+
+
+def _open_quote_above(mark) -> _Line | None:
+    """The nearest line above `mark` whose value opens a quote it does not close, if any."""
+    buffer = getattr(mark, "buffer", None)
+    if mark is None or not isinstance(buffer, str):
+        return None
+    lines = buffer.rstrip("\0").split("\n")[: mark.line]
+    for number in range(len(lines) - 1, -1, -1):
+        opened = re.match(r"\s*(?:-\s+)?[^\s\"'#][^:#]*:\s+([\"'])(.*)$", lines[number])
+        if opened and opened.group(2).count(opened.group(1)) % 2 == 0:
+            return _Line(number)
+    return None
+
+
+def _mark_line(mark) -> str | None:
+    """The text of the line `mark` points at, when ruamel kept the text it parsed."""
+    buffer = getattr(mark, "buffer", None)
+    if mark is None or not isinstance(buffer, str):
+        return None
+    lines = buffer.rstrip("\0").split("\n")
+    return lines[mark.line] if mark.line < len(lines) else None
+
+
+def _line_before(mark) -> str | None:
+    """The nearest non-blank line above `mark`."""
+    buffer = getattr(mark, "buffer", None)
+    if mark is None or not isinstance(buffer, str):
+        return None
+    lines = buffer.rstrip("\0").split("\n")[: mark.line]
+    return next((line for line in reversed(lines) if line.strip()), None)
+
+
+def _clip(text: str, limit: int = 40) -> str:
+    """A piece of the file quoted in a message, cut to `limit` characters."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _loc_text(loc: tuple) -> str:
@@ -332,7 +439,7 @@ def _message(error: dict) -> str:
     if kind == "extra_forbidden":
         return "不认识的字段（拼写错了？）"
     if kind.startswith("date"):
-        return f"「{error['input']}」不是日期，请写成 2026-11-23"
+        return f"「{_clip(str(error['input']))}」不是日期，请写成 2026-11-23"
     if kind == "string_type":
         return "应为文字"
     if kind == "list_type":
@@ -341,7 +448,7 @@ def _message(error: dict) -> str:
         return "应为「字段: 内容」的形式"
     if kind == "value_error":
         return str(error["ctx"]["error"])
-    return error["msg"]
+    return "写法不对"  # pydantic's own message is English and may quote the whole value
 
 
 def _line_note(data: Any, loc: tuple) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 
+from pfkcli.cli import alerts as alerts_command
 from pfkcli.outputs import ALERT_COLUMNS, ALERTS_SHEET
 
 from ..conftest import AS_OF, SAMPLES, read_sheet, write_xlsx
@@ -16,7 +17,8 @@ def sample_roster(tmp_path):
     return shutil.copy(SAMPLES / "roster.xlsx", tmp_path / "roster.xlsx")
 
 
-def test_sample_alerts_table_and_workbook(invoke, tmp_path):
+def test_sample_alerts_table_and_workbook(invoke, tmp_path, monkeypatch):
+    monkeypatch.setattr(alerts_command, "TABLE_ROWS", 100)  # one row per alert, as for a few alerts
     roster = sample_roster(tmp_path)
     result = invoke("alerts", roster, "--as-of", AS_OF)
     assert result.exit_code == 0, result.output

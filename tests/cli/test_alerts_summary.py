@@ -1,4 +1,5 @@
-"""pfk alerts on a big school: the terminal gets counts per teacher, the workbook every alert."""
+"""pfk alerts beyond a few alerts: the terminal gets counts per teacher and rule with totals, the
+workbook every alert."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from pfkcli.outputs import ALERTS_SHEET
 from ..conftest import AS_OF, SAMPLES, read_sheet
 
 
-def test_beyond_the_table_limit_counts_per_teacher(invoke, tmp_path, monkeypatch):
-    monkeypatch.setattr(alerts_command, "TABLE_ROWS", 10)
+def test_beyond_the_table_limit_counts_per_teacher(invoke, tmp_path):
+    assert alerts_command.TABLE_ROWS < 79
     roster = shutil.copy(SAMPLES / "roster.xlsx", tmp_path / "roster.xlsx")
     result = invoke("alerts", roster, "--as-of", AS_OF)
     assert result.exit_code == 0, result.output
@@ -34,5 +35,11 @@ def test_beyond_the_table_limit_counts_per_teacher(invoke, tmp_path, monkeypatch
         mine = [row for row in body if row[teacher_at] == teacher]
         expected = [len({row[id_at] for row in mine})]
         expected += [sum(row[label_at] == label for row in mine) for label in ("连续未学习", "进度严重落后", "续费沟通（结课前一个月）")]
-        line = next(line for line in out.splitlines() if f" {teacher} " in line)
-        assert [int(cell) for cell in line.strip("│ ").split("│")[1:]] == expected
+        line = next(line for line in out.splitlines() if line.startswith(f"{teacher} "))
+        assert [int(cell) for cell in line.split()[1:]] == expected
+    assert out.splitlines()[1:3] == [
+        "          预警    连续  进度  续费",
+        "运营老师  学员  未学习  落后  30天",
+    ]
+    totals = next(line for line in out.splitlines() if line.startswith("合计 "))
+    assert totals.split() == ["合计", "43", "6", "25", "33"]

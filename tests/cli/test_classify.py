@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 
 import openpyxl
+from rich.cells import cell_len
 
 from pfkcli.outputs import RESULT_COLUMNS, RESULT_SHEET, SUMMARY_SHEET
 from pfkcli.segments import BY_CODE
@@ -113,3 +114,21 @@ def test_gbk_csv(invoke, tmp_path):
     ws = openpyxl.load_workbook(tmp_path / "gbk.xlsx")[RESULT_SHEET]
     assert ws.max_row == 49
     assert [c.value for c in ws[1]][:3] == ["学员ID", "姓名", "负责老师"]
+
+
+def test_forty_teachers_summary_fits_80_columns_with_every_name_whole(invoke, tmp_path):
+    teachers = [f"老师{n:02d}" if n % 5 else f"欧阳老师（{n:02d}组）" for n in range(40)]
+    rows = [HEADER] + [student(f"S{n:03d}", f"学员{n}", teachers[n % 40], n % 12, n % 77, 1 + n % 5, 1 + n // 7 % 5) for n in range(400)]
+    roster = write_xlsx(tmp_path / "big.xlsx", rows)
+    result = invoke("classify", roster, "--as-of", AS_OF)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    start = lines.index("分层 × 老师（2026-11-23，共 400 人）")
+    assert lines[start + 1].split() == ["价值", "价值", "督促", "督促", "维持", "维持", "挽留", "挽留", "待"]
+    assert lines[start + 2].split() == ["运营老师", "重要", "一般", "重点", "一般", "重要", "一般", "重点", "一般", "回访", "合计"]
+    table = lines[start + 1 : lines.index("列：价值=P高F高 督促=P高F低 维持=P低F高 挽留=P低F低；重要/重点=K高 一般=K低")]
+    assert max(cell_len(line) for line in table) <= 80
+    body = {line.split()[0]: [int(n) for n in line.split()[1:]] for line in table[3:] if line.split()[0] in teachers}
+    assert list(body) == sorted(teachers)  # one row per teacher, each name whole
+    assert all(sum(counts[:-1]) == counts[-1] == 10 for counts in body.values())
+    assert table[-1].split() == ["合计", *table[-1].split()[1:-1], "400"]

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from pfkcli.playbooks import BUILTIN_DIR
 from pfkcli.segments import ALL_SEGMENTS
+
+from .test_install import installed_pfk
 
 TEACHER_COMMENT = "# 李老师 2026-11-20：这份方案本周例会讨论过，新增条目请写清楚学员情况。\n"
 CODE = "P_S-F_S-K_L"
@@ -92,16 +97,59 @@ def test_show_after_add_by_every_spelling(git_workspace, invoke, spelling):
     ]
 
 
-def test_add_prompts_for_what_is_missing(workspace, invoke):
-    result = invoke("playbook", "add", "待回访", "--author", "张老师", input="电话总是占线\n改在晚上八点后打\n")
-    assert result.exit_code == 0, result.output
-    assert "遇到的问题: " in result.output and "解决办法: " in result.output
-    assert "你的名字" not in result.output
+def at_terminal(folder: Path, args: list[str], typed: bytes) -> tuple[int, str]:
+    """Run the installed pfk at a pseudo-terminal in `folder`, type `typed`; its exit code and screen."""
+    import pty
+
+    controller, terminal = pty.openpty()
+    with subprocess.Popen([installed_pfk(), *args], cwd=folder, stdin=terminal, stdout=terminal, stderr=terminal) as process:
+        os.close(terminal)
+        os.write(controller, typed)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(controller, 4096)
+            except OSError:  # the terminal closed with the process
+                break
+            if not chunk:
+                break
+            shown += chunk
+        code = process.wait(timeout=60)
+    os.close(controller)
+    return code, shown.decode()
+
+
+posix_only = pytest.mark.skipif(sys.platform == "win32", reason="a pseudo-terminal is POSIX")
+
+
+@posix_only
+def test_add_prompts_at_a_terminal_for_what_is_missing(workspace):
+    """Run as a teacher does, at a terminal: only the missing parts are asked for."""
+    code, shown = at_terminal(workspace, ["playbook", "add", "待回访", "--author", "张老师"], "电话总是占线\n改在晚上八点后打\n".encode())
+    assert code == 0, shown
+    assert "遇到的问题：" in shown and "解决办法：" in shown and "你的名字" not in shown
     text = (workspace / "playbooks" / "待回访.yaml").read_text(encoding="utf-8")
     assert text.endswith(
         "  - problem: 电话总是占线\n    solution: 改在晚上八点后打\n    author: 张老师\n"
         f"    date: {dt.date.today().isoformat()}\n"
     )
+
+
+@posix_only
+def test_add_ended_at_the_prompt_says_so_in_chinese(workspace):
+    before = (workspace / "playbooks" / "待回访.yaml").read_bytes()
+    code, shown = at_terminal(workspace, ["playbook", "add", "待回访"], b"\x04")  # Ctrl-D
+    assert code == 1
+    assert shown.rstrip().endswith("已取消。") and "Abort" not in shown
+    assert (workspace / "playbooks" / "待回访.yaml").read_bytes() == before
+
+
+def test_add_without_a_terminal_names_the_options_instead_of_prompting(workspace, invoke):
+    before = (workspace / "playbooks" / "待回访.yaml").read_bytes()
+    result = invoke("playbook", "add", "待回访", "--author", "张老师", input="")
+    assert result.exit_code == 2
+    assert result.stderr == '错误：没有终端可以提问，请用选项给出：--problem "遇到的问题" --solution "管用的办法"\n'
+    assert (workspace / "playbooks" / "待回访.yaml").read_bytes() == before
 
 
 def test_add_without_workspace_tells_to_init_before_prompting(invoke, tmp_path):
@@ -164,7 +212,7 @@ def test_list_with_a_broken_file_names_it(workspace, invoke):
     result = invoke("playbook", "list")
     assert result.exit_code == 2
     assert result.stderr == (
-        f"错误：{FILE}: 第 2 行: YAML 格式错误：引号或括号没有配对（expected the node content, but found '<stream end>'）\n"
+        f"错误：{FILE}: 第 2 行: YAML 格式错误：引号或括号没有配对：到文件末尾都没有结束\n"
         "运行 pfk playbook check 查看所有话术文件的问题。\n"
     )
     assert "Traceback" not in result.output
@@ -218,3 +266,63 @@ def test_check_reports_an_unknown_file_in_playbooks(workspace, invoke):
     result = invoke("playbook", "check")
     assert result.exit_code == 1
     assert result.stderr.splitlines()[0] == "playbooks/重点挽留.yaml: pfk 不会读取这个文件：应命名为 P_S-F_S-K_L.yaml"
+
+
+@pytest.mark.parametrize(
+    ("broken", "expected"),
+    [
+        (("questions:\n  - ", "questions:\n\t- "), "第 16 行: YAML 格式错误：用了 Tab 缩进，请改用空格"),
+        (("questions:\n", "|\nquestions:\n"), "第 15 行: YAML 格式错误：多出的「|」：多行文字的「|」要写在字段名同一行的冒号后面（字段: |）"),
+        (("questions:\n", ">\nquestions:\n"), "第 15 行: YAML 格式错误：多出的「>」：多行文字的「>」要写在字段名同一行的冒号后面（字段: >）"),
+        (
+            ("name: 重点挽留学员\n", "name: |重点挽留学员\n"),
+            "第 7 行: YAML 格式错误：「|」后面不能接着写文字：多行文字要在「|」后换行、每行缩进；如果「|」是内容的一部分，请给这段文字加上引号",
+        ),
+        (("questions:\n", "questions\n"), "第 15 行: YAML 格式错误：缺少冒号：「questions」应写成「字段: 内容」（冒号后有空格）"),
+        (("name: 重点挽留学员\n", 'name: "重点挽留学员\n'), "第 7 行: YAML 格式错误：引号没有配对：这一行开头的引号没有结束"),
+        (("name: 重点挽留学员\n", "name: '重点挽留学员\n"), "第 7 行: YAML 格式错误：引号没有配对：这一行开头的引号没有结束"),
+        (("questions:\n", "name: 挽留\nquestions:\n"), "第 15 行: YAML 格式错误：字段「name」写了两次，请删掉或合并其中一处"),
+        (("questions:\n  - ", "questions:\n  - 第一问\n - "), "第 17 行: YAML 格式错误：列表项（- 开头）的缩进与同一列表的其他项不一致"),
+        (
+            ("    solution:", "     solution:"),
+            "第 28 行: YAML 格式错误：这一行的冒号放不下：缩进与上面的字段对不齐，或者内容里的「: 」要给整段文字加上引号",
+        ),
+    ],
+    ids=[
+        "tab", "stray-pipe", "stray-gt", "text-after-pipe", "missing-colon", "unclosed-quote", "unclosed-single-quote",
+        "duplicate-key", "list-indent", "map-indent",
+    ],
+)
+def test_check_names_the_real_cause_of_a_yaml_error(workspace, invoke, broken, expected):
+    old, new = broken
+    path = workspace / FILE
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    result = invoke("playbook", "check")
+    assert result.exit_code == 1
+    first = result.stderr.splitlines()[0]
+    assert first.startswith(f"{FILE}: ") and first.endswith(expected), first
+    # No English from the parser: only the file's name, "YAML" and what is quoted from the file.
+    assert not re.search(r"[A-Za-z]{4,}", re.sub(r"「[^」]*」", "", first.replace(FILE, "").replace("YAML", ""))), first
+
+
+def test_check_quotes_at_most_40_characters_of_the_file(workspace, invoke):
+    long_key = "很长的字段名" * 20
+    (workspace / FILE).write_text(f"{long_key}: 1\n{long_key}: 2\n", encoding="utf-8")
+    result = invoke("playbook", "check")
+    assert result.exit_code == 1
+    first = result.stderr.splitlines()[0]
+    assert f"字段「{long_key[:39]}…」写了两次" in first and long_key not in first
+
+
+def test_check_fails_when_a_segment_file_is_missing(workspace, invoke):
+    (workspace / FILE).unlink()
+    result = invoke("playbook", "check")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"{FILE}: 文件不见了，这个分层在用内置话术。运行 pfk init 可补回缺少的话术文件（已有的文件不会被覆盖）",
+        "话术文件有 1 处问题。",
+    ]
+    assert invoke("init", ".").exit_code == 0
+    assert invoke("playbook", "check").exit_code == 0

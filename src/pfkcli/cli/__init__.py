@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from .. import __version__
-from . import common
+from . import common, usage
 
 app = typer.Typer(
     name="pfk",
@@ -20,6 +20,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    cls=usage.Group,
 )
 
 
@@ -43,15 +44,18 @@ def _main(
 def _register() -> None:
     from . import alerts, backup, callsheet, check, classify, history, init, playbook, record, report
 
-    app.command("init")(init.init)
-    app.command("check")(check.check)
-    app.command("classify")(classify.classify)
-    app.command("callsheet")(callsheet.callsheet)
-    app.command("record")(record.record)
-    app.command("history")(history.history)
-    app.command("alerts")(alerts.alerts)
-    app.command("report")(report.report)
-    app.command("backup")(backup.backup)
+    for name, function in (
+        ("init", init.init),
+        ("check", check.check),
+        ("classify", classify.classify),
+        ("callsheet", callsheet.callsheet),
+        ("record", record.record),
+        ("history", history.history),
+        ("alerts", alerts.alerts),
+        ("report", report.report),
+        ("backup", backup.backup),
+    ):
+        app.command(name, cls=usage.Command)(function)
     app.add_typer(playbook.app, name="playbook")
 
 

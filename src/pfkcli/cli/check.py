@@ -11,8 +11,8 @@ from . import common
 
 
 def check(
-    files: Annotated[list[Path], typer.Argument(help="要检查的名单文件（.xlsx/.xls/.ods/.csv），可多个。", show_default=False)],
-    sheet: Annotated[str | None, typer.Option("--sheet", help="指定工作表（默认：第一个有表头的工作表）。")] = None,
+    files: Annotated[list[Path], typer.Argument(metavar="名单", help="要检查的名单文件（.xlsx/.xls/.ods/.csv），可多个。", show_default=False)],
+    sheet: Annotated[str | None, typer.Option("--sheet", metavar="工作表", help="指定工作表（默认：第一个有表头的工作表）。")] = None,
 ) -> None:
     """检查名单能否读懂：列出所有问题（文件 › 工作表 › 行 › 列），并按老师、课程统计学员数。"""
     from rich.table import Table

@@ -29,7 +29,16 @@ def console(stderr: bool = False) -> Console:
     from rich.console import Console
 
     stream = sys.stderr if stderr else sys.stdout
-    return Console(stderr=stderr, highlight=False, soft_wrap=True, width=None if stream.isatty() else 160)
+    # Markup and emoji codes off: what pfk prints is mostly the user's own text (a teacher named
+    # `[/bold]`, a student named `:smile:`), which must appear as written. Styles go through `Text`.
+    return Console(
+        stderr=stderr,
+        highlight=False,
+        markup=False,
+        emoji=False,
+        soft_wrap=True,
+        width=None if stream is not None and stream.isatty() else 160,
+    )
 
 
 def __getattr__(name: str) -> Console:
@@ -39,7 +48,8 @@ def __getattr__(name: str) -> Console:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def parse_date_option(value: str | None) -> dt.date | None:
+def parse_date_option(value: str | None, option: str) -> dt.date | None:
+    """The date given to `option` (`--as-of`), in any way a person writes one; None when not given."""
     if value is None:
         return None
     parsed = _iso_date(value)
@@ -49,7 +59,8 @@ def parse_date_option(value: str | None) -> dt.date | None:
 
         parsed = parse_date_text(value)
     if parsed is None:
-        raise typer.BadParameter(f'"{value}" 不是日期，请写成 2026-11-23')
+        shown = value if len(value) <= 40 else value[:39] + "…"
+        raise typer.BadParameter(f'{option} 的值 "{shown}" 不是日期，请写成 2026-11-23')
     return parsed
 
 
@@ -69,33 +80,46 @@ def _iso_date(value: str) -> dt.date | None:
 
 AsOf = Annotated[
     str | None,
-    typer.Option("--as-of", help="按这一天计算（默认今天），如 2026-11-23；用于复现某次结果。", show_default=False),
+    typer.Option("--as-of", metavar="日期", help="按这一天计算（默认今天），如 2026-11-23；用于复现某次结果。", show_default=False),
 ]
 
 
 def as_of_date(value: str | None) -> dt.date:
-    return parse_date_option(value) or dt.date.today()
+    return parse_date_option(value, "--as-of") or dt.date.today()
 
 
-def run(action: Callable[[], T]) -> T:
-    """Call one core function; turn pfk's errors into one clear message and an exit code."""
+def run(action: Callable[[], T], *, not_done: str | None = None, full_list: bool = True) -> T:
+    """Call one core function; turn pfk's errors into one clear message and an exit code.
+
+    `not_done` is what bad input stopped, said after the count of problems: "未写出任何文件" for a
+    command that writes, "未导入任何回访" for `record`; a command that writes nothing says nothing.
+    `full_list`: the problems are about rosters, which `pfk check --problems` can list in full.
+    """
     try:
         with progress_bars():
             return action()
     except InvalidInput as exc:
         if debug_mode["on"]:
             raise
-        print_problems(exc.problems, title=f"发现 {len(exc.problems)} 处问题，未写出任何文件：")
-        print_problems(exc.warnings, title="提示：", style="yellow")
+        title = f"发现 {len(exc.problems)} 处问题，{not_done}：" if not_done else f"发现 {len(exc.problems)} 处问题："
+        print_problems(exc.problems, title=title, full_list=full_list)
+        print_warnings(exc.warnings, full_list=full_list)
         raise typer.Exit(exc.exit_code) from None
     except PfkError as exc:
         if debug_mode["on"]:
             raise
-        console(stderr=True).print(f"[red]错误：[/red]{exc.message}", markup=True)
+        print_error(exc.message)
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
         console(stderr=True).print("已中断，没有写出不完整的文件。")
         raise typer.Exit(130) from None
+
+
+def print_error(message: str) -> None:
+    """`错误：…` on stderr, the message printed as written (it often quotes the user's own text)."""
+    from rich.text import Text
+
+    console(stderr=True).print(Text.assemble(("错误：", "red"), message))
 
 
 @contextmanager
@@ -105,25 +129,26 @@ def progress_bars() -> Iterator[None]:
     if not err.is_terminal:
         yield
         return
-    from rich.progress import (
-        BarColumn,
-        Progress,
-        ProgressColumn,
-        SpinnerColumn,
-        TextColumn,
-        TimeElapsedColumn,
-    )
+    from rich.progress import BarColumn, Progress, ProgressColumn, SpinnerColumn, TextColumn
     from rich.text import Text
 
     from .. import progress
 
-    class Count(ProgressColumn):
-        """`12/40` for a step with a count; nothing for one without (its bar pulses instead)."""
+    class Figures(ProgressColumn):
+        """`45%  18/40  剩余 0:12` for a step with a count; `已用 0:03` for one without (its bar pulses)."""
+
+        max_refresh = 0.5  # the estimate of time left would flicker at every advance
 
         def render(self, task) -> Text:
-            return Text("" if task.total is None else f"{task.completed:.0f}/{task.total:.0f}")
+            if task.total is None:
+                return Text(f"已用 {_clock(task.elapsed)}", style="progress.elapsed")
+            left = "--:--" if task.time_remaining is None else _clock(task.time_remaining)
+            return Text(
+                f"{task.percentage:3.0f}%  {task.completed:.0f}/{task.total:.0f}  剩余 {left}",
+                style="progress.remaining",
+            )
 
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), Count(), TimeElapsedColumn())
+    columns = (SpinnerColumn(), TextColumn("{task.description}", markup=False), BarColumn(), Figures())
     with Progress(*columns, console=err, transient=True) as bars:
 
         @contextmanager
@@ -141,6 +166,14 @@ def progress_bars() -> Iterator[None]:
             progress.install(previous)
 
 
+def _clock(seconds: float | None) -> str:
+    """`0:07`, `12:40`, `1:02:05`."""
+    seconds = int(seconds or 0)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
 class _Advance:
     def __init__(self, bars, task) -> None:
         self.bars, self.task = bars, task
@@ -149,29 +182,78 @@ class _Advance:
         self.bars.advance(self.task, steps)
 
 
-def print_problems(problems: Iterable[Problem], title: str, style: str = "red") -> None:
-    """A table on a terminal; one full line per problem otherwise, so logs and tests can grep it."""
+# A screenful: beyond this, a listing gives the first problems and then counts per column and code
+# (a bad 20,000-row export has hundreds of thousands of problems, which nobody reads in a terminal).
+PROBLEMS_SHOWN = 30
+WARNINGS_SHOWN = 10
+KINDS_SHOWN = 20
+FULL_LIST = "pfk check {files} --problems 问题清单.xlsx"
+
+
+def print_problems(
+    problems: Iterable[Problem],
+    title: str,
+    style: str = "red",
+    *,
+    shown: int = PROBLEMS_SHOWN,
+    full_list: bool = True,
+) -> None:
+    """The first `shown` problems (a table on a terminal, one full line each otherwise, so that logs
+    and tests can grep them); beyond that, counts per column and code, and with `full_list` the
+    command that writes every one of them to a workbook."""
+    from rich.text import Text
+
     problems = list(problems)
     if not problems:
         return
     err = console(stderr=True)
-    err.print(f"[{style}]{title}[/{style}]", markup=True)
-    if sys.stderr.isatty():
+    err.print(Text(title, style=style))
+    first = problems[:shown]
+    if err.is_terminal:
         from rich.table import Table
 
         table = Table(show_lines=False)
         for header in ("位置", "说明", "代码"):
             table.add_column(header, overflow="fold")
-        for problem in problems:
+        for problem in first:
             table.add_row(problem.location(), problem.message, problem.code)
         err.print(table)
     else:
-        for problem in problems:
-            err.print(f"  {problem.line()}  [{problem.code}]", markup=False)
+        for problem in first:
+            err.print(f"  {problem.line()}  [{problem.code}]")
+    if len(problems) <= shown:
+        return
+    err.print(f"  …… 以上是前 {shown} 处，共 {len(problems)} 处。按列统计：")
+    kinds = _kinds(problems)
+    for (column, code), (count, example) in kinds[:KINDS_SHOWN]:
+        err.print(f"    {column or '（整行或整个文件）'}  [{code}]  {count} 处，如：{_clip(example)}")
+    if len(kinds) > KINDS_SHOWN:
+        rest = sum(count for _, (count, _) in kinds[KINDS_SHOWN:])
+        err.print(f"    另有 {len(kinds) - KINDS_SHOWN} 类共 {rest} 处")
+    if full_list:
+        files = " ".join(_quoted(name) for name in dict.fromkeys(problem.file for problem in problems))
+        err.print(f"  完整清单：{FULL_LIST.format(files=files)}")
 
 
-def print_warnings(warnings: Iterable[Problem]) -> None:
-    print_problems(warnings, title="提示：", style="yellow")
+def _kinds(problems: list[Problem]) -> list[tuple[tuple[str | None, str], tuple[int, str]]]:
+    """(column, code) → (count, first message), the most frequent first."""
+    kinds: dict[tuple[str | None, str], list] = {}
+    for problem in problems:
+        kind = kinds.setdefault((problem.column, problem.code), [0, problem.message])
+        kind[0] += 1
+    return sorted(((key, (count, example)) for key, (count, example) in kinds.items()), key=lambda kind: -kind[1][0])
+
+
+def _clip(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _quoted(name: str) -> str:
+    return f'"{name}"' if any(c.isspace() for c in name) else name
+
+
+def print_warnings(warnings: Iterable[Problem], full_list: bool = True) -> None:
+    print_problems(warnings, title="提示：", style="yellow", shown=WARNINGS_SHOWN, full_list=full_list)
 
 
 def print_outcome(heading: str, lines, warnings, output) -> None:

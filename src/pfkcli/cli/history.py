@@ -18,7 +18,7 @@ def _text(value) -> str:
 
 
 def history(
-    student_id: Annotated[str, typer.Argument(help="学号。", show_default=False)],
+    student_id: Annotated[str, typer.Argument(metavar="学号", help="学号。", show_default=False)],
 ) -> None:
     """查看一位学员的回访记录和历次分层，最新的在前。"""
     from rich.table import Table

@@ -11,7 +11,7 @@ from . import common
 
 
 def init(
-    folder: Annotated[Path, typer.Argument(help="工作区文件夹（默认当前文件夹）。")] = Path("."),
+    folder: Annotated[Path, typer.Argument(metavar="文件夹", help="工作区文件夹（默认当前文件夹）。")] = Path("."),
 ) -> None:
     """新建工作区：设置 pfk.toml、话术 playbooks/、回访表 callsheets/ 和 .gitignore。"""
     from ..workspace import init_workspace

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -11,7 +12,7 @@ import typer
 
 from ..errors import UsageError
 from ..segments import Segment, parse_segment, valid_spellings
-from . import common
+from . import common, usage
 
 if TYPE_CHECKING:
     from .. import playbooks
@@ -19,11 +20,14 @@ if TYPE_CHECKING:
 # playbooks and workspace import pydantic and ruamel.yaml: loaded inside the commands, so that
 # `pfk --help` (which imports every command module) stays fast.
 
-app = typer.Typer(help="话术与方案库（playbooks）：list / show / add / check。", no_args_is_help=True)
+app = typer.Typer(
+    help="话术与方案库（playbooks）：list / show / add / check。", no_args_is_help=True, cls=usage.Group
+)
 
 CodeArgument = Annotated[
     str,
     typer.Argument(
+        metavar="分层",
         help="分层代码或名称：P_S-F_S-K_L、PSFSKL、\"P_S F_S K_L\"、小写，或中文名（重点挽留学员、待回访）。",
         show_default=False,
     ),
@@ -45,7 +49,7 @@ def _shown_path(path: Path) -> str:
     return relative if not relative.startswith("..") else str(path)
 
 
-@app.command("list")
+@app.command("list", cls=usage.Command)
 def list_() -> None:
     """列出九份话术：代码、名称、问题数、最近更新。"""
     from rich.table import Table
@@ -68,7 +72,7 @@ def list_() -> None:
         common.out.print(f"工作区里没有 {'、'.join(builtin)} 的文件，用的是内置话术。")
 
 
-@app.command("show")
+@app.command("show", cls=usage.Command)
 def show(code: CodeArgument) -> None:
     """显示一份话术：画像、策略、回访问题、问题与办法、场景话术。"""
     from .. import playbooks
@@ -123,12 +127,12 @@ def _render(playbook: playbooks.Playbook, source: Path) -> None:
             paragraph(script, prefix=f"  【{scenario}】")
 
 
-@app.command("add")
+@app.command("add", cls=usage.Command)
 def add(
     code: CodeArgument,
-    problem: Annotated[str | None, typer.Option("--problem", help="遇到的问题。不给就会提示输入。")] = None,
-    solution: Annotated[str | None, typer.Option("--solution", help="管用的解决办法。不给就会提示输入。")] = None,
-    author: Annotated[str | None, typer.Option("--author", help="你的名字。不给就会提示输入。")] = None,
+    problem: Annotated[str | None, typer.Option("--problem", metavar="文字", help="遇到的问题。不给就会提示输入。")] = None,
+    solution: Annotated[str | None, typer.Option("--solution", metavar="文字", help="管用的解决办法。不给就会提示输入。")] = None,
+    author: Annotated[str | None, typer.Option("--author", metavar="名字", help="你的名字。不给就会提示输入。")] = None,
 ) -> None:
     """追加一条「问题 + 解决办法」（日期为今天）；git diff 里只有新增的几行。"""
     from .. import playbooks
@@ -138,27 +142,42 @@ def add(
     segment = common.run(lambda: _segment(code))
     # Before any prompt: no one should type a whole entry only to learn there is no workspace.
     common.run(lambda: playbooks.playbook_path(workspace.playbooks_dir, segment.code))
-    problem = problem if problem is not None else typer.prompt("遇到的问题")
-    solution = solution if solution is not None else typer.prompt("解决办法")
-    author = author if author is not None else typer.prompt("你的名字")
+    asked = {"--problem": problem, "--solution": solution, "--author": author}
+    missing = [option for option, value in asked.items() if value is None]
+    if missing and (sys.stdin is None or not sys.stdin.isatty()):
+        # From a script, CI or a pipe no one can answer a prompt: say what to pass instead of waiting.
+        example = " ".join(f'{option} "{_EXAMPLES[option]}"' for option in missing)
+        common.run(lambda: _no_prompt(f"没有终端可以提问，请用选项给出：{example}"))
+    problem = problem if problem is not None else typer.prompt("遇到的问题", prompt_suffix="：")
+    solution = solution if solution is not None else typer.prompt("解决办法", prompt_suffix="：")
+    author = author if author is not None else typer.prompt("你的名字", prompt_suffix="：")
     path = common.run(
         lambda: playbooks.add_problem(workspace.playbooks_dir, segment.code, problem, solution, author, dt.date.today())
     )
     common.out.print(f"已在 {_shown_path(path)} 追加一条（{segment.name}）。用 git diff 查看，提交后全组共享。")
 
 
-@app.command("check")
+_EXAMPLES = {"--problem": "遇到的问题", "--solution": "管用的办法", "--author": "你的名字"}
+
+
+def _no_prompt(message: str) -> None:
+    raise UsageError(message)
+
+
+@app.command("check", cls=usage.Command)
 def check() -> None:
     """检查工作区的话术文件，有问题时逐条列出并以 1 退出（可用于 CI）。"""
+    from rich.text import Text
+
     from .. import playbooks
     from ..workspace import find_workspace
 
     workspace = common.run(find_workspace)
     problems = common.run(lambda: playbooks.check_playbooks(workspace.playbooks_dir))
     for problem in problems:
-        common.err.print(problem, markup=False)
+        common.err.print(problem)
     if problems:
-        common.err.print(f"[red]话术文件有 {len(problems)} 处问题。[/red]", markup=True)
+        common.err.print(Text(f"话术文件有 {len(problems)} 处问题。", style="red"))
         raise typer.Exit(1)
     where = "playbooks/ 下的话术文件" if workspace.root else "内置话术（当前不在工作区内）"
-    common.out.print(f"[green]✓[/green] {where}全部通过检查。", markup=True)
+    common.out.print(Text.assemble(("✓", "green"), f" {where}全部通过检查。"))

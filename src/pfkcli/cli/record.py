@@ -19,20 +19,24 @@ _STATUS = {
 
 
 def record(
-    files: Annotated[list[Path], typer.Argument(help="填好的回访表（.xlsx），可多个。", show_default=False)],
-    called_on: Annotated[str | None, typer.Option("--called-on", help="回访日期（默认：回访表上的日期）。")] = None,
+    files: Annotated[list[Path], typer.Argument(metavar="回访表", help="填好的回访表（.xlsx），可多个。", show_default=False)],
+    called_on: Annotated[str | None, typer.Option("--called-on", metavar="日期", help="回访日期（默认：回访表上的日期）。")] = None,
     skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help="有问题的行跳过，其余照常导入。")] = False,
 ) -> None:
     """导入老师填好的回访表：P、K、备注、下次跟进日期存入工作区历史；下次 classify 用最新分数。"""
     from ..record import record_files
     from ..workspace import find_workspace
 
-    day = common.parse_date_option(called_on)
-    outcomes = common.run(lambda: record_files(find_workspace(), files, day, skip_invalid))
+    day = common.parse_date_option(called_on, "--called-on")
+    outcomes = common.run(
+        lambda: record_files(find_workspace(), files, day, skip_invalid),
+        not_done="未导入任何回访（加 --skip-invalid 可只导入没有问题的行）",
+        full_list=False,
+    )
     skipped = []
     for outcome in outcomes:
         message = _STATUS[outcome.status].format(n=outcome.callbacks)
         mark = "✓" if outcome.status in ("new", "replaced") else "·"
         common.out.print(f"{mark} {outcome.path.name}（{outcome.teacher}，{outcome.sheet_date}）：{message}")
         skipped += outcome.problems
-    common.print_problems(skipped, title="以下行有问题，已跳过：", style="yellow")
+    common.print_problems(skipped, title="以下行有问题，已跳过：", style="yellow", full_list=False)

@@ -13,12 +13,12 @@ from . import common
 def report(
     output: Annotated[
         Path | None,
-        typer.Option("-o", "--output", help="报表文件（默认：工作区 reports/report-<日期>.xlsx）。", show_default=False),
+        typer.Option("-o", "--output", metavar="文件", help="报表文件（默认：工作区 reports/report-<日期>.xlsx）。", show_default=False),
     ] = None,
     as_of: common.AsOf = None,
     since: Annotated[
         str | None,
-        typer.Option("--since", help="与这一天（或之前最近一次）的分层快照比较（默认：上一次快照）。", show_default=False),
+        typer.Option("--since", metavar="日期", help="与这一天（或之前最近一次）的分层快照比较（默认：上一次快照）。", show_default=False),
     ] = None,
     mask_phone: Annotated[
         bool,
@@ -33,8 +33,8 @@ def report(
     from ..workspace import find_workspace
 
     day = common.as_of_date(as_of)
-    start = common.parse_date_option(since)
-    result = common.run(lambda: build_report(find_workspace(), day, start, output, mask_phone))
+    start = common.parse_date_option(since, "--since")
+    result = common.run(lambda: build_report(find_workspace(), day, start, output, mask_phone), not_done="未写出任何文件")
     render_result(result)
 
 
