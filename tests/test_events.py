@@ -124,7 +124,7 @@ def test_bad_cells_are_reported_by_excel_row_all_at_once(tmp_path):
     ]
     lines = [p.line() for p in caught.value.problems]
     assert lines[1] == 'e.csv › 第4行 › 时间: "昨天" 不是日期时间（如 2026-11-03 20:15、2026/11/3、2026年11月3日）'
-    assert lines[2] == 'e.csv › 第5行 › 时长（分钟）: "很久" 不是分钟数'
+    assert lines[2] == 'e.csv › 第5行 › 时长（分钟）: "很久" 不是分钟数（也可写成 1:20:00、45分12秒）'
 
 
 def test_many_bad_rows_are_listed_then_counted(tmp_path):

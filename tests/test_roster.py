@@ -81,5 +81,5 @@ def test_progress_over_the_course_total_is_clamped_with_a_warning(tmp_path):
     assert roster.frame[["homework_done", "hours_watched"]].iloc[0].tolist() == [11, 76]
     assert [w.line() for w in roster.warnings] == [
         "r.xlsx › 学员名单 › 第2行 › 作业完成次数: 13 超过课程总数 11，按 11 计算",
-        "r.xlsx › 学员名单 › 第2行 › 观看课时: 80 超过课程总数 76，按 76 计算",
+        'r.xlsx › 学员名单 › 第2行 › 观看课时: "80" 按小时读，超过课程总时长 76 小时，按 76 小时计算',
     ]

@@ -44,9 +44,11 @@ class PfkError(Exception):
 
     exit_code = 2
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, detail: str | None = None):
         super().__init__(message)
         self.message = message
+        # What a library said, in its own words: shown with --debug only, never in the one line.
+        self.detail = detail
 
 
 class InputError(PfkError):
