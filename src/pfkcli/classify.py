@@ -72,7 +72,7 @@ def score_students(
         books = pool.submit(load_playbooks, workspace) if explain else None
         log = pool.submit(aggregate_events, progress_path, config, as_of) if progress_path is not None else None
         try:
-            roster = load_roster(roster_path, config, sheet, need_progress=progress_path is None)
+            roster = load_roster(roster_path, config, sheet, need_progress=progress_path is None, as_of=as_of)
         except BaseException:
             for pending in (books, log):
                 if pending is not None:

@@ -90,10 +90,10 @@ PROGRESS_FIELDS = ("homework_done", "hours_watched")
 # hand: a converter library would be a dependency for a few dozen characters.
 _TRADITIONAL = (
     "學號員編碼戶賬帳會稱暱實倫與師運營負責課顧問導帶務輔進屬歸擔話電聯絡機開結時間長觀視頻錄據總數計"
-    "達續費購買訂單繳報註冊後極積礎識訪覽離線為應對類動聽題業級歷狀態備資訊點擊價評滿複貫條項幣額習發記躍鐘鍾")
+    "達續費購買訂單繳報註冊後極積礎識訪覽離線為應對類動聽題業級歷狀態備資訊點擊價評滿複貫條項幣額習發記躍鐘鍾繫係")
 _SIMPLIFIED = (
     "学号员编码户账帐会称昵实伦与师运营负责课顾问导带务辅进属归担话电联络机开结时间长观视频录据总数计"
-    "达续费购买订单缴报注册后极积础识访览离线为应对类动听题业级历状态备资讯点击价评满复贯条项币额习发记跃钟钟")
+    "达续费购买订单缴报注册后极积础识访览离线为应对类动听题业级历状态备资讯点击价评满复贯条项币额习发记跃钟钟系系")
 _FOLD = str.maketrans(_TRADITIONAL, _SIMPLIFIED)
 
 _BRACKETS = re.compile(r"[(\[（【](.*?)[)\]）】]")

@@ -47,8 +47,11 @@ class PfkError(Exception):
     def __init__(self, message: str, detail: str | None = None):
         super().__init__(message)
         self.message = message
-        # What a library said, in its own words: shown with --debug only, never in the one line.
+        # What a library said, in its own words: shown with --debug only (a note on the traceback),
+        # never in the one line.
         self.detail = detail
+        if detail:
+            self.add_note(detail)
 
 
 class InputError(PfkError):

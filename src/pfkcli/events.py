@@ -197,9 +197,7 @@ def _parse_events(raw: RawSheet, config: Config, as_of: dt.date | None = None):
     # The header's unit (时长（小时）, 时长/秒) decides a plain number; a column without one is in minutes.
     unit = header_unit(header("minutes"))
     unit = unit if unit in ("hours", "minutes", "seconds") else None
-    minute_values, minute_codes, minute_bad = _by_distinct(
-        cells["minutes"], lambda text: parse_duration(text, unit=unit, default="minutes", to="minutes")[0]
-    )
+    minute_values, minute_codes, minute_bad = _by_distinct(cells["minutes"], lambda text: _minutes(text, unit))
     minutes = np.append(minute_values.to_numpy(dtype="float64"), np.nan)[minute_codes]
     bad_minutes = np.append(minute_bad.to_numpy(dtype=bool), False)[minute_codes] & is_lesson
     unit_name = {"hours": "小时数", "seconds": "秒数"}.get(unit, "分钟数")
@@ -267,6 +265,12 @@ def _parse_kinds(text):
     import pandas as pd
 
     return pd.Series([_KIND_INDEX.get(normalise_header(v)) for v in text.tolist()], index=text.index, dtype=object)
+
+
+def _minutes(text, unit):
+    """Minutes of each duration; 未学习 and the like are 0, not unreadable."""
+    value, bad = parse_duration(text, unit=unit, default="minutes", to="minutes")
+    return value.where(bad | value.notna(), 0.0)
 
 
 def aggregate_events(path: Path, config: Config, as_of: dt.date, sheet: str | None = None):

@@ -212,14 +212,16 @@ def _holds_encrypted_package(path: Path) -> bool:
 def _read_workbook(path: Path, sheet: str | None, matcher, min_fields: int, every_sheet: bool) -> Tables:
     import fastexcel
 
+    failure: BaseException | None = None
     with _native_errors_kept() as native:
         try:
             reader = fastexcel.read_excel(str(path))
         except BaseException as exc:  # calamine's errors, and its panics (not Exceptions), are all one thing here
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 raise
-            native.failed = True
-            raise InputError(f"{path.name}: {_unreadable(exc)}", detail=_detail(exc, native)) from exc
+            native.failed, failure = True, exc
+    if failure is not None:
+        raise InputError(f"{path.name}: {_unreadable(failure)}", detail=_detail(failure, native)) from failure
     names = list(reader.sheet_names)
     if sheet is not None and sheet not in names:
         raise InputError(f"{path.name}: 没有名为「{sheet}」的工作表；现有：{'、'.join(names)}")

@@ -241,7 +241,8 @@ def _duration_seconds(typed, unit: DurationUnit):
 
     clock = text.str.extract(_CLOCK).astype("float64")
     three = clock[2].notna()
-    small = 60.0 if unit == "hours" else (1.0 if unit == "minutes" else 1 / 60)
+    # Two parts: h:mm in an hours column; mm:ss in a minutes or seconds one (a sheet's "45:12" of video).
+    small = 60.0 if unit == "hours" else 1.0
     fill(three, clock[0] * 3600 + clock[1] * 60 + clock[2])
     fill(clock[0].notna() & ~three, clock[0] * small * 60 + clock[1] * small)
     for pattern in (_SPELLED, _ISO_DURATION):
