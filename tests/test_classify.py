@@ -1,4 +1,4 @@
-"""score_students reads the roster and the event log side by side; problems come out as if one after the other."""
+"""score_roster reads the roster and the event log side by side; problems come out as if one after the other."""
 
 from __future__ import annotations
 

@@ -124,7 +124,7 @@ def test_bad_cells_are_reported_by_excel_row_all_at_once(tmp_path):
     ]
     lines = [p.line() for p in caught.value.problems]
     assert lines[1] == 'e.csv › 第4行 › 时间: "昨天" 不是日期时间（如 2026-11-03 20:15、2026/11/3、2026年11月3日）'
-    assert lines[2] == 'e.csv › 第5行 › 时长（分钟）: "很久" 不是分钟数'
+    assert lines[2] == 'e.csv › 第5行 › 时长（分钟）: "很久" 不是分钟数（也可写成 1:20:00、45分12秒）'
 
 
 def test_many_bad_rows_are_listed_then_counted(tmp_path):
@@ -207,3 +207,35 @@ def test_classify_command_with_a_bad_log_exits_2_and_writes_nothing(invoke, tmp_
     assert result.exit_code == 2
     assert 'e.csv › 第2行 › 时间: "2026-13-45" 不是日期时间' in result.stderr
     assert not (tmp_path / "roster.pfk.xlsx").exists()
+
+
+def test_durations_and_stamps_as_platforms_write_them(tmp_path):
+    path = write_csv(
+        tmp_path / "e.csv",
+        [
+            "用户编号,行为时间,行为,观看时长（秒）",
+            "S1,2026-11-20T19:00:00Z,观看直播,01:20:00",
+            "S1,11-22 20:00,看课,45:12",
+            "S1,2026-11-22T08:00:00+08:00,看课,1200",
+            "S2,2026-11-21,看课,1小时20分",
+        ],
+    )
+    events, _ = aggregate_events(path, Config(), today())
+    got = events.set_index("student_id")
+    assert got.loc["S1", "hours_watched"] == pytest.approx((4800 + 2712 + 1200) / 3600)
+    assert got.loc["S1", "last_active"] == pd.Timestamp("2026-11-22")
+    assert got.loc["S1", "weekly_activity"] == 2  # 11-21 in China (19:00 UTC on the 20th) and 11-22
+    assert got.loc["S2", "hours_watched"] == pytest.approx(80 / 60)
+
+
+def test_a_duration_column_without_a_unit_is_minutes_also_as_clock_time(tmp_path):
+    path = write_csv(tmp_path / "e.csv", ["学号,时间,类型,时长", "S1,2026-11-20,看课,45:30", "S1,2026-11-20,看课,1:00:00", "S1,2026-11-21,看课,未学习"])
+    events, _ = aggregate_events(path, Config(), today())
+    assert events.loc[0, "hours_watched"] == pytest.approx((45.5 + 60) / 60)
+
+
+def test_a_mangled_id_in_the_log_is_a_problem(tmp_path):
+    path = write_csv(tmp_path / "e.csv", ["学号,时间,类型,时长", "1.23457E+17,2026-11-20,看课,30", "S1,2026-11-20,看课,30"])
+    with pytest.raises(InvalidInput) as caught:
+        aggregate_events(path, Config(), today())
+    assert flatten(caught.value.problems) == [(2, "学号", "mangled_id")]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import zipfile
+from pathlib import Path
+
 import openpyxl
 import pandas as pd
 import pytest
 
 from pfkcli.errors import InputError
-from pfkcli.reading import column_letter, read_table
+from pfkcli.reading import MAX_RATIO, column_letter, read_table, read_tables
 
 from .conftest import HEADER, student, write_xlsx
 
@@ -91,3 +94,95 @@ def test_missing_file(tmp_path):
 
 def test_column_letters():
     assert [column_letter(i) for i in (0, 25, 26, 701, 702)] == ["A", "Z", "AA", "ZZ", "AAA"]
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("export.xls", "<html><body><table><tr><td>学号</td></tr></table></body></html>", "其实是网页（HTML）格式，只是扩展名为 .xls；请用 Excel/WPS 打开它，另存为"),
+        ("export.xls", "学号\t姓名\t运营老师\nS1\t张伟\t张老师\n", "其实是制表符分隔的文本，只是扩展名为 .xls；把扩展名改成 .csv 即可直接读取"),
+        ("roster.xlsx", "学号,姓名,运营老师\nS1,张伟,张老师\n", "其实是逗号分隔的文本（CSV），只是扩展名为 .xlsx"),
+        ("export.xls", '<?xml version="1.0"?><Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet"/>', "其实是 Excel 2003 XML 表格"),
+    ],
+)
+def test_text_saved_under_a_workbook_name_says_what_it_is(tmp_path, name, content, message):
+    path = tmp_path / name
+    path.write_bytes(content.encode("gb18030"))
+    with pytest.raises(InputError) as caught:
+        read_table(path)
+    assert caught.value.message.startswith(f"{name}: 不是有效的 Excel/WPS 表格文件（")
+    assert message in caught.value.message
+
+
+@pytest.mark.parametrize("name", ["password.xls", "password.ods"])
+def test_password_protected_xls_and_ods(name):
+    with pytest.raises(InputError) as caught:
+        read_table(FIXTURES / name)
+    assert caught.value.message == f"{name}: 文件设置了打开密码（已加密），请在 Excel/WPS 中取消密码后另存再试"
+    assert "password" in caught.value.detail.lower()  # calamine's words, for --debug
+
+
+def test_a_panic_in_the_reader_is_an_input_error():
+    with pytest.raises(InputError) as caught:
+        read_table(FIXTURES / "ptgexp-truncated-operand.xls")
+    assert caught.value.message.startswith("ptgexp-truncated-operand.xls: 这个文件无法读取（")
+    assert "PanicException" in caught.value.detail
+
+
+def _zip_with(path: Path, member: str, data: bytes) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr(member, data)
+    return path
+
+
+def test_a_member_that_inflates_too_far_is_refused_unread(tmp_path):
+    # 40 MB of spaces compress about a thousand times: a bomb in miniature, written in well under a second.
+    path = _zip_with(tmp_path / "bomb.xlsx", "xl/worksheets/sheet1.xml", b" " * (40 * 1024**2))
+    with pytest.raises(InputError) as caught:
+        read_table(path)
+    assert caught.value.message.startswith("bomb.xlsx: 文件里的「xl/worksheets/sheet1.xml」解压后是压缩时的")
+    assert f"上限 {MAX_RATIO} 倍" in caught.value.message
+
+
+def test_declared_sizes_beyond_the_cap_are_refused_unread(tmp_path):
+    path = _zip_with(tmp_path / "huge.xlsx", "xl/worksheets/sheet1.xml", b"<worksheet/>")
+    data = bytearray(path.read_bytes())
+    # Declare 3 GB for the sheet in its central directory entry, as a crafted file would.
+    entry = data.index(b"PK\x01\x02", data.index(b"PK\x01\x02") + 4)
+    data[entry + 24 : entry + 28] = (3 * 1024**3).to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+    with pytest.raises(InputError) as caught:
+        read_table(path)
+    assert caught.value.message.startswith("huge.xlsx: 文件里的「xl/worksheets/sheet1.xml」解压后有 3.0 GB，超过 pfk 读取的上限 512 MB")
+
+
+def test_a_value_in_the_last_column_is_refused_before_the_sheet_is_laid_out(tmp_path):
+    path = tmp_path / "wide.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(HEADER)
+    ws.append(student("S001", "张伟", "张老师", 3, 10, 5, 5))
+    ws.cell(row=2, column=16384, value="x")  # XFD2: calamine would lay out rows × 16,384 cells
+    for row in range(3, 3000):
+        ws.cell(row=row, column=1, value=f"S{row}")
+    wb.save(path)
+    with pytest.raises(InputError) as caught:
+        read_table(path)
+    assert caught.value.message.startswith("wide.xlsx › Sheet: 表格有 16384 列（到第XFD列），超过 pfk 能处理的 1000 列")
+
+
+def test_every_sheet_with_the_same_header(tmp_path):
+    path = write_xlsx(tmp_path / "r.xlsx", [["说明"]], sheet="说明", extra_sheets={
+        "一班": [HEADER, student("S001", "张伟", "张老师", 3, 10, 5, 5)],
+        "空表": [],
+        "二班": [["2026 二班"], HEADER, student("S002", "王芳", "李老师", 3, 10, 5, 5)],
+        "统计": [["学号", "姓名", "次数"], ["S1", "张伟", 3]],
+    })
+    tables = read_tables(path)
+    assert [(raw.sheet, raw.header_row, raw.data.index.tolist()) for raw in tables.sheets] == [("一班", 1, [2]), ("二班", 2, [3])]
+    assert (tables.skipped_sheets, tables.other_headers) == (["说明"], ["统计"])
+    assert read_table(path).sheet == "一班"

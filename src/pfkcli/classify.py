@@ -66,7 +66,7 @@ def score_roster(
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pfk-log") as pool:
         log = pool.submit(aggregate_events, progress_path, config, as_of) if progress_path is not None else None
         try:
-            roster = load_roster(roster_path, config, sheet, need_progress=progress_path is None)
+            roster = load_roster(roster_path, config, sheet, need_progress=progress_path is None, as_of=as_of)
         except BaseException:
             if log is not None:
                 log.cancel()

@@ -44,9 +44,14 @@ class PfkError(Exception):
 
     exit_code = 2
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, detail: str | None = None):
         super().__init__(message)
         self.message = message
+        # What a library said, in its own words: shown with --debug only (a note on the traceback),
+        # never in the one line.
+        self.detail = detail
+        if detail:
+            self.add_note(detail)
 
 
 class InputError(PfkError):

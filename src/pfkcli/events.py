@@ -13,16 +13,15 @@ and the sums are `np.bincount` over integer student codes: no Python loop runs p
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .columns import FIELD_BY_NAME, field_for_header, normalise_header
+from .columns import FIELD_BY_NAME, field_for_header, header_unit, normalise_header
 from .config import Config
 from .errors import InvalidInput, Problem
 from .progress import step
 from .reading import RawSheet, read_table
-from .values import parse_date, parse_id, parse_number, tidy
+from .values import MANGLED_ID, parse_date, parse_duration, parse_id, tidy
 
 
 @dataclass(frozen=True)
@@ -63,10 +62,6 @@ KIND_ALIASES: dict[str, tuple[str, ...]] = {
 }
 _KIND_INDEX = {normalise_header(alias): kind for kind, aliases in KIND_ALIASES.items() for alias in aliases}
 
-# The duration header says its unit: 时长（小时） or 时长（秒） are converted to minutes.
-_HOURS_HEADER = re.compile(r"小时|hour|[(（]\s*h\s*[)）]", re.I)
-_SECONDS_HEADER = re.compile(r"秒|second|[(（]\s*s\s*[)）]", re.I)
-_MINUTE_SUFFIX = r"\s*(?:分钟|min|mins|minutes|m)$"
 
 # Enough rows per kind of problem for a person to see the pattern; the rest are counted.
 MAX_LISTED = 50
@@ -110,16 +105,19 @@ class EventLog:
     minutes: object  # numpy float per event (0 for homework)
 
 
-def read_events(path: Path, config: Config | None = None, sheet: str | None = None) -> tuple[EventLog, list[Problem]]:
-    """Read and validate an event log. Raises `InvalidInput` listing every bad cell by Excel row."""
+def read_events(
+    path: Path, config: Config | None = None, sheet: str | None = None, as_of: dt.date | None = None
+) -> tuple[EventLog, list[Problem]]:
+    """Read and validate an event log. Raises `InvalidInput` listing every bad cell by Excel row.
+    `as_of` (today by default) gives a year to time stamps typed without one (`11-20 19:00`)."""
     config = config or Config()
     # Read beside the roster (see score_students): Arrow's parser on this thread alone leaves the other
     # core to calamine, which is then done sooner; over both cores it would slow the roster for little gain.
     raw = read_table(Path(path), sheet, matcher=lambda header: event_field_for_header(header, config), threads=False)
-    return _parse_events(raw, config)
+    return _parse_events(raw, config, as_of)
 
 
-def _parse_events(raw: RawSheet, config: Config):
+def _parse_events(raw: RawSheet, config: Config, as_of: dt.date | None = None):
     import numpy as np
     import pandas as pd
 
@@ -170,12 +168,15 @@ def _parse_events(raw: RawSheet, config: Config):
             problems.append(Problem(**where, column=header(name), code=code, message=f"另有 {len(flagged) - MAX_LISTED} 行同样的问题"))
 
     ids, id_codes, _ = _by_distinct((id_codes_raw, id_distinct), lambda u: parse_id(u)[0])
+    mangled = ids.str.fullmatch(MANGLED_ID, na=False).to_numpy()
+    report(np.append(mangled, False)[id_codes] & (id_codes >= 0), "mangled_id", "student_id",
+           lambda text: f'"{text}" 是被 Excel 变成科学计数法的长数字，后面几位已经丢失；请把学号列按文本导出后再试')
     # `1002` and `1002.0` are one student: number the parsed IDs again.
     id_again, ids = pd.factorize(ids)
     id_codes = np.where(id_codes >= 0, np.append(id_again, -1)[id_codes], -1)
     report(id_codes < 0, "missing_value", "student_id", lambda _: "学号不能为空")
 
-    days, day_codes, _ = _by_distinct(cells["occurred_at"], _parse_days)
+    days, day_codes, _ = _by_distinct(cells["occurred_at"], lambda text: _parse_days(text, as_of))
     day_values = np.append(days.to_numpy(dtype="datetime64[ns]"), np.datetime64("NaT", "ns"))[day_codes]
     report(day_codes < 0, "missing_value", "occurred_at", lambda _: "时间不能为空")
     report((day_codes >= 0) & np.isnat(day_values), "bad_date", "occurred_at",
@@ -193,12 +194,14 @@ def _parse_events(raw: RawSheet, config: Config):
         warnings.append(Problem(**where, column=header("kind"), code="unknown_kind",
                                 message=f"{int(unknown.sum())} 条记录的类型不认识（{listed}），未计入；认得的类型：{kinds_text()}"))
 
-    unit = header("minutes")
-    scale = 60.0 if _HOURS_HEADER.search(unit) else (1 / 60 if _SECONDS_HEADER.search(unit) else 1.0)
-    minute_values, minute_codes, minute_bad = _by_distinct(cells["minutes"], _parse_minutes)
-    minutes = np.append(minute_values.to_numpy(dtype="float64"), np.nan)[minute_codes] * scale
+    # The header's unit (时长（小时）, 时长/秒) decides a plain number; a column without one is in minutes.
+    unit = header_unit(header("minutes"))
+    unit = unit if unit in ("hours", "minutes", "seconds") else None
+    minute_values, minute_codes, minute_bad = _by_distinct(cells["minutes"], lambda text: _minutes(text, unit))
+    minutes = np.append(minute_values.to_numpy(dtype="float64"), np.nan)[minute_codes]
     bad_minutes = np.append(minute_bad.to_numpy(dtype=bool), False)[minute_codes] & is_lesson
-    report(bad_minutes, "bad_number", "minutes", lambda text: f'"{text}" 不是分钟数')
+    unit_name = {"hours": "小时数", "seconds": "秒数"}.get(unit, "分钟数")
+    report(bad_minutes, "bad_number", "minutes", lambda text: f'"{text}" 不是{unit_name}（也可写成 1:20:00、45分12秒）')
     report(is_lesson & (minutes < 0), "out_of_range", "minutes", lambda text: f'"{text}" 不能是负数')
     no_duration = is_lesson & (minute_codes < 0) & counted
     if no_duration.any():
@@ -243,7 +246,7 @@ def _by_distinct(cells, parse):
 _ISO_DAY = r"^\d{4}-\d{2}-\d{2}(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
 
 
-def _parse_days(text):
+def _parse_days(text, as_of: dt.date | None = None):
     """The date (at midnight) of each time stamp: ISO stamps the fast way, then every other way people write dates."""
     import pandas as pd
 
@@ -253,7 +256,7 @@ def _parse_days(text):
         value[iso] = pd.to_datetime(text[iso], format="ISO8601", errors="coerce").astype("datetime64[ns]")
     rest = value.isna() & text.notna()
     if rest.any():
-        slow, _ = parse_date(text[rest])
+        slow, _ = parse_date(text[rest], as_of)
         value[rest] = slow
     return value.dt.normalize()
 
@@ -264,10 +267,10 @@ def _parse_kinds(text):
     return pd.Series([_KIND_INDEX.get(normalise_header(v)) for v in text.tolist()], index=text.index, dtype=object)
 
 
-def _parse_minutes(text):
-    stripped = text.str.replace(_MINUTE_SUFFIX, "", regex=True, case=False)
-    value, _ = parse_number(stripped)
-    return value
+def _minutes(text, unit):
+    """Minutes of each duration; 未学习 and the like are 0, not unreadable."""
+    value, bad = parse_duration(text, unit=unit, default="minutes", to="minutes")
+    return value.where(bad | value.notna(), 0.0)
 
 
 def aggregate_events(path: Path, config: Config, as_of: dt.date, sheet: str | None = None):
@@ -277,7 +280,7 @@ def aggregate_events(path: Path, config: Config, as_of: dt.date, sheet: str | No
     Returns (DataFrame, warnings). Raises `InvalidInput` when cells are unreadable.
     """
     with step(f"读取并汇总 {Path(path).name}"):
-        log, warnings = read_events(path, config, sheet)
+        log, warnings = read_events(path, config, sheet, as_of)
         return _aggregate(log, as_of, warnings)
 
 

@@ -2,31 +2,52 @@
 .csv in UTF-8 (with or without BOM), UTF-16 or GBK/GB18030.
 
 Every cell comes back as text, so that IDs and phone numbers keep their digits and every value is
-parsed one way (see values.py). The header row is found under title lines by matching column aliases.
+parsed one way (see values.py). The header row is found under title lines by matching column aliases;
+a workbook split over several sheets with the same header (one per teacher or class) is read whole.
+
+Before calamine sees a workbook, its size is bounded (`check_inflated_size`, `MAX_COLUMNS`): calamine
+holds a sheet as a dense grid in memory and aborts the process when it cannot, so a few-MB file could
+otherwise take gigabytes or the whole run. Whatever calamine says goes to `--debug`; the user reads Chinese.
 """
 
 from __future__ import annotations
 
 import codecs
 import io
+import os
 import re
+import sys
+import tempfile
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .columns import field_for_header
 from .errors import InputError
+from .values import excel_number_text
 
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
 HEADER_SEARCH_ROWS = 30
 # Far beyond any real roster; wider sheets are stray typing or a broken export, and would only be slow.
 MAX_COLUMNS = 1000
+# What a zip-based workbook (.xlsx/.xlsm/.ods) may inflate to, in all and in one member. A 100,000 ×
+# 25 roster is about 100 MB of sheet XML, a full 1,048,576-row event log of six columns about 300 MB;
+# a 1,000,000 × 20 sheet (about 800 MB) takes calamine over 6 GB of memory, and is refused.
+MAX_INFLATED_BYTES = 512 * 1024**2
+# Sheet XML compresses 5–15 times, repetitive formatting perhaps 50; a member that inflates 200 times
+# its size (zeros, one endless cell) is made to exhaust memory. Small members may compress as they like.
+MAX_RATIO = 200
+RATIO_CHECKED_ABOVE = 16 * 1024**2
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # An encrypted .xlsx is an OLE file holding this stream (its directory names are UTF-16).
 _ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
 _ENCRYPTED = "文件设置了打开密码（已加密），请在 Excel/WPS 中取消密码后另存再试"
+_RESAVE = "请用 Excel/WPS 打开它，另存为「Excel 工作簿（.xlsx）」后再试"
+_NOT_WORKBOOK = "不是有效的 Excel/WPS 表格文件"
 
 
 @dataclass
@@ -39,7 +60,17 @@ class RawSheet:
     headers: list[str]
     letters: list[str]
     data: object  # pandas.DataFrame of text
+    skipped_sheets: list[str] = field(default_factory=list)  # sheets with cells but no header
+    other_headers: list[str] = field(default_factory=list)  # sheets with a header unlike this one's
+
+
+@dataclass
+class Tables:
+    """Every sheet of a file that holds the same header, in workbook order (a CSV has one)."""
+
+    sheets: list[RawSheet]
     skipped_sheets: list[str] = field(default_factory=list)
+    other_headers: list[str] = field(default_factory=list)
 
 
 def column_letter(index: int) -> str:
@@ -53,7 +84,7 @@ def column_letter(index: int) -> str:
 
 
 def read_table(path: Path, sheet: str | None = None, matcher=field_for_header, min_fields: int = 2, threads: bool = True) -> RawSheet:
-    """Read the sheet holding a recognisable header (or `sheet`), find its header row, return the cells as text.
+    """Read the first sheet holding a recognisable header (or `sheet`), find its header row, return the cells as text.
 
     >>> raw = read_table(Path("samples/roster.xlsx"))  # doctest: +SKIP
     >>> raw.header_row, raw.headers[:2]                  # doctest: +SKIP
@@ -62,6 +93,15 @@ def read_table(path: Path, sheet: str | None = None, matcher=field_for_header, m
     `matcher(header)` names the field a header stands for (roster columns by default). `threads=False`
     reads a CSV on the calling thread alone, for a caller that reads another file meanwhile.
     """
+    return read_tables(path, sheet, matcher, min_fields, threads, every_sheet=False).sheets[0]
+
+
+def read_tables(
+    path: Path, sheet: str | None = None, matcher=field_for_header, min_fields: int = 2, threads: bool = True, every_sheet: bool = True
+) -> Tables:
+    """`read_table`, and with `every_sheet` also every later sheet whose header is the same as the
+    first one's (a roster exported one sheet per teacher). Sheets with cells but no header, and sheets
+    with another header, are named in the result, not read."""
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: 文件不存在")
@@ -72,11 +112,79 @@ def read_table(path: Path, sheet: str | None = None, matcher=field_for_header, m
         raise InputError(f"{path.name}: 文件是空的（0 字节）")
     if head.startswith(_OLE_MAGIC) and (path.suffix.lower() in (".xlsx", ".xlsm") or _holds_encrypted_package(path)):
         raise InputError(f"{path.name}: {_ENCRYPTED}")
+    if head.startswith(_ZIP_MAGIC):
+        check_inflated_size(path)
     if head.startswith(_ZIP_MAGIC) or head.startswith(_OLE_MAGIC):
-        return _read_workbook(path, sheet, matcher, min_fields)
+        return _read_workbook(path, sheet, matcher, min_fields, every_sheet)
     if path.suffix.lower() in SPREADSHEET_SUFFIXES:
-        raise InputError(f"{path.name}: 不是有效的 Excel/WPS 表格文件（内容已损坏或不是表格）")
-    return _read_csv(path, matcher, min_fields, threads)
+        raise InputError(f"{path.name}: {_NOT_WORKBOOK}（{_what_it_is(path)}）")
+    raw = _read_csv(path, matcher, min_fields, threads)
+    return Tables([raw])
+
+
+def check_inflated_size(path: Path) -> None:
+    """Refuse a zip-based workbook whose members would inflate beyond MAX_INFLATED_BYTES (in all or one
+    alone), or a large member compressed more than MAX_RATIO times, from the sizes its directory
+    declares: nothing is inflated here. A file that is no zip at all is left to the reader to report."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return
+    limit = _size_text(MAX_INFLATED_BYTES)
+    for member in members:
+        if member.file_size > MAX_INFLATED_BYTES:
+            raise InputError(
+                f"{path.name}: 文件里的「{member.filename}」解压后有 {_size_text(member.file_size)}，超过 pfk 读取的上限 {limit}；"
+                "名单这么大多半是误填了大量内容，请检查后另存；确实需要时请拆成几个文件，或另存为 CSV 再试"
+            )
+        if member.file_size > RATIO_CHECKED_ABOVE and member.file_size > MAX_RATIO * max(member.compress_size, 1):
+            ratio = member.file_size // max(member.compress_size, 1)
+            raise InputError(
+                f"{path.name}: 文件里的「{member.filename}」解压后是压缩时的 {ratio} 倍（上限 {MAX_RATIO} 倍），"
+                "不像正常导出的表格，为安全起见不读取；请用 Excel/WPS 打开检查后另存为 .xlsx 再试"
+            )
+    total = sum(member.file_size for member in members)
+    if total > MAX_INFLATED_BYTES:
+        raise InputError(
+            f"{path.name}: 文件解压后共有 {_size_text(total)}，超过 pfk 读取的上限 {limit}；"
+            "请删掉不需要的工作表或拆成几个文件，或另存为 CSV 再试"
+        )
+
+
+def _size_text(size: int) -> str:
+    return f"{size / 1024**3:.1f} GB" if size >= 1024**3 else f"{size / 1024**2:.0f} MB"
+
+
+def _what_it_is(path: Path) -> str:
+    """What a file named .xlsx/.xls holds when it is not a workbook, and how to re-save it."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return "内容已损坏或不是表格"
+    lower = head.lower()
+    if b"<html" in lower or b"<table" in lower or b"<!doctype html" in lower:
+        return f"其实是网页（HTML）格式，只是扩展名为 {path.suffix}；{_RESAVE}"
+    if b"urn:schemas-microsoft-com:office:spreadsheet" in lower:
+        return f"其实是 Excel 2003 XML 表格，只是扩展名为 {path.suffix}；{_RESAVE}"
+    text = _plain_text(head)
+    if text is not None:
+        kind = "制表符分隔的文本" if text.count("\t") > text.count(",") else "逗号分隔的文本（CSV）"
+        return f"其实是{kind}，只是扩展名为 {path.suffix}；把扩展名改成 .csv 即可直接读取，或{_RESAVE[1:]}"
+    return "内容已损坏或不是表格"
+
+
+def _plain_text(head: bytes) -> str | None:
+    for encoding in ("utf-8-sig", "gb18030", "utf-16"):
+        try:
+            # A multi-byte character cut at the end of the sample is not a reason to doubt the rest.
+            text = head.decode(encoding) if encoding != "utf-8-sig" else head.decode(encoding, errors="ignore" if len(head) == 4096 else "strict")
+        except UnicodeDecodeError:
+            continue
+        if text and not any(ch < " " and ch not in "\t\r\n" for ch in text):
+            return text
+    return None
 
 
 def _read_head(path: Path) -> bytes:
@@ -101,37 +209,97 @@ def _holds_encrypted_package(path: Path) -> bool:
     return False
 
 
-def _read_workbook(path: Path, sheet: str | None, matcher, min_fields: int) -> RawSheet:
+def _read_workbook(path: Path, sheet: str | None, matcher, min_fields: int, every_sheet: bool) -> Tables:
     import fastexcel
 
-    try:
-        reader = fastexcel.read_excel(str(path))
-    except Exception as exc:  # calamine's errors are many kinds of one thing: not a workbook it can read
-        raise InputError(f"{path.name}: 不是有效的 Excel/WPS 表格文件（{_short(exc)}）") from exc
+    failure: BaseException | None = None
+    with _native_errors_kept() as native:
+        try:
+            reader = fastexcel.read_excel(str(path))
+        except BaseException as exc:  # calamine's errors, and its panics (not Exceptions), are all one thing here
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise
+            native.failed, failure = True, exc
+    if failure is not None:
+        raise InputError(f"{path.name}: {_unreadable(failure)}", detail=_detail(failure, native)) from failure
     names = list(reader.sheet_names)
     if sheet is not None and sheet not in names:
         raise InputError(f"{path.name}: 没有名为「{sheet}」的工作表；现有：{'、'.join(names)}")
     candidates = [sheet] if sheet is not None else names
     skipped: list[str] = []
     any_cells = False
+    found: list[RawSheet] = []
+    other_headers: list[str] = []
     for name in candidates:
+        index = names.index(name)
+        probe = _xlsx_probe(path, index) if path.suffix.lower() in (".xlsx", ".xlsm") else None
+        if probe is not None and probe[2] > MAX_COLUMNS:
+            where = f"{path.name} › {name}"
+            raise InputError(_too_wide(where, probe[2], probe[2] - 1))
         frame = _load_sheet(reader, path, name)
         if frame is None or frame.empty:
-            skipped.append(name)
             continue
         any_cells = True
         header_at = find_header_row(frame, matcher, min_fields)
         if header_at is None:
             skipped.append(name)
             continue
-        row0, col0 = _sheet_origin(path, names.index(name))
+        row0, col0 = probe[:2] if probe is not None else _sheet_origin(path, index)
         frame.index = frame.index + row0 + 1  # Excel row numbers
         frame.columns = range(frame.shape[1])
-        return _split_header(frame, path.name, name, header_at, col0, skipped)
-    if not any_cells:
-        raise InputError(f"{path.name}: 工作簿是空的，没有任何数据")
-    where = f"工作表「{sheet}」" if sheet else "任何工作表"
-    raise InputError(f"{path.name}: 在{where}的前 {HEADER_SEARCH_ROWS} 行里找不到表头（至少要有学号、姓名、运营老师这样的列名）")
+        raw = _split_header(frame, path.name, name, header_at, col0, [])
+        if found and _header_key(raw) != _header_key(found[0]):
+            other_headers.append(name)
+            continue
+        _mark_mangled_ids(raw, path, index, row0, col0, matcher)
+        found.append(raw)
+        if not every_sheet:
+            break
+    if not found:
+        if not any_cells:
+            raise InputError(f"{path.name}: 工作簿是空的，没有任何数据")
+        where = f"工作表「{sheet}」" if sheet else "任何工作表"
+        raise InputError(f"{path.name}: 在{where}的前 {HEADER_SEARCH_ROWS} 行里找不到表头（至少要有学号、姓名、运营老师这样的列名）")
+    first = found[0]
+    first.skipped_sheets = skipped
+    first.other_headers = other_headers
+    return Tables(found, skipped, other_headers)
+
+
+def _header_key(raw: RawSheet) -> list[str]:
+    from .columns import normalise_header
+
+    return [normalise_header(h) for h in raw.headers]
+
+
+def _mark_mangled_ids(raw: RawSheet, path: Path, index: int, row0: int, col0: int, matcher) -> None:
+    """An ID of 16 digits or more in a number cell has lost its digits (Excel keeps 15): such cells are
+    given as Excel shows them, `1.23457E+17`, which values.parse_id reports. Number cells are told from
+    text cells only by reading the sheet again, so this runs only when such a long number is there."""
+    import python_calamine
+
+    columns = [i for i, header in enumerate(raw.headers) if matcher(header) == "student_id"]
+    suspects = {}
+    for position in columns:
+        cells = raw.data[raw.data.columns[position]]
+        long = cells.str.fullmatch(r"[0-9]{16,}", na=False)
+        if long.any():
+            suspects[position] = cells.index[long.to_numpy(dtype=bool)]
+    if not suspects:
+        return
+    try:
+        rows = list(python_calamine.CalamineWorkbook.from_path(str(path)).get_sheet_by_index(index).iter_rows())
+    except BaseException as exc:  # noqa: BLE001 — already read once; a second reader's trouble changes nothing
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise
+        return
+    for position, excel_rows in suspects.items():
+        column = raw.data.columns[position]
+        for excel_row in excel_rows:
+            cells = rows[excel_row - row0 - 1] if 0 <= excel_row - row0 - 1 < len(rows) else []
+            value = cells[position] if position < len(cells) else None
+            if isinstance(value, float):
+                raw.data.at[excel_row, column] = excel_number_text(value)
 
 
 def _load_sheet(reader, path: Path, name: str):
@@ -142,28 +310,107 @@ def _load_sheet(reader, path: Path, name: str):
     def load() -> None:
         try:
             loaded["cells"] = reader.load_sheet(name, header_row=None, dtypes="string").to_arrow()
-        except Exception as exc:  # noqa: BLE001 — re-raised below, in the caller's thread
+        except BaseException as exc:  # noqa: BLE001 — re-raised below, in the caller's thread; panics too
             loaded["error"] = exc
 
     # calamine parses in Rust without holding the GIL: on a first read, pandas (half a second to
     # import) loads on the other core meanwhile.
-    worker = threading.Thread(target=load, name="pfk-read", daemon=True)
-    worker.start()
-    import pandas  # noqa: F401
+    with _native_errors_kept() as native:
+        worker = threading.Thread(target=load, name="pfk-read", daemon=True)
+        worker.start()
+        import pandas  # noqa: F401
 
-    worker.join()
+        worker.join()
+        native.failed = "error" in loaded
     try:
         if "error" in loaded:
             raise loaded["error"]
         frame = loaded["cells"].to_pandas()
-    except Exception as exc:
-        raise InputError(f"{path.name} › {name}: 无法读取这个工作表（{_short(exc)}）") from exc
+    except BaseException as exc:
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise
+        raise InputError(f"{path.name} › {name}: 无法读取这个工作表（{_reason(exc)}）", detail=_detail(exc, native)) from exc
     return frame
 
 
-def _short(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:160]
+class _Native:
+    failed = False
+    text = ""
+
+
+@contextmanager
+def _native_errors_kept() -> Iterator[_Native]:
+    """Keep what calamine writes straight to the process's stderr. A panic in Rust prints `thread …
+    panicked at …` and a stack trace there before Python sees an exception; that English belongs in
+    --debug (the error's detail), not on the user's screen. Anything else written meanwhile is
+    passed on when the block ends."""
+    native = _Native()
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError, AttributeError):  # no real stderr (a GUI launcher): nothing to keep
+        yield native
+        return
+    sink = tempfile.TemporaryFile()
+    os.dup2(sink.fileno(), 2)
+    try:
+        yield native
+    finally:
+        try:
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            pass
+        os.dup2(saved, 2)
+        os.close(saved)
+        sink.seek(0)
+        written = sink.read()
+        sink.close()
+        native.text = written.decode("utf-8", errors="replace")
+        if written and not native.failed:
+            os.write(2, written)
+
+
+def _detail(exc: BaseException, native: _Native) -> str:
+    said = f"{type(exc).__name__}: {exc}"
+    return f"{said}\n{native.text}".strip() if native.text else said
+
+
+def _unreadable(exc: BaseException) -> str:
+    """The one line for a workbook calamine cannot open."""
+    if _is_panic(exc):
+        return f"这个文件无法读取（读取时出错，文件可能已损坏或用了少见的格式）；{_RESAVE}"
+    reason = _reason(exc)
+    if reason == _ENCRYPTED:
+        return _ENCRYPTED
+    return f"{_NOT_WORKBOOK}（{reason}）"
+
+
+def _is_panic(exc: BaseException) -> bool:
+    return type(exc).__name__ == "PanicException"
+
+
+def _reason(exc: BaseException) -> str:
+    """calamine's message in plain Chinese: the original is the error's detail, for --debug."""
+    said = str(exc).lower()
+    if _is_panic(exc):
+        return "读取时出错，文件可能已损坏或用了少见的格式"
+    if "password" in said or "encrypt" in said:
+        return _ENCRYPTED
+    codepage = re.search(r"codepage\D*(\d+)", said)
+    if codepage:
+        return f"文件使用了读不了的文字编码（代码页 {codepage.group(1)}），{_RESAVE}"
+    if "zip" in said or "eof" in said or "end of" in said or "unexpected end" in said:
+        return "文件不完整或已损坏，可能没有下载或复制完整；请重新导出，或用 Excel/WPS 打开后另存再试"
+    if "float" in said or "int" in said.split() or "number" in said:
+        return f"文件里有读不懂的数字内容，文件可能已损坏；{_RESAVE}"
+    return f"内容已损坏或格式不受支持；{_RESAVE}"
+
+
+def _too_wide(where: str, width: int, last: int) -> str:
+    return (
+        f"{where}: 表格有 {width} 列（到第{column_letter(last)}列），超过 pfk 能处理的 {MAX_COLUMNS} 列；"
+        "多半是右边有误填或粘贴的内容，请删掉多余的列后另存再试"
+    )
 
 
 def find_header_row(frame, matcher=field_for_header, min_fields: int = 2) -> int | None:
@@ -191,20 +438,13 @@ def _split_header(frame, file: str, sheet: str | None, header_at: int, col0: int
     data = data.iloc[:, : len(headers)]
     if len(headers) > MAX_COLUMNS:
         where = f"{file} › {sheet}" if sheet else file
-        raise InputError(
-            f"{where}: 表格有 {len(headers)} 列（到第{column_letter(col0 + len(headers) - 1)}列），超过 pfk 能处理的 {MAX_COLUMNS} 列；"
-            "多半是右边有误填或粘贴的内容，请删掉多余的列后另存再试"
-        )
+        raise InputError(_too_wide(where, len(headers), col0 + len(headers) - 1))
     letters = [column_letter(col0 + i) for i in range(len(headers))]
     return RawSheet(file, sheet, header_row, headers, letters, data, skipped)
 
 
 def _sheet_origin(path: Path, index: int) -> tuple[int, int]:
     """Where calamine's used range starts (row, column), 0-based: it drops leading empty rows/columns."""
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        origin = _xlsx_origin(path, index)
-        if origin is not None:
-            return origin
     import python_calamine
 
     try:
@@ -220,8 +460,10 @@ _REF = re.compile(rb'\br="([A-Z]+)(\d+)"')
 _HAS_VALUE = re.compile(rb"<(?:\w+:)?(?:v|is)\b[^>]*>\s*\S|<(?:\w+:)?is\b")
 
 
-def _xlsx_origin(path: Path, index: int) -> tuple[int, int] | None:
-    """Read only the start of the sheet's XML to find its first filled row and leftmost filled column."""
+def _xlsx_probe(path: Path, index: int) -> tuple[int, int, int] | None:
+    """Read only the start of the sheet's XML: its first filled row and leftmost filled column (0-based),
+    and how many columns the filled cells of its first rows span — known before calamine lays the sheet
+    out as a grid of rows × columns (a value typed in column XFD makes that grid 16,384 wide)."""
     from xml.etree import ElementTree
 
     try:
@@ -238,7 +480,7 @@ def _xlsx_origin(path: Path, index: int) -> tuple[int, int] | None:
                 buffer = stream.read(1 << 20)
     except (KeyError, IndexError, StopIteration, zipfile.BadZipFile, ElementTree.ParseError, OSError):
         return None
-    first_row, first_col = None, None
+    first_row, first_col, last_col = None, None, 0
     for rows_seen, match in enumerate(_ROW.finditer(buffer)):
         for cell in _CELL.finditer(match.group(2)):
             if not cell.group(2) or not _HAS_VALUE.search(cell.group(2)):
@@ -250,11 +492,12 @@ def _xlsx_origin(path: Path, index: int) -> tuple[int, int] | None:
             row = int(ref.group(2)) - 1
             first_row = row if first_row is None else first_row
             first_col = col if first_col is None else min(first_col, col)
+            last_col = max(last_col, col)
         if rows_seen > 200:
             break
     if first_row is None:
         return None
-    return first_row, first_col or 0
+    return first_row, first_col or 0, last_col - (first_col or 0) + 1
 
 
 def _letters_to_index(letters: str) -> int:
@@ -366,7 +609,8 @@ def _read_csv(path: Path, matcher, min_fields: int, threads: bool = True) -> Raw
                 engine="c",
             )
         except (pd.errors.ParserError, ValueError) as exc:
-            raise InputError(f"{path.name}: 不是有效的 CSV 表格（{_short(exc)}）") from exc
+            raise InputError(f"{path.name}: 不是有效的 CSV 表格（有的行格式不对，比如引号没有成对）；请用 Excel/WPS 打开后另存再试",
+                             detail=f"{type(exc).__name__}: {exc}") from exc
         frame = frame.replace("", None)
     header_at = find_header_row(frame, matcher, min_fields)
     if header_at is None:

@@ -13,11 +13,11 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from .columns import FIELD_BY_NAME, PROGRESS_FIELDS, REQUIRED_FIELDS, aliases_text, field_for_header
+from .columns import FIELD_BY_NAME, PROGRESS_FIELDS, REQUIRED_FIELDS, aliases_text, field_for_header, header_unit, is_weak_header
 from .config import Config
 from .errors import InvalidInput, Problem
 from .progress import step
-from .reading import RawSheet, read_table
+from .reading import RawSheet, read_tables
 from .texts import arrow
 from .values import PARSERS, looks_like_dates, looks_numeric, tidy
 
@@ -32,9 +32,12 @@ class StudentRow(BaseModel):
     course: str | None = None
     homework_done: float | None = Field(None, ge=0)
     hours_watched: float | None = Field(None, ge=0)
+    completion: float | None = Field(None, ge=0, le=1)
     last_active: dt.date | None = None
     course_start: dt.date | None = None
     course_end: dt.date | None = None
+    enrolled_on: dt.date | None = None
+    renewal: str | None = None
     satisfaction: float | None = Field(None, ge=0, le=5)
     fast_forward: float | None = Field(None, ge=0, le=1)
     p_score: float | None = Field(None, ge=1, le=5)
@@ -54,6 +57,7 @@ def _bounds(name: str) -> tuple[float | None, float | None]:
 _TOTAL_MARKERS = ("合计", "总计", "小计", "总数", "total", "sum")
 _EXPECTED = {
     "number": "数字",
+    "hours": "时长（如 12.5、1:20:00、45分12秒、1小时20分）",
     "score": "1-5的分数",
     "share": "比例（如 0.3 或 30%）",
     "date": "日期（如 2026-11-03、2026/11/3、2026年11月3日）",
@@ -66,10 +70,11 @@ class Roster:
     headers, kept in their order) and `excel_row`."""
 
     file: str
-    sheet: str | None
+    sheet: str | None  # the sheet read, or the sheets read joined with 、
     frame: object  # pandas.DataFrame
     columns: list[tuple[str, str]]  # (header as written, field name or "extra:<n>") in sheet order
     warnings: list[Problem] = field(default_factory=list)
+    sheets: list[str] = field(default_factory=list)  # every sheet read, in workbook order
 
     @property
     def fields(self) -> set[str]:
@@ -80,16 +85,82 @@ class Roster:
         return [name for _, name in self.columns if name.startswith("extra:")]
 
 
-def load_roster(path: Path, config: Config | None = None, sheet: str | None = None, need_progress: bool = False) -> Roster:
-    """Read and validate a roster. Raises `InvalidInput` listing every problem; returns warnings too."""
+def load_roster(
+    path: Path, config: Config | None = None, sheet: str | None = None, need_progress: bool = False, as_of: dt.date | None = None
+) -> Roster:
+    """Read and validate a roster. Raises `InvalidInput` listing every problem; returns warnings too.
+
+    Every sheet with the same header is read (a roster exported one sheet per teacher or class), unless
+    `sheet` names one. `as_of` (today by default) gives a year to dates typed without one (`11-20`).
+    """
     config = config or Config()
     mapping = config.columns
-    with step(f"读取 {Path(path).name}"):
-        raw = read_table(path, sheet, matcher=lambda header: field_for_header(header, mapping))
-        return validate_roster(raw, config, need_progress)
+    name = Path(path).name
+    with step(f"读取 {name}"):
+        tables = read_tables(path, sheet, matcher=lambda header: field_for_header(header, mapping))
+        notes = _sheet_notes(name, tables)
+        rosters, problems, warnings = [], [], []
+        for raw in tables.sheets:
+            try:
+                rosters.append(validate_roster(raw, config, need_progress, as_of))
+            except InvalidInput as exc:
+                problems += exc.problems
+                warnings += exc.warnings
+                if any(p.code == "missing_column" for p in exc.problems):
+                    break  # the other sheets have the same header: the same columns are missing there
+        if problems:
+            raise InvalidInput(problems, notes + warnings + [w for r in rosters for w in r.warnings])
+        if len(rosters) == 1:
+            roster = rosters[0]
+            roster.warnings = notes + roster.warnings
+            return roster
+        return _joined(rosters, notes)
 
 
-def validate_roster(raw: RawSheet, config: Config, need_progress: bool = False) -> Roster:
+def _sheet_notes(file: str, tables) -> list[Problem]:
+    notes = []
+    if len(tables.sheets) > 1:
+        names = "、".join(f"「{raw.sheet}」" for raw in tables.sheets)
+        notes.append(Problem(file=file, code="sheets_read", message=f"读取了 {len(tables.sheets)} 个表头相同的工作表：{names}，合为一份名单"))
+    if tables.skipped_sheets:
+        names = "、".join(f"「{n}」" for n in tables.skipped_sheets)
+        notes.append(Problem(file=file, code="sheet_skipped", message=f"工作表{names}里找不到表头，已跳过"))
+    if tables.other_headers:
+        names = "、".join(f"「{n}」" for n in tables.other_headers)
+        first = tables.sheets[0].sheet
+        notes.append(Problem(file=file, code="sheet_other_header",
+                             message=f"工作表{names}的表头与「{first}」不同，未读取；需要时请用 --sheet 单独指定"))
+    return notes
+
+
+def _joined(rosters: list[Roster], notes: list[Problem]) -> Roster:
+    """Sheets of one roster as one: rows in workbook order; an ID in two sheets is a problem as in one."""
+    import numpy as np
+    import pandas as pd
+
+    frame = pd.concat([r.frame for r in rosters], ignore_index=True)
+    sheet_of = np.repeat([r.sheet for r in rosters], [len(r.frame) for r in rosters])
+    ids = frame["student_id"]
+    duplicated = ids.duplicated(keep=False).to_numpy()
+    problems = []
+    if duplicated.any():
+        id_header = next(header for header, name in rosters[0].columns if name == "student_id")
+        seen: dict[str, tuple[str, int]] = {}
+        for position in np.flatnonzero(duplicated):
+            sid, sheet, row = ids.iat[position], sheet_of[position], int(frame["excel_row"].iat[position])
+            if sid in seen and seen[sid][0] != sheet:
+                first_sheet, first_row = seen[sid]
+                problems.append(Problem(file=rosters[0].file, sheet=sheet, row=row, column=id_header, code="duplicate_id",
+                                        message=f"学号 {sid} 重复（与工作表「{first_sheet}」第{first_row}行相同）"))
+            seen.setdefault(sid, (sheet, row))
+    warnings = notes + [w for r in rosters for w in r.warnings]
+    if problems:
+        raise InvalidInput(problems, warnings)
+    names = [r.sheet for r in rosters]
+    return Roster(rosters[0].file, "、".join(names), frame, rosters[0].columns, warnings, sheets=names)
+
+
+def validate_roster(raw: RawSheet, config: Config, need_progress: bool = False, as_of: dt.date | None = None) -> Roster:
     import pandas as pd
 
     problems: list[Problem] = []
@@ -99,13 +170,17 @@ def validate_roster(raw: RawSheet, config: Config, need_progress: bool = False) 
     def problem(code: str, message: str, row: int | None = None, column: str | None = None, warn: bool = False) -> None:
         (warnings if warn else problems).append(Problem(**where, row=row, column=column, code=code, message=message))
 
-    # Headers → fields. The first column naming a field wins; unknown columns are kept.
+    # Headers → fields. The first column naming a field wins, a weak one (a nickname for the name) only
+    # where no other column names that field; unknown columns are kept.
     columns: list[tuple[str, str]] = []
     field_position: dict[str, int] = {}
     seen_extra: dict[str, int] = {}
+    named = {field_for_header(h, config.columns) for h in raw.headers if not is_weak_header(h, config.columns)}
     for position, header in enumerate(raw.headers):
         name = field_for_header(header, config.columns)
         label = header or f"（第{raw.letters[position]}列）"
+        if name and is_weak_header(header, config.columns) and name in named:
+            name = None  # kept as an ordinary column, without a warning: a platform exports both
         if name and name not in field_position:
             field_position[name] = position
             columns.append((header, name))
@@ -118,9 +193,13 @@ def validate_roster(raw: RawSheet, config: Config, need_progress: bool = False) 
         columns.append((label if count == 0 else f"{label}_{count + 1}", f"extra:{position}"))
 
     required = list(REQUIRED_FIELDS) + (list(PROGRESS_FIELDS) if need_progress else [])
-    for name in required:
-        if name not in field_position:
-            problem("missing_column", f"缺少「{FIELD_BY_NAME[name].label}」列（认得的列名：{aliases_text(name)}；也可在 pfk.toml 的 [columns] 里指定）", raw.header_row)
+    missing = [name for name in required if name not in field_position and not (name == "hours_watched" and "completion" in field_position)]
+    if missing:
+        seen = "、".join(f"{FIELD_BY_NAME[name].label}（{raw.headers[pos]}）" for name, pos in field_position.items())
+        seen_text = f"；表头里认出了：{seen}" if seen else "；表头里一个认得的列也没有"
+    for name in missing:
+        also = "，或学习进度/完课率" if name == "hours_watched" else ""
+        problem("missing_column", f"缺少「{FIELD_BY_NAME[name].label}」列（认得的列名：{aliases_text(name)}{also}；也可在 pfk.toml 的 [columns] 里指定）{seen_text}", raw.header_row)
     if problems:
         raise InvalidInput(problems, warnings)
 
@@ -154,9 +233,16 @@ def validate_roster(raw: RawSheet, config: Config, need_progress: bool = False) 
             built[name] = _typed_extra(source)
             continue
         kind = FIELD_BY_NAME[name].kind
-        value, bad = PARSERS[kind](source)
+        value, bad = PARSERS[kind](source, **_parse_options(kind, header, as_of))
         if kind in ("id", "text", "phone"):
             value = _without_control_characters(value, header, problem)
+        if kind == "id":
+            for row in value.index[bad]:
+                problem("mangled_id", f'"{str(value[row])}" 是被 Excel 变成科学计数法的长数字，后面几位已经丢失、无法还原；'
+                        "请在平台导出时把学号列设为文本（或导出 CSV 后用 Excel「数据 › 从文本」把这一列设为文本导入），再重新导出", int(row), header)
+            bad = bad & False
+        if name == "completion":
+            value = _percent_guess(value, source, header, problem)
         for row in value.index[bad]:
             problem(f"bad_{kind}", f'"{str(source[row]).strip()}" 不是{_EXPECTED[kind]}', int(row), header)
         low, high = _bounds(name)
@@ -186,6 +272,7 @@ def validate_roster(raw: RawSheet, config: Config, need_progress: bool = False) 
                 others = "、".join(f"第{r}行" for r in rows if r != row)
                 problem("duplicate_id", f"学号 {sid} 重复（与{others}相同）", row, id_header)
 
+    _hours_from_completion(frame, config, raw, field_position, problem)
     _clamp_progress(frame, config, raw, field_position, problem)
     _check_course_dates(frame, raw, field_position, problem)
 
@@ -193,8 +280,34 @@ def validate_roster(raw: RawSheet, config: Config, need_progress: bool = False) 
         problems.sort(key=lambda p: (p.row or 0))
         raise InvalidInput(problems, warnings)
     frame = frame.reset_index(drop=True)
-    return Roster(raw.file, raw.sheet, frame, columns, warnings)
+    return Roster(raw.file, raw.sheet, frame, columns, warnings, sheets=[raw.sheet] if raw.sheet else [])
 
+
+def _parse_options(kind: str, header: str, as_of: dt.date | None) -> dict:
+    """What a column's parser needs beyond its cells: the header's unit, the as-of date."""
+    if kind == "hours":
+        unit = header_unit(header)
+        return {"unit": unit if unit in ("hours", "minutes", "seconds") else None}
+    if kind == "share":
+        return {"percent": header_unit(header) == "percent"}
+    if kind == "date":
+        return {"as_of": as_of}
+    return {}
+
+
+def _percent_guess(value, source, header: str, problem):
+    """学习进度 written as 45 for 45%: when no value is above 100 and some are above 1, and none was
+    typed as a share (`0.45`) or with `%`, the column is read as percentages, with a warning."""
+    if header_unit(header) == "percent":
+        return value
+    filled = value.dropna()
+    typed = tidy(source)
+    if filled.empty or not (filled > 1).any() or (filled > 100).any():
+        return value
+    if typed.str.contains("%", regex=False, na=False).any() or ((filled > 0) & (filled < 1)).any():
+        return value
+    problem("percent_column", f"这一列的数都在 0-100 之间，按百分数读（45 即 45%）", column=header, warn=True)
+    return value / 100
 
 _CONTROL = r"[\x00-\x1f\x7f-\x9f]"
 
@@ -244,15 +357,40 @@ def _typed_extra(source):
     return text.mask(text.eq(""))
 
 
+_UNIT_WORDS = {"hours": "小时", "minutes": "分钟", "seconds": "秒"}
+
+
+def _hours_from_completion(frame, config: Config, raw: RawSheet, field_position, problem) -> None:
+    """Only a share of the course watched (学习进度 45%): F counts it as that share of the course's hours."""
+    if "hours_watched" in frame or "completion" not in frame:
+        return
+    total = config.course.hours_total
+    frame["hours_watched"] = frame["completion"] * total
+    header = raw.headers[field_position["completion"]]
+    problem("hours_from_completion", f"名单没有观看时长列，按「{header}」折算：学习进度 × 课程总课时 {total:g} 小时", column=header, warn=True)
+
+
 def _clamp_progress(frame, config: Config, raw: RawSheet, field_position, problem) -> None:
     totals = {"homework_done": config.course.homework_total, "hours_watched": config.course.hours_total}
     for name, total in totals.items():
-        if name not in frame:
+        if name not in frame or name not in field_position:
             continue
         over = frame[name] > total
         header = raw.headers[field_position[name]]
-        for row in frame.index[over]:
-            problem("clamped", f"{frame.at[row, name]:g} 超过课程总数 {total:g}，按 {total:g} 计算", int(row), header, warn=True)
+        if name == "homework_done":
+            for row in frame.index[over]:
+                problem("clamped", f"{frame.at[row, name]:g} 超过课程总数 {total:g}，按 {total:g} 计算", int(row), header, warn=True)
+        else:
+            unit = header_unit(header)
+            unit = unit if unit in _UNIT_WORDS else "hours"
+            source = raw.data[raw.data.columns[field_position[name]]]
+            for row in frame.index[over]:
+                typed = str(source[row]).strip()
+                read = f"按{_UNIT_WORDS[unit]}读，" if unit == "hours" else f"按{_UNIT_WORDS[unit]}读是 {frame.at[row, name]:.4g} 小时，"
+                problem("clamped", f'"{typed}" {read}超过课程总时长 {total:g} 小时，按 {total:g} 小时计算', int(row), header, warn=True)
+            if unit == "hours" and header_unit(header) is None and over.sum() > max(1, len(frame) // 2):
+                problem("unit_hint", f"过半学员的观看时长超过课程总时长 {total:g} 小时：这一列也许是分钟数；"
+                        f"若是，请把列名改成「{header}（分钟）」再试", column=header, warn=True)
         frame.loc[over, name] = total
 
 

@@ -109,7 +109,7 @@ def test_a_long_listing_stops_after_a_screenful_with_counts(invoke, bad_roster):
     assert lines[1] == 'bad.xlsx › 学员名单 › 第2行 › 作业完成次数: "十" 不是数字  [bad_number]'.join(["  ", ""])
     assert "  …… 以上是前 30 处，共 400 处。按列统计：" in lines
     assert '    作业完成次数  [bad_number]  200 处，如："十" 不是数字' in lines
-    assert any(line.startswith("    观看课时  [bad_number]  200 处") for line in lines)
+    assert any(line.startswith("    观看课时  [bad_hours]  200 处") for line in lines)
     assert lines[-1] == "  完整清单：pfk check bad.xlsx --problems 问题清单.xlsx"
     assert len(lines) < 40
 

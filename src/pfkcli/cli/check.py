@@ -12,15 +12,39 @@ from . import common
 
 def check(
     files: Annotated[list[Path], typer.Argument(metavar="名单", help="要检查的名单文件（.xlsx/.xls/.ods/.csv），可多个。", show_default=False)],
-    sheet: Annotated[str | None, typer.Option("--sheet", metavar="工作表", help="指定工作表（默认：第一个有表头的工作表）。")] = None,
+    sheet: Annotated[str | None, typer.Option("--sheet", metavar="工作表", help="只读这个工作表（默认：读所有表头相同的工作表）。")] = None,
+    progress: Annotated[Path | None, typer.Option("--progress", metavar="学习记录", help="同时检查学习记录明细（classify 的 --progress 文件）。")] = None,
+    as_of: common.AsOf = None,
+    problems: Annotated[
+        Path | None,
+        typer.Option("--problems", metavar="文件", help="把全部问题和提示写成一个 .xlsx 文件（问题太多、屏幕看不完时用）。", show_default=False),
+    ] = None,
 ) -> None:
     """检查名单能否读懂：列出所有问题（文件 › 工作表 › 行 › 列），并按老师、课程统计学员数。"""
     from rich.table import Table
 
-    from ..check import check_files
+    from ..check import check_files, problem_list_target, write_problem_list
+    from ..errors import InvalidInput
     from ..workspace import find_workspace
 
-    report = common.run(lambda: check_files(find_workspace(), files, sheet))
+    day = common.as_of_date(as_of)
+    inputs = [*files, progress]
+    if problems is not None:  # a wrong name is said before anything is read
+        common.run(lambda: problem_list_target(problems))
+
+    def action():
+        try:
+            report = check_files(find_workspace(), files, sheet, progress, day)
+        except InvalidInput as exc:
+            if problems is not None:
+                write_problem_list(problems, exc.problems, exc.warnings, inputs)
+                common.err.print(f"全部问题已写入 {str(problems)}")
+            raise
+        if problems is not None:
+            write_problem_list(problems, [], report.warnings, inputs)
+        return report
+
+    report = common.run(action)
     for roster in report.rosters:
         where = f"{roster.file} › {roster.sheet}" if roster.sheet else roster.file
         common.out.print(f"✓ {where}：{len(roster.frame)} 名学员")
@@ -33,3 +57,5 @@ def check(
         view.add_row(str(teacher), *[str(int(v)) for v in row])
     common.out.print(view)
     common.print_warnings(report.warnings)
+    if problems is not None:
+        common.out.print(f"✓ 已写出 {str(problems)}")
