@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .columns import FIELD_BY_NAME, field_for_header, header_unit, normalise_header
 from .config import Config
+from .model import course_totals
 from .errors import InvalidInput, Problem
 from .progress import step
 from .reading import RawSheet, read_table
@@ -346,14 +347,15 @@ def merge_totals(frame, totals, warnings: list[Problem], path: Path, config: Con
     frame["last_active"] = merged["last_active"].astype("datetime64[ns]")
     frame["weekly_activity"] = merged["weekly_activity"].fillna(0).astype("int64")
 
-    limits = {"homework_done": config.course.homework_total, "hours_watched": config.course.hours_total}
-    for name, total in limits.items():
+    limits = course_totals(frame, config)
+    for name, total in (("homework_done", limits["homework_total"]), ("hours_watched", limits["hours_total"])):
         over = frame[name] > total
         if over.any():
             label = FIELD_BY_NAME[name].label
+            shown = "、".join(f"{t:g}" for t in sorted(total[over].unique()))
             warnings.append(Problem(**where, code="clamped",
-                                    message=f"{int(over.sum())} 名学员的{label}超过课程总数 {total:g}（{_ids(frame.loc[over, 'student_id'])}），按 {total:g} 计算"))
-            frame.loc[over, name] = float(total)
+                                    message=f"{int(over.sum())} 名学员的{label}超过课程总数 {shown}（{_ids(frame.loc[over, 'student_id'])}），按 {shown} 计算"))
+            frame.loc[over, name] = total[over]
 
     if no_events.any():
         warnings.append(Problem(**where, code="no_events",

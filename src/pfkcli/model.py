@@ -48,32 +48,45 @@ def shown(values, digits: int = 2):
     return np.floor(values * scale + 0.5 + TOLERANCE) / scale
 
 
+def _course_keys(frame, config: Config):
+    """Each student's pfk.toml course: the roster's 课程 when [courses] names it, else "" ([course])."""
+    import pandas as pd
+
+    names = frame["course"] if "course" in frame else pd.Series("", index=frame.index)
+    names = names.fillna("").astype("str").str.strip()
+    return names.where(names.isin(list(config.courses)), "")
+
+
+def course_totals(frame, config: Config):
+    """The homework and hours totals of each student's own course: a frame on `frame.index` with
+    homework_total and hours_total. Works on a roster as read (`frame` needs only `course`)."""
+    import pandas as pd
+
+    keys = _course_keys(frame, config)
+    courses = {key: config.course_for(key) for key in keys.unique().tolist()}
+    return pd.DataFrame(
+        {
+            "homework_total": keys.map({key: c.homework_total for key, c in courses.items()}).astype("float64"),
+            "hours_total": keys.map({key: c.hours_total for key, c in courses.items()}).astype("float64"),
+        },
+        index=frame.index,
+    )
+
+
 def student_courses(frame, config: Config):
     """The settings of each student's own course, decided here for every command: a frame on
     `frame.index` with homework_total, hours_total, start and end (the roster's own dates first,
     then the course's in pfk.toml), and `course_key` (the pfk.toml course it follows, "" for [course])."""
     import pandas as pd
 
-    names = frame["course"].fillna("").astype("str").str.strip()
-    keys = names.where(names.isin(list(config.courses)), "")
-    settings = {key: config.course_for(key) for key in keys.unique().tolist()}
-
-    def setting(name: str):
-        return keys.map({key: getattr(course, name) for key, course in settings.items()})
+    keys = _course_keys(frame, config)
 
     def dates(column: str, name: str):
-        default = pd.to_datetime(setting(name), errors="coerce").astype("datetime64[ns]")
-        return frame[column].fillna(default)
+        default = keys.map({key: getattr(config.course_for(key), name) for key in keys.unique().tolist()})
+        return frame[column].fillna(pd.to_datetime(default, errors="coerce").astype("datetime64[ns]"))
 
-    return pd.DataFrame(
-        {
-            "course_key": keys,
-            "homework_total": setting("homework_total").astype("float64"),
-            "hours_total": setting("hours_total").astype("float64"),
-            "start": dates("course_start", "start"),
-            "end": dates("course_end", "end"),
-        },
-        index=frame.index,
+    return course_totals(frame, config).assign(
+        course_key=keys, start=dates("course_start", "start"), end=dates("course_end", "end")
     )
 
 

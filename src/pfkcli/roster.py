@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from .columns import FIELD_BY_NAME, PROGRESS_FIELDS, REQUIRED_FIELDS, aliases_text, field_for_header, header_unit, is_weak_header
 from .config import Config
+from .model import course_totals
 from .errors import InvalidInput, Problem
 from .progress import step
 from .reading import RawSheet, read_tables
@@ -364,34 +365,37 @@ def _hours_from_completion(frame, config: Config, raw: RawSheet, field_position,
     """Only a share of the course watched (学习进度 45%): F counts it as that share of the course's hours."""
     if "hours_watched" in frame or "completion" not in frame:
         return
-    total = config.course.hours_total
-    frame["hours_watched"] = frame["completion"] * total
+    frame["hours_watched"] = frame["completion"] * course_totals(frame, config)["hours_total"]
     header = raw.headers[field_position["completion"]]
-    problem("hours_from_completion", f"名单没有观看时长列，按「{header}」折算：学习进度 × 课程总课时 {total:g} 小时", column=header, warn=True)
+    problem("hours_from_completion", f"名单没有观看时长列，按「{header}」折算：学习进度 × 课程总课时", column=header, warn=True)
 
 
 def _clamp_progress(frame, config: Config, raw: RawSheet, field_position, problem) -> None:
-    totals = {"homework_done": config.course.homework_total, "hours_watched": config.course.hours_total}
-    for name, total in totals.items():
+    """Homework and hours above the student's own course totals count as the totals, with a warning."""
+    totals = course_totals(frame, config).rename(columns={"homework_total": "homework_done", "hours_total": "hours_watched"})
+    for name in totals.columns:
         if name not in frame or name not in field_position:
             continue
-        over = frame[name] > total
+        limit = totals[name]
+        over = frame[name] > limit
         header = raw.headers[field_position[name]]
         if name == "homework_done":
             for row in frame.index[over]:
+                total = limit[row]
                 problem("clamped", f"{frame.at[row, name]:g} 超过课程总数 {total:g}，按 {total:g} 计算", int(row), header, warn=True)
         else:
             unit = header_unit(header)
             unit = unit if unit in _UNIT_WORDS else "hours"
             source = raw.data[raw.data.columns[field_position[name]]]
             for row in frame.index[over]:
-                typed = str(source[row]).strip()
+                typed, total = str(source[row]).strip(), limit[row]
                 read = f"按{_UNIT_WORDS[unit]}读，" if unit == "hours" else f"按{_UNIT_WORDS[unit]}读是 {frame.at[row, name]:.4g} 小时，"
                 problem("clamped", f'"{typed}" {read}超过课程总时长 {total:g} 小时，按 {total:g} 小时计算', int(row), header, warn=True)
             if unit == "hours" and header_unit(header) is None and over.sum() > max(1, len(frame) // 2):
-                problem("unit_hint", f"过半学员的观看时长超过课程总时长 {total:g} 小时：这一列也许是分钟数；"
+                shown = "、".join(f"{t:g}" for t in sorted(limit.unique()))
+                problem("unit_hint", f"过半学员的观看时长超过课程总时长 {shown} 小时：这一列也许是分钟数；"
                         f"若是，请把列名改成「{header}（分钟）」再试", column=header, warn=True)
-        frame.loc[over, name] = total
+        frame.loc[over, name] = limit[over]
 
 
 def _check_course_dates(frame, raw: RawSheet, field_position, problem) -> None:
