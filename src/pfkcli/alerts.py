@@ -30,6 +30,7 @@ from .config import Config
 from .errors import Problem
 from .excel import SheetSpec, write_workbook
 from .outputs import ALERT_COLUMNS, ALERTS_SHEET
+from .paths import check_output
 from .texts import arrow, day_text, join, series, where
 from .workspace import Workspace
 
@@ -429,6 +430,7 @@ def run_alerts(
 ) -> AlertsResult:
     """Classify the roster, find every alert, write `<roster>.alerts.xlsx` (or `output`)."""
     roster_path = Path(roster_path)
+    check_output(Path(output) if output else default_output(roster_path), inputs=[roster_path, progress_path], workspace_root=workspace.root)
     # The alerts read scores and dates, not the segments' why and strategy texts.
     classified = score_students(workspace, roster_path, as_of, progress_path, sheet, explain=False)
     config = workspace.config

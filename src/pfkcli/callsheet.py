@@ -25,7 +25,7 @@ from .outputs import (
     INFO_AS_OF,
     INFO_TEACHER,
 )
-from .paths import inside, safe_name
+from .paths import check_output_folder, check_outputs, inside, safe_name
 from .progress import step
 from .segments import BY_CODE, PENDING_CODE
 from .texts import arrow, day_text, join, series, where
@@ -72,6 +72,7 @@ def make_callsheets(
     """Write `callsheets/<teacher>-<as-of>.xlsx` for one teacher (or every teacher when `teacher` is None)."""
     from .playbooks import load_playbooks
 
+    check_output_folder(folder or workspace.callsheets_dir, workspace.root)
     # From a snapshot, the playbooks load on another thread while it is read (ruamel's parser is
     # Python work, but reading the snapshot is mostly Arrow's, without the GIL).
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pfk-load") as pool:
@@ -102,6 +103,7 @@ def make_callsheets(
         if limit is not None:
             stop = min(stop, start + limit)
         jobs.append((name, inside(folder, callsheet_name(name, as_of, taken)), start, stop))
+    check_outputs([target for _, target, _, _ in jobs], inputs=inputs, workspace_root=workspace.root)
 
     with step("排定回访名单"):
         layout = CallsheetLayout.of(order, [(start, stop) for _, _, start, stop in jobs], playbooks)

@@ -13,6 +13,7 @@ from .errors import Problem
 from .excel import SheetSpec, write_workbook
 from .model import AxisCut, classify_frame
 from .outputs import RESULT_COLUMNS, RESULT_SHEET, SUMMARY_SHEET
+from .paths import check_output
 from .progress import step
 from .roster import Roster, load_roster
 from .segments import ALL_SEGMENTS, BY_CODE
@@ -125,8 +126,9 @@ def classify(
 
     from .playbooks import remember_playbooks
 
-    result = score_students(workspace, roster_path, as_of, progress_path, sheet)
     target = Path(output) if output else default_output(Path(roster_path))
+    check_output(target, inputs=[roster_path, progress_path], workspace_root=workspace.root)
+    result = score_students(workspace, roster_path, as_of, progress_path, sheet)
     # The snapshot and its students' alerts (which the call sheets of the day show) are worked out on
     # another thread while the workbook is laid out and written: the Rust writer lets go of the GIL
     # for most of it. The snapshot is stored once the workbook is in place.
