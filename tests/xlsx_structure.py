@@ -381,16 +381,22 @@ class _Check:
             if root is None:
                 continue
             for formula in root.iter(f"{CHART}f"):
-                match = SHEET_REF.match((formula.text or "").strip())
-                if not match:
-                    self.say(name, f"series formula {formula.text!r} is not a sheet reference")
-                    continue
-                sheet = (match.group(1) or "").replace("''", "'") or match.group(2)
-                if sheet.casefold() not in known:
-                    self.say(name, f"series names a missing sheet {sheet!r}")
-                why = area_problem(match.group(3))
-                if why:
-                    self.say(name, why)
+                text = (formula.text or "").strip()
+                if len(text) >= 2 and text.startswith('"') and text.endswith('"'):
+                    continue  # a literal series name (LibreOffice writes them so)
+                if text.startswith("(") and text.endswith(")"):
+                    text = text[1:-1]  # a union of areas
+                for part in _split_formula(text) or [text]:
+                    match = SHEET_REF.match(part)
+                    if not match:
+                        self.say(name, f"series formula {formula.text!r} is not a sheet reference")
+                        continue
+                    sheet = (match.group(1) or "").replace("''", "'") or match.group(2)
+                    if sheet.casefold() not in known:
+                        self.say(name, f"series names a missing sheet {sheet!r}")
+                    why = area_problem(match.group(3))
+                    if why:
+                        self.say(name, why)
 
 
 def _is_reference(text: str) -> bool:
