@@ -7,7 +7,7 @@ SPEC (written by run.py) names the inputs and every workbook pfk wrote in that r
 as Arrow IPC files holding the very cells pfk wrote (read back from its workbooks before any timing).
 The floor parses the inputs (fastexcel for the roster, pyarrow's CSV reader for the log, Arrow's
 Parquet reader for a snapshot stored in the workspace's history), maps those
-cells into memory and writes them with rustpy-xlsxwriter, styled the way SPEC §8 has every output
+cells into memory and writes them with rustpy-xlsxwriter in its standard mode (as pfk does), styled the way SPEC §8 has every output
 styled (each data row filled and quote-prefixed, a bold frozen header with a filter) — the styles taken
 in turn, not computed. Several workbooks (the call sheets) are written as many at a time as pfk writes
 them (`writers`). Where pfk stores its classification in the workspace (classify), the floor stores
@@ -55,8 +55,11 @@ def main(spec_path: str, bare: bool = False) -> None:
         for sheet in workbook["sheets"]:
             with pa.memory_map(sheet["cells"]) as source:
                 entries.append((sheet["name"], pa.ipc.open_file(source).read_all().to_pandas()))
+        # The writer's standard mode, as pfk writes (src/pfkcli/excel.py: its constant-memory mode
+        # repeats a formatted last row, which Excel does not accept).
+        standard = {"general": True}
         if bare:
-            write_worksheets(entries, workbook["path"], datetime_format="yyyy-mm-dd")
+            write_worksheets(entries, workbook["path"], datetime_format="yyyy-mm-dd", dedupe_strings=standard)
             return
         names = [name for name, _ in entries]
         write_worksheets(
@@ -68,6 +71,7 @@ def main(spec_path: str, bare: bool = False) -> None:
             autofilter=dict.fromkeys(names, True),
             column_widths={name: [12.0] * len(frame.columns) for name, frame in entries},
             row_formats={name: {row: fills[row % len(fills)] for row in range(1, len(frame) + 1)} for name, frame in entries},
+            dedupe_strings=standard,
         )
 
     with ThreadPoolExecutor(max_workers=spec.get("writers", 1)) as pool:

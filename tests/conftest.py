@@ -11,6 +11,8 @@ from typer.testing import CliRunner
 
 from pfkcli.cli import app
 
+from .xlsx_structure import problems, written_by_pfk
+
 HERE = Path(__file__).parent
 SAMPLES = HERE.parent / "samples"
 AS_OF = "2026-11-23"
@@ -36,6 +38,16 @@ HEADER = ["学号", "姓名", "运营老师", "手机号", "作业完成次数",
 
 def student(sid: str, name: str, teacher: str, hw, hours, p, k, note: str = "") -> list:
     return [sid, name, teacher, 13800000000 + int("".join(c for c in sid if c.isdigit()) or 0), hw, hours, p, k, note]
+
+
+@pytest.fixture(autouse=True)
+def every_workbook_pfk_writes_is_sound(tmp_path):
+    """After each test, every workbook pfk wrote under its tmp_path passes the structural check
+    (tests/xlsx_structure.py): what Excel needs to open a file without offering to repair it."""
+    yield
+    for path in sorted(tmp_path.rglob("*.xlsx")):
+        if path.is_file() and written_by_pfk(path):
+            assert problems(path) == [], path
 
 
 @pytest.fixture

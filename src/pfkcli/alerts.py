@@ -16,6 +16,7 @@ from .config import Config
 from .errors import Problem
 from .excel import SheetSpec, write_workbook
 from .outputs import ALERT_COLUMNS, ALERTS_SHEET
+from .paths import check_output
 from .workspace import Workspace
 
 
@@ -100,7 +101,7 @@ def run_alerts(
     """Classify the roster, find every alert, write `<roster>.alerts.xlsx` (or `output`)."""
     roster_path = Path(roster_path)
     config = workspace.config
-    target = Path(output) if output else default_output(roster_path)
+    target = check_output(Path(output) if output else default_output(roster_path), inputs=[roster_path, progress_path], workspace_root=workspace.root)
     with history.opened(workspace.history_path) as conn:
         classified = score_roster(roster_path, as_of, config, conn, progress_path, sheet)
         ctx = AlertContext(classified.frame, config, as_of, classified.callbacks, history.ratings_before(conn, as_of))

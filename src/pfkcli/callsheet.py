@@ -23,7 +23,7 @@ from .outputs import (
     INFO_AS_OF,
     INFO_TEACHER,
 )
-from .paths import inside, safe_name
+from .paths import check_output_folder, check_outputs, inside, safe_name
 from .plan import CallPlan, build_plan
 from .playbooks import load_playbooks
 from .progress import step
@@ -76,6 +76,7 @@ def make_callsheets(
 ) -> CallsheetResult:
     """Write `callsheets/<teacher>-<as-of>.xlsx` for one teacher (or every teacher when `teacher` is None)."""
     config = workspace.config
+    check_output_folder(folder or workspace.callsheets_dir, workspace.root)
     playbooks = load_playbooks(workspace.playbooks_dir)
     with history.opened(workspace.history_path) as conn:
         frame, source, snapshot_date, warnings = _students(workspace, conn, as_of, roster_path, progress_path)
@@ -98,6 +99,7 @@ def make_callsheets(
     result = CallsheetResult(as_of, source, snapshot_date, capacity, warnings=warnings)
     taken: set[str] = set()
     targets = [inside(folder, callsheet_name(load.teacher, as_of, taken)) for load in plan.loads]
+    check_outputs(targets, inputs=[roster_path, progress_path], workspace_root=workspace.root)
     playbook_sheet = _playbook_sheet(playbooks)
 
     def write(load, target: Path) -> None:

@@ -16,6 +16,7 @@ from .excel import SheetSpec, write_workbook
 from .frames import complete
 from .model import AxisCut, classify_frame, shown
 from .outputs import RESULT_COLUMNS, RESULT_SHEET, SUMMARY_SHEET
+from .paths import check_output
 from .playbooks import load_playbooks
 from .progress import step
 from .roster import Roster, load_roster
@@ -99,6 +100,7 @@ def classify(
     file open in Excel), the week's classification is kept and the call sheets can be made from it.
     """
     target = Path(output) if output else default_output(Path(roster_path))
+    check_output(target, inputs=[roster_path, progress_path], workspace_root=workspace.root)
     playbooks = load_playbooks(workspace.playbooks_dir)  # a broken playbook stops the run before any work
     with history.opened(workspace.history_path) as conn:
         result = score_roster(roster_path, as_of, workspace.config, conn, progress_path, sheet)

@@ -5,14 +5,17 @@
 - user text is always written as a text cell with Excel's quote prefix, so `=…`, `+…`, `-…`, `@…`
   can never run as a formula, even after a user edits the cell; numbers stay numbers;
 - written to a temporary file in the target folder and renamed, so a crash leaves the old file or
-  the new one, never half of one; an input file is never written over.
+  the new one, never half of one; an input file, or the workspace's own files, never written over
+  (`paths.check_output`);
+- a sheet longer than Excel's 1,048,576 rows continues on `<name> 2`, `<name> 3` … with the same
+  header and look, so finished work is never lost to the row limit.
 
-The backend is rustpy-xlsxwriter (Rust, several times faster than XlsxWriter on large sheets).
+The backend is rustpy-xlsxwriter (Rust, several times faster than XlsxWriter on large sheets), in its
+standard mode: see `_write` for why not its constant-memory mode.
 """
 
 from __future__ import annotations
 
-import errno
 import os
 import unicodedata
 from collections.abc import Container, Sequence
@@ -20,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import OutputError
+from .paths import WORKBOOK, check_output, close_first
 from .progress import step
 
 HEADER_FILL = "#D9D9D9"
@@ -29,6 +33,10 @@ WIDTH_SAMPLE = 2000
 # Excel's limit on the characters of one cell; longer text (possible in a CSV) is cut, and says so.
 MAX_CELL_TEXT = 32_767
 CUT_MARK = "…（超出 Excel 单元格上限，已截断）"
+# Excel's grid: rows in one worksheet (the header row included) and columns; a sheet name's length.
+EXCEL_MAX_ROWS = 1_048_576
+EXCEL_MAX_COLUMNS = 16_384
+MAX_SHEET_NAME = 31
 
 
 @dataclass
@@ -90,50 +98,104 @@ def fitted_widths(frame, skip: Container[str] = ()) -> dict[str, float]:
     return widths
 
 
-def check_output_path(path: Path, inputs: Sequence[Path | None] = ()) -> Path:
-    """Refuse to write over an input, into a missing folder, onto a folder or anything but a plain file."""
-    path = Path(path)
-    try:
-        return _refuse_unsafe_output(path, inputs)
-    except OSError as exc:  # a name too long for the file system, a path it cannot look at
-        reason = "文件名太长" if exc.errno == errno.ENAMETOOLONG else (exc.strerror or str(exc))
-        raise OutputError(f"{path}: 无法写入（{reason}）") from exc
+def check_width(columns: int, what: str = "结果") -> None:
+    """Refuse, before any work, an output wider than one Excel sheet (16,384 columns). Rows need no such
+    check: a result longer than one sheet continues on the next (see `sheet_parts`)."""
+    if columns > EXCEL_MAX_COLUMNS:
+        raise OutputError(
+            f"{what}有 {columns:,} 列，超过 Excel 一张工作表最多 {EXCEL_MAX_COLUMNS:,} 列的上限；"
+            "请先删去名单里用不到的列再运行"
+        )
 
 
-def _refuse_unsafe_output(path: Path, inputs: Sequence[Path | None]) -> Path:
-    for source in filter(None, inputs):  # an optional input that was not given is None
-        source = Path(source)
-        if source.exists() and path.exists() and os.path.samefile(source, path):
-            raise OutputError(f"{path}: 这是输入文件，pfk 不会覆盖输入；请用 -o 指定另一个文件名")
-        if path.resolve() == source.resolve():
-            raise OutputError(f"{path}: 这是输入文件，pfk 不会覆盖输入；请用 -o 指定另一个文件名")
-    folder = path.parent
-    if not folder.exists():
-        raise OutputError(f"{path}: 文件夹 {folder} 不存在")
-    if not folder.is_dir():
-        raise OutputError(f"{path}: {folder} 不是文件夹")
-    if path.is_dir():
-        raise OutputError(f"{path}: 这是一个文件夹，不能作为输出文件")
-    if path.exists() and not path.is_file():  # a device or a pipe: renaming onto it would replace it
-        raise OutputError(f"{path}: 这不是普通文件，不能作为输出文件")
-    if (folder / f"~${path.name}").exists():
-        raise OutputError(f"{path}: 文件正在 Excel/WPS 中打开，请先关闭再运行")
-    return path
+def sheet_parts(name: str, rows: int, max_rows: int = EXCEL_MAX_ROWS, taken: Container[str] = ()) -> list[tuple[str, int, int]]:
+    """How a sheet of `rows` data rows is laid over sheets of at most `max_rows` rows (its header
+    included): (sheet name, first row, end row) each, the first under `name`, the next ones as
+    `name 2`, `name 3` … (cut to Excel's 31 characters, never a name in `taken`).
+
+    >>> sheet_parts("分层结果", 5, max_rows=3)
+    [('分层结果', 0, 2), ('分层结果 2', 2, 4), ('分层结果 3', 4, 5)]
+    """
+    per_sheet = max_rows - 1  # the header row is repeated on every sheet
+    if per_sheet < 1:
+        raise ValueError("max_rows must leave room for a data row under the header")
+    if rows <= per_sheet:
+        return [(name, 0, rows)]
+    used = {str(t).casefold() for t in taken} | {name.casefold()}
+    parts = [(name, 0, per_sheet)]
+    number = 1
+    for start in range(per_sheet, rows, per_sheet):
+        while True:  # the next number whose name is not already a sheet of the workbook
+            number += 1
+            label = f" {number}"
+            candidate = f"{name[: MAX_SHEET_NAME - len(label)]}{label}"
+            if candidate.casefold() not in used:
+                break
+        used.add(candidate.casefold())
+        parts.append((candidate, start, min(start + per_sheet, rows)))
+    return parts
 
 
-def write_workbook(path: Path, sheets: Sequence[SheetSpec], inputs: Sequence[Path | None] = ()) -> Path:
-    """Write `sheets` to `path` atomically. Raises OutputError with one clear line when it cannot."""
-    path = check_output_path(Path(path), inputs)
+def split_sheets(sheets: Sequence[SheetSpec], max_rows: int = EXCEL_MAX_ROWS) -> list[SheetSpec]:
+    """Every sheet longer than `max_rows` (header included) as several, each with the same header,
+    fills, validations, widths and layout; charts stay on the first. Others are returned as they are."""
+    from dataclasses import replace
+
+    names = [sheet.name for sheet in sheets]
+    out: list[SheetSpec] = []
+    for sheet in sheets:
+        parts = sheet_parts(sheet.name, len(sheet.frame), max_rows, taken=[n for n in names if n != sheet.name])
+        if len(parts) == 1:
+            out.append(sheet)
+            continue
+        frame = sheet.frame if sheet.prepared else writable(sheet.frame)
+        # Widths from the whole sheet, so that every part looks alike.
+        widths = sheet.widths if sheet.prepared else {**fitted_widths(frame, skip=sheet.widths), **sheet.widths}
+        for index, (name, start, stop) in enumerate(parts):
+            colours = sheet.row_colours[start:stop] if sheet.row_colours is not None else None
+            out.append(
+                replace(
+                    sheet,
+                    name=name,
+                    frame=frame.iloc[start:stop].reset_index(drop=True),
+                    row_colours=colours,
+                    widths=widths,
+                    charts=sheet.charts if index == 0 else [],
+                    prepared=True,
+                )
+            )
+        names += [name for name, _, _ in parts[1:]]
+    return out
+
+
+def write_workbook(
+    path: Path, sheets: Sequence[SheetSpec], inputs: Sequence[Path | None] = (), max_rows: int = EXCEL_MAX_ROWS
+) -> Path:
+    """Write `sheets` to `path` atomically. Raises OutputError with one clear line when it cannot.
+
+    A sheet longer than Excel allows (`max_rows`, header included) continues on `<name> 2`, `<name> 3` …;
+    one wider than Excel allows is refused before anything is written.
+    """
+    path = check_output(Path(path), suffix=WORKBOOK, inputs=inputs)
+    for sheet in sheets:
+        check_width(len(sheet.frame.columns), f"工作表「{sheet.name}」")
+    sheets = split_sheets(sheets, max_rows)
     # Short, so that a name near the file system's limit still leaves room for the temporary one.
     temp = path.parent / f".{path.stem[:40]}.{os.getpid()}.part.xlsx"
     try:
         with step(f"写出 {path.name}"):
             _write(temp, sheets)
-        os.replace(temp, path)
+        try:
+            os.replace(temp, path)
+        except PermissionError as exc:
+            # Windows: Excel/WPS holds the old file open, and its lock forbids replacing it.
+            if path.exists():
+                raise OutputError(f"{path}: {close_first(path)}（若没有打开，请检查文件是否设为只读）") from exc
+            raise
     except OutputError:
         raise
     except PermissionError as exc:
-        raise OutputError(f"{path}: 没有写入权限，或文件正在 Excel/WPS 中打开（{exc.strerror}）") from exc
+        raise OutputError(f"{path}: 没有写入权限（{exc.strerror}）") from exc
     except OSError as exc:
         reason = "磁盘已满" if exc.errno == 28 else (exc.strerror or str(exc))
         raise OutputError(f"{path}: 无法写入（{reason}）") from exc
@@ -180,6 +242,12 @@ def _write(target: Path, sheets: Sequence[SheetSpec]) -> None:
     write_worksheets(
         entries,
         str(target),
+        # The writer's standard mode, not its default constant-memory mode: rust_xlsxwriter's
+        # constant-memory flush writes the last row a second time, as an empty `<row r="N"/>`, when
+        # that row has a row format (every pfk data row has one: fill and quote prefix), and Excel
+        # wants each row once. Standard mode writes each row once; it keeps the sheet in memory
+        # until saved and stores repeated texts once (shared strings).
+        dedupe_strings={"general": True},
         freeze_panes=freeze,
         autofilter=autofilter,
         column_widths=widths,

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import history
-from .errors import OutputError, UsageError
+from .errors import UsageError
+from .paths import BACKUP, check_output
 from .workspace import Workspace, find_workspace
 
 
@@ -41,11 +42,7 @@ def backup_history(target: Path | None, workspace: Workspace | None = None) -> P
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         target = workspace.root / "backups" / f"history-{stamp}.sqlite"
         target.parent.mkdir(exist_ok=True)
-    target = Path(target)
-    if target.exists() and target.resolve() == path.resolve():
-        raise OutputError(f"{target}: 不能把历史库备份到它自己")
-    if not target.parent.is_dir():
-        raise OutputError(f"{target}: 文件夹 {target.parent} 不存在")
+    target = check_output(Path(target), suffix=BACKUP, inputs=[path], workspace_root=workspace.root)
     with history.opened(path) as conn:
         history.backup(conn, target)
     return target

@@ -1,10 +1,15 @@
-"""File names made from data (teacher and course names) go through `safe_name` only, and always land
-inside their target folder."""
+"""Where outputs may land. File names made from data (teacher and course names) go through `safe_name`
+only, and always land inside their target folder; every output path, given with -o or derived, goes
+through `check_output` before the command reads anything, so no output replaces an input or the
+workspace's own files (the history store, pfk.toml, .gitignore, the playbooks)."""
 
 from __future__ import annotations
 
+import errno
+import os
 import re
 import unicodedata
+from collections.abc import Iterable
 from pathlib import Path
 
 from .errors import OutputError
@@ -43,3 +48,125 @@ def inside(folder: Path, file_name: str) -> Path:
     if target.parent != root:
         raise OutputError(f"{file_name}: 文件名不安全，已拒绝写出")
     return target
+
+
+# What each kind of output must be called: pfk writes workbooks, and `pfk backup` SQLite copies.
+WORKBOOK = ".xlsx"
+BACKUP = ".sqlite"
+_SUFFIX_RULE = {
+    WORKBOOK: "输出是 Excel 工作簿，文件名要以 .xlsx 结尾",
+    BACKUP: "备份是 SQLite 数据库，文件名要以 .sqlite 结尾",
+}
+# The workspace's own files (SPEC §6), as parts of a path below its root, compared without case.
+_STATE, _PLAYBOOKS, _CONFIG, _GITIGNORE = ".pfk", "playbooks", "pfk.toml", ".gitignore"
+
+
+def check_output(
+    path: Path,
+    *,
+    suffix: str = WORKBOOK,
+    inputs: Iterable[Path | None] = (),
+    workspace_root: Path | None = None,
+    folder_made_later: bool = False,
+) -> Path:
+    """Refuse an output path before anything is read or written; returns it unchanged when it is safe.
+
+    Refused, each with one Chinese line (`OutputError`, exit 2): anything inside a workspace's `.pfk/`
+    or `playbooks/`, its `pfk.toml` or `.gitignore` (the workspace is `workspace_root` and any folder
+    above the output holding a pfk.toml); an input of the run; a name not ending in `suffix`; a
+    missing folder (unless the caller makes it, `folder_made_later`); a folder, pipe or device; a
+    workbook Excel/WPS has open (its `~$` lock file is there). Paths are compared resolved (symlinks,
+    `..`), the workspace's own names without case, as Windows and macOS compare them.
+
+    Example: `check_output(Path("roster.pfk.xlsx"), inputs=[roster], workspace_root=workspace.root)`
+    first thing in a command, then `write_workbook` checks the same again as it writes.
+    """
+    path = Path(path)
+    try:
+        return _refuse(path, suffix, list(filter(None, inputs)), workspace_root, folder_made_later)
+    except OSError as exc:  # a name too long for the file system, a path it cannot look at
+        reason = "文件名太长" if exc.errno == errno.ENAMETOOLONG else (exc.strerror or str(exc))
+        raise OutputError(f"{path}: 无法写入（{reason}）") from exc
+
+
+def check_outputs(paths: Iterable[Path], **rules) -> list[Path]:
+    """`check_output` on every planned output, all before the first one is written."""
+    return [check_output(path, **rules) for path in paths]
+
+
+def check_output_folder(folder: Path, workspace_root: Path | None = None) -> Path:
+    """Refuse a folder for derived outputs (call sheets) that is the workspace's `.pfk/` or `playbooks/`."""
+    folder = Path(folder)
+    try:
+        # A file in the folder stands for the folder: the folder itself is `playbooks/`, say.
+        _refuse_workspace_files(folder, folder.resolve() / "_", workspace_root)
+    except OSError as exc:
+        raise OutputError(f"{folder}: 无法写入（{exc.strerror or exc}）") from exc
+    return folder
+
+
+def _refuse(path: Path, suffix: str, inputs: list[Path], root: Path | None, folder_made_later: bool) -> Path:
+    resolved = path.resolve()
+    _refuse_workspace_files(path, resolved, root)
+    for source in map(Path, inputs):
+        same = source.exists() and path.exists() and os.path.samefile(source, path)
+        if same or resolved == source.resolve():
+            raise OutputError(f"{path}: 这是输入文件，pfk 不会覆盖输入；请用 -o 指定另一个文件名")
+    if path.suffix.lower() != suffix:
+        raise OutputError(f"{path}: {_SUFFIX_RULE.get(suffix, f'文件名要以 {suffix} 结尾')}")
+    folder = path.parent
+    if not folder.exists():
+        if folder_made_later:
+            return path
+        raise OutputError(f"{path}: 文件夹 {folder} 不存在")
+    if not folder.is_dir():
+        raise OutputError(f"{path}: {folder} 不是文件夹")
+    if path.is_dir():
+        raise OutputError(f"{path}: 这是一个文件夹，不能作为输出文件")
+    if path.exists() and not path.is_file():  # a device or a pipe: renaming onto it would replace it
+        raise OutputError(f"{path}: 这不是普通文件，不能作为输出文件")
+    if (folder / f"~${path.name}").exists():
+        raise OutputError(f"{path}: 文件正在 Excel/WPS 中打开，{close_first(path)}")
+    return path
+
+
+def close_first(path: Path) -> str:
+    """The one thing to do when Excel/WPS holds the file pfk must replace."""
+    return f"请先在 Excel/WPS 里关闭 {Path(path).name} 再运行"
+
+
+def _refuse_workspace_files(path: Path, resolved: Path, root: Path | None) -> None:
+    for workspace in _workspaces_holding(resolved, root):
+        below = _parts_below(resolved, workspace)
+        if below is None or not below:
+            continue
+        first = below[0]
+        if first == _STATE:
+            raise OutputError(f"{path}: 这里是工作区的 .pfk/ 文件夹（历史库所在），不能把输出写到这里；请换一个位置")
+        if first == _PLAYBOOKS and len(below) > 1:
+            raise OutputError(f"{path}: 这里是工作区的 playbooks/ 文件夹（话术与方案），不能把输出写到这里；请换一个位置")
+        if below == [_CONFIG]:
+            raise OutputError(f"{path}: 这是工作区的配置文件 pfk.toml，不能被输出覆盖；请换一个文件名")
+        if below == [_GITIGNORE]:
+            raise OutputError(f"{path}: 这是工作区的 .gitignore，不能被输出覆盖；请换一个文件名")
+
+
+def _workspaces_holding(resolved: Path, root: Path | None) -> list[Path]:
+    """The command's workspace and any workspace above the output: an output aimed into another
+    team's folder is guarded as well."""
+    found = [root.resolve()] if root is not None else []
+    for folder in resolved.parents:
+        if (folder / _CONFIG).is_file():
+            found.append(folder)
+            break
+    return found
+
+
+def _parts_below(resolved: Path, root: Path) -> list[str] | None:
+    """The parts of `resolved` under `root`, case-folded, or None when it is not under it. Compared
+    without case so that `.PFK/` on a case-insensitive disk is caught like `.pfk/`."""
+    path_parts = [part.casefold() for part in resolved.parts]
+    root_parts = [part.casefold() for part in root.parts]
+    if path_parts[: len(root_parts)] != root_parts:
+        return None
+    return path_parts[len(root_parts):]

@@ -52,6 +52,7 @@ from .config import Config
 from .errors import UsageError
 from .excel import SheetSpec, write_workbook
 from .frames import days_between
+from .paths import check_output
 from .model import TOLERANCE
 from .segments import ALL_SEGMENTS, BY_CODE, PENDING_CODE
 from .workspace import Workspace
@@ -538,6 +539,7 @@ def build_report(
 
     config = workspace.config
     path = _history_path(workspace)
+    check_output(Path(output) if output else default_output(workspace, as_of), inputs=[path], workspace_root=workspace.root, folder_made_later=output is None)
     with history.opened(path) as conn:
         dates = history.snapshot_dates(conn)
         newest, previous = choose_snapshots(dates, as_of, since)

@@ -169,8 +169,14 @@ def test_backup_never_writes_over_another_file(cli, filled_callsheets):
     roster = workspace / "roster.xlsx"
     before = digest(roster)
     result = cli("backup", roster, cwd=workspace)
-    assert result.exit_code == 2 and "不是 pfk 的备份，不会覆盖" in result.output
+    assert result.exit_code == 2 and "文件名要以 .sqlite 结尾" in result.output
     assert digest(roster) == before
+    # A .sqlite name that holds something else is not replaced either.
+    notes = workspace / "notes.sqlite"
+    notes.write_text("not a database", encoding="utf-8")
+    result = cli("backup", notes, cwd=workspace)
+    assert result.exit_code == 2 and "不是 pfk 的备份，不会覆盖" in result.output
+    assert notes.read_text(encoding="utf-8") == "not a database"
     copy = workspace / "copy.sqlite"
     assert cli("backup", copy, cwd=workspace).exit_code == 0
     assert cli("backup", copy, cwd=workspace).exit_code == 0  # a backup may replace an older backup

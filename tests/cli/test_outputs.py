@@ -1,0 +1,129 @@
+"""Every command's outputs, through the CLI: they never land on the workspace's own files or an input
+(refused before anything is read: one line, exit 2, nothing written, the history store intact), and
+every workbook the bundled samples give is structurally sound."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import sqlite3
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from pfkcli.outputs import CALLSHEET_SHEET
+
+from ..conftest import AS_OF, SAMPLES
+from ..xlsx_structure import problems, written_by_pfk
+
+
+def files_under(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def store_health(store: Path) -> tuple[str, int]:
+    conn = sqlite3.connect(store)
+    try:
+        (check,) = conn.execute("PRAGMA integrity_check").fetchone()
+        (callbacks,) = conn.execute("SELECT count(*) FROM callbacks").fetchone()
+    finally:
+        conn.close()
+    return check, callbacks
+
+
+@pytest.fixture(scope="module")
+def school_as_built(tmp_path_factory) -> Path:
+    """A workspace after one week of the loop on the bundled sample: classify, call sheets, one sheet
+    filled in and recorded (so the history holds callbacks), alerts and the report. Built once."""
+    from typer.testing import CliRunner
+
+    from pfkcli.cli import app
+
+    folder = tmp_path_factory.mktemp("school")
+    runner = CliRunner()
+
+    def run(*args: str) -> None:
+        result = runner.invoke(app, [*args], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+
+    before = Path.cwd()
+    os.chdir(folder)
+    try:
+        run("init", ".")
+        shutil.copy(SAMPLES / "roster.xlsx", folder / "roster.xlsx")
+        run("classify", "roster.xlsx", "--as-of", AS_OF)
+        run("callsheet", "--all", "--as-of", AS_OF)
+        sheet = sorted((folder / "callsheets").glob("*.xlsx"))[0]
+        book = openpyxl.load_workbook(sheet)
+        rows = book[CALLSHEET_SHEET]
+        header = [cell.value for cell in rows[1]]
+        rows.cell(2, header.index("P（1-5）") + 1).value = 4
+        rows.cell(2, header.index("K（1-5）") + 1).value = 3
+        rows.cell(2, header.index("回访备注") + 1).value = "=想先把作业补上"
+        book.save(sheet)
+        run("record", str(sheet))
+        run("alerts", "roster.xlsx", "--as-of", AS_OF)
+        run("report", "--as-of", AS_OF)
+    finally:
+        os.chdir(before)
+    return folder
+
+
+@pytest.fixture
+def school(invoke, school_as_built, tmp_path) -> Path:
+    """A fresh copy of that workspace in the test's own folder (where `invoke` runs)."""
+    shutil.copytree(school_as_built, tmp_path, dirs_exist_ok=True)
+    return tmp_path
+
+
+def test_every_workbook_of_the_sample_loop_is_sound(school):
+    written = sorted(p for p in school.rglob("*.xlsx") if written_by_pfk(p))
+    names = {str(p.relative_to(school)) for p in written}
+    assert {"roster.pfk.xlsx", "roster.alerts.xlsx", f"reports/report-{AS_OF}.xlsx"} <= names
+    assert sum(name.startswith("callsheets/") for name in names) == 3  # four teachers; one sheet was filled in and re-saved
+    for path in written:
+        assert problems(path) == [], path
+    # The filled-in sheet, as openpyxl saved it, and the sample roster are sound as well.
+    for path in sorted(set(school.rglob("*.xlsx")) - set(written)):
+        assert problems(path) == [], path
+
+
+REFUSED = [
+    (("classify", "roster.xlsx", "-o", ".pfk/history.sqlite"), "工作区的 .pfk/ 文件夹"),
+    (("classify", "roster.xlsx", "-o", "pfk.toml"), "配置文件 pfk.toml"),
+    (("classify", "roster.xlsx", "-o", ".gitignore"), "工作区的 .gitignore"),
+    (("classify", "roster.xlsx", "-o", "playbooks/P_S-F_S-K_L.yaml"), "playbooks/ 文件夹"),
+    (("classify", "roster.xlsx", "-o", "playbooks/result.xlsx"), "playbooks/ 文件夹"),
+    (("classify", "roster.xlsx", "-o", "roster.xlsx"), "这是输入文件"),
+    (("classify", "roster.xlsx", "-o", "result.csv"), "文件名要以 .xlsx 结尾"),
+    (("alerts", "roster.xlsx", "-o", ".pfk/alerts.xlsx"), "工作区的 .pfk/ 文件夹"),
+    (("alerts", "roster.xlsx", "-o", "pfk.toml"), "配置文件 pfk.toml"),
+    (("report", "-o", "pfk.toml"), "配置文件 pfk.toml"),
+    (("report", "-o", ".pfk/history.sqlite"), "工作区的 .pfk/ 文件夹"),
+    (("backup", ".pfk/history.sqlite"), "工作区的 .pfk/ 文件夹"),
+    (("backup", "pfk.toml"), "配置文件 pfk.toml"),
+    (("backup", "backup.xlsx"), "文件名要以 .sqlite 结尾"),
+]
+
+
+@pytest.mark.parametrize(("args", "reason"), REFUSED, ids=[" ".join(a) for a, _ in REFUSED])
+def test_an_output_on_the_workspace_own_files_is_refused(invoke, school, args, reason):
+    store = school / ".pfk" / "history.sqlite"
+    health = store_health(store)
+    assert health[0] == "ok" and health[1] > 0
+    before = files_under(school)
+    result = invoke(*args, "--as-of", AS_OF) if args[0] != "backup" else invoke(*args)
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("错误：") and reason in lines[0], result.output
+    assert files_under(school) == before
+    assert store_health(store) == health
+
+
+def test_the_output_is_checked_before_the_input_is_read(invoke, tmp_path):
+    """A refused output is said first, even when the input would fail too: nothing is read for nothing."""
+    assert invoke("init", ".").exit_code == 0
+    result = invoke("classify", "missing.xlsx", "-o", "pfk.toml", "--as-of", AS_OF)
+    assert result.exit_code == 2 and "配置文件 pfk.toml" in result.output and "missing.xlsx" not in result.output

@@ -1,0 +1,126 @@
+"""The write layer: real workbooks written by `write_workbook`, read back as Excel and openpyxl see them."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from pfkcli.errors import OutputError
+from pfkcli.excel import EXCEL_MAX_COLUMNS, SheetSpec, check_width, sheet_parts, write_workbook
+
+from .xlsx_structure import problems
+
+RED, GREEN = "#F8CBAD", "#C6EFCE"
+
+
+def result_sheet(rows: int) -> SheetSpec:
+    frame = pd.DataFrame(
+        {
+            "学号": [f"S{i:03d}" for i in range(1, rows + 1)],
+            "备注": ["=1+1" if i % 2 else "-5" for i in range(rows)],
+            "F": [i / 10 for i in range(rows)],
+            "最近学习时间": pd.to_datetime(["2026-11-20"] * rows),
+        }
+    )
+    return SheetSpec("分层结果", frame, row_colours=[RED if i % 2 else GREEN for i in range(rows)], validations={"F": {"type": "decimal", "criteria": "between", "min": 0, "max": 2}})
+
+
+def row_numbers(path: Path, part: str = "xl/worksheets/sheet1.xml") -> list[int]:
+    with zipfile.ZipFile(path) as archive:
+        xml = archive.read(part).decode("utf-8")
+    return [int(n) for n in re.findall(r'<row r="(\d+)"', xml)]
+
+
+def fill_of(cell) -> str:
+    return cell.fill.fgColor.rgb[-6:]
+
+
+def test_every_row_is_written_once(tmp_path):
+    """The last data row has a fill like every other: it is written once (the writer's constant-memory
+    mode wrote it again as an empty `<row r="N"/>`, which Excel offers to repair)."""
+    path = write_workbook(tmp_path / "out.xlsx", [result_sheet(3), SheetSpec("汇总", pd.DataFrame({"项目": ["学员数"], "数值": [3]}), row_colours=[RED])])
+    assert row_numbers(path) == [1, 2, 3, 4]
+    assert row_numbers(path, "xl/worksheets/sheet2.xml") == [1, 2]
+    assert problems(path) == []
+    sheet = openpyxl.load_workbook(path)["分层结果"]
+    assert [fill_of(sheet.cell(row, 1)) for row in (2, 3, 4)] == [GREEN[1:], RED[1:], GREEN[1:]]
+    assert sheet.cell(3, 2).value == "=1+1" and sheet.cell(3, 2).data_type == "s" and sheet.cell(3, 2).quotePrefix
+    assert sheet.cell(4, 2).value == "-5" and sheet.cell(4, 2).quotePrefix  # the last row keeps its protection
+
+
+def test_a_result_longer_than_a_sheet_continues_on_the_next(tmp_path):
+    sheets = [result_sheet(7), SheetSpec("汇总", pd.DataFrame({"项目": ["学员数"], "数值": [7]}))]
+    path = write_workbook(tmp_path / "out.xlsx", sheets, max_rows=4)
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["分层结果", "分层结果 2", "分层结果 3", "汇总"]
+    ids, fills = [], []
+    for name, rows in (("分层结果", 3), ("分层结果 2", 3), ("分层结果 3", 1)):
+        sheet = book[name]
+        assert [c.value for c in sheet[1]] == ["学号", "备注", "F", "最近学习时间"]
+        assert sheet.max_row == rows + 1
+        assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == f"A1:D{rows + 1}"
+        assert sheet.column_dimensions["A"].width == book["分层结果"].column_dimensions["A"].width
+        assert [str(d.sqref) for d in sheet.data_validations.dataValidation] == ["C2" if rows == 1 else f"C2:C{rows + 1}"]
+        assert sheet.cell(2, 4).is_date and sheet.cell(2, 2).quotePrefix
+        ids += [sheet.cell(row, 1).value for row in range(2, rows + 2)]
+        fills += [fill_of(sheet.cell(row, 1)) for row in range(2, rows + 2)]
+    assert ids == [f"S{i:03d}" for i in range(1, 8)]
+    assert fills == [(RED if i % 2 else GREEN)[1:] for i in range(7)]
+    assert problems(path) == []
+
+
+def test_sheet_parts_names_and_bounds():
+    assert sheet_parts("分层结果", 4, max_rows=5) == [("分层结果", 0, 4)]
+    assert sheet_parts("分层结果", 5, max_rows=3) == [("分层结果", 0, 2), ("分层结果 2", 2, 4), ("分层结果 3", 4, 5)]
+    # Excel's limit: 1,048,575 data rows under the header fit one sheet; one more starts a second.
+    assert sheet_parts("分层结果", 1_048_575) == [("分层结果", 0, 1_048_575)]
+    assert sheet_parts("分层结果", 1_048_576) == [("分层结果", 0, 1_048_575), ("分层结果 2", 1_048_575, 1_048_576)]
+    # A name already in the workbook is skipped; a long name is cut to Excel's 31 characters.
+    assert [n for n, _, _ in sheet_parts("汇总", 3, max_rows=2, taken=["汇总 2"])] == ["汇总", "汇总 3", "汇总 4"]
+    assert [len(n) for n, _, _ in sheet_parts("长" * 31, 2, max_rows=2)] == [31, 31]
+
+
+def test_a_sheet_wider_than_excel_is_refused_before_writing(tmp_path):
+    check_width(EXCEL_MAX_COLUMNS)
+    with pytest.raises(OutputError) as caught:
+        check_width(EXCEL_MAX_COLUMNS + 1)
+    assert caught.value.message.startswith("结果有 16,385 列，超过 Excel 一张工作表最多 16,384 列的上限")
+    wide = pd.DataFrame([[1] * (EXCEL_MAX_COLUMNS + 1)], columns=[f"c{i}" for i in range(EXCEL_MAX_COLUMNS + 1)])
+    with pytest.raises(OutputError, match="工作表「宽表」有 16,385 列"):
+        write_workbook(tmp_path / "wide.xlsx", [SheetSpec("宽表", wide)])
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_replacing_a_locked_workbook_says_to_close_it(tmp_path):
+    """Windows refuses to replace a workbook Excel has open (PermissionError); an immutable file is
+    the same refusal on Linux, made by the real file system."""
+    target = write_workbook(tmp_path / "result.xlsx", [result_sheet(2)])
+    before = target.read_bytes()
+    chattr = shutil.which("chattr")
+    if chattr is None or subprocess.run([chattr, "+i", str(target)], capture_output=True).returncode != 0:
+        pytest.skip("this file system cannot lock a file")
+    try:
+        with pytest.raises(OutputError) as caught:
+            write_workbook(target, [result_sheet(3)])
+    finally:
+        subprocess.run([chattr, "-i", str(target)], check=True)
+    assert caught.value.message == f"{target}: 请先在 Excel/WPS 里关闭 result.xlsx 再运行（若没有打开，请检查文件是否设为只读）"
+    assert target.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["result.xlsx"]
+
+
+def test_the_workspace_own_files_are_never_written(tmp_path):
+    (tmp_path / "pfk.toml").write_text("# 工作区\n", encoding="utf-8")
+    (tmp_path / ".pfk").mkdir()
+    for target in (tmp_path / ".pfk" / "out.xlsx", tmp_path / "pfk.toml"):
+        with pytest.raises(OutputError):
+            write_workbook(target, [result_sheet(1)])
+    assert (tmp_path / "pfk.toml").read_text(encoding="utf-8") == "# 工作区\n"
+    assert list((tmp_path / ".pfk").iterdir()) == []
