@@ -358,7 +358,8 @@ def test_teachers_whose_names_clean_alike_get_a_file_each(cli, tmp_path):
     found = {}
     for sheet in sheets:
         wb = openpyxl.load_workbook(sheet)
-        found[wb["说明"]["B2"].value] = [r[1] for r in wb["回访表"].iter_rows(min_row=2, values_only=True)]
+        rows = list(wb["回访表"].iter_rows(values_only=True))
+        found[wb["说明"]["B2"].value] = [r[rows[0].index("学号")] for r in rows[1:]]
     assert found == {t: [f"S00{i}"] for i, t in enumerate(teachers, 1)}
 
 

@@ -41,7 +41,7 @@ problems:
 
 @pytest.fixture
 def folder(tmp_path) -> Path:
-    """A folder's playbooks/ folder."""
+    """A workspace's playbooks/ folder."""
     (tmp_path / "pfk.toml").write_text("", encoding="utf-8")
     (tmp_path / "playbooks").mkdir()
     return tmp_path / "playbooks"
@@ -346,3 +346,19 @@ def test_add_leaves_a_broken_file_alone(folder):
     assert caught.value.message.splitlines()[0].startswith("playbooks/P_S-F_S-K_L.yaml: 第 5 行: YAML 格式错误")
     assert path.read_text(encoding="utf-8") == broken
     assert [p.name for p in folder.iterdir()] == ["P_S-F_S-K_L.yaml"]
+
+
+def test_a_playbook_with_aliases_is_refused_without_expanding_them(folder):
+    """Nine levels of nine copies each: a 3 KB file standing for 9⁹ strings."""
+    import time
+
+    lines = ['a0: &a0 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"']
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]
+    text = MINIMAL.replace("date: 2026-11-02", "date: *a9") + "\n".join(lines) + "\n"
+    write_playbook(folder, "P_S-F_S-K_L.yaml", text)
+    started = time.monotonic()
+    problems = check_playbooks(folder)
+    assert time.monotonic() - started < 5
+    assert [p for p in problems if "P_S-F_S-K_L" in p] == [
+        "playbooks/P_S-F_S-K_L.yaml: 第 11 行: 不能用 YAML 的引用（*名字）重复别处的内容，请把内容直接写出来"
+    ]

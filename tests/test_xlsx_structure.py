@@ -20,7 +20,7 @@ SHEET = "xl/worksheets/sheet1.xml"
 def sound(tmp_path) -> Path:
     frame = pd.DataFrame({"学号": ["S001", "S002"], "P（1-5）": [None, None], "姓名": ["张伟", "王芳"]})
     validations = {"P（1-5）": {"type": "list", "values": ["1", "2", "3", "4", "5"]}}
-    sheets = [SheetSpec("回访表", frame, row_colours=["#C6EFCE"] * 2, validations=validations, print_landscape=True)]
+    sheets = [SheetSpec("回访表", frame, row_colours=["#C6EFCE"] * 2, validations=validations, page={"landscape": True, "repeat_rows": 0})]
     return write_workbook(tmp_path / "sound.xlsx", sheets)
 
 

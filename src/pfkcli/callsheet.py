@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import secrets
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +14,8 @@ from pathlib import Path
 from . import history
 from .alert_rules import AlertContext
 from .errors import OutputError, Problem, UsageError
-from .excel import SheetSpec, fitted_widths, write_workbook
+from .excel import SheetSpec, display_widths, write_workbook
+from .calls import COMPLAINT, OUTCOMES, PROBLEM_TYPES, RESOLVED_CHOICES
 from .outputs import (
     CALLSHEET_COLUMNS,
     CALLSHEET_INFO_SHEET,
@@ -21,7 +23,9 @@ from .outputs import (
     CALLSHEET_SHEET,
     FILL_IN_COLUMNS,
     INFO_AS_OF,
+    INFO_SHEET_ID,
     INFO_TEACHER,
+    REFERENCE_COLUMNS,
 )
 from .paths import check_output_folder, check_outputs, inside, safe_name
 from .plan import CallPlan, build_plan
@@ -34,7 +38,6 @@ QUESTIONS_ON_SHEET = 3
 # Call sheets written at once, one per core (up to 4): the writer works without the GIL, so one
 # workbook is written while the next is laid out (benchmarks/).
 WRITERS = max(1, min(4, os.cpu_count() or 1))
-SCORE_CHOICES = ["1", "2", "3", "4", "5"]
 
 
 @dataclass
@@ -81,6 +84,12 @@ def make_callsheets(
     with history.opened(workspace.history_path) as conn:
         frame, source, snapshot_date, warnings = _students(workspace, conn, as_of, roster_path, progress_path)
         ctx = AlertContext(frame, config, as_of, history.newest_callbacks(conn, frame, as_of), history.ratings_before(conn, as_of))
+        return _write_sheets(workspace, conn, ctx, source, snapshot_date, warnings, playbooks, teacher, roster_path, progress_path, limit, folder)
+
+
+def _write_sheets(workspace, conn, ctx, source, snapshot_date, warnings, playbooks, teacher, roster_path, progress_path, limit, folder):
+    """The plan, laid out and written: one workbook per teacher, each with an id kept in the history."""
+    frame, config, as_of = ctx.frame, ctx.config, ctx.as_of
     teachers = sorted(frame["teacher"].dropna().unique().tolist())
     if teacher is not None:
         if teacher not in teachers:
@@ -101,9 +110,12 @@ def make_callsheets(
     targets = [inside(folder, callsheet_name(load.teacher, as_of, taken)) for load in plan.loads]
     check_outputs(targets, inputs=[roster_path, progress_path], workspace_root=workspace.root)
     playbook_sheet = _playbook_sheet(playbooks)
+    students = [(load.teacher, plan.teacher_rows(load.teacher)["student_id"].tolist()) for load in plan.loads]
+    # Outside a workspace nothing can be recorded: the sheets still carry an id, kept nowhere.
+    ids = history.register_sheets(conn, "callsheet", as_of, students) if conn is not None else [secrets.token_hex(5) for _ in students]
 
-    def write(load, target: Path) -> None:
-        sheets = callsheet_sheets(plan, load, playbooks, playbook_sheet)
+    def write(load, target: Path, sheet_id: str) -> None:
+        sheets = callsheet_sheets(plan, load, playbooks, playbook_sheet, config, sheet_id)
         write_workbook(target, sheets, inputs=[roster_path, progress_path])
 
     # The writer lets go of the GIL: one workbook is written while the next is laid out.
@@ -111,7 +123,7 @@ def make_callsheets(
         ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="pfk-callsheet") as pool,
         step("写出回访表", total=len(plan.loads)) as bar,
     ):
-        written = [pool.submit(write, load, target) for load, target in zip(plan.loads, targets)]
+        written = [pool.submit(write, *job) for job in zip(plan.loads, targets, ids)]
         try:
             for load, target, done in zip(plan.loads, targets, written):
                 done.result()
@@ -140,25 +152,65 @@ def _students(workspace: Workspace, conn, as_of: dt.date, roster_path, progress_
     return history.load_snapshot(conn, dates[-1]), f"{dates[-1]} 的分层快照", dates[-1], []
 
 
-CALLSHEET_WIDTHS = {"为什么现在打": 36.0, "策略": 36.0, "建议提问": 50.0, "上次回访备注": 24.0, "回访备注": 30.0, "下次跟进日期": 14.0}
-_DATE_RULE = {
-    "type": "decimal",
-    "criteria": "between",
-    "min": 36526,  # 2000-01-01
-    "max": 73050,  # 2099-12-31
-    "error_title": "请填日期",
-    "error_message": "下次跟进日期请填写日期，如 2026-11-30",
+# Excel width units. The 12 columns before 学号 take about 160: in view at once on a 1366 px screen
+# at 100 % zoom (about 170 units), with names and phones frozen at the left.
+CALLSHEET_WIDTHS = {
+    "顺序": 5.0, "姓名": 9.0, "手机号": 13.0, "分层": 9.0, "为什么现在打": 34.0,
+    "回访结果": 10.0, "P（1-5）": 9.0, "K（1-5）": 9.0, "问题类型": 10.0, "是否解决": 9.0, "回访备注": 26.0, "下次跟进日期": 13.0,
+    "学号": 12.0, "上次回访日期": 12.0, "上次回访备注": 30.0, "分层代码": 13.0,
 }
-_SCORE_RULE = {
-    "type": "list",
-    "values": SCORE_CHOICES,
-    "error_title": "请填 1-5",
-    "error_message": "请从下拉框选择 1-5 分",
-}
+FROZEN_COLUMNS = 3  # 顺序, 姓名, 手机号
+LINE_POINTS = 15.0  # one line of 11-point text, Chinese glyphs included
 
 
-def callsheet_sheets(plan: CallPlan, load, playbooks, playbook_sheet: SheetSpec) -> list[SheetSpec]:
+def _list_rule(values: list[str], title: str, message: str, error: str = "stop") -> dict:
+    return {
+        "type": "list",
+        "values": values,
+        "input_title": title,
+        "input_message": message,
+        "error_title": title,
+        "error_message": "请从下拉框里选一项" if error == "stop" else "请从下拉框里选；直接填 1-5 的数字也可以",
+        "error_style": error,
+    }
+
+
+def validations(config) -> dict[str, dict]:
+    """The drop-downs and checks of the fill-in columns, each cell saying what it wants when selected."""
+    scale = config.scale
+    return {
+        "回访结果": _list_rule(
+            [o.label for o in OUTCOMES], "回访结果",
+            f"已接通、微信沟通算一次回访；其余算一次没联系上的尝试，连续 {config.plan.unreachable_after} 次会标为联系不上",
+        ),
+        "P（1-5）": _list_rule(scale.choices("p"), "P 学习积极性", "\n".join(scale.lines("p")), error="warning"),
+        "K（1-5）": _list_rule(scale.choices("k"), "K 基础能力", "\n".join(scale.lines("k")), error="warning"),
+        "问题类型": _list_rule(list(PROBLEM_TYPES), "问题类型", f"学员提出的问题；「{COMPLAINT}」要在 48 小时内解决，解决后把「是否解决」选「是」"),
+        "是否解决": _list_rule(list(RESOLVED_CHOICES), "是否解决", "这次提出的问题，通话里解决了吗"),
+        "下次跟进日期": {
+            "type": "decimal",
+            "criteria": "between",
+            "min": 36526,  # 2000-01-01
+            "max": 73050,  # 2099-12-31
+            "input_title": "下次跟进日期",
+            "input_message": "约好下次联系的日期，如 2026-12-01 或 12月1日",
+            "error_title": "请填日期",
+            "error_message": "下次跟进日期请填写日期，如 2026-11-30",
+        },
+    }
+
+
+def _lines(texts, width: float):
+    """How many lines each text takes wrapped in a column `width` units wide (at least one)."""
+    import numpy as np
+
+    values = ["" if t is None or t != t else str(t) for t in texts]
+    return np.maximum(1, np.ceil(display_widths(values) / max(1.0, width - 1.5)))
+
+
+def callsheet_sheets(plan: CallPlan, load, playbooks, playbook_sheet: SheetSpec, config, sheet_id: str) -> list[SheetSpec]:
     """The three sheets of one teacher's workbook: the calls, the playbooks, and 说明."""
+    import numpy as np
     import pandas as pd
 
     rows = plan.teacher_rows(load.teacher)
@@ -166,37 +218,52 @@ def callsheet_sheets(plan: CallPlan, load, playbooks, playbook_sheet: SheetSpec)
     nothing = pd.Series(None, index=rows.index, dtype="str")
     table = pd.DataFrame(
         {
-            "顺序": pd.Series(range(1, len(rows) + 1), index=rows.index, dtype="Int64"),
-            "学号": rows["student_id"],
+            "顺序": pd.Series(np.arange(1, len(rows) + 1), index=rows.index, dtype="int64"),
             "姓名": rows["name"],
             "手机号": rows["phone"],
-            "分层代码": segments,
-            "分层名称": segments.map({code: s.name for code, s in BY_CODE.items()}),
+            "分层": segments.map({code: s.name.removesuffix("学员") for code, s in BY_CODE.items()}),
             "为什么现在打": rows["why_now"],
-            "策略": segments.map({code: book.headline for code, book in playbooks.items()}),
-            "建议提问": segments.map({code: _questions(book) for code, book in playbooks.items()}),
+            **{column: nothing for column in FILL_IN_COLUMNS},
+            "学号": rows["student_id"],
             "上次回访日期": pd.to_datetime(rows["last_called"]),
             "上次回访备注": rows["last_note"],
-            **{column: nothing for column in FILL_IN_COLUMNS},
+            "分层代码": segments,
         },
-        columns=[*CALLSHEET_COLUMNS, *FILL_IN_COLUMNS],
+        columns=[*CALLSHEET_COLUMNS, *FILL_IN_COLUMNS, *REFERENCE_COLUMNS],
     )
+    heights = np.maximum(_lines(table["为什么现在打"], CALLSHEET_WIDTHS["为什么现在打"]), _lines(table["上次回访备注"], CALLSHEET_WIDTHS["上次回访备注"]))
     colours = segments.map({code: s.colour for code, s in BY_CODE.items()}).tolist()
-    validations = {"P（1-5）": _SCORE_RULE, "K（1-5）": dict(_SCORE_RULE), "下次跟进日期": _DATE_RULE}
+    teacher = load.teacher.replace("&", "&&")  # `&` starts a code in Excel's page header
+    page = {
+        "landscape": True,
+        "fit_to_pages": (1, 0),  # one page wide, as many long as it takes
+        "repeat_rows": 0,
+        "print_area": (0, 0, len(table), len(CALLSHEET_COLUMNS) + len(FILL_IN_COLUMNS) - 1),
+        "header": f"&L回访表  运营老师：{teacher}&R{plan.as_of:%Y-%m-%d}",
+        "footer": "&C第 &P 页，共 &N 页",
+        "margins": {"left": 0.4, "right": 0.4, "top": 0.6, "bottom": 0.6},
+    }
     return [
-        SheetSpec(CALLSHEET_SHEET, table, row_colours=colours, validations=validations, widths=CALLSHEET_WIDTHS, print_landscape=True),
+        SheetSpec(
+            CALLSHEET_SHEET, table, row_colours=colours, validations=validations(config), widths=CALLSHEET_WIDTHS,
+            freeze_columns=FROZEN_COLUMNS, wrap=True, row_heights=(heights * LINE_POINTS + 4).tolist(), page=page,
+        ),
         playbook_sheet,
-        SheetSpec(CALLSHEET_INFO_SHEET, info_table(load, plan), autofilter=False, widths={"项目": 12.0, "内容": 70.0}),
+        info_sheet(load, plan, config, sheet_id),
     ]
 
 
-def _playbook_sheet(playbooks) -> SheetSpec:
-    """话术与方案: every segment's playbook, the same for every teacher."""
-    from .excel import writable
+def _paper(widths_total: float) -> dict:
+    """Print setup of a reference sheet: portrait, one page wide, the header row on every page."""
+    return {"fit_to_pages": (1, 0), "repeat_rows": 0, "footer": "&C第 &P 页，共 &N 页"}
 
-    table = writable(playbook_table(list(playbooks), playbooks))
-    widths = {**fitted_widths(table, skip={"内容"}), "内容": 80.0}
-    return SheetSpec(CALLSHEET_PLAYBOOK_SHEET, table, widths=widths, prepared=True)
+
+def _playbook_sheet(playbooks) -> SheetSpec:
+    """话术与方案: every segment's playbook, the same for every teacher, each label beside its text."""
+    table = playbook_table(list(playbooks), playbooks)
+    widths = {"分层": 24.0, "项目": 16.0, "内容": 70.0}
+    heights = _lines(table["内容"], widths["内容"]) * LINE_POINTS + 4
+    return SheetSpec(CALLSHEET_PLAYBOOK_SHEET, table, widths=widths, wrap=True, row_heights=heights.tolist(), page=_paper(102))
 
 
 def _questions(book) -> str:
@@ -219,16 +286,27 @@ def playbook_table(codes: list[str], playbooks):
     return pd.DataFrame(rows, columns=["分层", "项目", "内容"])
 
 
-def info_table(load, plan: CallPlan):
+def info_sheet(load, plan: CallPlan, config, sheet_id: str) -> SheetSpec:
+    """说明: which sheet this is (teacher, date, its id), the week's numbers, and how to fill it in."""
     import pandas as pd
 
-    return pd.DataFrame(
-        [
-            (INFO_TEACHER, load.teacher),
-            (INFO_AS_OF, plan.as_of.isoformat()),
-            ("学员数", str(load.students)),
-            ("本周该打", f"{load.due} 人；本表 {load.on_sheet} 人（每周上限 {plan.capacity}），顺延到下周 {load.waiting} 人"),
-            ("填写说明", "通话后填写 P（1-5）、K（1-5）、回访备注、下次跟进日期；保存后交给主管运行 pfk record 导入。请勿改动表头和学号。"),
-        ],
-        columns=["项目", "内容"],
-    )
+    scale = config.scale
+    rows = [
+        (INFO_TEACHER, load.teacher),
+        (INFO_AS_OF, plan.as_of.isoformat()),
+        (INFO_SHEET_ID, sheet_id),
+        ("学员数", str(load.students)),
+        ("本周该打", f"{load.due} 人；本表 {load.on_sheet} 人（每周上限 {plan.capacity}），顺延到下周 {load.waiting} 人"),
+        ("填写说明", "每通电话后填：回访结果、P、K（下拉选择）、问题类型与是否解决、回访备注、下次跟进日期。"
+                    "保存后交给主管运行 pfk record 导入；请勿改动表头、学号和本页的编号。"),
+        *[(f"P {line.split(' ', 1)[0]} 分", line.split(" ", 1)[1]) for line in scale.lines("p")],
+        *[(f"K {line.split(' ', 1)[0]} 分", line.split(" ", 1)[1]) for line in scale.lines("k")],
+        ("回访结果", "、".join(o.label for o in OUTCOMES if o.reached) + " 算一次回访；"
+                    + "、".join(o.label for o in OUTCOMES if not o.reached)
+                    + f" 记为没联系上，连续 {config.plan.unreachable_after} 次标为联系不上"),
+        ("问题类型", f"{'、'.join(PROBLEM_TYPES)}；「{COMPLAINT}」须 48 小时内闭环"),
+    ]
+    table = pd.DataFrame(rows, columns=["项目", "内容"])
+    widths = {"项目": 14.0, "内容": 80.0}
+    heights = _lines(table["内容"], widths["内容"]) * LINE_POINTS + 4
+    return SheetSpec(CALLSHEET_INFO_SHEET, table, autofilter=False, widths=widths, wrap=True, row_heights=heights.tolist(), page=_paper(94))

@@ -8,9 +8,9 @@ from __future__ import annotations
 import datetime as dt
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
 
 from .columns import FIELD_BY_NAME
 from .errors import ConfigError
@@ -65,6 +65,47 @@ class Plan(_Section):
     first_contact_days: int = Field(1, ge=0)
     after_end_days: int = Field(14, ge=0)
     rescore_after_days: int = Field(60, ge=1)
+    unreachable_after: int = Field(3, ge=1)
+
+
+ScaleLevel = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=60, pattern=r"^[^：:]{1,6}[：:].+$")]
+
+
+class Scale(_Section):
+    """What each score means, 1 to 5, one line each as `短名：说明` — shared by the whole team so two
+    teachers score the same student alike. Shown in the call sheet's drop-down, the P and K cells'
+    input message and its 说明 sheet."""
+
+    p: list[ScaleLevel] = Field(
+        default=[
+            "抵触：不愿意学，电话也不太配合",
+            "消极：很少学，要反复催才动一动",
+            "一般：想学但不主动，时学时停",
+            "积极：按计划学，作业按时交",
+            "很积极：主动学，常提问、愿意分享",
+        ],
+        min_length=5,
+        max_length=5,
+    )
+    k: list[ScaleLevel] = Field(
+        default=[
+            "零基础：没接触过相关内容，概念要从头讲",
+            "较弱：知道些概念，讲深一点就跟不上",
+            "一般：课能听懂，作业常要人帮",
+            "较好：内容基本掌握，作业能独立完成",
+            "很强：有相关经验，能举一反三、追问深处",
+        ],
+        min_length=5,
+        max_length=5,
+    )
+
+    def choices(self, axis: str) -> list[str]:
+        """The drop-down of one axis: `1 抵触` … `5 很积极` (the number first, so it reads back as the score)."""
+        return [f"{number} {level.split('：', 1)[0].split(':', 1)[0]}" for number, level in enumerate(getattr(self, axis), 1)]
+
+    def lines(self, axis: str) -> list[str]:
+        """`1 抵触：不愿意学…` for each level of one axis."""
+        return [f"{number} {level}" for number, level in enumerate(getattr(self, axis), 1)]
 
 
 class Config(_Section):
@@ -75,6 +116,7 @@ class Config(_Section):
     thresholds: Thresholds = Thresholds()
     callbacks: Callbacks = Callbacks()
     plan: Plan = Plan()
+    scale: Scale = Scale()
     alerts: Alerts = Alerts()
     columns: dict[str, str] = {}
 

@@ -50,8 +50,11 @@ class SheetSpec:
     charts: list[dict] = field(default_factory=list)
     widths: dict[str, float] = field(default_factory=dict)  # overrides the fitted widths
     freeze: bool = True
+    freeze_columns: int = 0  # columns kept in view beside the frozen header (a call sheet's names and phones)
     autofilter: bool = True
-    print_landscape: bool = False  # printed landscape, the header row on every page (call sheets)
+    wrap: bool = False  # long texts wrap within their column width, top-aligned
+    row_heights: Sequence[float] | None = None  # per data row, in points (fitted to wrapped text)
+    page: dict | None = None  # print setup, as the writer takes it: landscape, fit_to_pages, repeat_rows, header …
     prepared: bool = False  # `frame` already went through `writable`, and `widths` names every column
 
 
@@ -210,35 +213,42 @@ def _write(target: Path, sheets: Sequence[SheetSpec]) -> None:
     from rustpy_xlsxwriter import Format, write_worksheets
 
     # Headers are user text too (unknown columns, teacher names in a summary): quote-prefixed like the rest.
-    header = Format().set_bold().set_background_color(HEADER_FILL).set_border("thin").set_quote_prefix()
-    plain = Format().set_quote_prefix()
-    fills: dict[str, object] = {}
+    formats: dict[tuple, object] = {}
 
-    def row_format(colour: str | None):
-        if not colour:
-            return plain
-        if colour not in fills:
-            fills[colour] = Format().set_background_color(colour).set_quote_prefix()
-        return fills[colour]
+    def cell_format(colour: str | None = None, wrap: bool = False, header: bool = False):
+        key = (colour, wrap, header)
+        if key not in formats:
+            look = Format().set_quote_prefix()
+            if header:
+                look = look.set_bold().set_background_color(HEADER_FILL).set_border("thin")
+            elif colour:
+                look = look.set_background_color(colour)
+            if wrap:
+                look = look.set_text_wrap().set_align("top")
+            formats[key] = look
+        return formats[key]
 
-    entries, freeze, autofilter, widths, rows, validations, charts, headers, pages = [], {}, {}, {}, {}, {}, {}, {}, {}
+    entries, freeze, autofilter, widths, rows, heights, validations, charts, headers, pages = [], {}, {}, {}, {}, {}, {}, {}, {}, {}
     for sheet in sheets:
         frame = sheet.frame if sheet.prepared else writable(sheet.frame)
         entries.append((sheet.name, frame))
-        headers[sheet.name] = header
+        # Headers are user text too (unknown columns, teacher names in a summary): quote-prefixed like the rest.
+        headers[sheet.name] = cell_format(wrap=sheet.wrap, header=True)
         if sheet.freeze:
-            freeze[sheet.name] = {"row": 1, "col": 0}
+            freeze[sheet.name] = {"row": 1, "col": sheet.freeze_columns}
         autofilter[sheet.name] = sheet.autofilter and len(frame.columns) > 0
         widths[sheet.name] = sheet.widths if sheet.prepared else {**fitted_widths(frame, skip=sheet.widths), **sheet.widths}
         colours = sheet.row_colours if sheet.row_colours is not None else [None] * len(frame)
         # zip stops at the frame's last row, should the colours run longer.
-        rows[sheet.name] = dict(zip(range(1, len(frame) + 1), map(row_format, colours)))
+        rows[sheet.name] = {row: cell_format(colour, sheet.wrap) for row, colour in zip(range(1, len(frame) + 1), colours)}
+        if sheet.row_heights is not None:
+            heights[sheet.name] = dict(zip(range(1, len(frame) + 1), sheet.row_heights))
         if sheet.validations:
             validations[sheet.name] = sheet.validations
         if sheet.charts:
             charts[sheet.name] = sheet.charts
-        if sheet.print_landscape:
-            pages[sheet.name] = {"landscape": True, "repeat_rows": 0}
+        if sheet.page:
+            pages[sheet.name] = sheet.page
     write_worksheets(
         entries,
         str(target),
@@ -252,6 +262,7 @@ def _write(target: Path, sheets: Sequence[SheetSpec]) -> None:
         autofilter=autofilter,
         column_widths=widths,
         row_formats=rows,
+        row_heights=heights or None,
         header_format=headers,
         datetime_format=DATE_FORMAT,
         data_validations=validations or None,

@@ -20,6 +20,7 @@ _DTYPES = {
     "text": "str",
     "phone": "str",
     "number": "float64",
+    "hours": "float64",
     "score": "float64",
     "share": "float64",
     "date": "datetime64[ns]",

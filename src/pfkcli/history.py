@@ -141,6 +141,23 @@ MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
     """,
     # 6: P, F, K stored as the classification names them; no stored alert texts
     _classified_names,
+    # 7: every sheet pfk hands out has an id, kept with whom it was for; calls have an outcome (only
+    # reached ones are callbacks), and may raise a problem that is resolved later
+    """
+    CREATE TABLE sheets (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        teacher TEXT NOT NULL,
+        as_of TEXT NOT NULL,
+        students TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    ALTER TABLE callbacks ADD COLUMN outcome TEXT;
+    ALTER TABLE callbacks ADD COLUMN reached INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE callbacks ADD COLUMN problem_type TEXT;
+    ALTER TABLE callbacks ADD COLUMN resolved INTEGER;
+    ALTER TABLE imports ADD COLUMN saved_at TEXT;
+    """,
 )
 
 # What a snapshot keeps of each classified student, by the frame's own column names, and their
@@ -407,36 +424,45 @@ def newest_callbacks(conn: sqlite3.Connection | None, frame, as_of: dt.date):
     """What the history knows of each student of `frame` on `as_of`: the one place that decides which
     callback is the newest. A frame on `frame.index` with
 
-    - `last_called`, `follow_up`, `last_note`: the newest callback on or before `as_of`, recorded
-      with `pfk record` or the roster's own 最近回访日期 (`last_callback`), whichever is later — on the
-      same day the recorded one, which carries the teacher's note. Its follow-up date is the one that
-      counts; a follow-up on or before the call it belongs to was settled by that call.
+    - `last_called`, `follow_up`, `last_note`: the newest callback on or before `as_of` — a reached
+      call recorded with `pfk record`, or the roster's own 最近回访日期 (`last_callback`), whichever
+      is later; on the same day the recorded one, which carries the teacher's note. Its follow-up
+      date is the one that counts; a follow-up on or before the call it belongs to was settled by it.
     - `P`, `P_on`, `K`, `K_on`: the newest score of each axis, with its date: recorded, or the
       roster's column dated by its 最近回访日期 (undated roster scores count as older than recorded ones).
+    - `failed_in_a_row`: calls not reached (未接通, 拒接 …) since the last reached one.
+    - `complaint_on`: the day of the oldest complaint (问题类型 投诉) not yet resolved by that call or a later one.
 
     `frame` needs student_id, last_callback, next_followup, p_score, k_score (`frames.complete`).
     """
     import pandas as pd
 
     ids = frame["student_id"]
-    recorded = _recorded_callbacks(conn, as_of).reindex(ids)
-    recorded.index = frame.index
+
+    def per_student(table):
+        table = table.reindex(ids)
+        table.index = frame.index
+        return table
+
+    recorded = per_student(_recorded_callbacks(conn, as_of))
     roster_on = frame["last_callback"]
     recorded_on = recorded["called_on"]
     use_recorded = recorded_on.notna() & (roster_on.isna() | (recorded_on >= roster_on))
     last_called = recorded_on.where(use_recorded, roster_on)
     follow_up = recorded["follow_up"].where(use_recorded, frame["next_followup"])
+    attempts = per_student(_attempts(conn, as_of))
     facts = pd.DataFrame(
         {
             "last_called": last_called,
             "follow_up": follow_up.where(~(follow_up <= last_called)),
             "last_note": recorded["note"].where(use_recorded),
+            "failed_in_a_row": attempts["failed_in_a_row"].fillna(0).astype("int64"),
+            "complaint_on": attempts["complaint_on"],
         },
         index=frame.index,
     )
     for axis, roster_score in (("P", frame["p_score"]), ("K", frame["k_score"])):
-        score = _recorded_scores(conn, axis, as_of).reindex(ids)
-        score.index = frame.index
+        score = per_student(_recorded_scores(conn, axis, as_of))
         value, on = score["value"], score["called_on"]
         newer = value.notna() & (roster_score.isna() | roster_on.isna() | (on >= roster_on))
         facts[axis] = value.where(newer, roster_score).astype("float64")
@@ -445,7 +471,7 @@ def newest_callbacks(conn: sqlite3.Connection | None, frame, as_of: dt.date):
 
 
 def _recorded_callbacks(conn: sqlite3.Connection | None, as_of: dt.date):
-    """Per student (the index), the newest recorded callback on or before `as_of`: called_on, note, follow_up."""
+    """Per student (the index), the newest reached call recorded on or before `as_of`: called_on, note, follow_up."""
     import pandas as pd
 
     rows = []
@@ -454,7 +480,7 @@ def _recorded_callbacks(conn: sqlite3.Connection | None, as_of: dt.date):
             """
             SELECT student_id, called_on, note, follow_up FROM (
                 SELECT *, ROW_NUMBER() OVER (PARTITION BY student_id ORDER BY called_on DESC, id DESC) AS n
-                FROM callbacks WHERE called_on <= ?
+                FROM callbacks WHERE reached = 1 AND called_on <= ?
             ) WHERE n = 1
             """,
             (as_of.isoformat(),),
@@ -474,13 +500,85 @@ def _recorded_scores(conn: sqlite3.Connection | None, axis: str, as_of: dt.date)
             f"""
             SELECT student_id, {column}, called_on FROM (
                 SELECT *, ROW_NUMBER() OVER (PARTITION BY student_id ORDER BY called_on DESC, id DESC) AS n
-                FROM callbacks WHERE {column} IS NOT NULL AND called_on <= ?
+                FROM callbacks WHERE {column} IS NOT NULL AND reached = 1 AND called_on <= ?
             ) WHERE n = 1
             """,
             (as_of.isoformat(),),
         ).fetchall()
     frame = pd.DataFrame(rows, columns=["student_id", "value", "called_on"]).astype({"value": "float64"})
     return _dated(frame, "called_on").set_index("student_id")
+
+
+def _attempts(conn: sqlite3.Connection | None, as_of: dt.date):
+    """Per student (the index): failed_in_a_row (calls not reached since the last reached one) and
+    complaint_on (the oldest complaint not resolved since), from the calls on or before `as_of`."""
+    import pandas as pd
+
+    rows = []
+    if conn is not None:
+        day = as_of.isoformat()
+        rows = conn.execute(
+            """
+            WITH calls AS (SELECT * FROM callbacks WHERE called_on <= :day),
+            last_reached AS (SELECT student_id, max(called_on) AS on_day FROM calls WHERE reached = 1 GROUP BY student_id),
+            failed AS (
+                SELECT c.student_id, count(*) AS n FROM calls c LEFT JOIN last_reached r USING (student_id)
+                WHERE c.reached = 0 AND (r.on_day IS NULL OR c.called_on > r.on_day) GROUP BY c.student_id
+            ),
+            complaints AS (
+                SELECT c.student_id, min(c.called_on) AS on_day FROM calls c
+                WHERE c.problem_type = '投诉' AND NOT EXISTS (
+                    SELECT 1 FROM calls later WHERE later.student_id = c.student_id AND later.resolved = 1
+                    AND later.called_on >= c.called_on
+                ) GROUP BY c.student_id
+            )
+            SELECT student_id, max(n), max(on_day) FROM (
+                SELECT student_id, n, NULL AS on_day FROM failed UNION ALL SELECT student_id, 0, on_day FROM complaints
+            ) GROUP BY student_id
+            """,
+            {"day": day},
+        ).fetchall()
+    frame = pd.DataFrame(rows, columns=["student_id", "failed_in_a_row", "complaint_on"]).astype({"failed_in_a_row": "int64"})
+    return _dated(frame, "complaint_on").set_index("student_id")
+
+
+def register_sheets(conn: sqlite3.Connection, kind: str, as_of: dt.date, sheets: list[tuple[str, list[str]]]) -> list[str]:
+    """Give each sheet pfk hands out (kind "callsheet" or "messages"; a teacher and the students on
+    it) its id, kept with the date, so that what comes back is known for what it is. Returns the ids."""
+    import json
+    import secrets
+
+    # Ten letters: short enough to read out on the phone, far too many to hit by chance.
+    ids = [secrets.token_hex(5) for _ in sheets]
+    created = dt.datetime.now().isoformat(timespec="seconds")
+    with transaction(conn):
+        conn.executemany(
+            "INSERT INTO sheets VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (sheet_id, kind, teacher, as_of.isoformat(), json.dumps(students, ensure_ascii=False), created)
+                for sheet_id, (teacher, students) in zip(ids, sheets)
+            ],
+        )
+    return ids
+
+
+@dataclass(frozen=True)
+class IssuedSheet:
+    id: str
+    kind: str
+    teacher: str
+    as_of: dt.date
+    students: tuple[str, ...]
+
+
+def issued_sheet(conn: sqlite3.Connection, sheet_id: str) -> IssuedSheet | None:
+    """The sheet of that id as pfk handed it out, or None."""
+    import json
+
+    row = conn.execute("SELECT id, kind, teacher, as_of, students FROM sheets WHERE id = ?", (sheet_id,)).fetchone()
+    if row is None:
+        return None
+    return IssuedSheet(row[0], row[1], row[2], dt.date.fromisoformat(row[3]), tuple(json.loads(row[4])))
 
 
 def _dated(frame, *names: str):
@@ -532,8 +630,20 @@ def _is_sqlite(path: Path) -> bool:
         return False
 
 
-def import_callbacks(conn: sqlite3.Connection, sheet_key: str, content_hash: str, source_file: str, rows: list[dict]) -> str:
-    """Store the filled rows of one call sheet in one transaction.
+def recorded_copy(conn: sqlite3.Connection, sheet_key: str) -> tuple[str, str | None, list[str]] | None:
+    """What was recorded from a sheet before: (content hash, when that file was saved, the students
+    it had filled in), or None."""
+    row = conn.execute("SELECT content_hash, saved_at FROM imports WHERE sheet_key = ?", (sheet_key,)).fetchone()
+    if row is None:
+        return None
+    students = [r[0] for r in conn.execute("SELECT DISTINCT student_id FROM callbacks WHERE sheet_key = ?", (sheet_key,))]
+    return row[0], row[1], students
+
+
+def import_callbacks(
+    conn: sqlite3.Connection, sheet_key: str, content_hash: str, source_file: str, rows: list[dict], saved_at: str | None = None
+) -> str:
+    """Store the filled rows of one call sheet (calls reached or not) in one transaction.
 
     Returns "same" (this content was recorded before: nothing changes), "replaced" (a corrected
     file: its earlier rows are replaced) or "new".
@@ -545,16 +655,20 @@ def import_callbacks(conn: sqlite3.Connection, sheet_key: str, content_hash: str
             return "same"
         conn.execute("DELETE FROM callbacks WHERE sheet_key = ?", (sheet_key,))
         conn.executemany(
-            "INSERT INTO callbacks (sheet_key, teacher, student_id, called_on, p, k, note, follow_up, source_file, recorded_at)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO callbacks (sheet_key, teacher, student_id, called_on, p, k, note, follow_up, source_file, recorded_at,"
+            " outcome, reached, problem_type, resolved) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [
-                (sheet_key, r["teacher"], r["student_id"], _iso(r["called_on"]), r["p"], r["k"], r["note"], _iso(r["follow_up"]), source_file, now)
+                (
+                    sheet_key, r["teacher"], r["student_id"], _iso(r["called_on"]), r["p"], r["k"], r["note"], _iso(r["follow_up"]),
+                    source_file, now, r.get("outcome"), int(r.get("reached", True)), r.get("problem_type"), r.get("resolved"),
+                )
                 for r in rows
             ],
         )
         conn.execute(
-            "INSERT INTO imports VALUES (?,?,?,?,?) ON CONFLICT(sheet_key) DO UPDATE SET"
-            " content_hash = excluded.content_hash, source_file = excluded.source_file, rows = excluded.rows, imported_at = excluded.imported_at",
-            (sheet_key, content_hash, source_file, len(rows), now),
+            "INSERT INTO imports (sheet_key, content_hash, source_file, rows, imported_at, saved_at) VALUES (?,?,?,?,?,?)"
+            " ON CONFLICT(sheet_key) DO UPDATE SET content_hash = excluded.content_hash, source_file = excluded.source_file,"
+            " rows = excluded.rows, imported_at = excluded.imported_at, saved_at = excluded.saved_at",
+            (sheet_key, content_hash, source_file, len(rows), now, saved_at),
         )
     return "replaced" if before else "new"

@@ -10,26 +10,18 @@ RESULT_SHEET = "分层结果"
 SUMMARY_SHEET = "汇总"
 RESULT_COLUMNS = ("P", "F", "K", "分层代码", "分层名称", "原因", "策略")
 
-# pfk callsheet
+# pfk callsheet: who and why first, then what the teacher fills in during the call (all in view on a
+# 1366 px screen), then what to look up (学号 is what `pfk record` reads the row by).
 CALLSHEET_SHEET = "回访表"
 CALLSHEET_PLAYBOOK_SHEET = "话术与方案"
 CALLSHEET_INFO_SHEET = "说明"
-CALLSHEET_COLUMNS = (
-    "顺序",
-    "学号",
-    "姓名",
-    "手机号",
-    "分层代码",
-    "分层名称",
-    "为什么现在打",
-    "策略",
-    "建议提问",
-    "上次回访日期",
-    "上次回访备注",
-)
-FILL_IN_COLUMNS = ("P（1-5）", "K（1-5）", "回访备注", "下次跟进日期")
+CALLSHEET_COLUMNS = ("顺序", "姓名", "手机号", "分层", "为什么现在打")
+FILL_IN_COLUMNS = ("回访结果", "P（1-5）", "K（1-5）", "问题类型", "是否解决", "回访备注", "下次跟进日期")
+REFERENCE_COLUMNS = ("学号", "上次回访日期", "上次回访备注", "分层代码")
+# The 说明 sheet's labels that say which sheet this is (`pfk record` reads them back).
 INFO_TEACHER = "运营老师"
 INFO_AS_OF = "回访表日期"
+INFO_SHEET_ID = "回访表编号"
 
 # pfk alerts
 ALERTS_SHEET = "预警"

@@ -269,6 +269,11 @@ def _validate_text(text: str, display: str, expected_code: str) -> tuple[Playboo
     from ruamel.yaml.error import YAMLError
 
     try:
+        alias = _first_alias(text)
+        if alias is not None:
+            # An alias repeats another part of the file; nested ones multiply (a few KB can stand for
+            # gigabytes) and playbooks never need them: refused before anything is expanded.
+            return None, [f"{display}: 第 {alias} 行: 不能用 YAML 的引用（*名字）重复别处的内容，请把内容直接写出来"]
         data = _rt_yaml().load(text)
     except YAMLError as exc:
         return None, [f"{display}: {_yaml_error_text(exc)}"]
@@ -294,6 +299,17 @@ def _validate_text(text: str, display: str, expected_code: str) -> tuple[Playboo
     if segment is not None and code == expected_code and data.get("name") not in (None, segment.name):
         problems.append(f"{display}: name: 应为「{segment.name}」{_line_note(data, ('name',))}")
     return (None if problems else playbook), problems
+
+
+def _first_alias(text: str) -> int | None:
+    """The line (1-based) of the first alias (`*name`) in a YAML text, read as events: nothing is expanded."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.events import AliasEvent
+
+    for event in YAML(typ="rt").parse(text):
+        if isinstance(event, AliasEvent):
+            return event.start_mark.line + 1
+    return None
 
 
 # ruamel's problems, matched on its message (English, in the parser's own terms), each mapped to the

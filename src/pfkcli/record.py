@@ -1,8 +1,15 @@
 """`pfk record`: import filled call sheets into the workspace history.
 
-A row is a callback when it has a P, a K or a note. Each file is one unit: its rows are stored in one
-transaction under the key (teacher, sheet date); the same content again changes nothing, a corrected
-file replaces what that sheet recorded before. The call-sheet files are only read.
+A sheet is known by the id pfk wrote on its 说明 sheet (回访表编号), kept in the history with the
+teacher, the date and the students it was made for: a re-save in Excel, WPS or LibreOffice, or a name
+changed by WeChat (`(1)`), records the same. A sheet without its id, or whose 说明 contradicts it, is
+refused. Each file is one unit, stored in one transaction: the same content again changes nothing, a
+corrected file replaces what that sheet recorded before, an older copy after a newer one is refused
+unless `replace`. The call-sheet files are only read.
+
+A filled row is a call: reached (已接通, 微信沟通 — or no outcome but scores or a note) or not (an
+attempt). Rows about students the sheet was not made for, or a student twice, are set aside unless
+`accept_unknown`.
 """
 
 from __future__ import annotations
@@ -11,25 +18,36 @@ import datetime as dt
 import hashlib
 import json
 import re
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import history
+from .calls import DEFAULT_OUTCOME, OUTCOME_BY_LABEL, PROBLEM_TYPES, RESOLVED_CHOICES
 from .columns import normalise_header
 from .errors import InputError, InvalidInput, Problem, UsageError
-from .outputs import CALLSHEET_INFO_SHEET, CALLSHEET_SHEET, INFO_AS_OF, INFO_TEACHER
+from .outputs import CALLSHEET_INFO_SHEET, CALLSHEET_SHEET, INFO_AS_OF, INFO_SHEET_ID, INFO_TEACHER
 from .reading import read_table
-from .values import parse_date, parse_id, parse_number, parse_text
+from .values import cell_text, parse_date, parse_id, parse_text
 from .workspace import Workspace
 
 _HEADERS = {
     normalise_header("学号"): "student_id",
+    normalise_header("回访结果"): "outcome",
     normalise_header("P（1-5）"): "p",
     normalise_header("K（1-5）"): "k",
+    normalise_header("问题类型"): "problem_type",
+    normalise_header("是否解决"): "resolved",
     normalise_header("回访备注"): "note",
     normalise_header("下次跟进日期"): "follow_up",
 }
-_FILE_NAME = re.compile(r"^(?P<teacher>.+)-(?P<date>\d{4}-\d{2}-\d{2})$")
+_REQUIRED = (("学号", "student_id"), ("P（1-5）", "p"), ("K（1-5）", "k"), ("回访备注", "note"))
+# `3`, `3 一般`, `3分`: the score is the number the cell starts with.
+_SCORE = re.compile(r"^\s*([1-5])(?:\.0+)?(?:\s*分)?(?:\s+\S.*)?$")
+# What Excel shows for a cell it could not work out: typed with a leading `=`, the note became a formula.
+_EXCEL_ERRORS = ("#NAME?", "#VALUE!", "#REF!", "#DIV/0!", "#NUM!", "#NULL!", "#N/A", "#SPILL!", "#CALC!")
+# A follow-up further ahead than this is probably a slip of the year: said, and kept.
+FAR_FOLLOW_UP_DAYS = 300
 
 
 @dataclass
@@ -38,54 +56,79 @@ class FileOutcome:
     teacher: str
     sheet_date: dt.date
     status: str  # new / replaced / same / empty / invalid
-    callbacks: int = 0
-    problems: list[Problem] = field(default_factory=list)
+    callbacks: int = 0  # reached calls
+    attempts: int = 0  # calls not reached
+    problems: list[Problem] = field(default_factory=list)  # rows set aside
+    warnings: list[Problem] = field(default_factory=list)  # recorded, with something said
 
 
 @dataclass
 class _Parsed:
     path: Path
+    sheet_key: str
     teacher: str
     sheet_date: dt.date
+    saved_at: str | None
     rows: list[dict]
-    problems: list[Problem]
+    problems: list[Problem]  # rows that cannot be recorded (the file is refused without skip_invalid)
+    set_aside: list[Problem]  # rows about students the sheet was not for (recorded with accept_unknown)
+    warnings: list[Problem]
 
 
-def record_files(workspace: Workspace, paths: list[Path], called_on: dt.date | None = None, skip_invalid: bool = False) -> list[FileOutcome]:
+def record_files(
+    workspace: Workspace,
+    paths: list[Path],
+    called_on: dt.date | None = None,
+    skip_invalid: bool = False,
+    accept_unknown: bool = False,
+    replace: bool = False,
+    today: dt.date | None = None,
+) -> list[FileOutcome]:
     """Validate every file first; with any invalid row (and no `skip_invalid`) record nothing at all."""
     if workspace.history_path is None:
         raise UsageError("pfk record 需要工作区来保存回访记录：请先运行 pfk init，并在工作区里运行")
-    parsed = [_parse(Path(p), called_on) for p in paths]
-    problems = [problem for item in parsed for problem in item.problems]
-    if problems and not skip_invalid:
-        raise InvalidInput(problems)
-    outcomes = []
+    today = today or dt.date.today()
+    if called_on is not None and called_on > today:
+        raise UsageError(f"--called-on {called_on} 还没到：回访日期不能晚于今天（{today}）")
     with history.opened(workspace.history_path) as conn:
+        parsed = [_parse(conn, Path(p), called_on, today, accept_unknown) for p in paths]
+        problems = [problem for item in parsed for problem in item.problems]
+        if problems and not skip_invalid:
+            raise InvalidInput(problems, [w for item in parsed for w in item.warnings + item.set_aside])
+        older = [_older_copy(conn, item) for item in parsed] if not replace else []
+        refused = [line for line in older if line]
+        if refused:
+            raise InputError("\n".join(refused))
+        outcomes = []
         for item in parsed:
+            reached = sum(1 for row in item.rows if row["reached"])
+            skipped = item.problems + item.set_aside
             if not item.rows:
-                status = "invalid" if item.problems else "empty"
-                outcomes.append(FileOutcome(item.path, item.teacher, item.sheet_date, status, 0, item.problems))
+                status = "invalid" if skipped else "empty"
+                outcomes.append(FileOutcome(item.path, item.teacher, item.sheet_date, status, 0, 0, skipped, item.warnings))
                 continue
-            digest = _digest(item.rows)
-            key = f"{item.teacher}|{item.sheet_date.isoformat()}"
-            status = history.import_callbacks(conn, key, digest, item.path.name, item.rows)
-            outcomes.append(FileOutcome(item.path, item.teacher, item.sheet_date, status, len(item.rows), item.problems))
+            status = history.import_callbacks(conn, item.sheet_key, _digest(item.rows), item.path.name, item.rows, item.saved_at)
+            outcomes.append(FileOutcome(item.path, item.teacher, item.sheet_date, status, reached, len(item.rows) - reached, skipped, item.warnings))
     return outcomes
 
 
-def _parse(path: Path, called_on: dt.date | None) -> _Parsed:
+def _parse(conn, path: Path, called_on: dt.date | None, today: dt.date, accept_unknown: bool) -> _Parsed:
+    sheet = _identity(conn, path)
+    day = called_on or sheet.as_of
+    where = {"file": path.name, "sheet": CALLSHEET_SHEET}
+    if day > today:
+        raise InputError(f"{path.name}: 回访表日期 {day} 还没到，不能导入还没打的电话；如果日期写错了，请用 --called-on 指定回访日期")
     raw = read_table(path, CALLSHEET_SHEET, matcher=lambda h: _HEADERS.get(normalise_header(h)))
-    teacher, sheet_date = _sheet_identity(path)
-    day = called_on or sheet_date
     position = {}
     for index, header in enumerate(raw.headers):
         name = _HEADERS.get(normalise_header(header))
         if name and name not in position:
             position[name] = index
-    missing = [h for h, n in (("学号", "student_id"), ("P（1-5）", "p"), ("K（1-5）", "k"), ("回访备注", "note")) if n not in position]
+    missing = [h for h, n in _REQUIRED if n not in position]
     if missing:
-        raise InputError(f"{raw.file} › {raw.sheet}: 缺少列 {'、'.join(missing)}，这不是 pfk 生成的回访表吗？")
+        raise InputError(f"{raw.file} › {raw.sheet}: 缺少列 {'、'.join(missing)}，表头被改动过吗？请用 pfk callsheet 重新生成")
     data = raw.data
+    header_of = {name: raw.headers[index] for name, index in position.items()}
 
     def column(name: str):
         import pandas as pd
@@ -94,70 +137,188 @@ def _parse(path: Path, called_on: dt.date | None) -> _Parsed:
             return pd.Series([None] * len(data), index=data.index, dtype=object)
         return data[data.columns[position[name]]]
 
-    problems: list[Problem] = []
+    import pandas as pd
 
-    def problem(row: int, header: str, code: str, message: str) -> None:
-        problems.append(Problem(file=raw.file, sheet=raw.sheet, row=row, column=header, code=code, message=message))
+    problems: list[Problem] = []
+    set_aside: list[Problem] = []
+    warnings: list[Problem] = []
+
+    def note_row(into: list, row, name: str, code: str, message: str) -> None:
+        into.append(Problem(**where, row=int(row), column=header_of.get(name, name), code=code, message=message))
 
     sid, _ = parse_id(column("student_id"))
     note, _ = parse_text(column("note"))
-    follow, bad_follow = parse_date(column("follow_up"))
-    scores = {}
-    for axis, header in (("p", "P（1-5）"), ("k", "K（1-5）")):
-        value, bad = parse_number(column(axis))
-        wrong = bad | (value.notna() & ((value < 1) | (value > 5)))
-        for row in value.index[wrong]:
-            problem(int(row), header, "bad_score", f'"{str(column(axis)[row]).strip()}" 不是 1-5 的分数')
-        scores[axis] = value.where(~wrong)
-    filled = scores["p"].notna() | scores["k"].notna() | note.notna()
-    for row in follow.index[bad_follow & filled]:
-        problem(int(row), "下次跟进日期", "bad_date", f'"{str(column("follow_up")[row]).strip()}" 不是日期（如 2026-11-30）')
-    for row in sid.index[filled & sid.isna()]:
-        problem(int(row), "学号", "missing_value", "填了回访结果，但学号是空的")
-    bad_rows = {p.row for p in problems}
+    follow, bad_follow = parse_date(column("follow_up"), day, ahead=True)
+    cells = {name: column(name) for name in ("outcome", "p", "k", "problem_type", "resolved")}
+    # Python objects, so that a blank stays None (pandas would turn it back into NaN in a text column).
+    texts = {name: pd.Series([cell_text(v) for v in values], index=values.index, dtype=object) for name, values in cells.items()}
+    filled = note.notna() | follow.notna() | bad_follow
+    for values in texts.values():
+        filled |= values.notna()
+
     rows = []
+    seen: dict[str, list[int]] = {}
     for row in sid.index[filled]:
-        if int(row) in bad_rows:
+        row_problems = len(problems)
+        student = sid[row]
+        if student is None or student != student:
+            note_row(problems, row, "student_id", "missing_value", "填了回访结果，但学号是空的")
             continue
+        outcome_text = texts["outcome"][row]
+        outcome = OUTCOME_BY_LABEL.get(outcome_text) if outcome_text else DEFAULT_OUTCOME
+        if outcome is None:
+            note_row(problems, row, "outcome", "bad_choice", f'"{outcome_text[:20]}" 不是回访结果（可选：{"、".join(OUTCOME_BY_LABEL)}）')
+        scores = {}
+        for axis in ("p", "k"):
+            text = texts[axis][row]
+            match = _SCORE.match(text) if text else None
+            if text and not match:
+                note_row(problems, row, axis, "bad_score", f'"{text[:20]}" 不是 1-5 的分数')
+            scores[axis] = float(match.group(1)) if match else None
+        problem_type = texts["problem_type"][row]
+        if problem_type and problem_type not in PROBLEM_TYPES:
+            note_row(problems, row, "problem_type", "bad_choice", f'"{problem_type[:20]}" 不是问题类型（可选：{"、".join(PROBLEM_TYPES)}）')
+        resolved_text = texts["resolved"][row]
+        if resolved_text and resolved_text not in RESOLVED_CHOICES:
+            note_row(problems, row, "resolved", "bad_choice", f'"{resolved_text[:20]}" 请填「是」或「否」')
+        if len(problems) > row_problems:
+            continue
+        text_note = None if note.isna()[row] else str(note[row])
+        if text_note is not None and text_note.strip() in _EXCEL_ERRORS:
+            note_row(warnings, row, "note", "lost_note", f"回访备注显示为 {text_note.strip()}（开头的「=」让 Excel 当成了公式），备注没有导入，请重新填写")
+            text_note = None
+        follow_up = None if follow.isna()[row] else follow[row].date()
+        if bad_follow[row]:
+            typed = cell_text(column("follow_up")[row]) or ""
+            note_row(warnings, row, "follow_up", "bad_date", f'"{typed[:20]}" 不是日期（如 2026-11-30 或 12月1日），下次跟进日期没有导入，其余照常')
+        elif follow_up is not None and (follow_up - day).days > FAR_FOLLOW_UP_DAYS:
+            note_row(warnings, row, "follow_up", "far_date", f"下次跟进日期是 {follow_up}，一年左右以后：年份写对了吗？")
+        if not outcome.reached and (scores["p"] or scores["k"]):
+            note_row(warnings, row, "outcome", "scores_not_reached", f"回访结果是「{outcome.label}」，没通上话：P、K 没有导入")
+            scores = {"p": None, "k": None}
+        seen.setdefault(student, []).append(int(row))
         rows.append(
             {
-                "teacher": teacher,
-                "student_id": sid[row],
+                "excel_row": int(row),
+                "teacher": sheet.teacher,
+                "student_id": student,
                 "called_on": day,
-                "p": _float(scores["p"][row]),
-                "k": _float(scores["k"][row]),
-                "note": None if note.isna()[row] else str(note[row]),
-                "follow_up": None if follow.isna()[row] else follow[row].date(),
+                "outcome": outcome.label,
+                "reached": outcome.reached,
+                "p": scores["p"],
+                "k": scores["k"],
+                "problem_type": problem_type,
+                "resolved": None if not resolved_text else int(RESOLVED_CHOICES[resolved_text]),
+                "note": text_note,
+                "follow_up": follow_up,
             }
         )
-    return _Parsed(path, teacher, day, rows, problems)
+    rows = _keep_known(conn, sheet, rows, seen, accept_unknown, set_aside, note_row)
+    for row in rows:
+        row.pop("excel_row")
+    return _Parsed(path, sheet.id, sheet.teacher, day, _saved_at(path), rows, problems, set_aside, warnings)
 
 
-def _float(value) -> float | None:
-    return None if value != value else float(value)
+def _keep_known(conn, sheet: history.IssuedSheet, rows: list[dict], seen: dict, accept_unknown: bool, set_aside: list, note_row) -> list[dict]:
+    """Rows about students the sheet was made for, once each; the others listed by row (and kept with `accept_unknown`)."""
+    on_sheet = set(sheet.students)
+    others = _teachers_of(conn, {row["student_id"] for row in rows} - on_sheet)
+    kept = []
+    for row in rows:
+        student, number = row["student_id"], row["excel_row"]
+        if student not in on_sheet:
+            owner = others.get(student)
+            why = f"是{owner}的学员" if owner and owner != sheet.teacher else "历史里没有这个学号"
+            note_row(set_aside, number, "student_id", "not_on_sheet", f"学号 {student} 不在这份回访表上（{why}）")
+            if not accept_unknown:
+                continue
+        elif len(seen[student]) > 1:
+            rows_text = "、".join(f"第{r}行" for r in seen[student] if r != number)
+            note_row(set_aside, number, "student_id", "same_student", f"学号 {student} 在表里出现了不止一次（还有{rows_text}）")
+            if not accept_unknown:
+                continue
+        kept.append(row)
+    return kept
 
 
-def _sheet_identity(path: Path) -> tuple[str, dt.date]:
-    """Teacher and date from the 说明 sheet pfk wrote; the file name `<老师>-<日期>.xlsx` as a fallback."""
-    teacher, sheet_date = None, None
+def _teachers_of(conn, students: set[str]) -> dict[str, str]:
+    """Each of `students`' teacher in the newest snapshot (only looked up for rows off the sheet)."""
+    if not students:
+        return {}
+    dates = history.snapshot_dates(conn)
+    if not dates:
+        return {}
+    newest = history.load_snapshot(conn, dates[-1])
+    known = newest[newest["student_id"].isin(list(students))]
+    return dict(zip(known["student_id"], known["teacher"]))
+
+
+def _identity(conn, path: Path) -> history.IssuedSheet:
+    """The sheet as pfk handed it out, from the id on its 说明 sheet; refused when missing or contradicted."""
+    pairs = _info_pairs(path)
+    sheet_id = pairs.get(INFO_SHEET_ID)
+    if not sheet_id:
+        raise InputError(
+            f"{path.name}: 认不出这份回访表：「{CALLSHEET_INFO_SHEET}」工作表上没有「{INFO_SHEET_ID}」。"
+            "它不是 pfk 生成的回访表，或说明页被删改过；请用 pfk callsheet 重新生成后再填写"
+        )
+    sheet = history.issued_sheet(conn, sheet_id)
+    if sheet is None or sheet.kind != "callsheet":
+        raise InputError(f"{path.name}: 回访表编号 {sheet_id[:20]} 不是这个工作区发出的回访表（编号被改过，或表来自别的工作区）")
+    teacher, as_of = pairs.get(INFO_TEACHER), pairs.get(INFO_AS_OF)
+    if teacher and teacher != sheet.teacher:
+        raise InputError(f"{path.name}: 说明页写的运营老师是「{teacher[:20]}」，但编号 {sheet_id} 是发给「{sheet.teacher}」的回访表；请核对是否拿错了表")
+    if as_of and as_of[:10] != sheet.as_of.isoformat():
+        raise InputError(f"{path.name}: 说明页写的日期是 {as_of[:20]}，但编号 {sheet_id} 的回访表是 {sheet.as_of} 生成的；请核对是否拿错了表")
+    return sheet
+
+
+def _info_pairs(path: Path) -> dict[str, str]:
+    """项目 → 内容 of the 说明 sheet; blank cells are absent (never the text "nan" or "None")."""
     try:
         import fastexcel
 
         info = fastexcel.read_excel(str(path)).load_sheet(CALLSHEET_INFO_SHEET, header_row=None, dtypes="string").to_pandas()
-        pairs = {str(a).strip(): str(b).strip() for a, b in info.iloc[:, :2].itertuples(index=False) if a is not None}
-        teacher = pairs.get(INFO_TEACHER)
-        sheet_date = dt.date.fromisoformat(pairs[INFO_AS_OF][:10]) if INFO_AS_OF in pairs else None
-    except Exception:
-        pass  # no info sheet (renamed or deleted by a user): fall back to the file name
-    match = _FILE_NAME.match(path.stem)
-    if match:
-        teacher = teacher or match["teacher"]
-        sheet_date = sheet_date or dt.date.fromisoformat(match["date"])
-    if not teacher or not sheet_date:
-        raise InputError(f"{path.name}: 认不出这是哪位老师哪天的回访表（缺「{CALLSHEET_INFO_SHEET}」工作表，文件名也不是 老师-日期.xlsx）")
-    return teacher, sheet_date
+    except Exception:  # noqa: BLE001 — no such sheet, or not a workbook: the caller says what is missing
+        return {}
+    pairs = {}
+    for label, value in info.iloc[:, :2].itertuples(index=False):
+        label, value = cell_text(label), cell_text(value)
+        if label and value:
+            pairs.setdefault(label, value)
+    return pairs
+
+
+def _saved_at(path: Path) -> str | None:
+    """When the file was last saved, as its own properties say (Excel, WPS and LibreOffice write it)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            core = archive.read("docProps/core.xml").decode("utf-8", errors="replace")
+    except (KeyError, OSError, zipfile.BadZipFile):
+        return None
+    found = re.search(r"<dcterms:modified[^>]*>([^<]+)</dcterms:modified>", core)
+    return found.group(1).strip() if found else None
+
+
+def _older_copy(conn, item: _Parsed) -> str | None:
+    """A refusal when this file is an older copy of a sheet already recorded from a newer one."""
+    before = history.recorded_copy(conn, item.sheet_key)
+    if before is None or before[0] == _digest(item.rows):
+        return None
+    _, saved_before, students_before = before
+    if item.saved_at and saved_before:
+        older = item.saved_at < saved_before
+    else:  # no save times to compare: older when it holds less than what was recorded
+        older = {row["student_id"] for row in item.rows} < set(students_before)
+    if not older:
+        return None
+    return (
+        f"{item.path.name}: 这是这份回访表较早保存的一份（之前已导入过更新的一份），导入它会丢掉后来填的内容；"
+        "确认要用它替换，请加 --replace"
+    )
 
 
 def _digest(rows: list[dict]) -> str:
     canonical = sorted(json.dumps(r, sort_keys=True, default=str, ensure_ascii=False) for r in rows)
     return hashlib.sha256("\n".join(canonical).encode()).hexdigest()
+

@@ -67,10 +67,11 @@ def parse_number(series):
     return value, text.notna() & value.isna()
 
 
-def parse_date(series, as_of: dt.date | None = None):
+def parse_date(series, as_of: dt.date | None = None, ahead: bool = False):
     """Real dates (read as `2026-11-03 00:00:00`), Excel serials, `2026/11/3`, `2026年11月3日`, `20261103`,
     ISO stamps with a zone (`2026-11-20T19:00:00Z`: the date in China), `11-20` / `11月20日` (the year
-    from `as_of`, today by default: see YEARLESS_LOOKAHEAD_DAYS), and 未学习/从未登录 as blank.
+    from `as_of`, today by default: see YEARLESS_LOOKAHEAD_DAYS; with `ahead`, a date still to come —
+    the next such date on or after `as_of`, as a follow-up date is meant), and 未学习/从未登录 as blank.
 
     Returns (datetime64 Series at midnight, bad mask).
     """
@@ -89,7 +90,7 @@ def parse_date(series, as_of: dt.date | None = None):
             value.iloc[cell.nonzero()[0]] = day.astype("datetime64[ns]").to_numpy()
         typed = text.notna().to_numpy(dtype=bool) & ~cell
         if typed.any():
-            value.iloc[typed.nonzero()[0]] = _typed_dates(text[typed], as_of).to_numpy()
+            value.iloc[typed.nonzero()[0]] = _typed_dates(text[typed], as_of, ahead).to_numpy()
     unread = text.notna() & value.isna()
     if unread.any():
         serial = pd.to_numeric(text[unread], errors="coerce").astype("float64")
@@ -99,7 +100,7 @@ def parse_date(series, as_of: dt.date | None = None):
     return value, text.notna() & value.isna()
 
 
-def _typed_dates(text, as_of: dt.date | None = None):
+def _typed_dates(text, as_of: dt.date | None = None, ahead: bool = False):
     import pandas as pd
 
     parts = text.str.extract(_DATE_PATTERN)
@@ -109,7 +110,7 @@ def _typed_dates(text, as_of: dt.date | None = None):
     ymd.columns = ["year", "month", "day"]
     yearless = ymd["year"].isna()
     if yearless.any():
-        ymd.loc[yearless] = _with_year(text[yearless], as_of).to_numpy()
+        ymd.loc[yearless] = _with_year(text[yearless], as_of, ahead).to_numpy()
     # `0001/1/1` or `9999-12-31` is a typo, not a date: pandas' nanosecond clock cannot even hold it.
     ymd.loc[~ymd["year"].between(1900, 2199)] = float("nan")
     value = pd.to_datetime(ymd, errors="coerce").astype("datetime64[ns]")
@@ -119,17 +120,21 @@ def _typed_dates(text, as_of: dt.date | None = None):
     return value
 
 
-def _with_year(text, as_of: dt.date | None):
+def _with_year(text, as_of: dt.date | None, ahead: bool = False):
     """Year, month and day of `11-20` / `11/20` / `11月20日`: the latest such date not after
-    as_of + YEARLESS_LOOKAHEAD_DAYS."""
+    as_of + YEARLESS_LOOKAHEAD_DAYS — or, `ahead`, the first on or after as_of."""
     import pandas as pd
 
     as_of = as_of or dt.date.today()
-    limit = pd.Timestamp(as_of) + pd.Timedelta(days=YEARLESS_LOOKAHEAD_DAYS)
     md = text.str.extract(_YEARLESS_DATE).astype("float64")
     month, day = md[0], md[1]
     this_year = pd.to_datetime(pd.DataFrame({"year": float(as_of.year), "month": month, "day": day}), errors="coerce")
-    year = pd.Series(float(as_of.year), index=text.index).where(~(this_year > limit), float(as_of.year - 1))
+    year = pd.Series(float(as_of.year), index=text.index)
+    if ahead:
+        year = year.where(~(this_year < pd.Timestamp(as_of)), float(as_of.year + 1))
+    else:
+        limit = pd.Timestamp(as_of) + pd.Timedelta(days=YEARLESS_LOOKAHEAD_DAYS)
+        year = year.where(~(this_year > limit), float(as_of.year - 1))
     return pd.DataFrame({"year": year.where(month.notna()), "month": month, "day": day}, index=text.index)
 
 
@@ -274,6 +279,21 @@ def parse_share(series, percent: bool = False):
 def parse_text(series):
     text = series.astype("str").str.strip()
     return text.mask(text.eq("")), text.isna() & False
+
+
+def cell_text(value) -> str | None:
+    """One cell as text, trimmed; None for a blank cell (None, NaN, "", spaces) — never "nan" or "None"."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    try:
+        import pandas as pd
+
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    text = str(value).strip()
+    return text or None
 
 
 def parse_date_text(value: str) -> dt.date | None:

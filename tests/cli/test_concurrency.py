@@ -106,25 +106,17 @@ def recorded(workspace: Path) -> set[tuple]:
         return set(conn.execute("SELECT teacher, student_id, p, k, note FROM callbacks"))
 
 
-@pytest.mark.parametrize("start", ["fresh history", "history busy"])
-def test_two_record_processes_at_once_both_land(filled_callsheets, start):
+def test_two_record_processes_at_once_both_land(filled_callsheets):
     workspace, paths, expected = filled_callsheets
     database = workspace / ".pfk" / "history.sqlite"
-    holder = None
-    if start == "fresh history":
-        # Both processes create and migrate the store at the same moment.
-        for leftover in database.parent.glob("history.sqlite*"):
-            leftover.unlink()
-    else:
-        # Someone is writing when both arrive: they must queue on the busy timeout, not fail.
-        holder = sqlite3.connect(database, isolation_level=None)
-        holder.execute("BEGIN IMMEDIATE")
+    # Someone is writing when both arrive: they must queue on the busy timeout, not fail.
+    holder = sqlite3.connect(database, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
     processes = [pfk_process("record", path, cwd=workspace) for path in paths]
-    if holder is not None:
-        time.sleep(3)
-        assert [p.poll() for p in processes] == [None, None]  # still waiting for the writer
-        holder.execute("COMMIT")
-        holder.close()
+    time.sleep(3)
+    assert [p.poll() for p in processes] == [None, None]  # still waiting for the writer
+    holder.execute("COMMIT")
+    holder.close()
     outputs = [p.communicate(timeout=180) for p in processes]
     for process, (stdout, stderr) in zip(processes, outputs):
         assert process.returncode == 0, stderr
@@ -134,6 +126,20 @@ def test_two_record_processes_at_once_both_land(filled_callsheets, start):
     with sqlite3.connect(database) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert conn.execute("SELECT count(*) FROM imports").fetchone()[0] == len(TEACHERS)
+
+
+def test_two_commands_creating_the_store_at_once_both_land(cli, tmp_path):
+    """Both processes create and migrate a new workspace's store at the same moment."""
+    assert cli("init", ".", cwd=tmp_path).exit_code == 0
+    rows = [HEADER] + [student(f"S{n:03d}", f"学员{n}", "张老师", 3, 20, 4, 4) for n in range(20)]
+    roster = write_xlsx(tmp_path / "roster.xlsx", rows)
+    days = ("2026-11-16", "2026-11-23")
+    processes = [pfk_process("classify", roster, "--as-of", day, "-o", f"out-{day}.xlsx", cwd=tmp_path) for day in days]
+    for process, (stdout, stderr) in zip(processes, [p.communicate(timeout=180) for p in processes]):
+        assert process.returncode == 0, stderr
+    with sqlite3.connect(tmp_path / ".pfk" / "history.sqlite") as conn:
+        assert [r[0] for r in conn.execute("SELECT as_of FROM snapshot_tables ORDER BY as_of")] == list(days)
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == history.SCHEMA_VERSION
 
 
 def test_a_store_busy_past_the_timeout_is_one_clear_line(cli, filled_callsheets, monkeypatch):
