@@ -87,3 +87,24 @@ def read_sheet(path: Path, sheet: str) -> list[tuple]:
 
 def today() -> dt.date:
     return dt.date.fromisoformat(AS_OF)
+
+
+def fill_callsheet(path: Path, values: dict[str, dict], info: dict[str, object] | None = None) -> Path:
+    """Fill a call sheet as a teacher would, with openpyxl: `values` maps 学号 → {column: value};
+    `info` sets 说明 rows by their label (None blanks the cell)."""
+    wb = openpyxl.load_workbook(path)
+    ws = wb["回访表"]
+    header = [c.value for c in ws[1]]
+    found = set()
+    for row in range(2, ws.max_row + 1):
+        sid = ws.cell(row, header.index("学号") + 1).value
+        for column, value in values.get(sid, {}).items():
+            ws.cell(row, header.index(column) + 1).value = value
+            found.add(sid)
+    assert found == set(values), f"not on the call sheet: {set(values) - found}"
+    for label, value in (info or {}).items():
+        info_sheet = wb["说明"]
+        row = next(r for r in range(1, info_sheet.max_row + 1) if info_sheet.cell(r, 1).value == label)
+        info_sheet.cell(row, 2).value = value
+    wb.save(path)
+    return path

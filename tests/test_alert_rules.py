@@ -52,6 +52,7 @@ def context(result, conn=None) -> AlertContext:
 
 def test_rules_are_declared_once_with_stable_codes():
     assert [(r.code, r.label, r.serious) for r in RULES] == [
+        ("complaint_open", "投诉未闭环", True),
         ("inactive", "连续未学习", False),
         ("behind_pace", "进度严重落后", False),
         ("low_satisfaction", "满意度低", True),

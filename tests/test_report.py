@@ -10,6 +10,7 @@ import pytest
 from pfkcli.config import Config
 from pfkcli.errors import UsageError
 from pfkcli.report import (
+    ALL_SEGMENTS_LABEL,
     CALLED_GROUP,
     COVERAGE_COLUMNS,
     EFFECT_COLUMNS,
@@ -31,6 +32,7 @@ from pfkcli.report import (
     one_snapshot_note,
     progress_table,
     segment_table,
+    share_difference,
 )
 
 D = dt.date
@@ -130,19 +132,47 @@ def test_moves_matrix_pins_every_cell():
     ]
 
 
-def test_effect_called_against_not_called():
+def test_effect_compares_students_who_started_in_the_same_segment():
     effect = effect_table(compare_snapshots(PREVIOUS, NEWEST), CALLED)
     assert list(effect.columns) == list(EFFECT_COLUMNS)
-    assert effect.fillna(-1).values.tolist() == [
-        [CALLED_GROUP, 2, 1, 1, 0, 50.0, 0.0, 1],
-        [NOT_CALLED_GROUP, 2, 0, 1, 1, 0.0, 50.0, 0],
+    rows = effect[["起始分层", "组别", "学员数", "上升", "不变", "下降"]].values.tolist()
+    assert rows == [
+        ["重要价值学员", CALLED_GROUP, 0, 0, 0, 0], ["重要价值学员", NOT_CALLED_GROUP, 1, 0, 0, 1],
+        ["一般督促学员", CALLED_GROUP, 1, 0, 1, 0], ["一般督促学员", NOT_CALLED_GROUP, 0, 0, 0, 0],
+        ["重要维持学员", CALLED_GROUP, 1, 1, 0, 0], ["重要维持学员", NOT_CALLED_GROUP, 0, 0, 0, 0],
+        ["一般挽留学员", CALLED_GROUP, 0, 0, 0, 0], ["一般挽留学员", NOT_CALLED_GROUP, 1, 0, 1, 0],
+        [ALL_SEGMENTS_LABEL, CALLED_GROUP, 2, 1, 1, 0], [ALL_SEGMENTS_LABEL, NOT_CALLED_GROUP, 2, 0, 1, 1],
     ]
+    # No segment has both groups, and every group is tiny: said plainly, no number made up.
+    overall = effect[(effect["起始分层"] == ALL_SEGMENTS_LABEL) & (effect["组别"] == CALLED_GROUP)].iloc[0]
+    assert overall["结论"] == "人数太少（每组至少要 5 人），看不出回访的作用"
+    assert pd.isna(overall["上升占比之差（百分点）"]) and overall["95% 区间"] is None
+
+
+def test_effect_with_enough_students_gives_the_difference_and_its_interval():
+    before = snapshot([(f"S{i:02d}", "张老师", "P_S-F_S-K_L", 2, 0.3, 5) for i in range(40)])
+    after = snapshot([(f"S{i:02d}", "张老师", "P_L-F_S-K_L" if i in {*range(15), 20, 21, 22} else "P_S-F_S-K_L", 4, 0.3, 5) for i in range(40)])
+    called = {f"S{i:02d}" for i in range(20)}  # 15 of the 20 called moved up; 3 of the 20 others
+    effect = effect_table(compare_snapshots(before, after), called).set_index(["起始分层", "组别"])
+    row = effect.loc[("重点挽留学员", CALLED_GROUP)]
+    assert (row["上升占比（%）"], effect.loc[("重点挽留学员", NOT_CALLED_GROUP), "上升占比（%）"]) == (75.0, 15.0)
+    assert row["上升占比之差（百分点）"] == 60.0
+    assert row["95% 区间"] == "29.7 ～ 76.9"
+    assert row["结论"] == "回访过的学员上升更多"
+    assert effect.loc[(ALL_SEGMENTS_LABEL, CALLED_GROUP), "上升占比之差（百分点）"] == 60.0
+
+
+def test_share_difference_matches_newcombes_worked_example():
+    # Newcombe (1998), 56/70 against 48/80: 0.2000, 95 % interval 0.0524 to 0.3339 (method 10).
+    d, low, high = share_difference(56, 70, 48, 80)
+    assert (round(d, 4), round(low, 4), round(high, 4)) == (0.2, 0.0524, 0.3339)
 
 
 def test_effect_with_nobody_called():
     effect = effect_table(compare_snapshots(PREVIOUS, NEWEST), set())
-    assert effect.loc[0, "学员数"] == 0 and pd.isna(effect.loc[0, "上升占比（%）"])
-    assert effect.loc[1, "学员数"] == 4 and effect.loc[1, "首次打分（原待回访，不计入）"] == 1
+    called = effect[effect["组别"] == CALLED_GROUP]
+    assert called["学员数"].sum() == 0
+    assert effect[(effect["起始分层"] == ALL_SEGMENTS_LABEL) & (effect["组别"] == NOT_CALLED_GROUP)]["学员数"].tolist() == [4]
 
 
 def test_moved_down_table():

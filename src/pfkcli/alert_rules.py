@@ -11,6 +11,7 @@ satisfaction alerts; only the renewal follow-up after the end and agreed follow-
 
 | code | fires when |
 | --- | --- |
+| complaint_open | a complaint (问题类型 投诉) still unresolved 2 days (48 h) after the call that raised it |
 | inactive | days since last_active ≥ inactive_days (7); never active: days since course start or enrolment |
 | behind_pace | F < behind_pace_share (0.5) × the F released by the as-of date, after pace_grace_days (7) |
 | low_satisfaction | satisfaction < low_satisfaction_below (3), and the previous recorded rating too |
@@ -27,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
+from .calls import COMPLAINT_CLOSE_DAYS
 from .config import Config
 from .frames import days_between
 from .model import renewed, shown, student_courses
@@ -182,6 +184,19 @@ def _renewal(code: str) -> Callable[[AlertContext], tuple[object, object]]:
     return find
 
 
+def _complaint_open(ctx: AlertContext):
+    """A complaint (问题类型 投诉) not resolved within COMPLAINT_CLOSE_DAYS of the call that raised it —
+    after the course's end too: a promise made is kept."""
+    opened = ctx.callbacks["complaint_on"]
+    days = days_between(ctx.as_of, opened)
+    mask = days >= COMPLAINT_CLOSE_DAYS
+
+    def why(rows):
+        return join(day_text(opened[rows]), " 提出的投诉已过 ", _int_text(days[rows]), " 天还没解决（要求 48 小时闭环）")
+
+    return mask, why
+
+
 def _followup_overdue(ctx: AlertContext):
     import pyarrow.compute as pc
 
@@ -198,6 +213,7 @@ def _followup_overdue(ctx: AlertContext):
 
 
 RULES: tuple[AlertRule, ...] = (
+    AlertRule("complaint_open", "投诉未闭环", "今天就回电：说明处理进展和解决方案，解决后在回访表里把「是否解决」选「是」", True, _complaint_open),
     AlertRule("inactive", "连续未学习", "先发关怀消息，再电话回访：了解是遇到学习困难还是外部干扰，约一个本周能完成的小目标", False, _inactive),
     AlertRule("behind_pace", "进度严重落后", "了解卡在哪一步，和学员约定补进度的计划，优先补作业", False, _behind_pace),
     AlertRule("low_satisfaction", "满意度低", "请服务主管介入，了解不满意的原因；必要时协调更换老师或给出补偿方案", True, _low_satisfaction),
@@ -216,6 +232,7 @@ def rules_text(config: Config) -> list[str]:
     """The thresholds in force, one line per rule, printed with every run."""
     a = config.alerts
     return [
+        "投诉未闭环：回访里记下的投诉，48 小时后还没标为已解决",
         f"连续未学习：最近学习时间距今 ≥ {a.inactive_days} 天（从未学习的，从开课或报名算起）",
         f"进度严重落后：F < {a.behind_pace_share:g} × 按进度应达的 F（开课 {config.thresholds.pace_grace_days} 天后）",
         f"满意度低：满意度 < {a.low_satisfaction_below:g} 星（有历史评分时须连续两次）",

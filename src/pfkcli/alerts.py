@@ -102,7 +102,7 @@ def run_alerts(
     roster_path = Path(roster_path)
     config = workspace.config
     target = check_output(Path(output) if output else default_output(roster_path), inputs=[roster_path, progress_path], workspace_root=workspace.root)
-    with history.opened(workspace.history_path) as conn:
+    with workspace.open_history() as conn:
         classified = score_roster(roster_path, as_of, config, conn, progress_path, sheet)
         ctx = AlertContext(classified.frame, config, as_of, classified.callbacks, history.ratings_before(conn, as_of))
     alerts = find_alerts(ctx)

@@ -81,7 +81,7 @@ def make_callsheets(
     config = workspace.config
     check_output_folder(folder or workspace.callsheets_dir, workspace.root)
     playbooks = load_playbooks(workspace.playbooks_dir)
-    with history.opened(workspace.history_path) as conn:
+    with workspace.open_history() as conn:
         frame, source, snapshot_date, warnings = _students(workspace, conn, as_of, roster_path, progress_path)
         ctx = AlertContext(frame, config, as_of, history.newest_callbacks(conn, frame, as_of), history.ratings_before(conn, as_of))
         return _write_sheets(workspace, conn, ctx, source, snapshot_date, warnings, playbooks, teacher, roster_path, progress_path, limit, folder)
@@ -144,7 +144,7 @@ def _students(workspace: Workspace, conn, as_of: dt.date, roster_path, progress_
 
         scored = score_roster(roster_path, as_of, workspace.config, conn, progress_path)
         return scored.frame, f"名单 {Path(roster_path).name}", None, scored.warnings
-    if conn is None or not workspace.history_path.exists():
+    if conn is None:
         raise UsageError("还没有分层结果：请先在工作区里运行 pfk classify，或用 --roster 指定名单")
     dates = [d for d in history.snapshot_dates(conn) if d <= as_of]
     if not dates:

@@ -102,7 +102,7 @@ def classify(
     target = Path(output) if output else default_output(Path(roster_path))
     check_output(target, inputs=[roster_path, progress_path], workspace_root=workspace.root)
     playbooks = load_playbooks(workspace.playbooks_dir)  # a broken playbook stops the run before any work
-    with history.opened(workspace.history_path) as conn:
+    with workspace.open_history() as conn:
         result = score_roster(roster_path, as_of, workspace.config, conn, progress_path, sheet)
         if conn is not None:
             history.save_snapshot(conn, as_of, result.frame)

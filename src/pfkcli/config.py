@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
@@ -150,13 +151,44 @@ def load_config(path: Path | None) -> Config:
         return Config()
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: 不是有效的 TOML：{exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: 不是 UTF-8 编码的文本，请用 UTF-8 另存", detail=str(exc)) from exc
+    except tomllib.TOMLDecodeError as exc:
+        where = re.search(r"line (\d+), column (\d+)", str(exc))
+        at = f"第 {where.group(1)} 行第 {where.group(2)} 列：" if where else ""
+        raise ConfigError(f"{path}: {at}写法不对（应是「名称 = 值」，文字加引号，每个 [段落] 只写一次）", detail=str(exc)) from exc
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
-        lines = [f"{path}: {'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()]
-        raise ConfigError("\n".join(lines)) from exc
+        lines = [f"{path}: {'.'.join(str(p) for p in err['loc'])}: {_message(err)}" for err in exc.errors()]
+        raise ConfigError("\n".join(lines), detail=str(exc)) from exc
+
+
+def _message(error: dict) -> str:
+    """A setting's problem in Chinese (pydantic's own words go to --debug only)."""
+    kind, ctx = error["type"], error.get("ctx") or {}
+    limits = {"greater_than_equal": "≥", "greater_than": ">", "less_than_equal": "≤", "less_than": "<"}
+    if kind in limits:
+        bound = next(iter(v for k, v in ctx.items() if k in ("ge", "gt", "le", "lt")), "")
+        return f"应 {limits[kind]} {bound}"
+    if kind == "extra_forbidden":
+        return "不认识的设置项（拼写错了？）"
+    if kind in ("int_parsing", "int_from_float", "float_parsing", "int_type", "float_type"):
+        return "应为数字"
+    if kind.startswith("date"):
+        return "应为日期，如 2026-11-23"
+    if kind == "literal_error":
+        choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        return f"只能是 {'、'.join(choices)} 之一"
+    if kind in ("string_pattern_mismatch", "string_too_short", "string_too_long"):
+        return "每一项应写成「短名：说明」，短名最多 6 个字"
+    if kind in ("too_short", "too_long"):
+        return "应正好有 5 项（1 到 5 分各一句）"
+    if kind in ("string_type", "list_type", "dict_type", "model_type"):
+        return {"string_type": "应为文字（加引号）", "list_type": "应为列表 [\"…\", \"…\"]"}.get(kind, "应为一段设置")
+    if kind == "value_error":
+        return str(ctx.get("error", "写法不对"))
+    return "写法不对"
 
 
 CONFIG_TEMPLATE = """\
@@ -177,6 +209,13 @@ hours_total = 76
 # homework = 1
 # hours = 7
 
+# 不止一门课时：按名单「课程」列的名称，每门课写一段；没写的项沿用上面 [course] 的值。
+# [courses."Python 入门"]
+# homework_total = 20
+# hours_total = 40
+# start = 2026-11-01
+# end = 2026-12-31
+
 [thresholds]
 # P、K 的高低：fixed 固定分数线（默认 4，>= 4 为高 L），也可设 mean / median（按全体均值或中位数，>= 为高）。
 p_rule = "fixed"
@@ -187,10 +226,29 @@ k_cut = 4
 f_rule = "pace"
 pace_share = 0.8
 f_cut = 1.0
+# 开课后这么多天内不判断进度落后（放出的内容太少，看不出来）。
+pace_grace_days = 7
 
 [callbacks]
 # 距上次回访超过这么多天，就该再打一次（短期班可设大些，长期班每月一次约 30 天）。
 cadence_days = 14
+
+[plan]
+# 每位老师每周的回访表最多列多少人（按优先级排，其余顺延到下周）。
+calls_per_week = 40
+# 报名后多少天内、还没联系过的新学员排在最前面（24 小时内首次联系）。
+first_contact_days = 1
+# 结课后还做多少天的续费跟进；之后只打约好的跟进电话。
+after_end_days = 14
+# P、K 分数超过这么多天没更新，就安排重新打分。
+rescore_after_days = 60
+# 连续这么多次没接通，标为「联系不上」。
+unreachable_after = 3
+
+[scale]
+# P、K 每一分的含义（「短名：说明」），回访表的下拉框和说明页都用它；全组打分标准一致。
+p = ["抵触：不愿意学，电话也不太配合", "消极：很少学，要反复催才动一动", "一般：想学但不主动，时学时停", "积极：按计划学，作业按时交", "很积极：主动学，常提问、愿意分享"]
+k = ["零基础：没接触过相关内容，概念要从头讲", "较弱：知道些概念，讲深一点就跟不上", "一般：课能听懂，作业常要人帮", "较好：内容基本掌握，作业能独立完成", "很强：有相关经验，能举一反三、追问深处"]
 
 [alerts]
 # 连续多少天没有学习记录就预警。

@@ -75,5 +75,9 @@ class ConfigError(PfkError):
     """pfk.toml or a playbook is not usable."""
 
 
+class LostHistory(PfkError):
+    """The workspace's history store is missing, empty or broken where the workspace shows it had one."""
+
+
 class UsageError(PfkError):
     """The command was asked for something that does not exist (unknown teacher, segment, student)."""

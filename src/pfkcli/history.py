@@ -589,9 +589,16 @@ def _dated(frame, *names: str):
 
 
 def student_history(conn: sqlite3.Connection, student_id: str):
-    """That student's callbacks and snapshots, newest first."""
+    """That student's calls (reached or not) and snapshots, newest first. A call: called_on, teacher,
+    outcome, p, k, problem (type, and 已解决/未解决), note, follow_up, source_file."""
     callbacks = conn.execute(
-        "SELECT called_on, teacher, p, k, note, follow_up, source_file FROM callbacks WHERE student_id = ? ORDER BY called_on DESC, id DESC",
+        """
+        SELECT called_on, teacher, coalesce(outcome, '已接通'), p, k,
+               CASE WHEN problem_type IS NULL THEN NULL
+                    ELSE problem_type || CASE resolved WHEN 1 THEN '（已解决）' WHEN 0 THEN '（未解决）' ELSE '' END END,
+               note, follow_up, source_file
+        FROM callbacks WHERE student_id = ? ORDER BY called_on DESC, id DESC
+        """,
         (student_id,),
     ).fetchall()
     snapshots = []
@@ -618,6 +625,73 @@ def backup(conn: sqlite3.Connection, target: Path) -> None:
         os.replace(temp, target)
     except (sqlite3.Error, OSError) as exc:
         raise OutputError(f"{target}: 无法写入备份（{exc}）") from exc
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def holds_history(path: Path) -> bool:
+    """Whether the file at `path` is a history store with something in it: not missing, not empty
+    (0 bytes, or an SQLite file without pfk's tables), not overwritten by something else."""
+    if not path.is_file() or path.stat().st_size == 0 or not _is_sqlite(path):
+        return False
+    try:
+        conn = sqlite3.connect(f"file:{path.as_posix()}?mode=ro", uri=True)
+        try:
+            tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError:
+        return False
+    return bool(tables & {"callbacks", "snapshot_tables", "snapshots"})
+
+
+def check_backup(path: Path) -> tuple[int, int]:
+    """A backup fit to restore: an SQLite file pfk wrote (this version or older) whose pages are
+    intact. Returns its (snapshots, calls); raises InputError saying what is wrong."""
+    from .errors import InputError
+
+    if not path.is_file():
+        raise InputError(f"{path}: 文件不存在")
+    if not holds_history(path):
+        raise InputError(f"{path}: 不是 pfk 的历史库备份（空文件、别的文件，或没有回访和快照）")
+    conn = sqlite3.connect(f"file:{path.as_posix()}?mode=ro", uri=True)
+    try:
+        ok = conn.execute("PRAGMA integrity_check").fetchone()[0]
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        snapshots = conn.execute(f"SELECT count(*) FROM {'snapshot_tables' if 'snapshot_tables' in tables else 'snapshots'}").fetchone()[0]
+        calls = conn.execute("SELECT count(*) FROM callbacks").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        raise InputError(f"{path}: 备份已损坏，无法读取（{exc}）") from exc
+    finally:
+        conn.close()
+    if ok != "ok":
+        raise InputError(f"{path}: 备份已损坏（完整性检查没有通过），请换一份备份")
+    if version > SCHEMA_VERSION:
+        raise InputError(f"{path}: 这份备份由更新版本的 pfk 写入（版本 {version}），请先升级 pfk")
+    return snapshots, calls
+
+
+def restore(backup_path: Path, store: Path, aside: Path) -> None:
+    """Put `backup_path` in place of `store` (checked first, copied with SQLite's backup, renamed in),
+    the current store — and its journal — kept as `aside` rather than deleted."""
+    temp = store.with_name(f".{store.name}.{os.getpid()}.restore")
+    try:
+        source = sqlite3.connect(f"file:{backup_path.as_posix()}?mode=ro", uri=True)
+        dest = sqlite3.connect(temp)
+        try:
+            source.backup(dest)
+        finally:
+            dest.close()
+            source.close()
+        store.parent.mkdir(parents=True, exist_ok=True)
+        for suffix in ("", "-wal", "-shm"):
+            current = store.with_name(store.name + suffix)
+            if current.exists():
+                os.replace(current, aside.with_name(aside.name + suffix))
+        os.replace(temp, store)
+    except (sqlite3.Error, OSError) as exc:
+        raise OutputError(f"{store}: 无法恢复（{exc}）；原来的历史库没有改动") from exc
     finally:
         temp.unlink(missing_ok=True)
 

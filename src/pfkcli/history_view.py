@@ -21,14 +21,15 @@ class StudentHistory:
 def _store(workspace: Workspace) -> Path:
     if workspace.history_path is None:
         raise UsageError("这里不是 pfk 工作区（找不到 pfk.toml）：请先运行 pfk init")
-    if not workspace.history_path.exists():
+    if not workspace.history_path.exists() and not workspace.signs_of_history():
         raise UsageError("工作区还没有历史记录：先运行 pfk classify 或 pfk record")
     return workspace.history_path
 
 
 def student_history(student_id: str, workspace: Workspace | None = None) -> StudentHistory:
-    path = _store(workspace or find_workspace())
-    with history.opened(path) as conn:
+    workspace = workspace or find_workspace()
+    _store(workspace)
+    with workspace.open_history() as conn:
         callbacks, snapshots = history.student_history(conn, student_id)
     if not callbacks and not snapshots:
         raise UsageError(f"历史里没有学号 {student_id} 的记录")
@@ -43,6 +44,40 @@ def backup_history(target: Path | None, workspace: Workspace | None = None) -> P
         target = workspace.root / "backups" / f"history-{stamp}.sqlite"
         target.parent.mkdir(exist_ok=True)
     target = check_output(Path(target), suffix=BACKUP, inputs=[path], workspace_root=workspace.root)
-    with history.opened(path) as conn:
+    with workspace.open_history() as conn:
         history.backup(conn, target)
     return target
+
+
+@dataclass
+class Restored:
+    source: Path | None  # the backup put in place (None: a new, empty history)
+    aside: Path | None  # where the store it replaced was kept
+    snapshots: int
+    calls: int
+
+
+def restore_history(backup: Path | None, workspace: Workspace | None = None) -> Restored:
+    """Put a backup in place of the workspace's history store (checked first); `backup` None starts a
+    new, empty history. The store it replaces, if any, is kept beside it, never deleted."""
+    workspace = workspace or find_workspace()
+    if workspace.history_path is None:
+        raise UsageError("这里不是 pfk 工作区（找不到 pfk.toml）：请在工作区里运行 pfk restore")
+    store = workspace.history_path
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    aside = store.with_name(f"{store.name}.before-restore-{stamp}")
+    if backup is None:
+        store.parent.mkdir(parents=True, exist_ok=True)
+        for suffix in ("", "-wal", "-shm"):
+            current = store.with_name(store.name + suffix)
+            if current.exists():
+                current.replace(aside.with_name(aside.name + suffix))
+        with history.opened(store):
+            pass
+        return Restored(None, aside if aside.exists() else None, 0, 0)
+    backup = Path(backup)
+    snapshots, calls = history.check_backup(backup)
+    history.restore(backup, store, aside)
+    with history.opened(store):  # brought up to this version's schema
+        pass
+    return Restored(backup, aside if aside.exists() else None, snapshots, calls)

@@ -35,14 +35,16 @@ class Priority:
 
 PRIORITIES: tuple[Priority, ...] = (
     Priority("first_contact", "新学员首次联系", "报名不超过 first_contact_days 天（默认 1）且从未回访"),
+    # An open complaint is a promise already late (48 h): it goes before everything the teacher agreed later.
+    Priority("complaint", "投诉未闭环", "回访里记下的投诉 48 小时后还没解决"),
     Priority("follow_up", "约定跟进", "最近一次回访约定的跟进日期已到"),
     Priority("pending", "待回访", "还没有 P 或 K 分（近 7 天打过电话的除外）"),
-    Priority("serious", "严重预警", "满意度低等严重预警（alerts.py 里标为严重的规则）"),
+    Priority("serious", "严重预警", "满意度低等严重预警（alert_rules.py 里标为严重的规则）"),
     Priority("renewal", "续费阶段", "结课前 30/7/3 天、结课后 after_end_days 天内，本阶段还没谈过、未续费；一个月阶段按价值分到各周"),
     Priority("routine", "例行回访", "距上次回访满 cadence_days 天、P/K 超过 rescore_after_days 天未更新、其他预警（近 7 天打过电话的除外）"),
 )
 RANK = {p.code: number for number, p in enumerate(PRIORITIES)}
-SERIOUS_RULES = tuple(r.code for r in RULES if r.serious)
+SERIOUS_RULES = tuple(r.code for r in RULES if r.serious and r.code != "complaint_open")
 ROUTINE_RULES = tuple(r.code for r in RULES if not r.serious and r.code not in RENEWAL_RULES and r.code != "followup_overdue")
 
 
@@ -88,6 +90,10 @@ def build_plan(ctx: AlertContext, capacity: int, teachers: list[str] | None = No
     rank = pd.Series(len(PRIORITIES), index=frame.index)
     for code in reversed(list(reasons)):
         rank = rank.where(~reasons[code], RANK[code])
+    # Nobody answers: trying first every week would crowd out those who do. They wait with the
+    # routine calls (and go to the public pool, pool.py), unless a promise is at stake.
+    unreachable = facts["failed_in_a_row"] >= config.plan.unreachable_after
+    rank = rank.where(~(unreachable & rank.isin([RANK["first_contact"], RANK["pending"], RANK["serious"]])), RANK["routine"])
     urgency = _waited(ctx) + frame["segment"].map({code: s.value for code, s in BY_CODE.items()}).fillna(0)
 
     teachers_all = sorted(frame["teacher"].dropna().unique().tolist())
@@ -133,6 +139,7 @@ def due_reasons(ctx: AlertContext) -> dict[str, object]:
     rescore = _score_age(ctx) > plan.rescore_after_days
     return {
         "first_contact": regular & never_called & (enrolled >= 0) & (enrolled <= plan.first_contact_days),
+        "complaint": masks["complaint_open"],
         "follow_up": days_between(as_of, facts["follow_up"]) >= 0,
         "pending": regular & pending & ~quiet,
         "serious": any_of(SERIOUS_RULES),
@@ -220,8 +227,12 @@ def _rows(ctx: AlertContext, reasons: dict, rank, positions):
     rescore = (score_age > config.plan.rescore_after_days).to_numpy()
     whole = pa.array(waited.fillna(0).astype("int64")).cast(pa.string())
     age = pa.array(score_age.fillna(0).astype("int64")).cast(pa.string())
+    unreachable = (sub.callbacks["failed_in_a_row"] >= config.plan.unreachable_after).to_numpy()
+    failed = pa.array(sub.callbacks["failed_in_a_row"].astype("int64")).cast(pa.string())
     why = pc.binary_join_element_wise(
+        part(unreachable, join("联系不上：已连续 ", failed, " 次没接通，先发微信约个时间")),
         part(held["first_contact"], first_text),
+        part(held["complaint"], texts(("complaint_open",))),
         part(held["follow_up"], follow_text),
         part(held["pending"] & never, "从未回访：先了解情况，打 P、K 分"),
         part(held["pending"] & ~never, "P/K 还不完整：补打分"),

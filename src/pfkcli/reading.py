@@ -460,6 +460,39 @@ _REF = re.compile(rb'\br="([A-Z]+)(\d+)"')
 _HAS_VALUE = re.compile(rb"<(?:\w+:)?(?:v|is)\b[^>]*>\s*\S|<(?:\w+:)?is\b")
 
 
+def _sheet_member(archive: zipfile.ZipFile, sheet: int | str) -> str:
+    """The zip member holding a worksheet, by its position or its name."""
+    from xml.etree import ElementTree
+
+    ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
+    rel_ns = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+    sheets = ElementTree.fromstring(archive.read("xl/workbook.xml")).findall("m:sheets/m:sheet", ns)
+    found = sheets[sheet] if isinstance(sheet, int) else next(s for s in sheets if s.get("name") == sheet)
+    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    target = next(r.get("Target") for r in rels if r.get("Id") == found.get(rel_ns))
+    return target.lstrip("/") if target.startswith("/") else "xl/" + target
+
+
+_ERROR_CELL = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]+)(\d+)"[^>]*?\bt="e"|<(?:\w+:)?c\b[^>]*?\bt="e"[^>]*?\br="([A-Z]+)(\d+)"')
+
+
+def error_cells(path: Path, sheet: str) -> set[tuple[int, str]]:
+    """(Excel row, column letters) of the cells of an .xlsx sheet that hold an error such as #NAME? —
+    which the readers give back as blank. Empty for other files or when the sheet cannot be found."""
+    from xml.etree import ElementTree
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            data = archive.read(_sheet_member(archive, sheet))
+    except (KeyError, IndexError, StopIteration, zipfile.BadZipFile, ElementTree.ParseError, OSError):
+        return set()
+    found = set()
+    for match in _ERROR_CELL.finditer(data):
+        letters, row = (match.group(1), match.group(2)) if match.group(1) else (match.group(3), match.group(4))
+        found.add((int(row), letters.decode()))
+    return found
+
+
 def _xlsx_probe(path: Path, index: int) -> tuple[int, int, int] | None:
     """Read only the start of the sheet's XML: its first filled row and leftmost filled column (0-based),
     and how many columns the filled cells of its first rows span — known before calamine lays the sheet
@@ -467,17 +500,8 @@ def _xlsx_probe(path: Path, index: int) -> tuple[int, int, int] | None:
     from xml.etree import ElementTree
 
     try:
-        with zipfile.ZipFile(path) as archive:
-            ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
-            rel_ns = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
-            workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-            sheets = workbook.findall("m:sheets/m:sheet", ns)
-            rel_id = sheets[index].get(rel_ns)
-            rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-            target = next(r.get("Target") for r in rels if r.get("Id") == rel_id)
-            member = target.lstrip("/") if target.startswith("/") else "xl/" + target
-            with archive.open(member) as stream:
-                buffer = stream.read(1 << 20)
+        with zipfile.ZipFile(path) as archive, archive.open(_sheet_member(archive, index)) as stream:
+            buffer = stream.read(1 << 20)
     except (KeyError, IndexError, StopIteration, zipfile.BadZipFile, ElementTree.ParseError, OSError):
         return None
     first_row, first_col, last_col = None, None, 0

@@ -27,7 +27,7 @@ from .calls import DEFAULT_OUTCOME, OUTCOME_BY_LABEL, PROBLEM_TYPES, RESOLVED_CH
 from .columns import normalise_header
 from .errors import InputError, InvalidInput, Problem, UsageError
 from .outputs import CALLSHEET_INFO_SHEET, CALLSHEET_SHEET, INFO_AS_OF, INFO_SHEET_ID, INFO_TEACHER
-from .reading import read_table
+from .reading import error_cells, read_table
 from .values import cell_text, parse_date, parse_id, parse_text
 from .workspace import Workspace
 
@@ -90,7 +90,7 @@ def record_files(
     today = today or dt.date.today()
     if called_on is not None and called_on > today:
         raise UsageError(f"--called-on {called_on} 还没到：回访日期不能晚于今天（{today}）")
-    with history.opened(workspace.history_path) as conn:
+    with workspace.open_history() as conn:
         parsed = [_parse(conn, Path(p), called_on, today, accept_unknown) for p in paths]
         problems = [problem for item in parsed for problem in item.problems]
         if problems and not skip_invalid:
@@ -146,13 +146,17 @@ def _parse(conn, path: Path, called_on: dt.date | None, today: dt.date, accept_u
     def note_row(into: list, row, name: str, code: str, message: str) -> None:
         into.append(Problem(**where, row=int(row), column=header_of.get(name, name), code=code, message=message))
 
+    # A note typed with a leading `=` became a formula Excel could not work out (#NAME?): the readers
+    # give such a cell back blank, so it is found in the sheet itself.
+    note_letter = raw.letters[position["note"]]
+    lost_notes = {row for row, letter in error_cells(path, CALLSHEET_SHEET) if letter == note_letter}
     sid, _ = parse_id(column("student_id"))
     note, _ = parse_text(column("note"))
     follow, bad_follow = parse_date(column("follow_up"), day, ahead=True)
     cells = {name: column(name) for name in ("outcome", "p", "k", "problem_type", "resolved")}
     # Python objects, so that a blank stays None (pandas would turn it back into NaN in a text column).
     texts = {name: pd.Series([cell_text(v) for v in values], index=values.index, dtype=object) for name, values in cells.items()}
-    filled = note.notna() | follow.notna() | bad_follow
+    filled = note.notna() | follow.notna() | bad_follow | note.index.isin(list(lost_notes))
     for values in texts.values():
         filled |= values.notna()
 
@@ -184,8 +188,8 @@ def _parse(conn, path: Path, called_on: dt.date | None, today: dt.date, accept_u
         if len(problems) > row_problems:
             continue
         text_note = None if note.isna()[row] else str(note[row])
-        if text_note is not None and text_note.strip() in _EXCEL_ERRORS:
-            note_row(warnings, row, "note", "lost_note", f"回访备注显示为 {text_note.strip()}（开头的「=」让 Excel 当成了公式），备注没有导入，请重新填写")
+        if int(row) in lost_notes or (text_note is not None and text_note.strip() in _EXCEL_ERRORS):
+            note_row(warnings, row, "note", "lost_note", "回访备注成了 Excel 的错误值（如 #NAME?，多半是开头打了「=」被当成公式），备注没有导入，请重新填写")
             text_note = None
         follow_up = None if follow.isna()[row] else follow[row].date()
         if bad_follow[row]:
@@ -306,9 +310,9 @@ def _older_copy(conn, item: _Parsed) -> str | None:
     if before is None or before[0] == _digest(item.rows):
         return None
     _, saved_before, students_before = before
-    if item.saved_at and saved_before:
+    if item.saved_at and saved_before and item.saved_at != saved_before:
         older = item.saved_at < saved_before
-    else:  # no save times to compare: older when it holds less than what was recorded
+    else:  # no save times to tell them apart: older when it holds less than what was recorded
         older = {row["student_id"] for row in item.rows} < set(students_before)
     if not older:
         return None

@@ -66,6 +66,7 @@ ALERTS_SHEET = "预警"
 MOVES_SHEET = "分层变化"
 MOVED_DOWN_SHEET = "下降学员"
 EFFECT_SHEET = "回访效果"
+PROBLEMS_SHEET = "问题处理"
 REPORT_SHEETS = (
     OVERVIEW_SHEET,
     SEGMENTS_SHEET,
@@ -75,6 +76,7 @@ REPORT_SHEETS = (
     MOVES_SHEET,
     MOVED_DOWN_SHEET,
     EFFECT_SHEET,
+    PROBLEMS_SHEET,
 )
 
 TEACHER = "运营老师"
@@ -95,9 +97,16 @@ MOVED_DOWN_COLUMNS = (
     "本期已回访", "最近回访日期",
 )
 FIRST_SCORED = "首次打分（原待回访，不计入）"
-EFFECT_COLUMNS = ("组别", "学员数", "上升", "不变", "下降", "上升占比（%）", "下降占比（%）", FIRST_SCORED)
+EFFECT_COLUMNS = (
+    "分组", "起始分层", "组别", "学员数", "上升", "不变", "下降", "上升占比（%）", "下降占比（%）",
+    "上升占比之差（百分点）", "95% 区间", "结论",
+)
 CALLED_GROUP = "本期回访过"
 NOT_CALLED_GROUP = "本期未回访"
+ALL_SEGMENTS_LABEL = "全部（按起始分层加权）"
+# Below this many students in either group, a share says too little to compare.
+MIN_GROUP = 5
+PROBLEM_COLUMNS = ("问题类型", "提出", "已解决", "未解决", "平均解决天数", "48 小时内解决", "48 小时内解决占比（%）")
 NOTE_COLUMN = "说明"
 
 CHART_WIDTH = 400  # fits the printable width of a portrait A4 page (LibreOffice, Excel)
@@ -197,12 +206,31 @@ def choose_snapshots(dates: list[dt.date], as_of: dt.date, since: dt.date | None
 
 
 def called_between(conn: sqlite3.Connection, start: dt.date, end: dt.date) -> set[str]:
-    """Students with a recorded callback on start < called_on ≤ end."""
+    """Students reached by a call on start ≤ called_on < end: the week that follows a snapshot is the
+    week of the call sheets made from it (a sheet dated D records its calls on D by default)."""
     rows = conn.execute(
-        "SELECT DISTINCT student_id FROM callbacks WHERE called_on > ? AND called_on <= ?",
+        "SELECT DISTINCT student_id FROM callbacks WHERE reached = 1 AND called_on >= ? AND called_on < ?",
         (start.isoformat(), end.isoformat()),
     ).fetchall()
     return {r[0] for r in rows}
+
+
+def problems_raised(conn: sqlite3.Connection, end: dt.date):
+    """Every problem raised on a call before `end`, with the day it was raised and the day a call
+    (that one or a later one) marked it resolved: columns student_id, problem_type, raised_on, resolved_on."""
+    import pandas as pd
+
+    rows = conn.execute(
+        """
+        SELECT c.student_id, c.problem_type, c.called_on,
+               (SELECT min(later.called_on) FROM callbacks later
+                WHERE later.student_id = c.student_id AND later.resolved = 1 AND later.called_on >= c.called_on AND later.called_on < :end)
+        FROM callbacks c WHERE c.problem_type IS NOT NULL AND c.called_on < :end
+        """,
+        {"end": end.isoformat()},
+    ).fetchall()
+    frame = pd.DataFrame(rows, columns=["student_id", "problem_type", "raised_on", "resolved_on"])
+    return frame.assign(raised_on=pd.to_datetime(frame["raised_on"]), resolved_on=pd.to_datetime(frame["resolved_on"]))
 
 
 # ---------------------------------------------------------------------------
@@ -439,32 +467,119 @@ def moved_down_table(moves, called: set[str], last_called, mask: bool = False):
     return table, colours
 
 
-def effect_table(moves, called: set[str]):
-    """回访效果: moved up / stayed / down, for the students called between the snapshots and the others.
+def wilson(successes: int, total: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson's interval for a share (honest at small counts and at 0 % or 100 %)."""
+    if total == 0:
+        return (math.nan, math.nan)
+    p = successes / total
+    centre = (p + z * z / (2 * total)) / (1 + z * z / total)
+    half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / (1 + z * z / total)
+    return (centre - half, centre + half)
 
-    Students scored for the first time are counted apart: a first call always gives a segment.
+
+def share_difference(up1: int, n1: int, up0: int, n0: int) -> tuple[float, float, float]:
+    """The difference of two shares (up1/n1 − up0/n0) and its 95 % interval (Newcombe's, from Wilson's)."""
+    p1, p0 = up1 / n1, up0 / n0
+    (l1, u1), (l0, u0) = wilson(up1, n1), wilson(up0, n0)
+    d = p1 - p0
+    return d, d - math.sqrt((p1 - l1) ** 2 + (u0 - p0) ** 2), d + math.sqrt((u1 - p1) ** 2 + (p0 - l0) ** 2)
+
+
+def _verdict(n1: int, n0: int, low: float, high: float) -> str:
+    if min(n1, n0) < MIN_GROUP:
+        return f"人数太少（每组至少要 {MIN_GROUP} 人），看不出回访的作用"
+    if low > 0:
+        return "回访过的学员上升更多"
+    if high < 0:
+        return "回访过的学员上升更少"
+    return "差别不明显（区间包含 0）"
+
+
+def effect_table(moves, called: set[str]):
+    """回访效果: students who started the period in the same segment, called against not called:
+    moved up / stayed / down, the difference of the shares that moved up and its 95 % interval, and
+    what that says — plainly "too few to tell" when a group is small. Then all segments together,
+    each segment weighted by how much it can tell (n₁n₀/(n₁+n₀)).
+
+    Students scored for the first time are counted apart (overview): a first call always gives a segment.
     """
-    import numpy as np
     import pandas as pd
 
-    rows = []
-    for group, in_group in ((CALLED_GROUP, True), (NOT_CALLED_GROUP, False)):
-        part = moves[moves["student_id"].isin(called) == in_group]
-        up, same, down, scored = (int((part["direction"] == d).sum()) for d in ("up", "same", "down", "scored"))
+    judged = moves[moves["direction"].isin(["up", "same", "down"])]
+    judged = judged.assign(called=judged["student_id"].isin(called))
+    rows, weights, weighted, variance = [], 0.0, 0.0, 0.0
+    totals = {True: [0, 0, 0], False: [0, 0, 0]}
+
+    def group_row(label, segment, group, counts, difference=None):
+        up, same, down = counts
         total = up + same + down
+        row = {
+            "分组": f"{label} · {group}", "起始分层": label, "组别": group, "学员数": total, "上升": up, "不变": same, "下降": down,
+            "上升占比（%）": round(up / total * 100, 1) if total else math.nan,
+            "下降占比（%）": round(down / total * 100, 1) if total else math.nan,
+            "上升占比之差（百分点）": math.nan, "95% 区间": None, "结论": None,
+        }
+        if difference is not None:
+            d, low, high, verdict = difference
+            if d == d:
+                row["上升占比之差（百分点）"] = round(d * 100, 1)
+                row["95% 区间"] = f"{low * 100:.1f} ～ {high * 100:.1f}"
+            row["结论"] = verdict
+        rows.append(row)
+
+    for segment in ALL_SEGMENTS:
+        part = judged[judged["segment_from"] == segment.code]
+        if part.empty:
+            continue
+        counts = {}
+        for flag in (True, False):
+            mine = part[part["called"] == flag]["direction"]
+            counts[flag] = [int((mine == d).sum()) for d in ("up", "same", "down")]
+            totals[flag] = [a + b for a, b in zip(totals[flag], counts[flag])]
+        n1, n0 = sum(counts[True]), sum(counts[False])
+        difference = (math.nan, math.nan, math.nan, _verdict(n1, n0, 0, 0))
+        if n1 and n0:
+            d, low, high = share_difference(counts[True][0], n1, counts[False][0], n0)
+            difference = (d, low, high, _verdict(n1, n0, low, high))
+            w = n1 * n0 / (n1 + n0)
+            p1, p0 = counts[True][0] / n1, counts[False][0] / n0
+            weights += w
+            weighted += w * d
+            variance += w * w * (p1 * (1 - p1) / n1 + p0 * (1 - p0) / n0)
+        group_row(segment.name, segment.code, CALLED_GROUP, counts[True], difference)
+        group_row(segment.name, segment.code, NOT_CALLED_GROUP, counts[False])
+    n1, n0 = sum(totals[True]), sum(totals[False])
+    overall = (math.nan, math.nan, math.nan, _verdict(n1, n0, 0, 0))
+    if weights:
+        d = weighted / weights
+        half = 1.96 * math.sqrt(variance) / weights
+        overall = (d, d - half, d + half, _verdict(n1, n0, d - half, d + half))
+    group_row(ALL_SEGMENTS_LABEL, "", CALLED_GROUP, totals[True], overall)
+    group_row(ALL_SEGMENTS_LABEL, "", NOT_CALLED_GROUP, totals[False])
+    return pd.DataFrame(rows, columns=list(EFFECT_COLUMNS))
+
+
+def problem_table(problems, today: dt.date):
+    """问题处理: problems raised by type — how many, resolved or not, how fast they closed."""
+    import pandas as pd
+
+    from .calls import COMPLAINT_CLOSE_DAYS, PROBLEM_TYPES
+
+    rows = []
+    for kind in PROBLEM_TYPES:
+        mine = problems[problems["problem_type"] == kind]
+        closed = mine[mine["resolved_on"].notna()]
+        days = (closed["resolved_on"] - closed["raised_on"]).dt.days
+        fast = int((days <= COMPLAINT_CLOSE_DAYS).sum())
         rows.append(
             {
-                "组别": group,
-                "学员数": total,
-                "上升": up,
-                "不变": same,
-                "下降": down,
-                "上升占比（%）": round(up / total * 100, 1) if total else np.nan,
-                "下降占比（%）": round(down / total * 100, 1) if total else np.nan,
-                FIRST_SCORED: scored,
+                "问题类型": kind, "提出": len(mine), "已解决": len(closed), "未解决": len(mine) - len(closed),
+                "平均解决天数": round(float(days.mean()), 1) if len(closed) else math.nan,
+                "48 小时内解决": fast,
+                "48 小时内解决占比（%）": round(fast / len(mine) * 100, 1) if len(mine) else math.nan,
             }
         )
-    return pd.DataFrame(rows, columns=list(EFFECT_COLUMNS))
+    return pd.DataFrame(rows, columns=list(PROBLEM_COLUMNS))
 
 
 def one_snapshot_note(newest: dt.date, later: bool) -> str:
@@ -517,7 +632,7 @@ def default_output(workspace: Workspace, as_of: dt.date) -> Path:
 def _history_path(workspace: Workspace) -> Path:
     if workspace.root is None or workspace.history_path is None:
         raise UsageError("这里不是 pfk 工作区（找不到 pfk.toml）：先运行 pfk init，再用 pfk classify 生成分层快照")
-    if not workspace.history_path.exists():
+    if not workspace.history_path.exists() and not workspace.signs_of_history():
         raise UsageError("工作区还没有分层快照：先运行 pfk classify 名单.xlsx")
     return workspace.history_path
 
@@ -540,13 +655,14 @@ def build_report(
     config = workspace.config
     path = _history_path(workspace)
     check_output(Path(output) if output else default_output(workspace, as_of), inputs=[path], workspace_root=workspace.root, folder_made_later=output is None)
-    with history.opened(path) as conn:
+    with workspace.open_history() as conn:
         dates = history.snapshot_dates(conn)
         newest, previous = choose_snapshots(dates, as_of, since)
         frame = history.load_snapshot(conn, newest)
         earlier = history.load_snapshot(conn, previous) if previous else None
         callbacks = history.newest_callbacks(conn, frame, newest)
         called = called_between(conn, previous, newest) if previous else set()
+        problems = problems_raised(conn, newest)
         alerts = find_alerts(AlertContext(frame, config, newest, callbacks, history.ratings_before(conn, newest)))
 
     coverage = coverage_frame(frame, callbacks, newest, config.callbacks.cadence_days)
@@ -618,8 +734,9 @@ def build_report(
         else:
             sheets.append(_note_sheet(MOVED_DOWN_SHEET, f"{previous:%Y-%m-%d} → {newest:%Y-%m-%d} 没有学员分层下降"))
         # Up and down side by side at the foot of each bar, in the palette's first two colours (blue, red/orange).
-        effect_charts = [_chart("column_percent_stacked", effect, ["上升", "下降", "不变"], "回访过与未回访学员的分层变化", "占比")]
-        sheets.append(SheetSpec(EFFECT_SHEET, effect, charts=effect_charts, autofilter=False))
+        effect_charts = [_chart("column_percent_stacked", effect, ["上升", "下降", "不变"], "同一起始分层：回访过与未回访学员的分层变化", "占比")]
+        sheets.append(SheetSpec(EFFECT_SHEET, effect, charts=effect_charts, autofilter=False, widths={"分组": 30.0, "结论": 40.0}))
+    sheets.append(SheetSpec(PROBLEMS_SHEET, problem_table(problems, newest), autofilter=False))
 
     overview = overview_table(figures, newest, previous, as_of)
     sheets.insert(0, SheetSpec(OVERVIEW_SHEET, overview, autofilter=False, widths={"说明": 50.0}))
@@ -665,8 +782,10 @@ def overview_table(figures: ReportFigures, newest: dt.date, previous: dt.date | 
             ("新学员", figures.new_students, "上次快照里没有"),
             ("已不在名单", figures.left_students, "本次快照里没有"),
         ]
-        for row in figures.effect.itertuples(index=False):
-            total, up, down = row[1], row[2], row[4]
-            text = f"{total} 人：上升 {up}、不变 {row[3]}、下降 {down}；首次打分的 {row[7]} 人不计入"
-            rows.append((f"{row[0]}：上升占比（%）", row[5] if total else None, text))
+        overall = figures.effect[figures.effect["起始分层"] == ALL_SEGMENTS_LABEL]
+        for row in overall.to_dict("records"):
+            text = f"{row['学员数']} 人：上升 {row['上升']}、不变 {row['不变']}、下降 {row['下降']}"
+            if row["结论"]:
+                text += f"；{row['结论']}"
+            rows.append((f"{row['组别']}：上升占比（%）", row["上升占比（%）"] if row["学员数"] else None, text))
     return pd.DataFrame(rows, columns=list(OVERVIEW_COLUMNS))

@@ -6,14 +6,20 @@ still works on built-in defaults and the built-in playbooks.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import history
 from .config import CONFIG_TEMPLATE, Config, load_config
+from .errors import LostHistory
 
 CONFIG_NAME = "pfk.toml"
 STATE_DIR = ".pfk"
 HISTORY_NAME = "history.sqlite"
+# Written beside the store when it is first opened: a store found empty where this is says history was lost.
+STORE_MARK = "store-created.txt"
 
 GITIGNORE = """\
 # pfk 的历史库（回访记录、每周分层快照）只在本机，用 pfk backup 备份；不进 git。
@@ -48,6 +54,60 @@ class Workspace:
     @property
     def history_path(self) -> Path | None:
         return self.state_dir / HISTORY_NAME if self.state_dir else None
+
+    @property
+    def backups_dir(self) -> Path | None:
+        return self.root / "backups" if self.root else None
+
+    def backups(self) -> list[Path]:
+        """The backups in `backups/`, newest first."""
+        if self.backups_dir is None or not self.backups_dir.is_dir():
+            return []
+        return sorted(self.backups_dir.glob("*.sqlite"), key=lambda p: p.stat().st_mtime, reverse=True)
+
+    def signs_of_history(self) -> list[str]:
+        """What shows this workspace has had a history (empty: a new workspace)."""
+        signs = []
+        if self.state_dir is not None and (self.state_dir / STORE_MARK).exists():
+            signs.append(f"{STATE_DIR}/{STORE_MARK} 记着历史库建于 {(self.state_dir / STORE_MARK).read_text(encoding='utf-8').strip()[:19]}")
+        sheets = list(self.callsheets_dir.glob("*.xlsx")) if self.root and self.callsheets_dir.is_dir() else []
+        if sheets:
+            signs.append(f"callsheets/ 里有 {len(sheets)} 份回访表")
+        if self.backups():
+            signs.append(f"backups/ 里有 {len(self.backups())} 份备份")
+        return signs
+
+    @contextmanager
+    def open_history(self) -> Iterator:
+        """The history store, opened once for a command (None outside a workspace). A store that is
+        missing, empty or overwritten where the workspace shows it had history stops the command,
+        saying so and how to restore it — rather than silently starting an empty one."""
+        if self.history_path is None:
+            yield None
+            return
+        signs = self.signs_of_history()
+        if signs and not history.holds_history(self.history_path):
+            raise LostHistory(lost_history_message(self, signs))
+        with history.opened(self.history_path) as conn:
+            mark = self.state_dir / STORE_MARK
+            if not mark.exists():
+                import datetime as dt
+
+                mark.write_text(dt.datetime.now().isoformat(timespec="seconds") + "\n", encoding="utf-8")
+            yield conn
+
+
+def lost_history_message(workspace: Workspace, signs: list[str]) -> str:
+    state = "不见了" if not workspace.history_path.exists() else "是空的或已损坏"
+    text = f"{STATE_DIR}/{HISTORY_NAME}（工作区的回访记录和分层快照）{state}，可这个工作区之前有过历史（{'；'.join(signs)}）。"
+    text += "为了不在空的历史库上继续、让回访记录就此丢失，pfk 停了下来。"
+    backups = workspace.backups()
+    if backups:
+        newest = backups[0].relative_to(workspace.root).as_posix()
+        text += f"请用最新的备份恢复：pfk restore {newest}"
+    else:
+        text += "没有找到备份（backups/ 为空）；若确定要从空的历史重新开始，运行 pfk restore --fresh"
+    return text
 
 
 def find_workspace(start: Path | None = None) -> Workspace:

@@ -35,3 +35,75 @@ def test_the_table_names_each_file_and_the_folder_once(invoke, workspace):
     assert result.exit_code == 0, result.output
     assert f"李老师-{AS_OF}.xlsx" in result.stdout and f"张老师-{AS_OF}.xlsx" in result.stdout
     assert result.stdout.splitlines()[-1] == f"✓ 已写出 2 份回访表，在 {workspace / 'callsheets'}"
+
+
+def callsheet_of(workspace, teacher="张老师", day=AS_OF):
+    import openpyxl
+
+    return openpyxl.load_workbook(workspace / "callsheets" / f"{teacher}-{day}.xlsx")
+
+
+def test_one_screen_names_phones_and_every_fill_in_column(invoke, workspace):
+    from openpyxl.utils import get_column_letter
+
+    from pfkcli.outputs import CALLSHEET_COLUMNS, FILL_IN_COLUMNS
+
+    assert invoke("callsheet", "--all", "--as-of", AS_OF).exit_code == 0
+    ws = callsheet_of(workspace)["回访表"]
+    header = [c.value for c in ws[1]]
+    working = list(CALLSHEET_COLUMNS) + list(FILL_IN_COLUMNS)
+    assert header[: len(working)] == working
+    assert header.index("P（1-5）") < 8  # within the first eight columns
+    # Header row and 顺序, 姓名, 手机号 stay in view while typing.
+    assert ws.freeze_panes == "D2"
+    # Everything from 顺序 to 下次跟进日期 fits a 1366 px screen at 100 % (about 170 width units).
+    widths = [ws.column_dimensions[get_column_letter(i)].width for i in range(1, len(working) + 1)]
+    assert sum(widths) <= 170
+    # Long reasons wrap, and the row is as tall as its text.
+    why = ws.cell(2, header.index("为什么现在打") + 1)
+    assert why.alignment.wrap_text and why.alignment.vertical == "top"
+    assert ws.row_dimensions[2].height >= 15
+
+
+def test_paper_landscape_one_page_wide_with_the_header_on_every_page(invoke, workspace):
+    assert invoke("callsheet", "--all", "--as-of", AS_OF).exit_code == 0
+    wb = callsheet_of(workspace)
+    ws = wb["回访表"]
+    assert ws.page_setup.orientation == "landscape"
+    assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth in (1, None) and ws.page_setup.fitToHeight == 0
+    assert ws.print_title_rows == "$1:$1"
+    assert ws.print_area == f"'回访表'!$A$1:$L${ws.max_row}"
+    assert "张老师" in ws.oddHeader.left.text and AS_OF in ws.oddHeader.right.text
+    for name in ("话术与方案", "说明"):
+        assert wb[name].sheet_properties.pageSetUpPr.fitToPage and wb[name].page_setup.fitToHeight == 0
+
+
+def test_the_scale_outcomes_and_problems_are_drop_downs_that_say_what_they_mean(invoke, workspace):
+    assert invoke("callsheet", "--all", "--as-of", AS_OF).exit_code == 0
+    wb = callsheet_of(workspace)
+    ws = wb["回访表"]
+    header = [c.value for c in ws[1]]
+    rules = {}
+    for rule in ws.data_validations.dataValidation:
+        column = str(rule.sqref).split(":")[0].rstrip("0123456789")
+        rules[header[ord(column) - ord("A")]] = rule
+    assert rules["回访结果"].type == "list" and rules["回访结果"].formula1 == '"已接通,微信沟通,未接通,拒接,号码错误,关机停机"'
+    assert rules["P（1-5）"].formula1 == '"1 抵触,2 消极,3 一般,4 积极,5 很积极"'
+    assert rules["P（1-5）"].prompt.splitlines()[2] == "3 一般：想学但不主动，时学时停"
+    assert rules["K（1-5）"].promptTitle == "K 基础能力" and rules["K（1-5）"].prompt.startswith("1 零基础：")
+    assert rules["问题类型"].formula1 == '"课程内容,学习时间,技术问题,投诉,退费,其他"'
+    assert rules["是否解决"].formula1 == '"是,否"'
+    info = {row[0]: row[1] for row in wb["说明"].iter_rows(min_row=2, values_only=True)}
+    assert info["P 3 分"] == "一般：想学但不主动，时学时停"
+    assert info["K 5 分"] == "很强：有相关经验，能举一反三、追问深处"
+    assert len(info["回访表编号"]) == 10
+
+
+def test_the_team_edits_the_scale_in_pfk_toml(invoke, workspace):
+    toml = workspace / "pfk.toml"
+    levels = '["差：几乎不学", "较差：偶尔学", "中：时学时停", "好：按时学", "很好：主动学"]'
+    toml.write_text(toml.read_text(encoding="utf-8") + f"\n[scale]\np = {levels}\n", encoding="utf-8")
+    assert invoke("callsheet", "--all", "--as-of", AS_OF).exit_code == 0
+    ws = callsheet_of(workspace)["回访表"]
+    lists = [rule.formula1 for rule in ws.data_validations.dataValidation]
+    assert '"1 差,2 较差,3 中,4 好,5 很好"' in lists

@@ -74,7 +74,7 @@ def test_whole_loop(invoke, workspace, roster):
 
     history = invoke("history", "S004")
     assert history.exit_code == 0
-    assert "回访记录（1 次）" in history.output and "工作忙，周末补课" in history.output
+    assert "回访记录（1 次回访）" in history.output and "工作忙，周末补课" in history.output
     assert "历次分层（2 次）" in history.output
 
 
@@ -85,14 +85,14 @@ def test_corrected_file_replaces_and_invalid_rows_record_nothing(invoke, workspa
     bad = invoke("record", path)
     assert bad.exit_code == 2
     assert f'李老师-{AS_OF}.xlsx › 回访表 › 第2行 › P（1-5）: "7" 不是 1-5 的分数' in bad.output
-    assert "回访记录（0 次）" in invoke("history", "S004").output  # nothing was recorded
+    assert "回访记录（0 次回访）" in invoke("history", "S004").output  # nothing was recorded
     fill(path, {"S004": {"P（1-5）": 2, "K（1-5）": 3}})
     assert "已导入 1 条" in invoke("record", path).output
     fill(path, {"S004": {"P（1-5）": 4}})
     corrected = invoke("record", path)
     assert "已更新" in corrected.output
     shown = invoke("history", "S004").output
-    assert "回访记录（1 次）" in shown and "│ 4 │ 3 │" in shown
+    assert "回访记录（1 次回访）" in shown and "│ 4 │ 3 │" in shown
 
 
 def test_skip_invalid_records_the_good_rows(invoke, tmp_path):

@@ -42,7 +42,7 @@ def _main(
 
 
 def _register() -> None:
-    from . import alerts, backup, callsheet, check, classify, history, init, playbook, record, report
+    from . import alerts, backup, callsheet, check, classify, history, init, playbook, record, report, restore
 
     for name, function in (
         ("init", init.init),
@@ -54,6 +54,7 @@ def _register() -> None:
         ("alerts", alerts.alerts),
         ("report", report.report),
         ("backup", backup.backup),
+        ("restore", restore.restore),
     ):
         app.command(name, cls=usage.Command)(function)
     app.add_typer(playbook.app, name="playbook")

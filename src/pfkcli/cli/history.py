@@ -23,11 +23,17 @@ def history(
     """查看一位学员的回访记录和历次分层，最新的在前。"""
     from rich.table import Table
 
+    from ..calls import OUTCOMES
     from ..history_view import student_history
 
+    REACHED = {o.label for o in OUTCOMES if o.reached}
+
     view = common.run(lambda: student_history(student_id))
-    callbacks = Table(title=f"{student_id} 的回访记录（{len(view.callbacks)} 次）")
-    for header in ("回访日期", "运营老师", "P", "K", "回访备注", "下次跟进", "来源文件"):
+    reached = sum(1 for row in view.callbacks if row[2] in REACHED)
+    title = f"{student_id} 的回访记录（{reached} 次回访"
+    title += f"，{len(view.callbacks) - reached} 次没联系上）" if len(view.callbacks) > reached else "）"
+    callbacks = Table(title=title)
+    for header in ("回访日期", "运营老师", "结果", "P", "K", "问题", "回访备注", "下次跟进", "来源文件"):
         callbacks.add_column(header)
     for row in view.callbacks:
         callbacks.add_row(*[_text(v) for v in row])

@@ -68,8 +68,13 @@ def render_result(result) -> None:
             f"分层变化：上升 {figures.moved_up}，不变 {figures.stayed}，下降 {figures.moved_down}，首次打分 {figures.first_scored}"
             f"（新学员 {figures.new_students}，已不在名单 {figures.left_students}）"
         )
-        for row in figures.effect.itertuples(index=False):
-            common.out.print(f"  {row[0]} {row[1]} 人：上升 {row[2]}，不变 {row[3]}，下降 {row[4]}")
+        from ..report import ALL_SEGMENTS_LABEL
+
+        overall = figures.effect[figures.effect["起始分层"] == ALL_SEGMENTS_LABEL].to_dict("records")
+        for row in overall:
+            common.out.print(f"  {row['组别']} {row['学员数']} 人：上升 {row['上升']}，不变 {row['不变']}，下降 {row['下降']}")
+        if overall and overall[0]["结论"]:
+            common.out.print(f"  回访效果（同一起始分层相比）：{overall[0]['结论']}")
         common.out.print("  （回访效果只比较两次都有分层的学员，首次打分的不计入）")
     for note in result.notes:
         common.out.print(note)

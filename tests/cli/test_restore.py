@@ -1,0 +1,108 @@
+"""A lost history store is said out loud, and `pfk restore` brings a backup back (issue: nothing lost)."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+
+import pytest
+
+from ..conftest import AS_OF, SAMPLES, fill_callsheet
+
+
+def calls_in(store) -> tuple[str, int]:
+    with sqlite3.connect(store) as conn:
+        return conn.execute("PRAGMA integrity_check").fetchone()[0], conn.execute("SELECT count(*) FROM callbacks").fetchone()[0]
+
+
+@pytest.fixture
+def workspace(invoke, tmp_path):
+    """A workspace with a week recorded: two calls of 张老师's, then a backup."""
+    assert invoke("init", ".").exit_code == 0
+    shutil.copy(SAMPLES / "roster.xlsx", tmp_path / "roster.xlsx")
+    assert invoke("classify", "roster.xlsx", "--as-of", AS_OF).exit_code == 0
+    assert invoke("callsheet", "--teacher", "张老师", "--as-of", AS_OF).exit_code == 0
+    sheet = tmp_path / "callsheets" / f"张老师-{AS_OF}.xlsx"
+    import openpyxl
+
+    ids = [row[12] for row in openpyxl.load_workbook(sheet)["回访表"].iter_rows(min_row=2, max_row=3, values_only=True)]
+    fill_callsheet(sheet, {sid: {"P（1-5）": 4, "K（1-5）": 3, "回访备注": "聊过了"} for sid in ids})
+    assert invoke("record", sheet).exit_code == 0
+    (tmp_path / "backups").mkdir()
+    result = invoke("backup", "backups/week.sqlite")
+    assert result.exit_code == 0, result.output
+    return tmp_path
+
+
+@pytest.mark.parametrize("damage", ["emptied", "deleted", "overwritten"])
+def test_a_lost_store_stops_every_command_and_points_to_the_backup(invoke, workspace, damage):
+    store = workspace / ".pfk" / "history.sqlite"
+    (workspace / "roster.pfk.xlsx").unlink()
+    for journal in store.parent.glob("history.sqlite-*"):
+        journal.unlink()
+    if damage == "emptied":
+        store.write_bytes(b"")
+    elif damage == "deleted":
+        store.unlink()
+    else:
+        store.write_bytes(b"PK\x03\x04 a workbook saved over it")
+    for command in (("classify", "roster.xlsx", "--as-of", AS_OF), ("callsheet", "--all", "--as-of", AS_OF), ("report",), ("history", "DS2026001")):
+        result = invoke(*command)
+        assert result.exit_code == 2, command
+        line = result.stderr.strip()
+        assert line.startswith("错误：.pfk/history.sqlite（工作区的回访记录和分层快照）"), line
+        assert line.endswith("请用最新的备份恢复：pfk restore backups/week.sqlite")
+        assert "Traceback" not in result.output
+    assert not (workspace / "roster.pfk.xlsx").exists()  # stopped before any work
+    assert calls_in(workspace / "backups" / "week.sqlite") == ("ok", 2)
+
+
+def test_restore_checks_the_backup_and_keeps_the_damaged_store_aside(invoke, workspace):
+    store = workspace / ".pfk" / "history.sqlite"
+    for journal in store.parent.glob("history.sqlite-*"):
+        journal.unlink()
+    store.write_bytes(b"")
+    result = invoke("restore", "backups/week.sqlite")
+    assert result.exit_code == 0, result.output
+    assert "✓ 已用 backups/week.sqlite 恢复历史库：1 次分层快照，2 条回访记录" in result.stdout
+    assert calls_in(store) == ("ok", 2)
+    aside = [p for p in store.parent.iterdir() if p.name.startswith("history.sqlite.before-restore-")]
+    assert [p.read_bytes() for p in aside] == [b""]
+    assert invoke("callsheet", "--all", "--as-of", AS_OF).exit_code == 0
+
+
+def test_restore_refuses_a_file_that_is_no_backup(invoke, workspace):
+    store = workspace / ".pfk" / "history.sqlite"
+    before = calls_in(store)
+    (workspace / "notes.sqlite").write_bytes(b"not a database at all")
+    result = invoke("restore", "notes.sqlite")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "错误：notes.sqlite: 不是 pfk 的历史库备份（空文件、别的文件，或没有回访和快照）"
+    assert calls_in(store) == before
+
+
+def test_restore_refuses_a_backup_whose_pages_are_damaged(invoke, workspace):
+    broken = workspace / "backups" / "broken.sqlite"
+    data = bytearray((workspace / "backups" / "week.sqlite").read_bytes())
+    # Scribble over the middle of the file, past the header and the schema page.
+    data[len(data) // 2 : len(data) // 2 + 2048] = b"\xff" * 2048
+    broken.write_bytes(bytes(data))
+    result = invoke("restore", broken)
+    assert result.exit_code == 2
+    assert "备份已损坏" in result.stderr
+    assert calls_in(workspace / ".pfk" / "history.sqlite") == ("ok", 2)
+
+
+def test_fresh_starts_an_empty_history_on_purpose(invoke, workspace):
+    store = workspace / ".pfk" / "history.sqlite"
+    result = invoke("restore", "--fresh")
+    assert result.exit_code == 0, result.output
+    assert calls_in(store) == ("ok", 0)
+    aside = [p for p in store.parent.iterdir() if p.name.startswith("history.sqlite.before-restore-") and not p.name.endswith(("-wal", "-shm"))]
+    assert len(aside) == 1 and calls_in(aside[0]) == ("ok", 2)
+
+
+def test_restore_needs_a_backup_or_fresh(invoke, workspace):
+    result = invoke("restore")
+    assert result.exit_code == 2
+    assert "请指定要恢复的备份文件" in result.stderr
