@@ -102,7 +102,8 @@ def test_the_scale_outcomes_and_problems_are_drop_downs_that_say_what_they_mean(
 def test_the_team_edits_the_scale_in_pfk_toml(invoke, workspace):
     toml = workspace / "pfk.toml"
     levels = '["差：几乎不学", "较差：偶尔学", "中：时学时停", "好：按时学", "很好：主动学"]'
-    toml.write_text(toml.read_text(encoding="utf-8") + f"\n[scale]\np = {levels}\n", encoding="utf-8")
+    lines = [f"p = {levels}" if line.startswith("p = [") else line for line in toml.read_text(encoding="utf-8").splitlines()]
+    toml.write_text("\n".join(lines) + "\n", encoding="utf-8")
     assert invoke("callsheet", "--all", "--as-of", AS_OF).exit_code == 0
     ws = callsheet_of(workspace)["回访表"]
     lists = [rule.formula1 for rule in ws.data_validations.dataValidation]

@@ -348,5 +348,5 @@ def test_a_file_where_pfk_keeps_a_folder_is_one_clear_line(cli, tmp_path, roster
     shutil.rmtree(tmp_path / ".pfk")
     (tmp_path / ".pfk").write_text("not a folder")
     result = cli("classify", roster_in, "--as-of", AS_OF, cwd=tmp_path)
-    assert result.exit_code == 2 and "是空的或已损坏" in result.output and "pfk restore --fresh" in result.output and "已有同名的文件" in result.output
+    assert result.exit_code == 2 and "历史库无法打开" in result.output and "已有同名的文件" in result.output
     assert not (tmp_path / "roster.pfk.xlsx").exists()
