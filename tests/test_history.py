@@ -248,3 +248,47 @@ def test_a_first_version_history_keeps_its_snapshot_with_a_blank_rating(tmp_path
         conn.close()
 
 
+
+
+def roster_frame(**columns):
+    from pfkcli.frames import complete
+
+    return complete(pd.DataFrame({"student_id": ["S1"], **{k: [v] for k, v in columns.items()}}))
+
+
+def record(conn, *calls):
+    """Store calls as `pfk record` would: (called_on, follow_up, p, k, outcome)."""
+    rows = [
+        {"teacher": "张老师", "student_id": "S1", "called_on": on, "p": p, "k": k, "note": "记", "follow_up": follow,
+         "outcome": outcome, "reached": outcome in ("已接通", "微信沟通")}
+        for on, follow, p, k, outcome in calls
+    ]
+    history.import_callbacks(conn, f"sheet-{rows[0]['called_on']}", str(rows), "x.xlsx", rows)
+
+
+def test_the_newest_callback_decides_the_follow_up_recorded_or_roster(conn):
+    # Recorded on 10-20 agreeing 10-25; then the roster's own callback on 11-01 agreeing 11-30.
+    record(conn, (dt.date(2026, 10, 20), dt.date(2026, 10, 25), 4, 4, "已接通"))
+    frame = roster_frame(last_callback=pd.Timestamp("2026-11-01"), next_followup=pd.Timestamp("2026-11-30"))
+    facts = history.newest_callbacks(conn, frame, NOV_23).iloc[0]
+    assert (facts["last_called"], facts["follow_up"]) == (pd.Timestamp("2026-11-01"), pd.Timestamp("2026-11-30"))
+
+
+def test_a_follow_up_before_the_call_it_belongs_to_was_settled_by_it(conn):
+    # The roster: last callback 11-15, next follow-up 11-10 (a stale column): nothing is overdue.
+    frame = roster_frame(last_callback=pd.Timestamp("2026-11-15"), next_followup=pd.Timestamp("2026-11-10"))
+    assert pd.isna(history.newest_callbacks(conn, frame, NOV_23).iloc[0]["follow_up"])
+
+
+def test_scores_come_with_their_date_and_unreached_calls_do_not_count(conn):
+    record(conn, (dt.date(2026, 11, 10), None, 2, 3, "已接通"))
+    record(conn, (dt.date(2026, 11, 18), None, None, None, "未接通"))
+    record(conn, (dt.date(2026, 11, 20), None, None, None, "拒接"))
+    frame = roster_frame(p_score=5.0, k_score=5.0, last_callback=pd.Timestamp("2026-10-01"))
+    facts = history.newest_callbacks(conn, frame, NOV_23).iloc[0]
+    assert (facts["P"], facts["P_on"], facts["K"], facts["K_on"]) == (2.0, pd.Timestamp("2026-11-10"), 3.0, pd.Timestamp("2026-11-10"))
+    assert facts["last_called"] == pd.Timestamp("2026-11-10")  # the newest reached call
+    assert facts["failed_in_a_row"] == 2
+    # An undated roster score counts as older than a recorded one; a dated newer one wins.
+    newer = roster_frame(p_score=5.0, k_score=5.0, last_callback=pd.Timestamp("2026-11-21"))
+    assert history.newest_callbacks(conn, newer, NOV_23).iloc[0]["P"] == 5.0

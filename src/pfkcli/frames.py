@@ -36,8 +36,14 @@ def blank(index, kind: str):
 
 
 def complete(frame):
-    """`frame` with every roster field present: missing ones are blank columns of their kind."""
+    """`frame` with every roster field present: missing ones are blank columns of their kind; and
+    `activity_known` (whether a blank 最近学习时间 means "never studied": classify sets it from what
+    the roster or the log holds) False unless given."""
+    import pandas as pd
+
     missing = {f.name: blank(frame.index, f.kind) for f in FIELDS if f.name not in frame}
+    if "activity_known" not in frame:
+        missing["activity_known"] = pd.Series(False, index=frame.index)
     return frame.assign(**missing) if missing else frame
 
 

@@ -108,3 +108,32 @@ def test_the_team_edits_the_scale_in_pfk_toml(invoke, workspace):
     ws = callsheet_of(workspace)["回访表"]
     lists = [rule.formula1 for rule in ws.data_validations.dataValidation]
     assert '"1 差,2 较差,3 中,4 好,5 很好"' in lists
+
+
+def test_the_call_sheet_and_the_alerts_agree_on_the_follow_up(invoke, tmp_path):
+    """A callback recorded on 10-20 agreed a follow-up on 10-25; the roster's own callback on 11-01
+    agreed 11-30. Neither the call sheet nor `pfk alerts` may call 10-25 due."""
+    import datetime as dt
+
+    import openpyxl
+
+    from ..conftest import HEADER, fill_callsheet, student, write_xlsx
+
+    assert invoke("init", ".").exit_code == 0
+    header = [*HEADER, "最近回访日期", "下次跟进日期"]
+    write_xlsx(tmp_path / "october.xlsx", [HEADER, student("S001", "张伟", "张老师", 3, 20, None, None)])
+    assert invoke("classify", "october.xlsx", "--as-of", "2026-10-20").exit_code == 0
+    assert invoke("callsheet", "--all", "--as-of", "2026-10-20").exit_code == 0
+    sheet = fill_callsheet(tmp_path / "callsheets" / "张老师-2026-10-20.xlsx", {"S001": {"P（1-5）": 4, "K（1-5）": 4, "下次跟进日期": "2026-10-25"}})
+    assert invoke("record", sheet).exit_code == 0
+    rows = [header, [*student("S001", "张伟", "张老师", 3, 20, 4, 4), dt.datetime(2026, 11, 1), dt.datetime(2026, 11, 30)]]
+    write_xlsx(tmp_path / "november.xlsx", rows)
+    assert invoke("classify", "november.xlsx", "--as-of", AS_OF).exit_code == 0
+    assert invoke("callsheet", "--all", "--as-of", AS_OF).exit_code == 0
+    ws = openpyxl.load_workbook(tmp_path / "callsheets" / f"张老师-{AS_OF}.xlsx")["回访表"]
+    whys = [row[4] or "" for row in ws.iter_rows(min_row=2, values_only=True)]
+    assert not any("10-25" in why for why in whys)
+    alerts = invoke("alerts", "november.xlsx", "--as-of", AS_OF)
+    assert alerts.exit_code == 0
+    rows = list(openpyxl.load_workbook(tmp_path / "november.alerts.xlsx")["预警"].iter_rows(values_only=True))
+    assert [row for row in rows[1:] if row[4] == "followup_overdue"] == []
