@@ -69,23 +69,30 @@ def test_the_cli_draws_no_bars_when_stderr_is_not_a_terminal(invoke, tmp_path):
     assert "━" not in result.stderr and "读取" not in result.stderr
 
 
-def test_on_a_terminal_the_cli_shows_each_step(monkeypatch):
-    import io
+@pytest.mark.skipif(__import__("sys").platform == "win32", reason="a pseudo-terminal is POSIX's")
+def test_on_a_terminal_the_cli_shows_each_step(tmp_path):
+    """The installed pfk on a (pseudo-)terminal draws its steps on stderr, with the time it has taken."""
+    import os
+    import pty
+    import subprocess
+    import sys
 
-    from rich.console import Console
-
-    from pfkcli.cli import common
-
-    screen = io.StringIO()
-    terminal = Console(file=screen, force_terminal=True, width=100)
-    monkeypatch.setattr(common, "console", lambda stderr=False: terminal)
-
-    def work() -> str:
-        with progress.step("写出回访表", total=2) as bar:
-            bar.advance()
-            bar.advance()
-        return "done"
-
-    assert common.run(work) == "done"
-    assert "写出回访表" in screen.getvalue()
-    assert progress._hook is None  # uninstalled afterwards
+    roster = shutil.copy(SAMPLES / "roster.xlsx", tmp_path / "roster.xlsx")
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pfkcli", "classify", str(roster), "--as-of", AS_OF],
+        cwd=tmp_path, stdin=follower, stdout=subprocess.DEVNULL, stderr=follower, env={**os.environ, "COLUMNS": "100"},
+    )
+    os.close(follower)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the terminal closed: the process is done
+            break
+        if not chunk:
+            break
+        seen += chunk
+    assert process.wait(timeout=60) == 0
+    text = seen.decode("utf-8", errors="replace")
+    assert "读取 roster.xlsx" in text and "写出 roster.pfk.xlsx" in text

@@ -16,7 +16,9 @@ standard mode: see `_write` for why not its constant-memory mode.
 
 from __future__ import annotations
 
+import errno
 import os
+import re
 import unicodedata
 from collections.abc import Container, Sequence
 from dataclasses import dataclass, field
@@ -200,13 +202,30 @@ def write_workbook(
     except PermissionError as exc:
         raise OutputError(f"{path}: 没有写入权限（{exc.strerror}）") from exc
     except OSError as exc:
-        reason = "磁盘已满" if exc.errno == 28 else (exc.strerror or str(exc))
-        raise OutputError(f"{path}: 无法写入（{reason}）") from exc
-    except Exception as exc:  # the Rust writer reports I/O trouble as plain exceptions
-        raise OutputError(f"{path}: 无法写入（{str(exc).splitlines()[0][:160]}）") from exc
+        raise OutputError(f"{path}: 无法写入（{_system_reason(exc.errno, exc.strerror or str(exc))}）", detail=str(exc)) from exc
+    except Exception as exc:  # the Rust writer reports I/O trouble as plain exceptions, in English
+        code = re.search(r"os error (\d+)", str(exc))
+        reason = _system_reason(int(code.group(1)), None) if code else "写入时出错"
+        raise OutputError(f"{path}: 无法写入（{reason}）", detail=str(exc)) from exc
     finally:
         temp.unlink(missing_ok=True)
     return path
+
+
+# What the operating system says when a file cannot be written, by errno, as a teacher can act on it.
+_SYSTEM_REASONS = {
+    errno.ENOSPC: "磁盘已满，请腾出空间后再试",
+    errno.EFBIG: "文件超过了系统允许的大小",
+    errno.EACCES: "没有写入权限",
+    errno.EPERM: "没有写入权限",
+    errno.EROFS: "磁盘是只读的",
+    errno.EIO: "磁盘读写出错",
+    getattr(errno, "EDQUOT", 122): "超出了磁盘配额",  # not on Windows
+}
+
+
+def _system_reason(code: int | None, fallback: str | None) -> str:
+    return _SYSTEM_REASONS.get(code, f"系统错误 {code}" if fallback is None else fallback)
 
 
 def _write(target: Path, sheets: Sequence[SheetSpec]) -> None:

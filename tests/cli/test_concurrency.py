@@ -313,29 +313,55 @@ def test_unwritable_outputs_get_one_clear_line(cli, tmp_path, roster_in):
     assert (tmp_path / "pipe.xlsx").is_fifo()
 
 
-def test_a_failed_write_leaves_the_old_output_whole(cli, tmp_path, roster_in, monkeypatch):
-    """Disk full, or Ctrl-C, half-way through: the previous result stays as it was, no temporary file is left."""
-    from pfkcli import excel
+def big_roster(folder: Path, students: int = 20_000) -> Path:
+    rows = [HEADER] + [student(f"S{n:05d}", f"学员{n}", f"老师{n % 20}", n % 12, n % 77, 1 + n % 5, 1 + n % 5) for n in range(students)]
+    return write_xlsx(folder / "roster.xlsx", rows)
 
+
+@pytest.mark.skipif(sys.platform == "win32", reason="file size limits and signals as POSIX has them")
+def test_a_full_disk_half_way_leaves_the_old_output_whole(tmp_path):
+    """The file system refuses to grow a file past a limit (as a full disk does, with another errno):
+    the previous result stays as it was, no temporary file is left, one line says what happened."""
+    import resource
+    import signal
+
+    roster = big_roster(tmp_path)
     output = tmp_path / "roster.pfk.xlsx"
-    assert cli("classify", roster_in, "--as-of", AS_OF, cwd=tmp_path).exit_code == 0
+    first = pfk_process("classify", roster, "--as-of", AS_OF, cwd=tmp_path)
+    assert first.wait(timeout=180) == 0
     before = digest(output)
 
-    def half_then(error):
-        def write(target, sheets):
-            Path(target).write_bytes(b"PK\x03\x04 half a workbook")
-            raise error
+    def small_files() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails instead of killing
+        resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))
 
-        return write
-
-    monkeypatch.setattr(excel, "_write", half_then(OSError(28, "No space left on device")))
-    full = cli("classify", roster_in, "--as-of", AS_OF, cwd=tmp_path)
-    assert full.exit_code == 2 and "磁盘已满" in full.output
-    monkeypatch.setattr(excel, "_write", half_then(KeyboardInterrupt()))
-    stopped = cli("classify", roster_in, "--as-of", AS_OF, cwd=tmp_path)
-    assert stopped.exit_code == 130 and "已中断" in stopped.output
-
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pfkcli", "classify", str(roster), "--as-of", AS_OF],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8", preexec_fn=small_files,
+    )
+    _, stderr = process.communicate(timeout=180)
+    assert process.returncode == 2, stderr
+    assert stderr.strip().startswith("错误：") and "无法写入" in stderr and "Traceback" not in stderr
     assert digest(output) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["roster.pfk.xlsx", "roster.xlsx"]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="Ctrl-C is a signal on POSIX")
+def test_ctrl_c_half_way_leaves_the_old_output_whole(tmp_path):
+    import signal
+
+    roster = big_roster(tmp_path)
+    output = tmp_path / "roster.pfk.xlsx"
+    assert pfk_process("classify", roster, "--as-of", AS_OF, cwd=tmp_path).wait(timeout=180) == 0
+    before = digest(output)
+    process = pfk_process("classify", roster, "--as-of", AS_OF, cwd=tmp_path)
+    time.sleep(1.5)  # reading or writing by now: wherever it is stopped, nothing half-written may remain
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=180)
+    assert process.returncode in (130, 0), stderr  # 0: it had finished already
+    if process.returncode == 130:
+        assert "已中断" in stderr and "Traceback" not in stderr
+        assert digest(output) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["roster.pfk.xlsx", "roster.xlsx"]
 
 

@@ -95,8 +95,10 @@ def run(action: Callable[[], T], *, not_done: str | None = None, full_list: bool
     command that writes, "未导入任何回访" for `record`; a command that writes nothing says nothing.
     `full_list`: the problems are about rosters, which `pfk check --problems` can list in full.
     """
+    from .usage import native_output_aside
+
     try:
-        with progress_bars():
+        with native_output_aside(lambda: debug_mode["on"]), progress_bars():
             return action()
     except InvalidInput as exc:
         if debug_mode["on"]:
