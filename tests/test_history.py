@@ -131,7 +131,7 @@ def test_a_version_3_history_is_upgraded_with_its_snapshots_intact(tmp_path):
     path = v3_history(tmp_path / "history.sqlite")
     conn = history.connect(path)
     try:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == history.SCHEMA_VERSION == 7
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == history.SCHEMA_VERSION == 8
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         assert "snapshots" not in tables and "snapshot_tables" in tables
         assert history.snapshot_dates(conn) == [NOV_16, NOV_23]
@@ -158,14 +158,14 @@ def test_student_history_lists_that_students_snapshots_newest_first(conn):
     history.save_snapshot(conn, NOV_9, classified(["S2", "S1"], ["待回访", "待回访"]))
     history.save_snapshot(conn, NOV_16, classified(["S1"], ["P_L-F_H-K_L"]))
 
-    callbacks, snapshots = history.student_history(conn, "S2")
-    assert callbacks == []
+    callbacks, snapshots, touches = history.student_history(conn, "S2")
+    assert callbacks == [] and touches == []
     assert snapshots == [
         ("2026-11-23", "李老师", 4.0, 1.0, 2.0, "待回访"),
         ("2026-11-09", "张老师", 4.0, 1.0, 2.0, "待回访"),
     ]
     assert [row[0] for row in history.student_history(conn, "S1")[1]] == ["2026-11-23", "2026-11-16", "2026-11-09"]
-    assert history.student_history(conn, "S9") == ([], [])
+    assert history.student_history(conn, "S9") == ([], [], [])
 
 
 def test_ratings_before_take_each_students_newest_earlier_rating(conn):

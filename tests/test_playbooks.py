@@ -362,3 +362,64 @@ def test_a_playbook_with_aliases_is_refused_without_expanding_them(folder):
     assert [p for p in problems if "P_S-F_S-K_L" in p] == [
         "playbooks/P_S-F_S-K_L.yaml: 第 11 行: 不能用 YAML 的引用（*名字）重复别处的内容，请把内容直接写出来"
     ]
+
+
+# --- message templates --------------------------------------------------------------------------------
+
+WITH_MESSAGES = MINIMAL.replace(
+    "problems:\n",
+    """messages:
+  首次联系:
+    - "{姓名}您好，我是{老师}。"
+  续费7天·优惠: "{姓名}您好，还有{距结课天数}天结课。"
+problems:
+""",
+)
+
+
+def test_messages_are_scenes_to_variants_and_a_single_text_is_one_variant(folder):
+    copy_builtins(folder)
+    write_playbook(folder, "P_S-F_S-K_L.yaml", WITH_MESSAGES)
+    assert check_playbooks(folder) == []
+    assert load_playbooks(folder)["P_S-F_S-K_L"].messages == {
+        "首次联系": ["{姓名}您好，我是{老师}。"],
+        "续费7天·优惠": ["{姓名}您好，还有{距结课天数}天结课。"],
+    }
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            "{姓名}您好，我是{老师}。", "{姓命}您好，我是{老师}。",
+            "playbooks/P_S-F_S-K_L.yaml: messages.首次联系[0]: 不认识的占位符「{姓命}」，是不是「{姓名}」？可用的有：",
+        ),
+        (
+            "{姓名}您好，我是{老师}。", "{姓名.__class__}您好",
+            "playbooks/P_S-F_S-K_L.yaml: messages.首次联系[0]: 不认识的占位符「{姓名.__class__}」",
+        ),
+        (
+            "{姓名}您好，我是{老师}。", "您好" * 101,
+            "playbooks/P_S-F_S-K_L.yaml: messages.首次联系[0]: 太长了（202 字）：一条微信消息最多 200 字（第 9 行）",
+        ),
+        (
+            "  首次联系:\n", "  首次见面:\n",
+            "playbooks/P_S-F_S-K_L.yaml: messages.首次见面: 不认识的场景「首次见面」；可用：首次联系、满意度低、续费3天、续费7天、续费30天、"
+            "连续未学习关怀、进度督促、结课祝贺，续费阶段还可分人群加 ·优惠 / ·新课 / ·进阶（如 续费7天·优惠、续费·进阶）（第 8 行）",
+        ),
+    ],
+    ids=["unknown-placeholder", "attribute", "too-long", "unknown-scene"],
+)
+def test_check_names_a_bad_template_with_its_file_and_line(folder, old, new, expected):
+    copy_builtins(folder)
+    write_playbook(folder, "P_S-F_S-K_L.yaml", WITH_MESSAGES.replace(old, new))
+    (problem,) = check_playbooks(folder)
+    assert problem.startswith(expected)
+    assert problem.endswith("（第 9 行）" if "[0]" in expected else "（第 8 行）")
+
+
+def test_every_builtin_playbook_has_messages_for_every_scene():
+    from pfkcli.scenes import SCENES
+
+    for code, playbook in load_playbooks(None).items():
+        assert [s.name for s in SCENES if s.name not in playbook.messages] == [], code

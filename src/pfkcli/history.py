@@ -158,6 +158,23 @@ MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
     ALTER TABLE callbacks ADD COLUMN resolved INTEGER;
     ALTER TABLE imports ADD COLUMN saved_at TEXT;
     """,
+    # 8: messages a teacher marked as sent on a messages sheet (pfk messages): touches, not callbacks;
+    # one per sheet, student and scene, however often the sheet is recorded
+    """
+    CREATE TABLE touches (
+        id INTEGER PRIMARY KEY,
+        sheet_id TEXT NOT NULL,
+        teacher TEXT,
+        student_id TEXT NOT NULL,
+        scene TEXT NOT NULL,
+        touched_on TEXT NOT NULL,
+        message TEXT,
+        source_file TEXT,
+        recorded_at TEXT NOT NULL,
+        UNIQUE (sheet_id, student_id, scene)
+    );
+    CREATE INDEX touches_by_student ON touches (student_id, touched_on);
+    """,
 )
 
 # What a snapshot keeps of each classified student, by the frame's own column names, and their
@@ -589,8 +606,8 @@ def _dated(frame, *names: str):
 
 
 def student_history(conn: sqlite3.Connection, student_id: str):
-    """That student's calls (reached or not) and snapshots, newest first. A call: called_on, teacher,
-    outcome, p, k, problem (type, and 已解决/未解决), note, follow_up, source_file."""
+    """That student's calls (reached or not), snapshots and touches (messages sent), each newest first.
+    A call: called_on, teacher, outcome, p, k, problem (type, and 已解决/未解决), note, follow_up, source_file."""
     callbacks = conn.execute(
         """
         SELECT called_on, teacher, coalesce(outcome, '已接通'), p, k,
@@ -601,12 +618,16 @@ def student_history(conn: sqlite3.Connection, student_id: str):
         """,
         (student_id,),
     ).fetchall()
+    touches = conn.execute(
+        "SELECT touched_on, teacher, scene, message, source_file FROM touches WHERE student_id = ? ORDER BY touched_on DESC, id DESC",
+        (student_id,),
+    ).fetchall()
     snapshots = []
     fields = ["teacher", "P", "F", "K", "segment"]
     for day, data in conn.execute("SELECT as_of, data FROM snapshot_tables ORDER BY as_of DESC"):
         table = _read_blob(data, columns=fields, filters=[("student_id", "=", student_id)])
         snapshots += [(day, *(row[name] for name in fields)) for row in table.to_pylist()]
-    return callbacks, snapshots
+    return callbacks, snapshots, touches
 
 
 def backup(conn: sqlite3.Connection, target: Path) -> None:
@@ -746,3 +767,36 @@ def import_callbacks(
             (sheet_key, content_hash, source_file, len(rows), now, saved_at),
         )
     return "replaced" if before else "new"
+
+
+def store_touches(conn: sqlite3.Connection, sheet_id: str, source_file: str, rows: list[dict]) -> int:
+    """Store the messages marked sent on one messages sheet (rows: teacher, student_id, scene,
+    touched_on, message) in one transaction. A touch already stored from this sheet (same student and
+    scene) is kept once: only its text follows the newer file. Returns how many touches are new."""
+    now = dt.datetime.now().isoformat(timespec="seconds")
+    with transaction(conn):
+        before = conn.execute("SELECT count(*) FROM touches WHERE sheet_id = ?", (sheet_id,)).fetchone()[0]
+        conn.executemany(
+            "INSERT INTO touches (sheet_id, teacher, student_id, scene, touched_on, message, source_file, recorded_at)"
+            " VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (sheet_id, student_id, scene) DO UPDATE SET message = excluded.message",
+            [
+                (sheet_id, r["teacher"], r["student_id"], r["scene"], _iso(r["touched_on"]), r["message"], source_file, now)
+                for r in rows
+            ],
+        )
+        after = conn.execute("SELECT count(*) FROM touches WHERE sheet_id = ?", (sheet_id,)).fetchone()[0]
+    return after - before
+
+
+def newest_touches(conn: sqlite3.Connection | None, as_of: dt.date):
+    """Per student and scene, the newest touch on or before `as_of`: columns student_id, scene,
+    touched_on (datetime64)."""
+    import pandas as pd
+
+    rows = []
+    if conn is not None:
+        rows = conn.execute(
+            "SELECT student_id, scene, max(touched_on) FROM touches WHERE touched_on <= ? GROUP BY student_id, scene",
+            (as_of.isoformat(),),
+        ).fetchall()
+    return _dated(pd.DataFrame(rows, columns=["student_id", "scene", "touched_on"]), "touched_on")

@@ -16,6 +16,7 @@ from .workspace import Workspace, find_workspace
 class StudentHistory:
     callbacks: list[tuple]
     snapshots: list[tuple]
+    touches: list[tuple]  # messages marked sent (pfk messages): touched_on, teacher, scene, message, source_file
 
 
 def _store(workspace: Workspace) -> Path:
@@ -30,10 +31,10 @@ def student_history(student_id: str, workspace: Workspace | None = None) -> Stud
     workspace = workspace or find_workspace()
     _store(workspace)
     with workspace.open_history() as conn:
-        callbacks, snapshots = history.student_history(conn, student_id)
-    if not callbacks and not snapshots:
+        callbacks, snapshots, touches = history.student_history(conn, student_id)
+    if not callbacks and not snapshots and not touches:
         raise UsageError(f"历史里没有学号 {student_id} 的记录")
-    return StudentHistory(callbacks, snapshots)
+    return StudentHistory(callbacks, snapshots, touches)
 
 
 def backup_history(target: Path | None, workspace: Workspace | None = None) -> Path:

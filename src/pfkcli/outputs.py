@@ -26,3 +26,11 @@ INFO_SHEET_ID = "回访表编号"
 # pfk alerts
 ALERTS_SHEET = "预警"
 ALERT_COLUMNS = ("学号", "姓名", "运营老师", "预警", "代码", "原因", "建议")
+
+# pfk messages: one row per draft, in the plan's order; the teacher marks 已发送 and `pfk record` reads
+# 学号, 场景, 消息 and 已发送 back. Its 说明 sheet names the teacher, the date and the sheet's id.
+MESSAGES_SHEET = "消息"
+MESSAGE_COLUMNS = ("学号", "姓名", "场景", "原因", "消息", "已发送")
+MESSAGES_INFO_SHEET = "说明"
+MESSAGES_INFO_AS_OF = "消息表日期"
+MESSAGES_INFO_SHEET_ID = "消息表编号"

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -33,7 +34,9 @@ from pydantic import (
 )
 
 from .errors import ConfigError, UsageError
+from .scenes import MESSAGE_KEYS, PERSONA_SEPARATOR, PERSONAS, SCENES
 from .segments import ALL_SEGMENTS, BY_CODE, parse_segment
+from .templates import template_problem
 
 # The default playbooks: a folder of the package (importlib finds it in a wheel and an editable install).
 BUILTIN_DIR = Path(str(importlib.resources.files("pfkcli.default_playbooks")))
@@ -42,6 +45,28 @@ SUFFIX = ".yaml"
 SCRIPT_SCENARIOS = ("首次联系", "进度跟进", "投诉处理", "续费沟通")
 
 NonEmptyText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+def _known_message_key(key: str) -> str:
+    if key not in MESSAGE_KEYS:
+        personas = " / ".join(f"{PERSONA_SEPARATOR}{p.name}" for p in PERSONAS)
+        raise ValueError(
+            f"不认识的场景「{key}」；可用：{'、'.join(s.name for s in SCENES)}，"
+            f"续费阶段还可分人群加 {personas}（如 续费7天{PERSONA_SEPARATOR}优惠、续费{PERSONA_SEPARATOR}进阶）"
+        )
+    return key
+
+
+def _fillable(text: str) -> str:
+    problem = template_problem(text)
+    if problem:
+        raise ValueError(problem)
+    return text
+
+
+# `messages:` — scene (or renewal persona group) → message variants with named placeholders (templates.py).
+MessageKey = Annotated[str, AfterValidator(_known_message_key)]
+MessageTemplate = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(_fillable)]
 
 
 class ProblemEntry(BaseModel):
@@ -67,6 +92,7 @@ class Playbook(BaseModel):
     questions: list[NonEmptyText] = Field(min_length=1)
     problems: list[ProblemEntry] = []
     scripts: dict[str, NonEmptyText] = {}
+    messages: dict[MessageKey, list[MessageTemplate]] = {}
 
     @field_validator("code")
     @classmethod
@@ -75,12 +101,15 @@ class Playbook(BaseModel):
             raise ValueError(f"{code} 不是分层代码，可用：{'、'.join(BY_CODE)}")
         return code
 
-    @field_validator("problems", "scripts", mode="before")
+    @field_validator("problems", "scripts", "messages", mode="before")
     @classmethod
     def _blank_is_empty(cls, value: Any, info: ValidationInfo) -> Any:
         # `problems:` left with nothing under it (every entry deleted) means none yet.
         if value is None:
             return [] if info.field_name == "problems" else {}
+        if info.field_name == "messages" and isinstance(value, dict):
+            # One text written without a list is one variant.
+            return {key: [texts] if isinstance(texts, str) else texts for key, texts in value.items()}
         return value
 
     @property
@@ -442,6 +471,8 @@ def _loc_text(loc: tuple) -> str:
     """('problems', 2, 'solution') -> problems[2].solution"""
     text = ""
     for part in loc:
+        if part == "[key]":  # pydantic's mark of a mapping's key: the key itself is named already
+            continue
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
     return text or "文件"
 

@@ -22,7 +22,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import history
+from . import history, messages
 from .calls import DEFAULT_OUTCOME, OUTCOME_BY_LABEL, PROBLEM_TYPES, RESOLVED_CHOICES
 from .columns import normalise_header
 from .errors import InputError, InvalidInput, Problem, UsageError
@@ -83,7 +83,7 @@ def record_files(
     accept_unknown: bool = False,
     replace: bool = False,
     today: dt.date | None = None,
-) -> list[FileOutcome]:
+) -> list[FileOutcome | messages.TouchOutcome]:
     """Validate every file first; with any invalid row (and no `skip_invalid`) record nothing at all."""
     if workspace.history_path is None:
         raise UsageError("pfk record 需要工作区来保存回访记录：请先运行 pfk init，并在工作区里运行")
@@ -91,15 +91,18 @@ def record_files(
     if called_on is not None and called_on > today:
         raise UsageError(f"--called-on {called_on} 还没到：回访日期不能晚于今天（{today}）")
     with workspace.open_history() as conn:
-        parsed = [_parse(conn, Path(p), called_on, today, accept_unknown) for p in paths]
-        problems = [problem for item in parsed for problem in item.problems]
+        # A messages sheet (pfk messages) brings back what was sent: touches, not calls (messages.py).
+        sent = {Path(p): sheet for p in paths if (sheet := messages.issued_messages_sheet(conn, Path(p)))}
+        touched = [messages.read_touches(path, sheet, called_on, today) for path, sheet in sent.items()]
+        parsed = [_parse(conn, Path(p), called_on, today, accept_unknown) for p in paths if Path(p) not in sent]
+        problems = [problem for item in [*touched, *parsed] for problem in item.problems]
         if problems and not skip_invalid:
             raise InvalidInput(problems, [w for item in parsed for w in item.warnings + item.set_aside])
         older = [_older_copy(conn, item) for item in parsed] if not replace else []
         refused = [line for line in older if line]
         if refused:
             raise InputError("\n".join(refused))
-        outcomes = []
+        outcomes = [messages.record_touches(conn, item) for item in touched]
         for item in parsed:
             reached = sum(1 for row in item.rows if row["reached"])
             skipped = item.problems + item.set_aside

@@ -24,9 +24,10 @@ STORE_MARK = "store-created.txt"
 GITIGNORE = """\
 # pfk 的历史库（回访记录、每周分层快照）只在本机，用 pfk backup 备份；不进 git。
 .pfk/
-# 生成的结果表、回访表、预警表和周报（含学员手机号，不进 git）
+# 生成的结果表、回访表、消息草稿、预警表和周报（含学员姓名和手机号，不进 git）
 *.pfk.xlsx
 callsheets/
+messages/
 *.alerts.xlsx
 reports/
 backups/
@@ -45,6 +46,11 @@ class Workspace:
     @property
     def callsheets_dir(self) -> Path:
         return (self.root or Path.cwd()) / "callsheets"
+
+    @property
+    def messages_dir(self) -> Path:
+        """`messages/`: the WeChat drafts of `pfk messages` (they hold names: not in git)."""
+        return (self.root or Path.cwd()) / "messages"
 
     @property
     def state_dir(self) -> Path | None:

@@ -126,7 +126,7 @@ def test_a_writing_command_says_it_wrote_nothing(invoke, bad_roster):
 # Every English word a run over bad input may print is one of these: pfk's command and option names,
 # file types, and what the test itself typed.
 ALLOWED_WORDS = {
-    "pfk", "init", "check", "classify", "callsheet", "record", "history", "alerts", "report", "backup",
+    "pfk", "init", "check", "classify", "callsheet", "messages", "record", "history", "alerts", "report", "backup",
     "playbook", "list", "show", "add", "help", "version", "debug", "progress", "output", "sheet", "mask",
     "phone", "teacher", "all", "roster", "limit", "called", "skip", "invalid", "since", "problem",
     "solution", "author", "yes", "true", "false", "xlsx", "xls", "ods", "csv", "nope", "clasify", "bad",
@@ -141,7 +141,7 @@ def english_words(text: str) -> set[str]:
 @pytest.mark.parametrize(
     ("args", "first_line"),
     [
-        (["nope"], "错误：没有「nope」这个命令。可用的命令：init、check、classify、callsheet、record、history、alerts、report、backup、restore、playbook"),
+        (["nope"], "错误：没有「nope」这个命令。可用的命令：init、check、classify、callsheet、messages、record、history、alerts、report、backup、restore、playbook"),
         (["clasify"], "错误：没有「clasify」这个命令，是不是 classify？"),
         (["playbook", "shwo"], "错误：没有「shwo」这个命令，是不是 show？"),
         (["classify"], "错误：缺少参数「名单」：学员名单（.xlsx/.xls/.ods/.csv）"),

@@ -261,6 +261,20 @@ def test_check_names_a_valid_yaml_file_with_an_empty_solution(workspace, invoke)
     assert result.stdout == ""
 
 
+def test_check_fails_on_an_unknown_placeholder_naming_file_and_line(workspace, invoke):
+    path = workspace / FILE
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    number = next(i for i, line in enumerate(lines) if line.startswith('    - "{姓名}'))
+    lines[number] = lines[number].replace("{姓名}", "{姓命}", 1)
+    path.write_text("".join(lines), encoding="utf-8")
+    result = invoke("playbook", "check")
+    assert result.exit_code == 1
+    first, last = result.stderr.splitlines()[0], result.stderr.splitlines()[-1]
+    assert first.startswith(f"{FILE}: messages.首次联系[0]: 不认识的占位符「{{姓命}}」，是不是「{{姓名}}」？")
+    assert first.endswith(f"（第 {number + 1} 行）")
+    assert last == "话术文件有 1 处问题。"
+
+
 def test_check_reports_an_unknown_file_in_playbooks(workspace, invoke):
     shutil.copy(workspace / FILE, workspace / "playbooks" / "重点挽留.yaml")
     result = invoke("playbook", "check")
@@ -285,7 +299,7 @@ def test_check_reports_an_unknown_file_in_playbooks(workspace, invoke):
         (("questions:\n  - ", "questions:\n  - 第一问\n - "), "第 17 行: YAML 格式错误：列表项（- 开头）的缩进与同一列表的其他项不一致"),
         (
             ("    solution:", "     solution:"),
-            "第 28 行: YAML 格式错误：这一行的冒号放不下：缩进与上面的字段对不齐，或者内容里的「: 」要给整段文字加上引号",
+            "第 68 行: YAML 格式错误：这一行的冒号放不下：缩进与上面的字段对不齐，或者内容里的「: 」要给整段文字加上引号",
         ),
     ],
     ids=[

@@ -42,13 +42,14 @@ def _main(
 
 
 def _register() -> None:
-    from . import alerts, backup, callsheet, check, classify, history, init, playbook, record, report, restore
+    from . import alerts, backup, callsheet, check, classify, history, init, messages, playbook, record, report, restore
 
     for name, function in (
         ("init", init.init),
         ("check", check.check),
         ("classify", classify.classify),
         ("callsheet", callsheet.callsheet),
+        ("messages", messages.messages),
         ("record", record.record),
         ("history", history.history),
         ("alerts", alerts.alerts),

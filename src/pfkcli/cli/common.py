@@ -95,8 +95,6 @@ def run(action: Callable[[], T], *, not_done: str | None = None, full_list: bool
     command that writes, "未导入任何回访" for `record`; a command that writes nothing says nothing.
     `full_list`: the problems are about rosters, which `pfk check --problems` can list in full.
     """
-    from .usage import native_output_aside
-
     try:
         with native_output_aside(lambda: debug_mode["on"]), progress_bars():
             return action()
@@ -122,6 +120,54 @@ def print_error(message: str) -> None:
     from rich.text import Text
 
     console(stderr=True).print(Text.assemble(("错误：", "red"), message))
+
+
+@contextmanager
+def native_output_aside(shown: Callable[[], bool]) -> Iterator[None]:
+    """Keep aside what native code writes straight to the process's stderr — the Rust reader's panic
+    traces, the writer's `ZipWriter::drop: failed to finalize archive: …` when a disk is full —, in
+    English and meant for a developer: it goes to a file, shown at the end when `shown()` (--debug).
+    Python's own stderr (pfk's messages, the progress bars) keeps writing to the screen."""
+    import io
+    import os
+    import tempfile
+
+    stream = sys.stderr
+    try:
+        stream.flush()
+        screen = os.dup(2)
+    except (OSError, ValueError, AttributeError):  # no real stderr (a GUI launcher): nothing to keep apart
+        yield
+        return
+    sink = tempfile.TemporaryFile()
+    os.dup2(sink.fileno(), 2)
+    try:
+        on_fd_2 = stream.fileno() == 2
+    except (OSError, ValueError, AttributeError):  # a test's capture: Python's writes never reach fd 2
+        on_fd_2 = False
+    if on_fd_2:
+        sys.stderr = io.TextIOWrapper(
+            os.fdopen(screen, "wb", closefd=False),
+            encoding=getattr(stream, "encoding", None) or "utf-8",
+            errors=getattr(stream, "errors", None) or "replace",
+            line_buffering=True,
+        )
+    try:
+        yield
+    finally:
+        try:
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            pass
+        sys.stderr = stream
+        os.dup2(screen, 2)
+        os.close(screen)
+        sink.seek(0)
+        kept = sink.read()
+        sink.close()
+        if kept and shown():
+            stream.write(kept.decode("utf-8", errors="replace"))
+            stream.flush()
 
 
 @contextmanager

@@ -20,7 +20,7 @@ def _text(value) -> str:
 def history(
     student_id: Annotated[str, typer.Argument(metavar="学号", help="学号。", show_default=False)],
 ) -> None:
-    """查看一位学员的回访记录和历次分层，最新的在前。"""
+    """查看一位学员的回访记录、历次分层和发过的消息，最新的在前。"""
     from rich.table import Table
 
     from ..calls import OUTCOMES
@@ -44,3 +44,9 @@ def history(
     for row in view.snapshots:
         snapshots.add_row(*[_text(v) for v in row])
     common.out.print(snapshots)
+    touches = Table(title=f"{student_id} 发过的消息（{len(view.touches)} 条，不算回访）")
+    for header in ("发送日期", "运营老师", "场景", "消息", "来源文件"):
+        touches.add_column(header, overflow="fold")
+    for row in view.touches:
+        touches.add_row(*[_text(v) for v in row])
+    common.out.print(touches)

@@ -74,7 +74,7 @@ def list_() -> None:
 
 @app.command("show", cls=usage.Command)
 def show(code: CodeArgument) -> None:
-    """显示一份话术：画像、策略、回访问题、问题与办法、场景话术。"""
+    """显示一份话术：画像、策略、回访问题、问题与办法、场景话术、微信消息模板。"""
     from .. import playbooks
     from ..workspace import find_workspace
 
@@ -125,6 +125,12 @@ def _render(playbook: playbooks.Playbook, source: Path) -> None:
         section("场景话术")
         for scenario, script in playbook.scripts.items():
             paragraph(script, prefix=f"  【{scenario}】")
+    if playbook.messages:
+        section("微信消息模板（pfk messages）")
+        for scene, texts in playbook.messages.items():
+            out.print(Text(f"  【{scene}】"))
+            for text in texts:
+                paragraph(text, prefix="    - ")
 
 
 @app.command("add", cls=usage.Command)

@@ -16,6 +16,13 @@ _STATUS = {
     "empty": "没有填写任何回访结果，未导入",
     "invalid": "所有已填行都有问题，未导入",
 }
+# A messages sheet (pfk messages): the rows marked 已发送 are touches, not callbacks.
+_SENT = {
+    "new": "已记录 {n} 条发出的消息（记为消息，不算回访）",
+    "same": "这些发出的消息之前都已记录，未重复记录",
+    "empty": "没有标为「已发送：是」的消息，未记录",
+    "invalid": "所有标了已发送的行都有问题，未记录",
+}
 
 
 def record(
@@ -25,7 +32,8 @@ def record(
     accept_unknown: Annotated[bool, typer.Option("--accept-unknown", help="表上没有的学员、重复出现的学员也照样导入（默认列出来、不导入）。")] = False,
     replace: Annotated[bool, typer.Option("--replace", help="用这份（较早保存的）回访表替换之前导入的内容。")] = False,
 ) -> None:
-    """导入老师填好的回访表：P、K、备注、下次跟进日期存入工作区历史；下次 classify 用最新分数。"""
+    """导入老师填好的回访表：P、K、备注、下次跟进日期存入工作区历史；下次 classify 用最新分数。消息表（pfk messages）里标了已发送的消息也记入历史。"""
+    from ..messages import TouchOutcome
     from ..record import record_files
     from ..workspace import find_workspace
 
@@ -37,8 +45,11 @@ def record(
     )
     skipped, said = [], []
     for outcome in outcomes:
-        tried = f"、{outcome.attempts} 次没联系上" if outcome.attempts else ""
-        message = _STATUS[outcome.status].format(n=outcome.callbacks, tried=tried)
+        if isinstance(outcome, TouchOutcome):
+            message = _SENT[outcome.status].format(n=outcome.touches)
+        else:
+            tried = f"、{outcome.attempts} 次没联系上" if outcome.attempts else ""
+            message = _STATUS[outcome.status].format(n=outcome.callbacks, tried=tried)
         mark = "✓" if outcome.status in ("new", "replaced") else "·"
         common.out.print(f"{mark} {outcome.path.name}（{outcome.teacher}，{outcome.sheet_date}）：{message}")
         skipped += outcome.problems

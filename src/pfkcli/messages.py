@@ -1,0 +1,467 @@
+"""`pfk messages` (SPEC §11): each teacher's WeChat drafts due now, and what was sent, back as touches.
+
+A draft is one scene (scenes.py) for one student, filled from a template of the student's segment
+playbook (`messages:` in the YAML, templates.py) with the student's own facts. A student several scenes
+apply to gets one draft, for the first scene in `SCENES` order (one message, the most pressing); a
+scene asked for by name drafts that scene alone. The drafts come in the order of this week's calls
+(plan.py), then the students not due for a call, by scene and ID.
+
+Which template: the playbook's variants for the scene (for a renewal stage and a persona, the persona's
+group first: `scenes.template_keys`); of those whose facts are all known, one is picked by a stable
+hash of student ID and scene (`templates.choose`). A student no variant fits gets no draft; the result
+counts them by scene and reason.
+
+The teacher marks 已发送 = 是 on the sheet and `pfk record` brings it back: each marked row is a touch
+(history table `touches`), not a callback. A scene is not offered again within its window after a
+touch (scenes.py); recording the same sheet twice stores each touch once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import history
+from .alert_rules import AlertContext
+from .callsheet import callsheet_name
+from .columns import normalise_header
+from .errors import InputError, OutputError, Problem, UsageError
+from .excel import SheetSpec, display_widths, write_workbook
+from .outputs import (
+    INFO_TEACHER,
+    MESSAGE_COLUMNS,
+    MESSAGES_INFO_AS_OF,
+    MESSAGES_INFO_SHEET,
+    MESSAGES_INFO_SHEET_ID,
+    MESSAGES_SHEET,
+)
+from .paths import check_output_folder, check_outputs, inside
+from .plan import build_plan
+from .playbooks import load_playbooks
+from .progress import step
+from .scenes import PERSONAS, RENEWAL_SCENES, SCENE_BY_NAME, SCENES, offered, personas, scene_inputs, template_keys
+from .segments import BY_CODE
+from .templates import PLACEHOLDERS, Template, choose, compile_template, fact_texts, render
+from .values import cell_text, parse_id
+from .workspace import Workspace
+
+SENT_CHOICES = {"是": True, "否": False}
+WIDTHS = {"学号": 12.0, "姓名": 9.0, "场景": 13.0, "原因": 30.0, "消息": 50.0, "已发送": 8.0}
+LINE_POINTS = 15.0  # one line of 11-point text, Chinese glyphs included
+
+
+@dataclass
+class Skipped:
+    """Students a scene applied to who got no draft, and why (one line, Chinese)."""
+
+    scene: str
+    reason: str
+    students: int
+
+
+@dataclass
+class Drafts:
+    # One row per draft, each teacher's together, in order: student_id name teacher segment scene why message
+    rows: object
+    skipped: list[Skipped] = field(default_factory=list)
+    held_back: dict[str, int] = field(default_factory=dict)  # scene → students messaged within its window
+
+
+def draft_messages(ctx: AlertContext, playbooks: dict, touches, teachers: list[str] | None = None, scene: str | None = None) -> Drafts:
+    """The drafts due on `ctx.as_of` for `teachers` (default: every teacher), of every scene or the one named.
+
+    `touches` is history.newest_touches: a scene messaged within its window is held back.
+
+    >>> draft_messages(ctx, load_playbooks(None), history.newest_touches(None, ctx.as_of)).rows.loc[0, "scene"]  # doctest: +SKIP
+    '续费7天'
+    """
+    import numpy as np
+    import pandas as pd
+
+    frame = ctx.frame
+    scenes = SCENES if scene is None else (SCENE_BY_NAME[scene],)
+    applies, held = offered(scene_inputs(ctx), touches, scenes)
+    chosen = sorted(frame["teacher"].dropna().unique().tolist()) if teachers is None else list(teachers)
+    mine = frame["teacher"].isin(chosen)
+    # Each student's first open scene: set from the last to the first, so the first wins.
+    scene_of = pd.Series(None, index=frame.index, dtype=object)
+    for item in reversed(scenes):
+        scene_of = scene_of.where(~(applies[item.name] & ~held[item.name] & mine), item.name)
+    held_back = {item.name: int((held[item.name] & mine).sum()) for item in scenes if (held[item.name] & mine).any()}
+
+    positions = np.flatnonzero(scene_of.notna().to_numpy())
+    if not len(positions):
+        return Drafts(_empty_rows(), held_back=held_back)
+    positions = positions[_draft_order(ctx, chosen, scene_of, positions)]
+    sub = AlertContext(frame.iloc[positions], ctx.config, ctx.as_of, ctx.callbacks.iloc[positions], ctx.ratings)
+    names = scene_of.iloc[positions].tolist()
+    rows, skipped = _fill(sub, playbooks, names)
+    return Drafts(rows, skipped, held_back)
+
+
+def _draft_order(ctx: AlertContext, teachers: list[str], scene_of, positions):
+    """The order of the drafted rows (an index into `positions`): teacher by teacher, the students of
+    this week's calls in the plan's order, then the others by scene and ID."""
+    import numpy as np
+    import pandas as pd
+
+    frame = ctx.frame
+    plan = build_plan(ctx, max(1, len(frame)), teachers)
+    in_plan = pd.Series(np.arange(len(plan.rows)), index=plan.rows["student_id"].to_numpy())
+    in_plan = in_plan[~in_plan.index.duplicated()]
+    ids = frame["student_id"].iloc[positions]
+    plan_place = ids.map(in_plan).fillna(len(plan.rows)).to_numpy()
+    scene_rank = scene_of.iloc[positions].map({s.name: n for n, s in enumerate(SCENES)}).to_numpy()
+    teacher = pd.Categorical(frame["teacher"].iloc[positions], categories=teachers).codes
+    id_rank = pd.factorize(ids, sort=True)[0]
+    return np.lexsort((id_rank, scene_rank, plan_place, teacher))
+
+
+def _fill(ctx: AlertContext, playbooks: dict, scene_names: list[str]):
+    """One draft per row of `ctx.frame` (scene `scene_names[i]`), and the students none fitted."""
+    import pandas as pd
+
+    frame = ctx.frame
+    facts = fact_texts(ctx)
+    persona_of = personas(ctx).tolist()
+    whys = {name: scene.why(ctx).tolist() for name, scene in SCENE_BY_NAME.items() if name in set(scene_names)}
+    offers = {p.name: p.offer for p in PERSONAS}
+    compiled = _compiled(playbooks)
+    ids, segments = frame["student_id"].tolist(), frame["segment"].tolist()
+    kept, messages, reasons = [], [], []
+    skipped: Counter = Counter()
+    previous: dict[str, str] = {}  # each teacher's last text: the next row takes another variant when it can
+    for i, (student, segment, name, teacher) in enumerate(zip(ids, segments, scene_names, frame["teacher"].tolist())):
+        own = {fact: values[i] for fact, values in facts.items()}
+        persona = persona_of[i] if name in RENEWAL_SCENES else None
+        picked, used_key = None, None
+        for key in template_keys(name, persona):
+            picked = choose(compiled.get(segment, {}).get(key, ()), own, f"{student}|{name}", avoid=previous.get(teacher))
+            if picked is not None:
+                used_key = key
+                break
+        if picked is None:
+            skipped[(name, _why_none(compiled.get(segment, {}), name, persona, own, segment))] += 1
+            continue
+        why = whys[name][i] or ""
+        if used_key != name:
+            why += f"；按人群选的话术：{offers[persona]}"
+        kept.append(i)
+        previous[teacher] = picked.text
+        messages.append(render(picked, own))
+        reasons.append(why)
+    rows = frame.iloc[kept][["student_id", "name", "teacher", "segment"]].reset_index(drop=True)
+    rows["scene"] = pd.Series([scene_names[i] for i in kept], dtype="str")
+    rows["why"] = pd.Series(reasons, dtype="str")
+    rows["message"] = pd.Series(messages, dtype="str")
+    return rows, [Skipped(scene, reason, count) for (scene, reason), count in skipped.items()]
+
+
+def _why_none(books: dict, scene: str, persona: str | None, facts: dict, segment: str) -> str:
+    variants = [t for key in template_keys(scene, persona) for t in books.get(key, ())]
+    name = BY_CODE[segment].name if segment in BY_CODE else segment
+    if not variants:
+        return f"「{name}」的话术里没有这个场景的消息模板"
+    missing = sorted({f for t in variants for f in t.fields if facts.get(f) is None}, key=_placeholder_rank)
+    return f"缺少 {'、'.join(f'{{{f}}}' for f in missing)}：每条模板都要用到其中一项"
+
+
+def _placeholder_rank(name: str) -> int:
+    return [p.name for p in PLACEHOLDERS].index(name)
+
+
+def _compiled(playbooks: dict) -> dict[str, dict[str, tuple[Template, ...]]]:
+    """segment → playbook key → its templates, split once (the playbooks were checked when loaded)."""
+    return {code: {key: tuple(compile_template(t) for t in texts) for key, texts in book.messages.items()} for code, book in playbooks.items()}
+
+
+def _empty_rows():
+    import pandas as pd
+
+    return pd.DataFrame({name: pd.Series(dtype="str") for name in ("student_id", "name", "teacher", "segment", "scene", "why", "message")})
+
+
+# --- the workbooks ----------------------------------------------------------------------------------
+
+
+@dataclass
+class WrittenMessages:
+    teacher: str
+    path: Path
+    scenes: dict[str, int]  # scene → drafts, in scene order
+
+    @property
+    def drafts(self) -> int:
+        return sum(self.scenes.values())
+
+
+@dataclass
+class MessagesResult:
+    as_of: dt.date
+    snapshot_date: dt.date
+    sheets: list[WrittenMessages] = field(default_factory=list)
+    quiet: list[str] = field(default_factory=list)  # teachers with nothing to send: no file
+    skipped: list[Skipped] = field(default_factory=list)
+    held_back: dict[str, int] = field(default_factory=dict)
+
+
+def messages_name(teacher: str, as_of: dt.date, taken: set[str] | None = None, scene: str | None = None) -> str:
+    """`<teacher>-<as-of>.xlsx`, named as call sheets are; one scene alone: `<teacher>-<as-of>-<scene>.xlsx`,
+    so that it never replaces the day's full sheet a teacher may be filling in."""
+    name = callsheet_name(teacher, as_of, taken)
+    return name if scene is None else name.removesuffix(".xlsx") + f"-{scene}.xlsx"
+
+
+def make_messages(workspace: Workspace, as_of: dt.date, teacher: str | None = None, scene: str | None = None, folder: Path | None = None) -> MessagesResult:
+    """Write `messages/<teacher>-<as-of>.xlsx` for one teacher (or every teacher with drafts when
+    `teacher` is None), from the newest snapshot on or before `as_of`; with `scene`, that scene alone
+    (`<teacher>-<as-of>-<scene>.xlsx`)."""
+    folder = folder or workspace.messages_dir
+    check_output_folder(folder, workspace.root)
+    if scene is not None and scene not in SCENE_BY_NAME:
+        raise UsageError(f"没有「{scene}」这个场景；可用：{'、'.join(SCENE_BY_NAME)}")
+    if workspace.history_path is None:
+        raise UsageError("pfk messages 需要工作区（分层快照和发过的消息都在里面）：请先运行 pfk init，并在工作区里运行 pfk classify")
+    if not workspace.history_path.exists():
+        raise UsageError("还没有分层结果：请先在工作区里运行 pfk classify")
+    playbooks = load_playbooks(workspace.playbooks_dir)
+    with history.opened(workspace.history_path) as conn:
+        frame, snapshot_date = _snapshot(conn, as_of)
+        teachers = sorted(frame["teacher"].dropna().unique().tolist())
+        if teacher is not None:
+            if teacher not in teachers:
+                shown = "、".join(teachers[:20]) + ("…" if len(teachers) > 20 else "")
+                raise UsageError(f"没有「{teacher}」的学员；名单里的老师有：{shown}")
+            teachers = [teacher]
+        ctx = AlertContext(frame, workspace.config, as_of, history.newest_callbacks(conn, frame, as_of), history.ratings_before(conn, as_of))
+        with step("起草消息"):
+            drafts = draft_messages(ctx, playbooks, history.newest_touches(conn, as_of), teachers, scene)
+        result = MessagesResult(as_of, snapshot_date, skipped=drafts.skipped, held_back=drafts.held_back)
+        rows = drafts.rows
+        with_drafts = [t for t in teachers if (rows["teacher"] == t).any()]
+        result.quiet = [t for t in teachers if t not in with_drafts]
+        if not with_drafts:
+            return result
+        taken: set[str] = set()
+        targets = [inside(folder, messages_name(t, as_of, taken, scene)) for t in with_drafts]
+        check_outputs(targets, workspace_root=workspace.root, folder_made_later=True)
+        _make_folder(folder)
+        per_teacher = [rows[rows["teacher"] == t].reset_index(drop=True) for t in with_drafts]
+        ids = history.register_sheets(conn, "messages", as_of, [(t, own["student_id"].tolist()) for t, own in zip(with_drafts, per_teacher)])
+    scene_names = [s.name for s in SCENES]
+    with step("写出消息表", total=len(targets)) as bar:
+        for name, own, target, sheet_id in zip(with_drafts, per_teacher, targets, ids):
+            write_workbook(target, messages_sheets(own, name, as_of, sheet_id, workspace.config))
+            counts = own["scene"].value_counts()
+            result.sheets.append(WrittenMessages(name, target, {s: int(counts[s]) for s in scene_names if s in counts}))
+            bar.advance()
+    return result
+
+
+def _snapshot(conn, as_of: dt.date):
+    dates = [d for d in history.snapshot_dates(conn) if d <= as_of]
+    if not dates:
+        raise UsageError(f"{as_of} 及以前没有分层快照：请先运行 pfk classify")
+    return history.load_snapshot(conn, dates[-1]), dates[-1]
+
+
+def _make_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file named messages, no permission
+        reason = "已有同名的文件" if isinstance(exc, FileExistsError) else exc.strerror
+        raise OutputError(f"{folder}: 无法建立消息表文件夹（{reason}）") from exc
+
+
+def _lines(texts, width: float):
+    """How many lines each text takes wrapped in a column `width` units wide (at least one)."""
+    import numpy as np
+
+    values = ["" if t is None or t != t else str(t) for t in texts]
+    return np.maximum(1, np.ceil(display_widths(values) / max(1.0, width - 1.5)))
+
+
+def messages_sheets(rows, teacher: str, as_of: dt.date, sheet_id: str, config) -> list[SheetSpec]:
+    """消息 (one row per draft, 已发送 to mark) and 说明 (teacher, date, id, how to use it, the scenes)."""
+    import numpy as np
+    import pandas as pd
+
+    table = pd.DataFrame(
+        {
+            "学号": rows["student_id"],
+            "姓名": rows["name"],
+            "场景": rows["scene"],
+            "原因": rows["why"],
+            "消息": rows["message"],
+            "已发送": pd.Series(None, index=rows.index, dtype="str"),
+        },
+        columns=list(MESSAGE_COLUMNS),
+    )
+    heights = np.maximum(_lines(table["消息"], WIDTHS["消息"]), _lines(table["原因"], WIDTHS["原因"]))
+    colours = rows["segment"].map({code: s.colour for code, s in BY_CODE.items()}).tolist()
+    sent = {
+        "type": "list",
+        "values": list(SENT_CHOICES),
+        "input_title": "已发送",
+        "input_message": "发出这条消息后选「是」；交回后由主管运行 pfk record 记录",
+        "error_title": "已发送",
+        "error_message": "请从下拉框里选「是」或「否」",
+        "error_style": "stop",
+    }
+    page = {
+        "landscape": True,
+        "fit_to_pages": (1, 0),
+        "repeat_rows": 0,
+        "header": f"&L微信消息  运营老师：{teacher.replace('&', '&&')}&R{as_of:%Y-%m-%d}",
+        "footer": "&C第 &P 页，共 &N 页",
+    }
+    return [
+        SheetSpec(
+            MESSAGES_SHEET, table, row_colours=colours, validations={"已发送": sent}, widths=WIDTHS, freeze_columns=2,
+            wrap=True, row_heights=(heights * LINE_POINTS + 4).tolist(), page=page,
+        ),
+        _info_sheet(rows, teacher, as_of, sheet_id, config),
+    ]
+
+
+def _info_sheet(rows, teacher: str, as_of: dt.date, sheet_id: str, config) -> SheetSpec:
+    import pandas as pd
+
+    counts = rows["scene"].value_counts()
+    per_scene = "、".join(f"{s.name} {int(counts[s.name])}" for s in SCENES if s.name in counts)
+    info = [
+        (INFO_TEACHER, teacher),
+        (MESSAGES_INFO_AS_OF, as_of.isoformat()),
+        (MESSAGES_INFO_SHEET_ID, sheet_id),
+        ("消息数", f"{len(rows)} 条（{per_scene}）"),
+        ("怎么用", "把「消息」一格复制到微信，按学员的情况改几个字再发；发出后在「已发送」选「是」。"
+                  "保存后交给主管运行 pfk record 记录（记为消息，不算回访）；请勿改动表头、学号、场景和本页的编号。"),
+        ("为什么一人一条", "同一天符合几个场景的学员，只起草最要紧的一条（按下面场景的先后）。"),
+        *[(f"场景：{s.name}", f"{s.rule(config)}；{s.window}") for s in SCENES],
+    ]
+    table = pd.DataFrame(info, columns=["项目", "内容"])
+    widths = {"项目": 16.0, "内容": 80.0}
+    heights = _lines(table["内容"], widths["内容"]) * LINE_POINTS + 4
+    page = {"fit_to_pages": (1, 0), "footer": "&C第 &P 页，共 &N 页"}
+    return SheetSpec(MESSAGES_INFO_SHEET, table, autofilter=False, widths=widths, wrap=True, row_heights=heights.tolist(), page=page)
+
+
+# --- what was sent comes back -----------------------------------------------------------------------
+
+
+_HEADERS = {normalise_header(h): n for h, n in (("学号", "student_id"), ("场景", "scene"), ("消息", "message"), ("已发送", "sent"))}
+_REQUIRED = (("学号", "student_id"), ("场景", "scene"), ("已发送", "sent"))
+
+
+@dataclass
+class TouchSheet:
+    """One messages sheet as read back: the touches to store and the rows that cannot be."""
+
+    path: Path
+    sheet: history.IssuedSheet
+    day: dt.date
+    rows: list[dict]
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class TouchOutcome:
+    path: Path
+    teacher: str
+    sheet_date: dt.date
+    status: str  # new / same / empty / invalid
+    touches: int = 0  # stored by this recording
+    problems: list[Problem] = field(default_factory=list)  # rows not recorded
+    warnings: list[Problem] = field(default_factory=list)
+
+
+def issued_messages_sheet(conn, path: Path) -> history.IssuedSheet | None:
+    """The messages sheet as pfk handed it out, from the id on its 说明 sheet; None for a file that
+    is not a messages sheet (a call sheet). Refused when the id is unknown or the 说明 contradicts it."""
+    pairs = _info_pairs(path)
+    sheet_id = pairs.get(MESSAGES_INFO_SHEET_ID)
+    if not sheet_id:
+        return None
+    sheet = history.issued_sheet(conn, sheet_id)
+    if sheet is None or sheet.kind != "messages":
+        raise InputError(f"{path.name}: 消息表编号 {sheet_id[:20]} 不是这个工作区发出的消息表（编号被改过，或表来自别的工作区）")
+    teacher, as_of = pairs.get(INFO_TEACHER), pairs.get(MESSAGES_INFO_AS_OF)
+    if teacher and teacher != sheet.teacher:
+        raise InputError(f"{path.name}: 说明页写的运营老师是「{teacher[:20]}」，但编号 {sheet_id} 是发给「{sheet.teacher}」的消息表；请核对是否拿错了表")
+    if as_of and as_of[:10] != sheet.as_of.isoformat():
+        raise InputError(f"{path.name}: 说明页写的日期是 {as_of[:20]}，但编号 {sheet_id} 的消息表是 {sheet.as_of} 生成的；请核对是否拿错了表")
+    return sheet
+
+
+def _info_pairs(path: Path) -> dict[str, str]:
+    """项目 → 内容 of the 说明 sheet; blank cells are absent. Any file that is not such a workbook: {}."""
+    try:
+        import fastexcel
+
+        info = fastexcel.read_excel(str(path)).load_sheet(MESSAGES_INFO_SHEET, header_row=None, dtypes="string").to_pandas()
+    except Exception:  # noqa: BLE001 — no such sheet, or not a workbook: not a messages sheet
+        return {}
+    pairs: dict[str, str] = {}
+    for label, value in info.iloc[:, :2].itertuples(index=False):
+        label, value = cell_text(label), cell_text(value)
+        if label and value:
+            pairs.setdefault(label, value)
+    return pairs
+
+
+def read_touches(path: Path, sheet: history.IssuedSheet, sent_on: dt.date | None, today: dt.date) -> TouchSheet:
+    """The rows marked 已发送 = 是 of one messages sheet, dated `sent_on` (default: the sheet's date)."""
+    from .reading import read_table
+
+    day = sent_on or sheet.as_of
+    if day > today:
+        raise InputError(f"{path.name}: 消息表日期 {day} 还没到，不能记录还没发的消息；如果日期写错了，请用 --called-on 指定发送日期")
+    raw = read_table(path, MESSAGES_SHEET, matcher=lambda h: _HEADERS.get(normalise_header(h)))
+    position: dict[str, int] = {}
+    for index, header in enumerate(raw.headers):
+        position.setdefault(_HEADERS.get(normalise_header(header), ""), index)
+    missing = [header for header, name in _REQUIRED if name not in position]
+    if missing:
+        raise InputError(f"{raw.file} › {raw.sheet}: 缺少列 {'、'.join(missing)}，表头被改动过吗？请用 pfk messages 重新生成")
+    data = raw.data
+
+    def column(name: str) -> list:
+        return data[data.columns[position[name]]].tolist() if name in position else [None] * len(data)
+
+    ids, _ = parse_id(data[data.columns[position["student_id"]]])
+    on_sheet = set(sheet.students)
+    problems, rows, seen = [], [], set()
+
+    def problem(row: int, name: str, code: str, message: str) -> None:
+        header = raw.headers[position[name]]
+        problems.append(Problem(file=path.name, sheet=MESSAGES_SHEET, row=int(row), column=header, code=code, message=message))
+
+    for row, student, scene, message, mark in zip(data.index, ids.tolist(), column("scene"), column("message"), column("sent")):
+        mark, scene = cell_text(mark), cell_text(scene)
+        if mark is None or mark == "否":
+            continue
+        if mark not in SENT_CHOICES:
+            problem(row, "sent", "bad_choice", f'"{mark[:20]}" 请选「是」或「否」')
+            continue
+        student = cell_text(student)
+        if student is None:
+            problem(row, "student_id", "missing_value", "标了已发送，但学号是空的")
+        elif student not in on_sheet:
+            problem(row, "student_id", "not_on_sheet", f"学号 {student[:20]} 不在这份消息表上")
+        elif scene not in SCENE_BY_NAME:
+            problem(row, "scene", "bad_choice", f'"{(scene or "")[:20]}" 不是消息场景（可选：{"、".join(SCENE_BY_NAME)}）')
+        elif (student, scene) not in seen:
+            seen.add((student, scene))
+            rows.append({"teacher": sheet.teacher, "student_id": student, "scene": scene, "touched_on": day, "message": cell_text(message)})
+    return TouchSheet(path, sheet, day, rows, problems)
+
+
+def record_touches(conn, item: TouchSheet) -> TouchOutcome:
+    """Store the touches of one messages sheet read by `read_touches`, in one transaction."""
+    if not item.rows:
+        status = "invalid" if item.problems else "empty"
+        return TouchOutcome(item.path, item.sheet.teacher, item.day, status, 0, item.problems)
+    new = history.store_touches(conn, item.sheet.id, item.path.name, item.rows)
+    return TouchOutcome(item.path, item.sheet.teacher, item.day, "new" if new else "same", new, item.problems)

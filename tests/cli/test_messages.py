@@ -1,0 +1,152 @@
+"""pfk messages through the CLI: the workbooks it writes (read back with openpyxl), what it says,
+and the marked sheet coming back through pfk record and pfk history."""
+
+from __future__ import annotations
+
+import re
+
+import openpyxl
+import pytest
+
+from pfkcli.outputs import MESSAGE_COLUMNS, MESSAGES_INFO_SHEET, MESSAGES_SHEET
+
+from ..test_messages import AS_OF, mark_sent, write_cohort
+
+DAY = AS_OF.isoformat()
+
+
+@pytest.fixture
+def workspace(invoke, tmp_path):
+    assert invoke("init", ".").exit_code == 0
+    assert invoke("classify", write_cohort(tmp_path), "--as-of", DAY).exit_code == 0
+    return tmp_path
+
+
+def rows_of(path) -> list[dict]:
+    sheet = openpyxl.load_workbook(path)[MESSAGES_SHEET]
+    header = [cell.value for cell in sheet[1]]
+    return [dict(zip(header, row)) for row in sheet.iter_rows(min_row=2, values_only=True)]
+
+
+def test_all_writes_one_sheet_per_teacher_and_says_what_is_in_it(invoke, workspace):
+    result = invoke("messages", "--all", "--as-of", DAY)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"微信消息草稿（{DAY}，来源：{DAY} 的分层快照）"
+    assert re.search(r"│ 张老师\s+│\s+4 │ 续费3天 1、续费7天 1、续费30天 1、连续未学习关怀 1\s+│ 张老师-2026-11-23.xlsx │", result.stdout)
+    assert re.search(r"│ 李老师\s+│\s+6 │ 首次联系 1、满意度低 1、续费30天 2、进度督促 1、结课祝贺 1\s+│ 李老师-2026-11-23.xlsx │", result.stdout)
+    assert lines[-1] == f"✓ 已写出 2 份消息表，在 {workspace / 'messages'}"
+    assert result.stderr == ""
+    assert "messages/" in (workspace / ".gitignore").read_text(encoding="utf-8").splitlines()
+
+
+def test_the_sheet_holds_the_drafts_a_drop_down_and_the_sheets_id(invoke, workspace):
+    assert invoke("messages", "--teacher", "张老师", "--as-of", DAY).exit_code == 0
+    path = workspace / "messages" / f"张老师-{DAY}.xlsx"
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == [MESSAGES_SHEET, MESSAGES_INFO_SHEET]
+    sheet = book[MESSAGES_SHEET]
+    assert tuple(cell.value for cell in sheet[1]) == MESSAGE_COLUMNS
+    rows = rows_of(path)
+    assert [(r["学号"], r["姓名"], r["场景"]) for r in rows] == [
+        ("S03", "李娜", "续费7天"), ("S04", "刘洋", "续费3天"), ("S01", "张伟", "续费30天"), ("S02", "王芳", "连续未学习关怀"),
+    ]
+    assert rows[0]["原因"] == "续费提醒（结课前一周）：距课程结束还有 5 天（2026-11-28 结课）"
+    assert rows[0]["消息"].startswith("李娜您好") and "5天" in rows[0]["消息"] and "6次" in rows[0]["消息"]
+    assert all(r["已发送"] is None for r in rows)
+    # 已发送: a 是/否 drop-down on every row; 消息 wraps, and each row is tall enough for it.
+    (rule,) = sheet.data_validations.dataValidation
+    assert (rule.type, rule.formula1, str(rule.sqref)) == ("list", '"是,否"', "F2:F5")
+    assert sheet["E2"].alignment.wrap_text
+    assert all(sheet.row_dimensions[row].height >= 34 for row in range(2, 6))
+    info = {label: value for label, value in book[MESSAGES_INFO_SHEET].iter_rows(values_only=True)}
+    assert info["运营老师"] == "张老师" and info["消息表日期"] == DAY
+    assert re.fullmatch(r"[0-9a-f]{10}", info["消息表编号"])
+    assert info["场景：续费7天"] == "预警「续费提醒（结课前一周）」：距课程结束 4–7 天，本阶段还没有接通的回访，未续费；本阶段（结课前 7 天起）发过就不再起草"
+
+
+def test_one_scene_goes_to_a_file_of_its_own(invoke, workspace):
+    result = invoke("messages", "--all", "--scene", "进度督促", "--as-of", DAY)
+    assert result.exit_code == 0, result.output
+    written = sorted(p.name for p in (workspace / "messages").iterdir())
+    assert written == [f"张老师-{DAY}-进度督促.xlsx", f"李老师-{DAY}-进度督促.xlsx"]
+    # In the plan's order: S10 is due for her renewal talk, S07 for a routine call.
+    assert [r["学号"] for r in rows_of(workspace / "messages" / f"李老师-{DAY}-进度督促.xlsx")] == ["S10", "S07"]
+
+
+def test_a_teacher_with_nothing_to_send_gets_no_file(invoke, workspace):
+    result = invoke("messages", "--teacher", "张老师", "--scene", "首次联系", "--as-of", DAY)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "今天没有要发的消息：张老师（未写出文件）\n"
+    assert not (workspace / "messages").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        ((), "错误：请用 --teacher 老师名 指定一位老师，或用 --all 为每位老师起草"),
+        (("--all", "--teacher", "张老师"), "错误：请用 --teacher 老师名 指定一位老师，或用 --all 为每位老师起草"),
+        (("--teacher", "钱老师"), "错误：没有「钱老师」的学员；名单里的老师有：张老师、李老师"),
+        (("--all", "--scene", "续费"), "错误：没有「续费」这个场景；可用：首次联系、满意度低、续费3天、续费7天、续费30天、连续未学习关怀、进度督促、结课祝贺"),
+        (("--all", "--as-of", "2026-11-01"), "错误：2026-11-01 及以前没有分层快照：请先运行 pfk classify"),
+    ],
+)
+def test_what_cannot_be_done_is_one_line_and_exit_2(invoke, workspace, args, line):
+    result = invoke("messages", *args, *(() if "--as-of" in args else ("--as-of", DAY)))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [line]
+    assert not (workspace / "messages").exists()
+
+
+def test_before_any_classify_it_says_to_classify(invoke, tmp_path):
+    assert invoke("init", ".").exit_code == 0
+    result = invoke("messages", "--all")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == ["错误：还没有分层结果：请先在工作区里运行 pfk classify"]
+    assert not (tmp_path / ".pfk").exists()
+
+
+def test_without_a_workspace_it_says_to_make_one(invoke):
+    result = invoke("messages", "--all")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "错误：pfk messages 需要工作区（分层快照和发过的消息都在里面）：请先运行 pfk init，并在工作区里运行 pfk classify"
+    ]
+
+
+def test_what_was_sent_comes_back_once_shows_in_history_and_is_not_drafted_again(invoke, workspace):
+    assert invoke("messages", "--teacher", "张老师", "--as-of", DAY).exit_code == 0
+    path = workspace / "messages" / f"张老师-{DAY}.xlsx"
+    mark_sent(path, {"S03": "是", "S02": "否"})
+    sent = next(r["消息"] for r in rows_of(path) if r["学号"] == "S03")
+
+    first = invoke("record", path)
+    assert first.exit_code == 0, first.output
+    assert first.stdout == f"✓ 张老师-{DAY}.xlsx（张老师，{DAY}）：已记录 1 条发出的消息（记为消息，不算回访）\n"
+    again = invoke("record", path)
+    assert again.exit_code == 0, again.output
+    assert again.stdout == f"· 张老师-{DAY}.xlsx（张老师，{DAY}）：这些发出的消息之前都已记录，未重复记录\n"
+
+    shown = invoke("history", "S03")
+    assert shown.exit_code == 0, shown.output
+    assert "S03 的回访记录（0 次回访）" in shown.stdout
+    assert "S03 发过的消息（1 条，不算回访）" in shown.stdout
+    assert re.search(rf"│ {DAY} │ 张老师\s+│ 续费7天 │ {re.escape(sent[:20])}", shown.stdout)
+
+    later = invoke("messages", "--teacher", "张老师", "--as-of", DAY)
+    assert later.exit_code == 0, later.output
+    assert "· 1 人的「续费7天」近期已发过，这次不再起草" in later.stdout.splitlines()
+    assert [r["学号"] for r in rows_of(path)] == ["S04", "S01", "S02"]
+
+
+def test_a_bad_mark_is_listed_and_nothing_is_recorded(invoke, workspace):
+    assert invoke("messages", "--teacher", "张老师", "--as-of", DAY).exit_code == 0
+    path = workspace / "messages" / f"张老师-{DAY}.xlsx"
+    mark_sent(path, {"S03": "已发"})
+    result = invoke("record", path)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[:2] == [
+        "发现 1 处问题，未导入任何回访（加 --skip-invalid 可只导入没有问题的行）：",
+        f'  张老师-{DAY}.xlsx › 消息 › 第2行 › 已发送: "已发" 请选「是」或「否」  [bad_choice]',
+    ]
+    assert "发过的消息（0 条" in invoke("history", "S03").stdout
