@@ -14,7 +14,7 @@ from pathlib import Path
 from . import history
 from .alert_rules import AlertContext
 from .errors import OutputError, Problem, UsageError
-from .excel import SheetSpec, display_widths, write_workbook
+from .excel import SheetSpec, fitted_heights, write_workbook
 from .calls import COMPLAINT, OUTCOMES, PROBLEM_TYPES, RESOLVED_CHOICES
 from .outputs import (
     CALLSHEET_COLUMNS,
@@ -160,7 +160,6 @@ CALLSHEET_WIDTHS = {
     "学号": 12.0, "上次回访日期": 12.0, "上次回访备注": 30.0, "分层代码": 13.0,
 }
 FROZEN_COLUMNS = 3  # 顺序, 姓名, 手机号
-LINE_POINTS = 15.0  # one line of 11-point text, Chinese glyphs included
 
 
 def _list_rule(values: list[str], title: str, message: str, error: str = "stop") -> dict:
@@ -200,14 +199,6 @@ def validations(config) -> dict[str, dict]:
     }
 
 
-def _lines(texts, width: float):
-    """How many lines each text takes wrapped in a column `width` units wide (at least one)."""
-    import numpy as np
-
-    values = ["" if t is None or t != t else str(t) for t in texts]
-    return np.maximum(1, np.ceil(display_widths(values) / max(1.0, width - 1.5)))
-
-
 def callsheet_sheets(plan: CallPlan, load, playbooks, playbook_sheet: SheetSpec, config, sheet_id: str) -> list[SheetSpec]:
     """The three sheets of one teacher's workbook: the calls, the playbooks, and 说明."""
     import numpy as np
@@ -231,7 +222,7 @@ def callsheet_sheets(plan: CallPlan, load, playbooks, playbook_sheet: SheetSpec,
         },
         columns=[*CALLSHEET_COLUMNS, *FILL_IN_COLUMNS, *REFERENCE_COLUMNS],
     )
-    heights = np.maximum(_lines(table["为什么现在打"], CALLSHEET_WIDTHS["为什么现在打"]), _lines(table["上次回访备注"], CALLSHEET_WIDTHS["上次回访备注"]))
+    heights = fitted_heights(table, CALLSHEET_WIDTHS, ["为什么现在打", "上次回访备注"])
     colours = segments.map({code: s.colour for code, s in BY_CODE.items()}).tolist()
     teacher = load.teacher.replace("&", "&&")  # `&` starts a code in Excel's page header
     page = {
@@ -246,7 +237,7 @@ def callsheet_sheets(plan: CallPlan, load, playbooks, playbook_sheet: SheetSpec,
     return [
         SheetSpec(
             CALLSHEET_SHEET, table, row_colours=colours, validations=validations(config), widths=CALLSHEET_WIDTHS,
-            freeze_columns=FROZEN_COLUMNS, wrap=True, row_heights=(heights * LINE_POINTS + 4).tolist(), page=page,
+            freeze_columns=FROZEN_COLUMNS, wrap=True, row_heights=heights, page=page,
         ),
         playbook_sheet,
         info_sheet(load, plan, config, sheet_id),
@@ -262,8 +253,8 @@ def _playbook_sheet(playbooks) -> SheetSpec:
     """话术与方案: every segment's playbook, the same for every teacher, each label beside its text."""
     table = playbook_table(list(playbooks), playbooks)
     widths = {"分层": 24.0, "项目": 16.0, "内容": 70.0}
-    heights = _lines(table["内容"], widths["内容"]) * LINE_POINTS + 4
-    return SheetSpec(CALLSHEET_PLAYBOOK_SHEET, table, widths=widths, wrap=True, row_heights=heights.tolist(), page=_paper(102))
+    heights = fitted_heights(table, widths, ["内容"])
+    return SheetSpec(CALLSHEET_PLAYBOOK_SHEET, table, widths=widths, wrap=True, row_heights=heights, page=_paper(102))
 
 
 def _questions(book) -> str:
@@ -308,5 +299,5 @@ def info_sheet(load, plan: CallPlan, config, sheet_id: str) -> SheetSpec:
     ]
     table = pd.DataFrame(rows, columns=["项目", "内容"])
     widths = {"项目": 14.0, "内容": 80.0}
-    heights = _lines(table["内容"], widths["内容"]) * LINE_POINTS + 4
-    return SheetSpec(CALLSHEET_INFO_SHEET, table, autofilter=False, widths=widths, wrap=True, row_heights=heights.tolist(), page=_paper(94))
+    heights = fitted_heights(table, widths, ["内容"])
+    return SheetSpec(CALLSHEET_INFO_SHEET, table, autofilter=False, widths=widths, wrap=True, row_heights=heights, page=_paper(94))

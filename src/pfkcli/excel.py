@@ -103,6 +103,21 @@ def fitted_widths(frame, skip: Container[str] = ()) -> dict[str, float]:
     return widths
 
 
+LINE_POINTS = 15.0  # one line of 11-point text, Chinese glyphs included
+
+
+def fitted_heights(frame, widths: dict[str, float], wrapped: Sequence[str]) -> list[float]:
+    """Each row's height in points, tall enough for the longest of its `wrapped` texts at their
+    column widths (at least one line)."""
+    import numpy as np
+
+    lines = np.ones(len(frame))
+    for column in wrapped:
+        values = ["" if t is None or t != t else str(t) for t in frame[column]]
+        lines = np.maximum(lines, np.ceil(display_widths(values) / max(1.0, widths[column] - 1.5)))
+    return (lines * LINE_POINTS + 4).tolist()
+
+
 def check_width(columns: int, what: str = "结果") -> None:
     """Refuse, before any work, an output wider than one Excel sheet (16,384 columns). Rows need no such
     check: a result longer than one sheet continues on the next (see `sheet_parts`)."""

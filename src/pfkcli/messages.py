@@ -27,8 +27,9 @@ from . import history
 from .alert_rules import AlertContext
 from .callsheet import callsheet_name
 from .columns import normalise_header
+from .reading import label_pairs
 from .errors import InputError, OutputError, Problem, UsageError
-from .excel import SheetSpec, display_widths, write_workbook
+from .excel import SheetSpec, fitted_heights, write_workbook
 from .outputs import (
     INFO_TEACHER,
     MESSAGE_COLUMNS,
@@ -49,7 +50,6 @@ from .workspace import Workspace
 
 SENT_CHOICES = {"是": True, "否": False}
 WIDTHS = {"学号": 12.0, "姓名": 9.0, "场景": 13.0, "原因": 30.0, "消息": 50.0, "已发送": 8.0}
-LINE_POINTS = 15.0  # one line of 11-point text, Chinese glyphs included
 
 
 @dataclass
@@ -275,14 +275,6 @@ def _make_folder(folder: Path) -> None:
         raise OutputError(f"{folder}: 无法建立消息表文件夹（{reason}）") from exc
 
 
-def _lines(texts, width: float):
-    """How many lines each text takes wrapped in a column `width` units wide (at least one)."""
-    import numpy as np
-
-    values = ["" if t is None or t != t else str(t) for t in texts]
-    return np.maximum(1, np.ceil(display_widths(values) / max(1.0, width - 1.5)))
-
-
 def messages_sheets(rows, teacher: str, as_of: dt.date, sheet_id: str, config) -> list[SheetSpec]:
     """消息 (one row per draft, 已发送 to mark) and 说明 (teacher, date, id, how to use it, the scenes)."""
     import numpy as np
@@ -299,7 +291,7 @@ def messages_sheets(rows, teacher: str, as_of: dt.date, sheet_id: str, config) -
         },
         columns=list(MESSAGE_COLUMNS),
     )
-    heights = np.maximum(_lines(table["消息"], WIDTHS["消息"]), _lines(table["原因"], WIDTHS["原因"]))
+    heights = fitted_heights(table, WIDTHS, ["消息", "原因"])
     colours = rows["segment"].map({code: s.colour for code, s in BY_CODE.items()}).tolist()
     sent = {
         "type": "list",
@@ -320,7 +312,7 @@ def messages_sheets(rows, teacher: str, as_of: dt.date, sheet_id: str, config) -
     return [
         SheetSpec(
             MESSAGES_SHEET, table, row_colours=colours, validations={"已发送": sent}, widths=WIDTHS, freeze_columns=2,
-            wrap=True, row_heights=(heights * LINE_POINTS + 4).tolist(), page=page,
+            wrap=True, row_heights=heights, page=page,
         ),
         _info_sheet(rows, teacher, as_of, sheet_id, config),
     ]
@@ -343,9 +335,9 @@ def _info_sheet(rows, teacher: str, as_of: dt.date, sheet_id: str, config) -> Sh
     ]
     table = pd.DataFrame(info, columns=["项目", "内容"])
     widths = {"项目": 16.0, "内容": 80.0}
-    heights = _lines(table["内容"], widths["内容"]) * LINE_POINTS + 4
+    heights = fitted_heights(table, widths, ["内容"])
     page = {"fit_to_pages": (1, 0), "footer": "&C第 &P 页，共 &N 页"}
-    return SheetSpec(MESSAGES_INFO_SHEET, table, autofilter=False, widths=widths, wrap=True, row_heights=heights.tolist(), page=page)
+    return SheetSpec(MESSAGES_INFO_SHEET, table, autofilter=False, widths=widths, wrap=True, row_heights=heights, page=page)
 
 
 # --- what was sent comes back -----------------------------------------------------------------------
@@ -380,7 +372,7 @@ class TouchOutcome:
 def issued_messages_sheet(conn, path: Path) -> history.IssuedSheet | None:
     """The messages sheet as pfk handed it out, from the id on its 说明 sheet; None for a file that
     is not a messages sheet (a call sheet). Refused when the id is unknown or the 说明 contradicts it."""
-    pairs = _info_pairs(path)
+    pairs = label_pairs(path, MESSAGES_INFO_SHEET)
     sheet_id = pairs.get(MESSAGES_INFO_SHEET_ID)
     if not sheet_id:
         return None
@@ -393,22 +385,6 @@ def issued_messages_sheet(conn, path: Path) -> history.IssuedSheet | None:
     if as_of and as_of[:10] != sheet.as_of.isoformat():
         raise InputError(f"{path.name}: 说明页写的日期是 {as_of[:20]}，但编号 {sheet_id} 的消息表是 {sheet.as_of} 生成的；请核对是否拿错了表")
     return sheet
-
-
-def _info_pairs(path: Path) -> dict[str, str]:
-    """项目 → 内容 of the 说明 sheet; blank cells are absent. Any file that is not such a workbook: {}."""
-    try:
-        import fastexcel
-
-        info = fastexcel.read_excel(str(path)).load_sheet(MESSAGES_INFO_SHEET, header_row=None, dtypes="string").to_pandas()
-    except Exception:  # noqa: BLE001 — no such sheet, or not a workbook: not a messages sheet
-        return {}
-    pairs: dict[str, str] = {}
-    for label, value in info.iloc[:, :2].itertuples(index=False):
-        label, value = cell_text(label), cell_text(value)
-        if label and value:
-            pairs.setdefault(label, value)
-    return pairs
 
 
 def read_touches(path: Path, sheet: history.IssuedSheet, sent_on: dt.date | None, today: dt.date) -> TouchSheet:

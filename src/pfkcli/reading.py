@@ -476,6 +476,25 @@ def _sheet_member(archive: zipfile.ZipFile, sheet: int | str) -> str:
 _ERROR_CELL = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]+)(\d+)"[^>]*?\bt="e"|<(?:\w+:)?c\b[^>]*?\bt="e"[^>]*?\br="([A-Z]+)(\d+)"')
 
 
+def label_pairs(path: Path, sheet: str) -> dict[str, str]:
+    """Label → text of a two-column sheet (a workbook's 说明); blank cells are absent (never "nan").
+    Any file without such a sheet: {}."""
+    from .values import cell_text
+
+    try:
+        import fastexcel
+
+        cells = fastexcel.read_excel(str(path)).load_sheet(sheet, header_row=None, dtypes="string").to_pandas()
+    except Exception:  # noqa: BLE001 — no such sheet, or not a workbook: nothing to read
+        return {}
+    pairs: dict[str, str] = {}
+    for label, value in cells.iloc[:, :2].itertuples(index=False):
+        label, value = cell_text(label), cell_text(value)
+        if label and value:
+            pairs.setdefault(label, value)
+    return pairs
+
+
 def error_cells(path: Path, sheet: str) -> set[tuple[int, str]]:
     """(Excel row, column letters) of the cells of an .xlsx sheet that hold an error such as #NAME? —
     which the readers give back as blank. Empty for other files or when the sheet cannot be found."""

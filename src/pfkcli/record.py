@@ -27,7 +27,7 @@ from .calls import DEFAULT_OUTCOME, OUTCOME_BY_LABEL, PROBLEM_TYPES, RESOLVED_CH
 from .columns import normalise_header
 from .errors import InputError, InvalidInput, Problem, UsageError
 from .outputs import CALLSHEET_INFO_SHEET, CALLSHEET_SHEET, INFO_AS_OF, INFO_SHEET_ID, INFO_TEACHER
-from .reading import error_cells, read_table
+from .reading import error_cells, label_pairs, read_table
 from .values import cell_text, parse_date, parse_id, parse_text
 from .workspace import Workspace
 
@@ -262,7 +262,7 @@ def _teachers_of(conn, students: set[str]) -> dict[str, str]:
 
 def _identity(conn, path: Path) -> history.IssuedSheet:
     """The sheet as pfk handed it out, from the id on its 说明 sheet; refused when missing or contradicted."""
-    pairs = _info_pairs(path)
+    pairs = label_pairs(path, CALLSHEET_INFO_SHEET)
     sheet_id = pairs.get(INFO_SHEET_ID)
     if not sheet_id:
         raise InputError(
@@ -278,22 +278,6 @@ def _identity(conn, path: Path) -> history.IssuedSheet:
     if as_of and as_of[:10] != sheet.as_of.isoformat():
         raise InputError(f"{path.name}: 说明页写的日期是 {as_of[:20]}，但编号 {sheet_id} 的回访表是 {sheet.as_of} 生成的；请核对是否拿错了表")
     return sheet
-
-
-def _info_pairs(path: Path) -> dict[str, str]:
-    """项目 → 内容 of the 说明 sheet; blank cells are absent (never the text "nan" or "None")."""
-    try:
-        import fastexcel
-
-        info = fastexcel.read_excel(str(path)).load_sheet(CALLSHEET_INFO_SHEET, header_row=None, dtypes="string").to_pandas()
-    except Exception:  # noqa: BLE001 — no such sheet, or not a workbook: the caller says what is missing
-        return {}
-    pairs = {}
-    for label, value in info.iloc[:, :2].itertuples(index=False):
-        label, value = cell_text(label), cell_text(value)
-        if label and value:
-            pairs.setdefault(label, value)
-    return pairs
 
 
 def _saved_at(path: Path) -> str | None:
