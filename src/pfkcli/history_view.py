@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import history
@@ -16,6 +16,7 @@ from .workspace import Workspace, find_workspace
 class StudentHistory:
     callbacks: list[tuple]
     snapshots: list[tuple]
+    moves: list[tuple] = field(default_factory=list)  # history.student_moves: teachers and the pool
 
 
 def _store(workspace: Workspace) -> Path:
@@ -30,9 +31,10 @@ def student_history(student_id: str, workspace: Workspace | None = None) -> Stud
     path = _store(workspace or find_workspace())
     with history.opened(path) as conn:
         callbacks, snapshots = history.student_history(conn, student_id)
-    if not callbacks and not snapshots:
+        moves = history.student_moves(conn, student_id)
+    if not callbacks and not snapshots and not moves:
         raise UsageError(f"历史里没有学号 {student_id} 的记录")
-    return StudentHistory(callbacks, snapshots)
+    return StudentHistory(callbacks, snapshots, moves)
 
 
 def backup_history(target: Path | None, workspace: Workspace | None = None) -> Path:

@@ -42,7 +42,7 @@ def _main(
 
 
 def _register() -> None:
-    from . import alerts, backup, callsheet, check, classify, history, init, playbook, record, report
+    from . import alerts, assign, backup, callsheet, check, classify, history, init, playbook, pool, record, report
 
     for name, function in (
         ("init", init.init),
@@ -53,10 +53,12 @@ def _register() -> None:
         ("history", history.history),
         ("alerts", alerts.alerts),
         ("report", report.report),
+        ("assign", assign.assign),
         ("backup", backup.backup),
     ):
         app.command(name, cls=usage.Command)(function)
     app.add_typer(playbook.app, name="playbook")
+    app.add_typer(pool.app, name="pool")
 
 
 _register()

@@ -20,10 +20,12 @@ def _text(value) -> str:
 def history(
     student_id: Annotated[str, typer.Argument(metavar="学号", help="学号。", show_default=False)],
 ) -> None:
-    """查看一位学员的回访记录和历次分层，最新的在前。"""
+    """查看一位学员的回访记录、历次分层和运营老师的变动，最新的在前。"""
     from rich.table import Table
 
+    from ..history import MOVE_KINDS
     from ..history_view import student_history
+    from ..pool import POOL_NAME
 
     view = common.run(lambda: student_history(student_id))
     callbacks = Table(title=f"{student_id} 的回访记录（{len(view.callbacks)} 次）")
@@ -38,3 +40,10 @@ def history(
     for row in view.snapshots:
         snapshots.add_row(*[_text(v) for v in row])
     common.out.print(snapshots)
+    if view.moves:
+        moves = Table(title=f"{student_id} 的运营老师变动（{len(view.moves)} 次）")
+        for header in ("日期", "变动", "原运营老师", "运营老师", "原因"):
+            moves.add_column(header)
+        for on_day, kind, before, after, reason in view.moves:
+            moves.add_row(on_day, MOVE_KINDS.get(kind, kind), before or "—", after or POOL_NAME, _text(reason))
+        common.out.print(moves)
