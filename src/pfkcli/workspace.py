@@ -22,6 +22,7 @@ GITIGNORE = """\
 *.pfk.xlsx
 callsheets/
 *.alerts.xlsx
+*.assign.xlsx
 reports/
 backups/
 """
