@@ -89,13 +89,23 @@ def _int_text(values):
     return arrow(values.astype("float64")).cast(pa.int64()).cast(pa.string())
 
 
-def _inactive(ctx: AlertContext):
+def learning_gap(ctx: AlertContext):
+    """Since when each student has not studied: the last learning day, or for a student who never
+    studied (where the roster or the log says what was learnt) the course start or enrolment, the
+    later; NaT where it is not known. Returns (that day, whether the student never studied). The
+    inactive alert and the public pool (pool.py) both count from it."""
     frame = ctx.frame
     last = frame["last_active"]
     # Never active: no learning record at all, where the roster or the log says what was learnt.
     never = last.isna() & frame["activity_known"].fillna(False).astype(bool)
     since = ctx.courses[["start"]].assign(enrolled=frame["enrolled_on"]).max(axis=1).where(never)
-    days = days_between(ctx.as_of, last.fillna(since))
+    return last.fillna(since), never
+
+
+def _inactive(ctx: AlertContext):
+    last = ctx.frame["last_active"]
+    seen, never = learning_gap(ctx)
+    days = days_between(ctx.as_of, seen)
     mask = ctx.in_course & (days >= ctx.config.alerts.inactive_days)
 
     def why(rows):

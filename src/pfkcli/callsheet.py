@@ -30,6 +30,7 @@ from .outputs import (
 from .paths import check_output_folder, check_outputs, inside, safe_name
 from .plan import CallPlan, build_plan
 from .playbooks import load_playbooks
+from .pool import place_students
 from .progress import step
 from .segments import BY_CODE
 from .workspace import Workspace
@@ -149,7 +150,9 @@ def _students(workspace: Workspace, conn, as_of: dt.date, roster_path, progress_
     dates = [d for d in history.snapshot_dates(conn) if d <= as_of]
     if not dates:
         raise UsageError(f"{as_of} 及以前没有分层快照：请先运行 pfk classify，或用 --roster 指定名单")
-    return history.load_snapshot(conn, dates[-1]), f"{dates[-1]} 的分层快照", dates[-1], []
+    # Who holds whom on `as_of`: moves (pfk assign, pfk pool) and calls recorded since the snapshot count.
+    frame = place_students(conn, history.load_snapshot(conn, dates[-1]), workspace.config, as_of)
+    return frame, f"{dates[-1]} 的分层快照", dates[-1], []
 
 
 # Excel width units. The 12 columns before 学号 take about 160: in view at once on a 1366 px screen

@@ -18,6 +18,7 @@ from .model import AxisCut, classify_frame, shown
 from .outputs import RESULT_COLUMNS, RESULT_SHEET, SUMMARY_SHEET
 from .paths import check_output
 from .playbooks import load_playbooks
+from .pool import POOL_NAME, place_students
 from .progress import step
 from .roster import Roster, load_roster
 from .segments import ALL_SEGMENTS, BY_CODE
@@ -39,8 +40,10 @@ class ClassifyResult:
         """Students per segment (rows, in segment order) and teacher (columns), with totals."""
         import pandas as pd
 
-        table = pd.crosstab(self.frame["segment"], self.frame["teacher"])
-        table = table.reindex([s.code for s in ALL_SEGMENTS], fill_value=0)
+        table = pd.crosstab(self.frame["segment"], self.frame["teacher"].fillna(POOL_NAME))
+        # The pool after the teachers: it is nobody's.
+        teachers = [t for t in table.columns if t != POOL_NAME] + [t for t in table.columns if t == POOL_NAME]
+        table = table.reindex(index=[s.code for s in ALL_SEGMENTS], columns=teachers, fill_value=0)
         table["合计"] = table.sum(axis=1)
         return table
 
@@ -56,8 +59,15 @@ def score_roster(
     conn: sqlite3.Connection | None,
     progress_path: Path | None = None,
     sheet: str | None = None,
+    *,
+    teacher_optional: bool = False,
+    keep_cells: bool = False,
 ) -> ClassifyResult:
-    """Read, validate and classify a roster against what the history knows; writes nothing."""
+    """Read, validate and classify a roster against what the history knows; writes nothing.
+
+    Each student's `teacher` is who holds the student on `as_of` (`pool.place_students`: the roster's
+    运营老师 unless a move in the history stands; blank in the public pool), the roster's own in
+    `roster_teacher`. `teacher_optional` and `keep_cells` are `load_roster`'s, for pfk assign."""
     from concurrent.futures import ThreadPoolExecutor
 
     from .events import aggregate_events, merge_totals
@@ -67,7 +77,10 @@ def score_roster(
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pfk-log") as pool:
         log = pool.submit(aggregate_events, progress_path, config, as_of) if progress_path is not None else None
         try:
-            roster = load_roster(roster_path, config, sheet, need_progress=progress_path is None, as_of=as_of)
+            roster = load_roster(
+                roster_path, config, sheet, need_progress=progress_path is None, as_of=as_of,
+                teacher_optional=teacher_optional, keep_cells=keep_cells,
+            )
         except BaseException:
             if log is not None:
                 log.cancel()
@@ -83,6 +96,7 @@ def score_roster(
     callbacks = history.newest_callbacks(conn, frame, as_of)
     frame = frame.assign(**{name: callbacks[name] for name in ("P", "P_on", "K", "K_on")})
     frame, cuts = classify_frame(frame, config, as_of)
+    frame = place_students(conn, frame, config, as_of)
     return ClassifyResult(roster, frame, callbacks, cuts, as_of, warnings)
 
 
@@ -127,7 +141,7 @@ def result_sheets(result: ClassifyResult, playbooks) -> list[SheetSpec]:
     added = set(RESULT_COLUMNS)
     for header, name in result.roster.columns:
         title = f"{header}（原表）" if header in added else header
-        columns[title] = frame[name]
+        columns[title] = frame[name] if name != "teacher" else frame[name].fillna(POOL_NAME)
     columns["P"] = frame["P"]
     columns["F"] = shown(frame["F"])
     columns["K"] = frame["K"]

@@ -69,6 +69,26 @@ class Plan(_Section):
     unreachable_after: int = Field(3, ge=1)
 
 
+class Teacher(_Section):
+    """One operations teacher (`[teachers."张老师"]`): how many students she holds, and whether she
+    takes students now (false while she is leaving or on leave)."""
+
+    capacity: int | None = Field(None, ge=0)  # None: [assign] default_capacity
+    active: bool = True
+
+
+class Assign(_Section):
+    # Students a teacher holds when pfk.toml does not list her: what the default plan calls on time
+    # (40 calls a week, each student every 14 days = 80), inside the 12–300 real teams hold.
+    default_capacity: int = Field(80, ge=1)
+
+
+class Pool(_Section):
+    """The public pool (公海, pool.py): when a student leaves a teacher for it."""
+
+    inactive_days: int = Field(30, ge=1)
+
+
 ScaleLevel = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=60, pattern=r"^[^：:]{1,6}[：:].+$")]
 
 
@@ -120,6 +140,11 @@ class Config(_Section):
     scale: Scale = Scale()
     alerts: Alerts = Alerts()
     columns: dict[str, str] = {}
+    # The team, by name as the roster writes it; a teacher found in the roster but not listed here
+    # is active with [assign] default_capacity.
+    teachers: dict[str, Teacher] = {}
+    assign: Assign = Assign()
+    pool: Pool = Pool()
 
     @model_validator(mode="before")
     @classmethod
@@ -134,6 +159,11 @@ class Config(_Section):
     def course_for(self, name: str) -> Course:
         """The settings of the course named `name` in the roster ("" or an unlisted name: [course])."""
         return self.courses.get(name, self.course)
+
+    def teacher(self, name: str) -> Teacher:
+        """The settings of the teacher `name`, her capacity filled in ([assign] default_capacity when not set)."""
+        own = self.teachers.get(name, Teacher())
+        return own if own.capacity is not None else own.model_copy(update={"capacity": self.assign.default_capacity})
 
     @field_validator("columns")
     @classmethod
@@ -259,6 +289,25 @@ behind_pace_share = 0.5
 low_satisfaction_below = 3
 # 快进比例超过多少预警。
 fast_forward_share = 0.5
+
+[assign]
+# pfk.toml 里没有列出的老师，每人最多带多少学员。80 = 每周 40 个电话 × 每 14 天回访一轮。
+default_capacity = 80
+
+# 运营老师：capacity 是最多带多少学员，active = false 表示离职或休假（不再分给她学员，
+# pfk assign 会把她的学员分给在职的老师）。名字要和名单里的运营老师一致。
+# [teachers."张老师"]
+# capacity = 120
+# active = true
+# [teachers."王老师"]
+# capacity = 80
+# active = false
+
+[pool]
+# 公海（pfk pool）：连续这么多天没有学习记录（从未学习的从开课或报名算起）就进入公海。
+# 另外两条规则用 [plan] 的设置：连续 unreachable_after（默认 3）次没联系上；
+# 结课超过 after_end_days（默认 14）天仍未续费。
+inactive_days = 30
 
 [columns]
 # 名单里的列名认不出来时，在这里指定：字段 = "你的列名"。

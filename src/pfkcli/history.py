@@ -175,6 +175,22 @@ MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
     );
     CREATE INDEX touches_by_student ON touches (student_id, touched_on);
     """,
+    # 9: who holds each student: moves made by pfk assign and pfk pool (see `owners`); a blank
+    # teacher is the public pool (公海)
+    """
+    CREATE TABLE ownership (
+        id INTEGER PRIMARY KEY,
+        student_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        from_teacher TEXT,
+        teacher TEXT,
+        roster_teacher TEXT,
+        on_day TEXT NOT NULL,
+        reason TEXT,
+        recorded_at TEXT NOT NULL
+    );
+    CREATE INDEX ownership_by_student ON ownership (student_id, on_day);
+    """,
 )
 
 # What a snapshot keeps of each classified student, by the frame's own column names, and their
@@ -182,7 +198,8 @@ MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
 SNAPSHOT_COLUMNS: dict[str, str] = {
     "student_id": "text",
     "name": "text",
-    "teacher": "text",
+    "teacher": "text",  # who holds the student (`owners`); blank in the public pool
+    "roster_teacher": "text",  # the roster's own 运营老师, which `owners` weighs the moves against
     "phone": "text",
     "course": "text",
     "enrolled_on": "date",
@@ -791,6 +808,8 @@ def store_touches(conn: sqlite3.Connection, sheet_id: str, source_file: str, row
 def newest_touches(conn: sqlite3.Connection | None, as_of: dt.date):
     """Per student and scene, the newest touch on or before `as_of`: columns student_id, scene,
     touched_on (datetime64)."""
+
+
     import pandas as pd
 
     rows = []
@@ -800,3 +819,114 @@ def newest_touches(conn: sqlite3.Connection | None, as_of: dt.date):
             (as_of.isoformat(),),
         ).fetchall()
     return _dated(pd.DataFrame(rows, columns=["student_id", "scene", "touched_on"]), "touched_on")
+
+
+# Who holds each student. The roster's 运营老师 says it until pfk moves a student (pfk assign, pfk
+# pool claim / release); each move is a row of `ownership`, dated by the as-of day it was made for.
+MOVE_KINDS = {"assign": "分配", "claim": "认领", "release": "放入公海"}
+
+
+def owners(conn: sqlite3.Connection | None, frame, as_of: dt.date):
+    """Who holds each student of `frame` on `as_of`: the one place that decides it.
+
+    The roster's 运营老师 holds the student (`roster_teacher` where the frame has it — a stored
+    snapshot keeps the roster's own there — else `teacher`), unless the student's newest move on or
+    before `as_of` still stands. A move stands while the roster shows the student with the teacher it
+    showed when the move was made (the platform has not been told yet) or with the move's own teacher
+    (it has been); a roster showing anyone else was changed in the platform after the move, and the
+    platform wins. An older move never comes back: the newest one alone is weighed.
+
+    Returns a frame on `frame.index`: `teacher` (blank: nobody — released to the pool, or never given
+    a teacher), `moved_on` (the day of the move that stands; NaT where the roster holds), `move` (its
+    kind, `MOVE_KINDS`), `move_reason`, `moved_from`.
+    """
+    import pandas as pd
+
+    roster = frame["roster_teacher"].fillna(frame["teacher"]) if "roster_teacher" in frame else frame["teacher"]
+    rows = []
+    if conn is not None:
+        rows = conn.execute(
+            """
+            SELECT student_id, kind, from_teacher, teacher, roster_teacher, on_day, reason FROM (
+                SELECT *, ROW_NUMBER() OVER (PARTITION BY student_id ORDER BY on_day DESC, id DESC) AS n
+                FROM ownership WHERE on_day <= ?
+            ) WHERE n = 1
+            """,
+            (as_of.isoformat(),),
+        ).fetchall()
+    columns = ["student_id", "kind", "from_teacher", "teacher", "roster_teacher", "on_day", "reason"]
+    moves = pd.DataFrame(rows, columns=columns, dtype="str").set_index("student_id")
+    roster = roster.astype("str")
+    held = pd.DataFrame(
+        {
+            "teacher": roster.where(roster.str.strip() != ""),
+            "moved_on": pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]"),
+            **{name: pd.Series(None, index=frame.index, dtype="str") for name in ("move", "move_reason", "moved_from")},
+        }
+    )
+    if moves.empty:  # the usual roster: nobody moved, no lookup per student
+        return held
+    at = pd.Index(moves.index).get_indexer(frame["student_id"])
+    rows_moved = at >= 0
+    moves = moves.iloc[at[rows_moved]].set_axis(frame.index[rows_moved])
+    seen = roster[rows_moved].fillna("")
+    stands = moves.index[(seen == moves["roster_teacher"].fillna("")) | (seen == moves["teacher"].fillna(""))]
+    moves = moves.loc[stands]
+    held.loc[stands, "teacher"] = moves["teacher"].where(moves["teacher"].str.strip() != "")
+    held.loc[stands, "moved_on"] = pd.to_datetime(moves["on_day"]).astype("datetime64[ns]")
+    held.loc[stands, "move"] = moves["kind"]
+    held.loc[stands, "move_reason"] = moves["reason"]
+    held.loc[stands, "moved_from"] = moves["from_teacher"]
+    return held
+
+
+def record_moves(conn: sqlite3.Connection, moves: list[dict]) -> None:
+    """Store moves of students between teachers and the pool, in one transaction. Each: student_id,
+    kind (`MOVE_KINDS`), from_teacher, teacher (blank: the pool), roster_teacher (the roster's 运营老师
+    when the move was made), on_day (a date), reason."""
+    now = dt.datetime.now().isoformat(timespec="seconds")
+    with transaction(conn):
+        conn.executemany(
+            "INSERT INTO ownership (student_id, kind, from_teacher, teacher, roster_teacher, on_day, reason, recorded_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    m["student_id"], m["kind"], _name(m.get("from_teacher")), _name(m.get("teacher")),
+                    _name(m.get("roster_teacher")), _iso(m["on_day"]), m.get("reason"), now,
+                )
+                for m in moves
+            ],
+        )
+
+
+def _name(value) -> str | None:
+    """A teacher's name as stored: blank (None, NaN, "") is NULL, nobody."""
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def student_moves(conn: sqlite3.Connection, student_id: str) -> list[tuple]:
+    """That student's moves, newest first: (on_day, kind, from_teacher, teacher, reason)."""
+    return conn.execute(
+        "SELECT on_day, kind, from_teacher, teacher, reason FROM ownership WHERE student_id = ? ORDER BY on_day DESC, id DESC",
+        (student_id,),
+    ).fetchall()
+
+
+def failed_calls(conn: sqlite3.Connection | None, as_of: dt.date):
+    """The calls not reached since each student's last reached one, on or before `as_of` — the calls
+    `newest_callbacks` counts as `failed_in_a_row` — one row each, oldest first: student_id, called_on."""
+    import pandas as pd
+
+    rows = []
+    if conn is not None:
+        rows = conn.execute(
+            """
+            WITH calls AS (SELECT * FROM callbacks WHERE called_on <= :day),
+            last_reached AS (SELECT student_id, max(called_on) AS on_day FROM calls WHERE reached = 1 GROUP BY student_id)
+            SELECT c.student_id, c.called_on FROM calls c LEFT JOIN last_reached r USING (student_id)
+            WHERE c.reached = 0 AND (r.on_day IS NULL OR c.called_on > r.on_day)
+            ORDER BY c.student_id, c.called_on, c.id
+            """,
+            {"day": as_of.isoformat()},
+        ).fetchall()
+    return _dated(pd.DataFrame(rows, columns=["student_id", "called_on"]), "called_on")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import history
@@ -17,6 +17,7 @@ class StudentHistory:
     callbacks: list[tuple]
     snapshots: list[tuple]
     touches: list[tuple]  # messages marked sent (pfk messages): touched_on, teacher, scene, message, source_file
+    moves: list[tuple] = field(default_factory=list)  # history.student_moves: teachers and the pool
 
 
 def _store(workspace: Workspace) -> Path:
@@ -32,9 +33,10 @@ def student_history(student_id: str, workspace: Workspace | None = None) -> Stud
     _store(workspace)
     with workspace.open_history() as conn:
         callbacks, snapshots, touches = history.student_history(conn, student_id)
-    if not callbacks and not snapshots and not touches:
+        moves = history.student_moves(conn, student_id)
+    if not callbacks and not snapshots and not touches and not moves:
         raise UsageError(f"历史里没有学号 {student_id} 的记录")
-    return StudentHistory(callbacks, snapshots, touches)
+    return StudentHistory(callbacks, snapshots, touches, moves)
 
 
 def backup_history(target: Path | None, workspace: Workspace | None = None) -> Path:

@@ -52,9 +52,20 @@ def _course_keys(frame, config: Config):
     """Each student's pfk.toml course: the roster's 课程 when [courses] names it, else "" ([course])."""
     import pandas as pd
 
+    if not config.courses:  # the usual workspace: everyone follows [course], no text to look at
+        return pd.Series("", index=frame.index, dtype="str")
     names = frame["course"] if "course" in frame else pd.Series("", index=frame.index)
     names = names.fillna("").astype("str").str.strip()
     return names.where(names.isin(list(config.courses)), "")
+
+
+def _per_key(keys, values: dict):
+    """`keys.map(values)`; one key alone (the usual case) as a constant column, without a lookup per row."""
+    import pandas as pd
+
+    if len(values) == 1:
+        return pd.Series(next(iter(values.values())), index=keys.index)
+    return keys.map(values)
 
 
 def course_totals(frame, config: Config):
@@ -66,8 +77,8 @@ def course_totals(frame, config: Config):
     courses = {key: config.course_for(key) for key in keys.unique().tolist()}
     return pd.DataFrame(
         {
-            "homework_total": keys.map({key: c.homework_total for key, c in courses.items()}).astype("float64"),
-            "hours_total": keys.map({key: c.hours_total for key, c in courses.items()}).astype("float64"),
+            "homework_total": _per_key(keys, {key: c.homework_total for key, c in courses.items()}).astype("float64"),
+            "hours_total": _per_key(keys, {key: c.hours_total for key, c in courses.items()}).astype("float64"),
         },
         index=frame.index,
     )
@@ -82,8 +93,11 @@ def student_courses(frame, config: Config):
     keys = _course_keys(frame, config)
 
     def dates(column: str, name: str):
-        default = keys.map({key: getattr(config.course_for(key), name) for key in keys.unique().tolist()})
-        return frame[column].fillna(pd.to_datetime(default, errors="coerce").astype("datetime64[ns]"))
+        given = {key: getattr(config.course_for(key), name) for key in keys.unique().tolist()}
+        if all(value is None for value in given.values()):  # no date in pfk.toml: the roster's alone
+            return frame[column]
+        days = {key: pd.Timestamp(value) if value is not None else pd.NaT for key, value in given.items()}
+        return frame[column].fillna(_per_key(keys, days).astype("datetime64[ns]"))
 
     return course_totals(frame, config).assign(
         course_key=keys, start=dates("course_start", "start"), end=dates("course_end", "end")

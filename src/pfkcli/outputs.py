@@ -34,3 +34,15 @@ MESSAGE_COLUMNS = ("学号", "姓名", "场景", "原因", "消息", "已发送"
 MESSAGES_INFO_SHEET = "说明"
 MESSAGES_INFO_AS_OF = "消息表日期"
 MESSAGES_INFO_SHEET_ID = "消息表编号"
+
+# pfk assign: the roster to import back into the platform first (an import takes the first sheet),
+# then what changed
+ASSIGN_ROSTER_SHEET = "学员名单"
+ASSIGN_CHANGES_SHEET = "分配结果"
+ASSIGN_CHANGES_COLUMNS = ("学号", "姓名", "原运营老师", "运营老师", "原因")
+
+# pfk pool list -o: the public pool (oldest first), or the renewal pool for the sales team
+POOL_SHEET = "公海"
+POOL_COLUMNS = ("学号", "姓名", "手机号", "原运营老师", "分层", "进入公海日期", "原因")
+RENEWAL_POOL_SHEET = "续费公海"
+RENEWAL_POOL_COLUMNS = ("学号", "姓名", "手机号", "运营老师", "课程", "结课日期", "阶段", "原因")

@@ -85,16 +85,7 @@ def build_plan(ctx: AlertContext, capacity: int, teachers: list[str] | None = No
     import pandas as pd
 
     frame, facts, config, as_of = ctx.frame, ctx.callbacks, ctx.config, ctx.as_of
-    reasons = due_reasons(ctx)
-    due = pd.concat(reasons.values(), axis=1).any(axis=1)
-    rank = pd.Series(len(PRIORITIES), index=frame.index)
-    for code in reversed(list(reasons)):
-        rank = rank.where(~reasons[code], RANK[code])
-    # Nobody answers: trying first every week would crowd out those who do. They wait with the
-    # routine calls (and go to the public pool, pool.py), unless a promise is at stake.
-    unreachable = facts["failed_in_a_row"] >= config.plan.unreachable_after
-    rank = rank.where(~(unreachable & rank.isin([RANK["first_contact"], RANK["pending"], RANK["serious"]])), RANK["routine"])
-    urgency = _waited(ctx) + frame["segment"].map({code: s.value for code, s in BY_CODE.items()}).fillna(0)
+    reasons, due, rank, urgency = standing(ctx)
 
     teachers_all = sorted(frame["teacher"].dropna().unique().tolist())
     chosen = teachers_all if teachers is None else teachers
@@ -116,6 +107,36 @@ def build_plan(ctx: AlertContext, capacity: int, teachers: list[str] | None = No
     ]
     rows = _rows(ctx, reasons, rank, on_sheet)
     return CallPlan(as_of, capacity, rows, loads)
+
+
+def standing(ctx: AlertContext):
+    """Where every student stands in the calling order, due or not: (reasons — `due_reasons`, due — a
+    bool Series, rank — the first priority that holds, len(PRIORITIES) when none does, urgency — days
+    waited + the segment's value), each on the frame's index."""
+    import pandas as pd
+
+    reasons = due_reasons(ctx)
+    due = pd.concat(reasons.values(), axis=1).any(axis=1)
+    rank = pd.Series(len(PRIORITIES), index=ctx.frame.index)
+    for code in reversed(list(reasons)):
+        rank = rank.where(~reasons[code], RANK[code])
+    # Nobody answers: trying first every week would crowd out those who do. They wait with the
+    # routine calls (and go to the public pool, pool.py), unless a promise is at stake.
+    unreachable = ctx.callbacks["failed_in_a_row"] >= ctx.config.plan.unreachable_after
+    rank = rank.where(~(unreachable & rank.isin([RANK["first_contact"], RANK["pending"], RANK["serious"]])), RANK["routine"])
+    urgency = _waited(ctx) + ctx.frame["segment"].map({code: s.value for code, s in BY_CODE.items()}).fillna(0)
+    return reasons, due, rank, urgency
+
+
+def calling_order(ctx: AlertContext):
+    """Every student's row position, best first, in the order one teacher's sheet lists them (the due
+    ones by priority, then the rest; then urgency, then student ID): whom to take first (pfk pool claim)."""
+    import numpy as np
+    import pandas as pd
+
+    _, _, rank, urgency = standing(ctx)
+    id_rank = pd.factorize(ctx.frame["student_id"], sort=True)[0]
+    return np.lexsort((id_rank, -urgency.to_numpy(), rank.to_numpy()))
 
 
 def due_reasons(ctx: AlertContext) -> dict[str, object]:

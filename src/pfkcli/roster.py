@@ -76,6 +76,9 @@ class Roster:
     columns: list[tuple[str, str]]  # (header as written, field name or "extra:<n>") in sheet order
     warnings: list[Problem] = field(default_factory=list)
     sheets: list[str] = field(default_factory=list)  # every sheet read, in workbook order
+    # With `keep_cells`: each row's cells as read (text), columns named as `frame`'s, for an output
+    # that gives the roster back as it came (pfk assign's 学员名单).
+    cells: object = None
 
     @property
     def fields(self) -> set[str]:
@@ -87,12 +90,21 @@ class Roster:
 
 
 def load_roster(
-    path: Path, config: Config | None = None, sheet: str | None = None, need_progress: bool = False, as_of: dt.date | None = None
+    path: Path,
+    config: Config | None = None,
+    sheet: str | None = None,
+    need_progress: bool = False,
+    as_of: dt.date | None = None,
+    *,
+    teacher_optional: bool = False,
+    keep_cells: bool = False,
 ) -> Roster:
     """Read and validate a roster. Raises `InvalidInput` listing every problem; returns warnings too.
 
     Every sheet with the same header is read (a roster exported one sheet per teacher or class), unless
     `sheet` names one. `as_of` (today by default) gives a year to dates typed without one (`11-20`).
+    `teacher_optional` lets a blank 运营老师, or no such column, through: for pfk assign alone, whose
+    work is to fill it in. `keep_cells` keeps each row's cells as read (`Roster.cells`).
     """
     config = config or Config()
     mapping = config.columns
@@ -103,7 +115,7 @@ def load_roster(
         rosters, problems, warnings = [], [], []
         for raw in tables.sheets:
             try:
-                rosters.append(validate_roster(raw, config, need_progress, as_of))
+                rosters.append(validate_roster(raw, config, need_progress, as_of, teacher_optional=teacher_optional, keep_cells=keep_cells))
             except InvalidInput as exc:
                 problems += exc.problems
                 warnings += exc.warnings
@@ -158,10 +170,19 @@ def _joined(rosters: list[Roster], notes: list[Problem]) -> Roster:
     if problems:
         raise InvalidInput(problems, warnings)
     names = [r.sheet for r in rosters]
-    return Roster(rosters[0].file, "、".join(names), frame, rosters[0].columns, warnings, sheets=names)
+    cells = pd.concat([r.cells for r in rosters], ignore_index=True) if rosters[0].cells is not None else None
+    return Roster(rosters[0].file, "、".join(names), frame, rosters[0].columns, warnings, sheets=names, cells=cells)
 
 
-def validate_roster(raw: RawSheet, config: Config, need_progress: bool = False, as_of: dt.date | None = None) -> Roster:
+def validate_roster(
+    raw: RawSheet,
+    config: Config,
+    need_progress: bool = False,
+    as_of: dt.date | None = None,
+    *,
+    teacher_optional: bool = False,
+    keep_cells: bool = False,
+) -> Roster:
     import pandas as pd
 
     problems: list[Problem] = []
@@ -193,7 +214,8 @@ def validate_roster(raw: RawSheet, config: Config, need_progress: bool = False, 
         seen_extra[label] = count + 1
         columns.append((label if count == 0 else f"{label}_{count + 1}", f"extra:{position}"))
 
-    required = list(REQUIRED_FIELDS) + (list(PROGRESS_FIELDS) if need_progress else [])
+    required = [name for name in REQUIRED_FIELDS if not (teacher_optional and name == "teacher")]
+    required += list(PROGRESS_FIELDS) if need_progress else []
     missing = [name for name in required if name not in field_position and not (name == "hours_watched" and "completion" in field_position)]
     if missing:
         seen = "、".join(f"{FIELD_BY_NAME[name].label}（{raw.headers[pos]}）" for name, pos in field_position.items())
@@ -228,7 +250,7 @@ def validate_roster(raw: RawSheet, config: Config, need_progress: bool = False, 
     # Collected first and framed once: inserting columns one by one is quadratic on wide sheets.
     built = {"excel_row": data.index.astype("int64")}
     for header, name in columns:
-        position = int(name.split(":")[1]) if name.startswith("extra:") else field_position[name]
+        position = _position(name, field_position)
         source = data[data.columns[position]]
         if name.startswith("extra:"):
             built[name] = _typed_extra(source)
@@ -259,6 +281,8 @@ def validate_roster(raw: RawSheet, config: Config, need_progress: bool = False, 
     frame = pd.DataFrame(built, index=data.index)
 
     for name in REQUIRED_FIELDS:
+        if name not in required:  # the teacher, for pfk assign
+            continue
         header = raw.headers[field_position[name]]
         for row in frame.index[frame[name].isna()]:
             problem("missing_value", f"{FIELD_BY_NAME[name].label}不能为空", int(row), header)
@@ -281,7 +305,15 @@ def validate_roster(raw: RawSheet, config: Config, need_progress: bool = False, 
         problems.sort(key=lambda p: (p.row or 0))
         raise InvalidInput(problems, warnings)
     frame = frame.reset_index(drop=True)
-    return Roster(raw.file, raw.sheet, frame, columns, warnings, sheets=[raw.sheet] if raw.sheet else [])
+    cells = None
+    if keep_cells:
+        cells = pd.DataFrame({name: data[data.columns[_position(name, field_position)]] for _, name in columns}).reset_index(drop=True)
+    return Roster(raw.file, raw.sheet, frame, columns, warnings, sheets=[raw.sheet] if raw.sheet else [], cells=cells)
+
+
+def _position(name: str, field_position: dict[str, int]) -> int:
+    """The sheet column of a roster column: `extra:<n>` names its own, a field the one it was read from."""
+    return int(name.split(":")[1]) if name.startswith("extra:") else field_position[name]
 
 
 def _parse_options(kind: str, header: str, as_of: dt.date | None) -> dict:

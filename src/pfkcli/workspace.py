@@ -29,6 +29,7 @@ GITIGNORE = """\
 callsheets/
 messages/
 *.alerts.xlsx
+*.assign.xlsx
 reports/
 backups/
 """

@@ -210,7 +210,8 @@ def hostile_roster(path: Path) -> Path:
         called = n % 3 != 0
         rows.append(
             student(f"S{n:03d}", text, texts[(n + 3) % len(texts)], n % 12, (n * 7) % 77, 4 if called else None, 2 if called else None, text)
-            + [dt.datetime(2026, 10, 1 + n), texts[-1 - n]]
+            # Studied within [pool] inactive_days (30) of the as-of date: every one holds a teacher.
+            + [dt.datetime(2026, 11, 1 + n), texts[-1 - n]]
         )
     wb = openpyxl.Workbook()
     ws = wb.active

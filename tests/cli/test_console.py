@@ -131,6 +131,7 @@ ALLOWED_WORDS = {
     "phone", "teacher", "all", "roster", "limit", "called", "skip", "invalid", "since", "problem",
     "solution", "author", "yes", "true", "false", "xlsx", "xls", "ods", "csv", "nope", "clasify", "bad",
     "abc", "teache", "maybe", "shwo", "restore", "fresh", "accept", "unknown", "replace", "assign", "pool", "messages",
+    "rebalance", "release", "claim", "reason", "count", "renewal",
 }
 
 
@@ -141,7 +142,7 @@ def english_words(text: str) -> set[str]:
 @pytest.mark.parametrize(
     ("args", "first_line"),
     [
-        (["nope"], "错误：没有「nope」这个命令。可用的命令：init、check、classify、callsheet、messages、record、history、alerts、report、backup、restore、playbook"),
+        (["nope"], "错误：没有「nope」这个命令。可用的命令：init、check、classify、callsheet、messages、record、history、alerts、report、assign、backup、restore、playbook、pool"),
         (["clasify"], "错误：没有「clasify」这个命令，是不是 classify？"),
         (["playbook", "shwo"], "错误：没有「shwo」这个命令，是不是 show？"),
         (["classify"], "错误：缺少参数「名单」：学员名单（.xlsx/.xls/.ods/.csv）"),

@@ -42,7 +42,7 @@ def _main(
 
 
 def _register() -> None:
-    from . import alerts, backup, callsheet, check, classify, history, init, messages, playbook, record, report, restore
+    from . import alerts, assign, backup, callsheet, check, classify, history, init, messages, playbook, pool, record, report, restore
 
     for name, function in (
         ("init", init.init),
@@ -54,11 +54,13 @@ def _register() -> None:
         ("history", history.history),
         ("alerts", alerts.alerts),
         ("report", report.report),
+        ("assign", assign.assign),
         ("backup", backup.backup),
         ("restore", restore.restore),
     ):
         app.command(name, cls=usage.Command)(function)
     app.add_typer(playbook.app, name="playbook")
+    app.add_typer(pool.app, name="pool")
 
 
 _register()

@@ -20,11 +20,13 @@ def _text(value) -> str:
 def history(
     student_id: Annotated[str, typer.Argument(metavar="学号", help="学号。", show_default=False)],
 ) -> None:
-    """查看一位学员的回访记录、历次分层和发过的消息，最新的在前。"""
+    """查看一位学员的回访记录、历次分层、发过的消息和运营老师的变动，最新的在前。"""
     from rich.table import Table
 
     from ..calls import OUTCOMES
+    from ..history import MOVE_KINDS
     from ..history_view import student_history
+    from ..pool import POOL_NAME
 
     REACHED = {o.label for o in OUTCOMES if o.reached}
 
@@ -50,3 +52,10 @@ def history(
     for row in view.touches:
         touches.add_row(*[_text(v) for v in row])
     common.out.print(touches)
+    if view.moves:
+        moves = Table(title=f"{student_id} 的运营老师变动（{len(view.moves)} 次）")
+        for header in ("日期", "变动", "原运营老师", "运营老师", "原因"):
+            moves.add_column(header)
+        for on_day, kind, before, after, reason in view.moves:
+            moves.add_row(on_day, MOVE_KINDS.get(kind, kind), before or "—", after or POOL_NAME, _text(reason))
+        common.out.print(moves)
