@@ -13,9 +13,9 @@ from pathlib import Path
 
 from . import history
 from .alert_rules import AlertContext
+from .calls import COMPLAINT, OUTCOMES, PROBLEM_TYPES, RESOLVED_CHOICES
 from .errors import OutputError, Problem, UsageError
 from .excel import SheetSpec, fitted_heights, write_workbook
-from .calls import COMPLAINT, OUTCOMES, PROBLEM_TYPES, RESOLVED_CHOICES
 from .outputs import (
     CALLSHEET_COLUMNS,
     CALLSHEET_INFO_SHEET,
@@ -30,7 +30,7 @@ from .outputs import (
 from .paths import check_output_folder, check_outputs, inside, safe_name
 from .plan import CallPlan, build_plan
 from .playbooks import load_playbooks
-from .pool import place_students
+from .pool import placed_snapshot
 from .progress import step
 from .segments import BY_CODE
 from .workspace import Workspace
@@ -110,6 +110,7 @@ def _write_sheets(workspace, conn, ctx, source, snapshot_date, warnings, playboo
     taken: set[str] = set()
     targets = [inside(folder, callsheet_name(load.teacher, as_of, taken)) for load in plan.loads]
     check_outputs(targets, inputs=[roster_path, progress_path], workspace_root=workspace.root)
+    keep_filled(targets, CALLSHEET_SHEET, FILL_IN_COLUMNS, "回访表")
     playbook_sheet = _playbook_sheet(playbooks)
     students = [(load.teacher, plan.teacher_rows(load.teacher)["student_id"].tolist()) for load in plan.loads]
     # Outside a workspace nothing can be recorded: the sheets still carry an id, kept nowhere.
@@ -137,6 +138,20 @@ def _write_sheets(workspace, conn, ctx, source, snapshot_date, warnings, playboo
     return result
 
 
+def keep_filled(targets: list[Path], sheet: str, headers, what: str) -> None:
+    """Refuse to make a sheet again over one a teacher has started filling in (re-running a command
+    must never cost anyone their work): before anything is written, naming each such file."""
+    from .reading import filled_rows
+
+    filled = [(target, filled_rows(target, sheet, headers)) for target in targets]
+    filled = [(target, rows) for target, rows in filled if rows]
+    if filled:
+        named = "、".join(f"{target.name}（{rows} 行）" for target, rows in filled)
+        raise OutputError(
+            f"{named} 已经填了内容，重新生成会把它覆盖：请先用 pfk record 导入后把它改名或移走，再重新生成这份{what}"
+        )
+
+
 def _students(workspace: Workspace, conn, as_of: dt.date, roster_path, progress_path):
     """The classified students: from the roster on the fly, or the newest snapshot on or before `as_of`.
     Returns (frame, source, snapshot date or None, warnings)."""
@@ -145,14 +160,8 @@ def _students(workspace: Workspace, conn, as_of: dt.date, roster_path, progress_
 
         scored = score_roster(roster_path, as_of, workspace.config, conn, progress_path)
         return scored.frame, f"名单 {Path(roster_path).name}", None, scored.warnings
-    if conn is None:
-        raise UsageError("还没有分层结果：请先在工作区里运行 pfk classify，或用 --roster 指定名单")
-    dates = [d for d in history.snapshot_dates(conn) if d <= as_of]
-    if not dates:
-        raise UsageError(f"{as_of} 及以前没有分层快照：请先运行 pfk classify，或用 --roster 指定名单")
-    # Who holds whom on `as_of`: moves (pfk assign, pfk pool) and calls recorded since the snapshot count.
-    frame = place_students(conn, history.load_snapshot(conn, dates[-1]), workspace.config, as_of)
-    return frame, f"{dates[-1]} 的分层快照", dates[-1], []
+    frame, snapshot_date = placed_snapshot(conn, workspace.config, as_of, "，或用 --roster 指定名单")
+    return frame, f"{snapshot_date} 的分层快照", snapshot_date, []
 
 
 # Excel width units. The 12 columns before 学号 take about 160: in view at once on a 1366 px screen

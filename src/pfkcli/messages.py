@@ -25,9 +25,8 @@ from pathlib import Path
 
 from . import history
 from .alert_rules import AlertContext
-from .callsheet import callsheet_name
+from .callsheet import callsheet_name, keep_filled
 from .columns import normalise_header
-from .reading import label_pairs
 from .errors import InputError, OutputError, Problem, UsageError
 from .excel import SheetSpec, fitted_heights, write_workbook
 from .outputs import (
@@ -41,7 +40,9 @@ from .outputs import (
 from .paths import check_output_folder, check_outputs, inside
 from .plan import build_plan
 from .playbooks import load_playbooks
+from .pool import placed_snapshot
 from .progress import step
+from .reading import label_pairs
 from .scenes import PERSONAS, RENEWAL_SCENES, SCENE_BY_NAME, SCENES, offered, personas, scene_inputs, template_keys
 from .segments import BY_CODE
 from .templates import PLACEHOLDERS, Template, choose, compile_template, fact_texts, render
@@ -228,7 +229,7 @@ def make_messages(workspace: Workspace, as_of: dt.date, teacher: str | None = No
         raise UsageError("还没有分层结果：请先在工作区里运行 pfk classify")
     playbooks = load_playbooks(workspace.playbooks_dir)
     with history.opened(workspace.history_path) as conn:
-        frame, snapshot_date = _snapshot(conn, as_of)
+        frame, snapshot_date = placed_snapshot(conn, workspace.config, as_of)
         teachers = sorted(frame["teacher"].dropna().unique().tolist())
         if teacher is not None:
             if teacher not in teachers:
@@ -247,6 +248,7 @@ def make_messages(workspace: Workspace, as_of: dt.date, teacher: str | None = No
         taken: set[str] = set()
         targets = [inside(folder, messages_name(t, as_of, taken, scene)) for t in with_drafts]
         check_outputs(targets, workspace_root=workspace.root, folder_made_later=True)
+        keep_filled(targets, MESSAGES_SHEET, ["已发送"], "消息表")
         _make_folder(folder)
         per_teacher = [rows[rows["teacher"] == t].reset_index(drop=True) for t in with_drafts]
         ids = history.register_sheets(conn, "messages", as_of, [(t, own["student_id"].tolist()) for t, own in zip(with_drafts, per_teacher)])
@@ -258,13 +260,6 @@ def make_messages(workspace: Workspace, as_of: dt.date, teacher: str | None = No
             result.sheets.append(WrittenMessages(name, target, {s: int(counts[s]) for s in scene_names if s in counts}))
             bar.advance()
     return result
-
-
-def _snapshot(conn, as_of: dt.date):
-    dates = [d for d in history.snapshot_dates(conn) if d <= as_of]
-    if not dates:
-        raise UsageError(f"{as_of} 及以前没有分层快照：请先运行 pfk classify")
-    return history.load_snapshot(conn, dates[-1]), dates[-1]
 
 
 def _make_folder(folder: Path) -> None:

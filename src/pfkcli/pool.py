@@ -182,11 +182,15 @@ def _store(workspace) -> Path:
     return workspace.history_path
 
 
-def _placed_snapshot(conn, config: Config, as_of: dt.date):
-    """The newest snapshot on or before `as_of`, placed on `as_of` (moves and calls since count)."""
+def placed_snapshot(conn, config: Config, as_of: dt.date, other_way: str = ""):
+    """The newest snapshot on or before `as_of`, each student with whoever holds them on `as_of`
+    (moves and calls recorded since the snapshot count): (frame, the snapshot's date). `other_way`
+    ends the message when there is none (`，或用 --roster 指定名单`)."""
+    if conn is None:
+        raise UsageError(f"还没有分层结果：请先在工作区里运行 pfk classify{other_way}")
     dates = [d for d in history.snapshot_dates(conn) if d <= as_of]
     if not dates:
-        raise UsageError(f"{as_of} 及以前没有分层快照：请先运行 pfk classify")
+        raise UsageError(f"{as_of} 及以前没有分层快照：请先运行 pfk classify{other_way}")
     return place_students(conn, history.load_snapshot(conn, dates[-1]), config, as_of), dates[-1]
 
 
@@ -217,7 +221,7 @@ def list_pool(workspace, as_of: dt.date, renewal: bool = False, output: Path | N
     if output is not None:
         check_output(Path(output), workspace_root=workspace.root)
     with history.opened(_store(workspace)) as conn:
-        frame, snapshot = _placed_snapshot(conn, workspace.config, as_of)
+        frame, snapshot = placed_snapshot(conn, workspace.config, as_of)
         listed = _renewal_pool(conn, frame, workspace.config, as_of, snapshot) if renewal else _pool(frame, workspace.config, as_of, snapshot)
     if output is not None:
         listed.output = write_workbook(Path(output), [pool_sheet(listed)])
@@ -306,7 +310,7 @@ def release_students(workspace, ids: list[str], reason: str, as_of: dt.date) -> 
     import pandas as pd
 
     with history.opened(_store(workspace)) as conn:
-        frame, snapshot = _placed_snapshot(conn, workspace.config, as_of)
+        frame, snapshot = placed_snapshot(conn, workspace.config, as_of)
         by_id = frame.set_index("student_id")
         unknown = [sid for sid in dict.fromkeys(ids) if sid not in by_id.index]
         if unknown:
@@ -348,7 +352,7 @@ def claim_students(workspace, teacher: str, count: int, as_of: dt.date) -> Claim
 
     config = workspace.config
     with history.opened(_store(workspace)) as conn:
-        frame, _ = _placed_snapshot(conn, config, as_of)
+        frame, _ = placed_snapshot(conn, config, as_of)
         names = team_names(config, frame["owner"], frame["roster_teacher"])
         if teacher not in names:
             shown = "、".join(names[:20]) + ("…" if len(names) > 20 else "")

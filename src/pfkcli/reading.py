@@ -19,7 +19,7 @@ import re
 import sys
 import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -474,6 +474,24 @@ def _sheet_member(archive: zipfile.ZipFile, sheet: int | str) -> str:
 
 
 _ERROR_CELL = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]+)(\d+)"[^>]*?\bt="e"|<(?:\w+:)?c\b[^>]*?\bt="e"[^>]*?\br="([A-Z]+)(\d+)"')
+
+
+def filled_rows(path: Path, sheet: str, headers: Sequence[str]) -> int:
+    """How many rows of a sheet pfk handed out have something in any of `headers` (what a teacher
+    fills in); 0 for a file that is not there or not such a workbook."""
+    if not Path(path).is_file():
+        return 0
+    try:
+        import fastexcel
+
+        cells = fastexcel.read_excel(str(path)).load_sheet(sheet, dtypes="string").to_pandas()
+    except Exception:  # noqa: BLE001 — not a workbook, no such sheet: nothing a teacher filled in there
+        return 0
+    present = [h for h in headers if h in cells.columns]
+    if not present:
+        return 0
+    blank = cells[present].apply(lambda column: column.str.strip().fillna("") == "")
+    return int((~blank.all(axis=1)).sum())
 
 
 def label_pairs(path: Path, sheet: str) -> dict[str, str]:

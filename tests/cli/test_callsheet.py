@@ -137,3 +137,21 @@ def test_the_call_sheet_and_the_alerts_agree_on_the_follow_up(invoke, tmp_path):
     assert alerts.exit_code == 0
     rows = list(openpyxl.load_workbook(tmp_path / "november.alerts.xlsx")["预警"].iter_rows(values_only=True))
     assert [row for row in rows[1:] if row[4] == "followup_overdue"] == []
+
+
+def test_a_sheet_a_teacher_has_started_is_never_made_again_over_it(invoke, workspace):
+    from ..conftest import fill_callsheet
+
+    assert invoke("callsheet", "--all", "--as-of", AS_OF).exit_code == 0
+    path = workspace / "callsheets" / f"张老师-{AS_OF}.xlsx"
+    fill_callsheet(path, {"S001": {"P（1-5）": 4, "K（1-5）": 4, "回访备注": "聊得很好"}})
+    before = path.read_bytes()
+    again = invoke("callsheet", "--all", "--as-of", AS_OF)
+    assert again.exit_code == 2
+    assert again.stderr.strip() == (
+        f"错误：张老师-{AS_OF}.xlsx（1 行） 已经填了内容，重新生成会把它覆盖：请先用 pfk record 导入后把它改名或移走，再重新生成这份回访表"
+    )
+    assert path.read_bytes() == before
+    # A sheet nobody has touched is simply made again.
+    untouched = workspace / "callsheets" / f"李老师-{AS_OF}.xlsx"
+    assert invoke("callsheet", "--teacher", "李老师", "--as-of", AS_OF).exit_code == 0 and untouched.exists()

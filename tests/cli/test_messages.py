@@ -133,6 +133,9 @@ def test_what_was_sent_comes_back_once_shows_in_history_and_is_not_drafted_again
     assert "S03 发过的消息（1 条，不算回访）" in shown.stdout
     assert re.search(rf"│ {DAY} │ 张老师\s+│ 续费7天 │ {re.escape(sent[:20])}", shown.stdout)
 
+    refused = invoke("messages", "--teacher", "张老师", "--as-of", DAY)
+    assert refused.exit_code == 2 and "已经填了内容，重新生成会把它覆盖" in refused.stderr  # the marked sheet is kept
+    path.rename(path.with_name("已记录.xlsx"))
     later = invoke("messages", "--teacher", "张老师", "--as-of", DAY)
     assert later.exit_code == 0, later.output
     assert "· 1 人的「续费7天」近期已发过，这次不再起草" in later.stdout.splitlines()
