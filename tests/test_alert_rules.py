@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-import sqlite3
 
 import pandas as pd
 import pytest

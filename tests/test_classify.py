@@ -7,7 +7,6 @@ import pytest
 from pfkcli.classify import score_roster
 from pfkcli.config import Config
 from pfkcli.errors import InvalidInput
-from pfkcli.workspace import Workspace
 
 from .conftest import HEADER, student, today, write_xlsx
 

@@ -14,7 +14,6 @@ from pfkcli.config import Config
 from pfkcli.errors import InvalidInput
 from pfkcli.events import aggregate_events, merge_progress
 from pfkcli.roster import load_roster
-from pfkcli.workspace import Workspace
 
 from .conftest import AS_OF, SAMPLES, today, write_xlsx
 
@@ -181,7 +180,6 @@ def test_merge_replaces_the_roster_columns(tmp_path):
 
 
 def test_classify_with_the_sample_log_matches_the_roster(tmp_path):
-    workspace = Workspace(None)
     plain = score_roster(SAMPLES / "roster.xlsx", today(), Config(), None)
     with_log = score_roster(SAMPLES / "roster.xlsx", today(), Config(), None, SAMPLES / "events.csv")
     assert with_log.frame["segment"].tolist() == plain.frame["segment"].tolist()

@@ -13,7 +13,6 @@ import pandas as pd
 import pytest
 
 from pfkcli import history
-from pfkcli.config import Config
 
 NOV_9, NOV_16, NOV_23 = dt.date(2026, 11, 9), dt.date(2026, 11, 16), dt.date(2026, 11, 23)
 STORED = list(history.SNAPSHOT_COLUMNS)

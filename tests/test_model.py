@@ -12,7 +12,7 @@ import pytest
 from pfkcli.config import Config
 from pfkcli.frames import complete
 from pfkcli.model import classify_frame, expected_follow_through, shown
-from pfkcli.segments import BY_CODE, parse_segment
+from pfkcli.segments import BY_CODE
 
 AS_OF = dt.date(2026, 11, 23)
 SCORED_ON = pd.Timestamp("2026-11-20")
@@ -180,8 +180,3 @@ def test_every_score_says_how_old_it_is():
     assert result.loc[0, "why"].startswith("P=2（<4，85 天前）")
     assert result.loc[0, "why"].endswith("K=5（≥4，今天）")
     assert result.loc[1, "why"].startswith("P=5（≥4，日期不明）")
-
-
-@pytest.mark.parametrize("spelling", ["P_S-F_S-K_L", "PSFSKL", "P_S F_S K_L", "p_s-f_s-k_l", "重点挽留学员", "重点挽留"])
-def test_segment_spellings(spelling):
-    assert parse_segment(spelling).code == "P_S-F_S-K_L"

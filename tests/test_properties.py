@@ -8,6 +8,8 @@ typed the ways people type them (numbers as text, `4分`, full-width digits, bla
 
 from __future__ import annotations
 
+import pytest
+
 import contextlib
 import datetime as dt
 import tempfile
@@ -28,6 +30,8 @@ from pfkcli.model import classify_frame
 from pfkcli.roster import load_roster
 
 from .conftest import AS_OF
+
+pytestmark = pytest.mark.slow
 
 SETTINGS = settings(max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 OPTIONAL_FIELDS = ("phone", "course", "homework_done", "hours_watched", "last_active", "satisfaction", "p_score", "k_score")

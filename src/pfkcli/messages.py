@@ -272,7 +272,6 @@ def _make_folder(folder: Path) -> None:
 
 def messages_sheets(rows, teacher: str, as_of: dt.date, sheet_id: str, config) -> list[SheetSpec]:
     """消息 (one row per draft, 已发送 to mark) and 说明 (teacher, date, id, how to use it, the scenes)."""
-    import numpy as np
     import pandas as pd
 
     table = pd.DataFrame(

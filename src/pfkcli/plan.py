@@ -84,7 +84,7 @@ def build_plan(ctx: AlertContext, capacity: int, teachers: list[str] | None = No
     import numpy as np
     import pandas as pd
 
-    frame, facts, config, as_of = ctx.frame, ctx.callbacks, ctx.config, ctx.as_of
+    frame, as_of = ctx.frame, ctx.as_of
     reasons, due, rank, urgency = standing(ctx)
 
     teachers_all = sorted(frame["teacher"].dropna().unique().tolist())

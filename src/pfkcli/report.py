@@ -53,6 +53,7 @@ from .errors import UsageError
 from .excel import SheetSpec, write_workbook
 from .frames import days_between
 from .paths import check_output
+from .pool import place_students
 from .model import TOLERANCE
 from .segments import ALL_SEGMENTS, BY_CODE, PENDING_CODE
 from .workspace import Workspace
@@ -81,7 +82,7 @@ REPORT_SHEETS = (
 
 TEACHER = "运营老师"
 TOTAL = "合计"
-UNASSIGNED = "（未分配）"
+UNASSIGNED = "公海（无运营老师）"
 OVERVIEW_COLUMNS = ("项目", "数值", "说明")
 # 分层分布: TEACHER, one column per segment name (ALL_SEGMENTS order), TOTAL
 F_BINS = ((0.0, 0.5), (0.5, 1.0), (1.0, 1.5), (1.5, 2.0))
@@ -658,7 +659,8 @@ def build_report(
     with workspace.open_history() as conn:
         dates = history.snapshot_dates(conn)
         newest, previous = choose_snapshots(dates, as_of, since)
-        frame = history.load_snapshot(conn, newest)
+        # Who held whom on that day: moves made with pfk assign and pfk pool count, the pool has nobody.
+        frame = place_students(conn, history.load_snapshot(conn, newest), config, newest)
         earlier = history.load_snapshot(conn, previous) if previous else None
         callbacks = history.newest_callbacks(conn, frame, newest)
         called = called_between(conn, previous, newest) if previous else set()

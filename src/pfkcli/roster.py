@@ -339,7 +339,7 @@ def _percent_guess(value, source, header: str, problem):
         return value
     if typed.str.contains("%", regex=False, na=False).any() or ((filled > 0) & (filled < 1)).any():
         return value
-    problem("percent_column", f"这一列的数都在 0-100 之间，按百分数读（45 即 45%）", column=header, warn=True)
+    problem("percent_column", "这一列的数都在 0-100 之间，按百分数读（45 即 45%）", column=header, warn=True)
     return value / 100
 
 _CONTROL = r"[\x00-\x1f\x7f-\x9f]"

@@ -15,6 +15,8 @@ from pfkcli.outputs import RESULT_SHEET
 
 from ..conftest import SAMPLES, read_sheet
 
+pytestmark = pytest.mark.slow
+
 
 def installed_pfk() -> str:
     beside = Path(sys.executable).parent / "pfk"
