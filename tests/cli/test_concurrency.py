@@ -172,6 +172,12 @@ def test_a_broken_store_is_one_clear_line(cli, filled_callsheets):
     assert store.read_bytes() == b"this is not a database" * 100
 
 
+# --- hostile data -------------------------------------------------------------------------------------
+
+FORMULAS = ["=cmd|' /C calc'!A0", "+1", "-2+3", "@SUM(1)", "\t=1+2", "\r=HYPERLINK(\"http://x\")", '=HYPERLINK("http://evil","点我")']
+PATH_TRICKS = ["../../x", "/etc/passwd", "a:b", "C:\\x", "CON", "-rf"]
+
+
 def hostile_roster(path: Path) -> Path:
     """Names, teacher names, notes and a column header that are formulas or path tricks, stored as text."""
     header = HEADER + ["最近学习时间", "=SUM(A1:A9)"]
