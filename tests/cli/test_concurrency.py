@@ -328,12 +328,14 @@ def test_a_full_disk_half_way_leaves_the_old_output_whole(tmp_path):
 def test_ctrl_c_half_way_leaves_the_old_output_whole(tmp_path):
     import signal
 
-    roster = big_roster(tmp_path)
+    roster = big_roster(tmp_path, 40_000)
     output = tmp_path / "roster.pfk.xlsx"
+    started = time.monotonic()
     assert pfk_process("classify", roster, "--as-of", AS_OF, cwd=tmp_path).wait(timeout=180) == 0
+    took = time.monotonic() - started
     before = digest(output)
     process = pfk_process("classify", roster, "--as-of", AS_OF, cwd=tmp_path)
-    time.sleep(1.5)  # reading or writing by now: wherever it is stopped, nothing half-written may remain
+    time.sleep(took / 2)  # half-way: reading or writing; wherever it is stopped, nothing half-written may remain
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=180)
     assert process.returncode in (130, 0), stderr  # 0: it had finished already

@@ -6,6 +6,7 @@ Nothing here imports pandas: `pfk --help` must answer at once.
 from __future__ import annotations
 
 import os
+import sys
 from typing import Annotated
 
 import typer
@@ -71,4 +72,8 @@ def main() -> None:
     # again on the next column: on a 100,000-student run, glibc's allocator is faster (benchmarks/).
     # Set before pyarrow is first imported; a user's own choice of pool is kept.
     os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
-    app()
+    try:
+        app()
+    except KeyboardInterrupt:  # Ctrl-C before a command's own boundary (common.run) was set up
+        print("已中断。", file=sys.stderr)
+        sys.exit(130)
