@@ -56,7 +56,7 @@ class SheetSpec:
     autofilter: bool = True
     wrap: bool = False  # long texts wrap within their column width, top-aligned
     row_heights: Sequence[float] | None = None  # per data row, in points (fitted to wrapped text)
-    page: dict | None = None  # print setup, as the writer takes it: landscape, fit_to_pages, repeat_rows, header …
+    page: dict | None = None  # print setup, as the writer takes it (landscape, fit_to_pages, header …); default: one page wide
     prepared: bool = False  # `frame` already went through `writable`, and `widths` names every column
 
 
@@ -103,7 +103,9 @@ def fitted_widths(frame, skip: Container[str] = ()) -> dict[str, float]:
     return widths
 
 
-LINE_POINTS = 15.0  # one line of 11-point text, Chinese glyphs included
+# Width units that fit an A4 page printed portrait; a wider sheet prints landscape.
+PORTRAIT_WIDTH = 100
+LINE_POINTS = 16.5  # one line of 11-point text with Chinese glyphs (their fallback fonts are taller)
 
 
 def fitted_heights(frame, widths: dict[str, float], wrapped: Sequence[str]) -> list[float]:
@@ -114,7 +116,7 @@ def fitted_heights(frame, widths: dict[str, float], wrapped: Sequence[str]) -> l
     lines = np.ones(len(frame))
     for column in wrapped:
         values = ["" if t is None or t != t else str(t) for t in frame[column]]
-        lines = np.maximum(lines, np.ceil(display_widths(values) / max(1.0, widths[column] - 1.5)))
+        lines = np.maximum(lines, np.ceil(display_widths(values) / max(1.0, widths[column] - 2)))
     return (lines * LINE_POINTS + 4).tolist()
 
 
@@ -281,8 +283,12 @@ def _write(target: Path, sheets: Sequence[SheetSpec]) -> None:
             validations[sheet.name] = sheet.validations
         if sheet.charts:
             charts[sheet.name] = sheet.charts
-        if sheet.page:
-            pages[sheet.name] = sheet.page
+        # Printed, every sheet is one page wide with its header row on each page; a wide one lies landscape.
+        pages[sheet.name] = sheet.page or {
+            "fit_to_pages": (1, 0),
+            "repeat_rows": 0,
+            "landscape": sum(widths[sheet.name].values()) > PORTRAIT_WIDTH,
+        }
     write_worksheets(
         entries,
         str(target),
