@@ -1,4 +1,4 @@
-"""pfk playbook list|show|add|check: the per-segment advice the team grows in git."""
+"""pfk playbook list|show|add|ids|check: the per-segment advice the team grows in git."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 # `pfk --help` (which imports every command module) stays fast.
 
 app = typer.Typer(
-    help="话术与方案库（playbooks）：list / show / add / check。", no_args_is_help=True, cls=usage.Group
+    help="话术与方案库（playbooks）：list / show / add / ids / check。", no_args_is_help=True, cls=usage.Group
 )
 
 CodeArgument = Annotated[
@@ -120,7 +120,8 @@ def _render(playbook: playbooks.Playbook, source: Path) -> None:
     for number, entry in enumerate(playbook.problems, 1):
         paragraph(entry.problem, prefix=f"  {number}. 问题：")
         paragraph(entry.solution, prefix="     办法：")
-        out.print(Text(f"     —— {entry.author} · {entry.date.isoformat()}", style="dim"))
+        numbered = f" · 编号 {entry.id}" if entry.id else " · 还没有编号（pfk playbook ids）"
+        out.print(Text(f"     —— {entry.author} · {entry.date.isoformat()}{numbered}", style="dim"))
     if playbook.scripts:
         section("场景话术")
         for scenario, script in playbook.scripts.items():
@@ -133,8 +134,11 @@ def add(
     problem: Annotated[str | None, typer.Option("--problem", metavar="文字", help="遇到的问题。不给就会提示输入。")] = None,
     solution: Annotated[str | None, typer.Option("--solution", metavar="文字", help="管用的解决办法。不给就会提示输入。")] = None,
     author: Annotated[str | None, typer.Option("--author", metavar="名字", help="你的名字。不给就会提示输入。")] = None,
+    title: Annotated[
+        str | None, typer.Option("--title", metavar="短标题", help="回访表「使用方案」下拉框里显示的短标题（最多 16 个字；默认取问题的开头）。")
+    ] = None,
 ) -> None:
-    """追加一条「问题 + 解决办法」（日期为今天）；git diff 里只有新增的几行。"""
+    """追加一条「问题 + 解决办法」（日期为今天，自动编号）；git diff 里只有新增的几行。"""
     from .. import playbooks
     from ..workspace import find_workspace
 
@@ -152,9 +156,27 @@ def add(
     solution = solution if solution is not None else typer.prompt("解决办法", prompt_suffix="：")
     author = author if author is not None else typer.prompt("你的名字", prompt_suffix="：")
     path = common.run(
-        lambda: playbooks.add_problem(workspace.playbooks_dir, segment.code, problem, solution, author, dt.date.today())
+        lambda: playbooks.add_problem(workspace.playbooks_dir, segment.code, problem, solution, author, dt.date.today(), title)
     )
     common.out.print(f"已在 {_shown_path(path)} 追加一条（{segment.name}）。用 git diff 查看，提交后全组共享。")
+
+
+@app.command("ids", cls=usage.Command)
+def ids() -> None:
+    """给工作区话术里还没有编号的方案补上编号（回访表的「使用方案」靠它）；git diff 里只有新增的 id 行。"""
+    from .. import playbooks
+    from ..workspace import find_workspace
+
+    workspace = common.run(find_workspace)
+    changed = common.run(lambda: playbooks.fill_ids(workspace.playbooks_dir))
+    if not changed:
+        common.out.print("所有方案都已有编号，没有改动。")
+        return
+    total = sum(count for _, count in changed)
+    common.out.print(f"已补上 {total} 个编号：")
+    for path, count in changed:
+        common.out.print(f"  {_shown_path(path)}：{count} 条")
+    common.out.print("用 git diff 查看，提交后全组共享。")
 
 
 _EXAMPLES = {"--problem": "遇到的问题", "--solution": "管用的办法", "--author": "你的名字"}
