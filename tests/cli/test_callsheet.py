@@ -182,3 +182,24 @@ def test_solutions_without_an_id_are_named_with_the_fix(invoke, workspace):
     assert "playbooks/P_L-F_L-K_L.yaml: 1 条方案还没有编号，回访表的「使用方案」里列不出来：运行 pfk playbook ids 补上  [solution_without_id]" in result.stderr
     lists = callsheet_of(workspace)["方案选项"]
     assert [lists["A1"].value, lists["A2"].value] == ["P_L-F_L-K_L", "其他"]
+
+
+def test_a_solution_added_this_week_is_offered_on_the_sheet(three_weeks):
+    """The three recorded weeks (tests/weeks.py): 张老师 added a solution before the first sheet; her
+    重点挽留 rows offer it (id and short title), beside the playbook's own and 其他."""
+    import openpyxl
+
+    from ..weeks import sheet
+
+    folder, ids = three_weeks
+    wb = openpyxl.load_workbook(sheet(folder, "张老师", 1))
+    ws = wb["回访表"]
+    header = [c.value for c in ws[1]]
+    column = "ABCDEFGHIJKLMNOP"[header.index("使用方案")]
+    (rule,) = [rule for rule in ws.data_validations.dataValidation if str(rule.sqref).startswith(column)]
+    assert (rule.type, str(rule.sqref), rule.formula1) == ("list", f"{column}2:{column}11", "'方案选项'!$G$2:$G$4")
+    lists = wb["方案选项"]
+    assert [lists[f"G{row}"].value for row in range(1, 5)] == ["P_S-F_S-K_L", f"{ids['default']} 学员觉得课程太基础", f"{ids['new']} 约定补课计划", "其他"]
+    assert rule.prompt.splitlines()[1:] == [f"{ids['default']} 学员觉得课程太基础", f"{ids['new']} 约定补课计划"]
+    # What the teacher picked is what was recorded.
+    assert ws.cell(2, header.index("使用方案") + 1).value == f"{ids['new']} 约定补课计划"

@@ -456,3 +456,33 @@ def test_add_with_a_short_title(git_workspace, invoke):
     assert (entry.title, entry.choice) == ("约定补课计划", f"{entry.id} 约定补课计划")
     too_long = invoke("playbook", "add", CODE, "--problem", "p", "--solution", "s", "--author", "a", "--title", "很" * 17)
     assert too_long.exit_code == 2 and too_long.stderr == "错误：短标题最多 16 个字\n"
+
+
+def test_show_counts_a_recorded_solution_and_what_followed(three_weeks, invoke):
+    folder, ids = three_weeks
+    result = invoke("playbook", "show", CODE)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    at = lines.index("  2. 问题：学员说工作太忙，落下的课越积越多")
+    assert lines[at + 2].endswith(f" · 编号 {ids['new']}")
+    assert lines[at + 3 : at + 10] == [
+        "     用过 4 次。之后（用过的 ／ 对照）：",
+        "       分层上升：3/4 人次（75%） ／ 1/6 人次（17%）",
+        "       分层下降：0/4 人次（0%） ／ 1/6 人次（17%）",
+        "       两周内再次接通：2/4 人次（50%） ／ 1/6 人次（17%）",
+        "       两周后仍在学习：3/4 人次（75%） ／ 2/6 人次（33%）",
+        "       已续费：1/4 人次（25%） ／ 0/6 人次（0%）",
+        "     分层上升：人数太少（每组至少要 5 人次），还看不出差别",
+    ]
+    first = lines.index("  1. 问题：学员觉得课程太基础、对自己没用，已经两周没有学习记录")
+    assert lines[first + 3] == "     用过 1 次。之后（用过的 ／ 对照）："
+    assert "  用了方案库以外的办法（其他）：2 人次。管用的话，用 pfk playbook add P_S-F_S-K_L 加进来。" in lines
+    other = invoke("playbook", "show", "P_L-F_L-K_L")
+    assert "     还没有回访记录用过这条办法" in other.stdout.splitlines()
+
+
+def test_show_outside_a_workspace_says_nothing_of_use(invoke, tmp_path):
+    result = invoke("playbook", "show", CODE)
+    assert result.exit_code == 0
+    assert "用过" not in result.stdout and "还没有回访记录" not in result.stdout
+    assert not (tmp_path / ".pfk").exists()

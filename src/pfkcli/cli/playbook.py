@@ -74,18 +74,20 @@ def list_() -> None:
 
 @app.command("show", cls=usage.Command)
 def show(code: CodeArgument) -> None:
-    """显示一份话术：画像、策略、回访问题、问题与办法、场景话术。"""
+    """显示一份话术：画像、策略、回访问题、问题与办法（每条办法用过几次、之后怎样）、场景话术。"""
     from .. import playbooks
+    from ..learning import playbook_usage
     from ..workspace import find_workspace
 
     workspace = common.run(find_workspace)
     segment = common.run(lambda: _segment(code))
     playbook = common.run(lambda: playbooks.load_playbook(workspace.playbooks_dir, segment.code))
     source = playbooks.playbook_source(workspace.playbooks_dir, segment.code)
-    _render(playbook, source)
+    usage_found = common.run(lambda: playbook_usage(workspace, playbook))
+    _render(playbook, source, usage_found)
 
 
-def _render(playbook: playbooks.Playbook, source: Path) -> None:
+def _render(playbook: playbooks.Playbook, source: Path, found=None) -> None:
     from rich.cells import cell_len
     from rich.text import Text
 
@@ -122,10 +124,42 @@ def _render(playbook: playbooks.Playbook, source: Path) -> None:
         paragraph(entry.solution, prefix="     办法：")
         numbered = f" · 编号 {entry.id}" if entry.id else " · 还没有编号（pfk playbook ids）"
         out.print(Text(f"     —— {entry.author} · {entry.date.isoformat()}{numbered}", style="dim"))
+        if found is not None and entry.id:
+            _render_result(found.results.get(entry.id))
+    if found is not None:
+        out.print()
+        out.print(Text(f"  （效果按 {found.newest:%Y-%m-%d} 及以前的分层快照和回访记录；对照＝同一分层、同一周接通过、没用这条办法的学员）", style="dim"))
+        if found.others:
+            out.print(Text(f"  用了方案库以外的办法（{playbooks.OTHER_SOLUTION}）：{found.others} 人次。管用的话，用 pfk playbook add {playbook.code} 加进来。"))
     if playbook.scripts:
         section("场景话术")
         for scenario, script in playbook.scripts.items():
             paragraph(script, prefix=f"  【{scenario}】")
+
+
+def _render_result(result) -> None:
+    """Under one solution: how often it was used and what followed, against its comparison."""
+    from rich.text import Text
+
+    from ..learning import OUTCOMES
+
+    out = common.out
+    if result is None or not result.uses:
+        out.print(Text("     还没有回访记录用过这条办法", style="dim"))
+        return
+    out.print(Text(f"     用过 {result.uses} 次。之后（用过的 ／ 对照）："))
+    for key, label in OUTCOMES:
+        c = result.results[key]
+        if not (c.n1 or c.n0):
+            out.print(Text(f"       {label}：还不知道", style="dim"))
+            continue
+        out.print(Text(f"       {label}：{_share(c.k1, c.n1)} ／ {_share(c.k0, c.n0)}"))
+    verdict = result.results[result.primary].verdict("用过的更高", "用过的更低", "人次")
+    out.print(Text(f"     {dict(OUTCOMES)[result.primary]}：{verdict}"))
+
+
+def _share(k: int, n: int) -> str:
+    return f"{k}/{n} 人次（{k / n:.0%}）" if n else "0 人次"
 
 
 @app.command("add", cls=usage.Command)
