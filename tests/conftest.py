@@ -142,3 +142,27 @@ def three_weeks(_three_weeks, invoke, tmp_path, monkeypatch):
     shutil.copytree(source, folder)
     monkeypatch.chdir(folder)
     return folder, ids
+
+
+@pytest.fixture(scope="session")
+def _holdout_weeks(tmp_path_factory):
+    """The holdout workspace of tests/weeks.py, built once: (folder, what happened)."""
+    from .weeks import holdout_weeks
+
+    folder = tmp_path_factory.mktemp("holdout-weeks")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(folder)
+        found = holdout_weeks(folder, _cli_in(folder))
+    return folder, found
+
+
+@pytest.fixture
+def held_out_weeks(_holdout_weeks, invoke, tmp_path, monkeypatch):
+    """A copy of the holdout workspace (tests/weeks.py) in tmp_path, the current folder: (folder, what happened)."""
+    import shutil
+
+    source, found = _holdout_weeks
+    folder = tmp_path / "workspace"
+    shutil.copytree(source, folder)
+    monkeypatch.chdir(folder)
+    return folder, found

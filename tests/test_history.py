@@ -131,9 +131,10 @@ def test_a_version_3_history_is_upgraded_with_its_snapshots_intact(tmp_path):
     path = v3_history(tmp_path / "history.sqlite")
     conn = history.connect(path)
     try:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == history.SCHEMA_VERSION == 8
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == history.SCHEMA_VERSION == 9
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         assert "snapshots" not in tables and "snapshot_tables" in tables
+        assert {"holdout_draws", "holdout_seed"} <= tables  # 9: the holdout
         assert "solution" in [row[1] for row in conn.execute("PRAGMA table_info(callbacks)")]
         assert history.snapshot_dates(conn) == [NOV_16, NOV_23]
         assert conn.execute("SELECT students FROM snapshot_tables ORDER BY as_of").fetchall() == [(2,), (1,)]

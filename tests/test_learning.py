@@ -10,8 +10,10 @@ import pandas as pd
 import pytest
 
 from pfkcli import history
+from pfkcli.holdout import draw_value
 from pfkcli.learning import Comparison, solution_results, solution_uses, student_weeks
 from pfkcli.playbooks import load_playbooks
+from pfkcli.plan import holdout_eligible
 
 from .weeks import WEEKS
 
@@ -80,3 +82,30 @@ def test_too_few_is_said_plainly_and_an_interval_decides_the_rest():
     assert Comparison(10, 20, 9, 20).verdict("用过的更高", "用过的更低") == "差别不明显（区间包含 0）"
     d, low, high = Comparison(56, 70, 48, 80).interval  # Newcombe's worked example (method 10)
     assert (round(d, 4), round(low, 4), round(high, 4)) == (0.2, 0.0524, 0.3339)
+
+
+def test_the_draw_is_the_students_own_reproducible_and_about_the_share():
+    day = dt.date(2026, 11, 9)
+    assert draw_value("种子", "S001", day) == draw_value("种子", "S001", day)
+    assert draw_value("种子", "S001", day) != draw_value("另一个", "S001", day)
+    held = sum(draw_value("种子", f"S{i:05d}", day) < 0.2 for i in range(20_000))
+    assert 0.19 < held / 20_000 < 0.21
+
+
+def test_only_a_routine_call_can_be_held_out():
+    index = pd.RangeIndex(4)
+    reasons = {code: pd.Series(False, index=index) for code in ("first_contact", "complaint", "follow_up", "pending", "serious", "renewal", "routine")}
+    reasons["routine"][:] = True
+    reasons["complaint"][1] = True
+    reasons["renewal"][2] = True
+    reasons["follow_up"][3] = True
+    assert holdout_eligible(reasons).tolist() == [True, False, False, False]
+
+
+def test_the_draws_are_recorded_with_both_arms(held_out_weeks):
+    folder, found = held_out_weeks
+    with sqlite3.connect(folder / ".pfk" / "history.sqlite") as conn:
+        rows = conn.execute("SELECT drawn_on, until, held_out, count(*) FROM holdout_draws GROUP BY 1, 2, 3").fetchall()
+        seed = conn.execute("SELECT count(*) FROM holdout_seed").fetchone()[0]
+    assert rows == [("2026-11-09", "2026-12-07", 0, 25), ("2026-11-09", "2026-12-07", 1, 5)]
+    assert seed == 0  # the seed of pfk.toml was used: nothing drawn at random

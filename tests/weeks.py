@@ -38,16 +38,22 @@ HEADER = ["学号", "姓名", "运营老师", "手机号", "作业完成次数",
 NEW_SOLUTION = {"problem": "学员说工作太忙，落下的课越积越多", "solution": "一起排一张两周补课表，每周约一次进度确认", "title": "约定补课计划"}
 ZHANG = [f"Z{i:02d}" for i in range(1, 11)]
 LI = [f"L{i:02d}" for i in range(1, 11)]
+HELD = [f"H{i:02d}" for i in range(1, 31)]
 
 
 def day(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text)
 
 
-def set_fixed_f(folder: Path) -> None:
-    """F high from 1.0, whatever the date: the segments follow the scores alone."""
+def set_fixed_f(folder: Path, holdout_share: float = 0) -> None:
+    """F high from 1.0, whatever the date: the segments follow the scores alone. With `holdout_share`,
+    the holdout on, drawn with a seed of the test's."""
     toml = folder / "pfk.toml"
-    toml.write_text(toml.read_text(encoding="utf-8").replace('f_rule = "pace"', 'f_rule = "fixed"'), encoding="utf-8")
+    text = toml.read_text(encoding="utf-8").replace('f_rule = "pace"', 'f_rule = "fixed"')
+    if holdout_share:
+        text = text.replace("holdout_share = 0\n", f"holdout_share = {holdout_share}\n")
+        text = text.replace('holdout_seed = ""', f'holdout_seed = "{HOLDOUT_SEED}"')
+    toml.write_text(text, encoding="utf-8")
 
 
 def week_of(folder: Path, invoke, week: int, rows: list[list]) -> None:
@@ -120,3 +126,50 @@ def playbook_weeks(folder: Path, invoke) -> dict[str, str]:
     record(folder, invoke, "张老师", 3, {"Z01": reached(4, 4), "Z02": reached(4, 4), "Z03": {"回访结果": "未接通"}, "Z05": reached(4, 4)})
     record(folder, invoke, "李老师", 3, {"L02": reached(4, 4), "L03": reached(4, 4)})
     return ids
+
+
+# --- the holdout workspace --------------------------------------------------------------------------
+
+HOLDOUT_SEED = "pfk-测试"
+
+
+def holdout_rows(week: int, unhappy: str | None = None) -> list[list]:
+    """王老师's thirty students H01–H30, 重点挽留 (P2 K4, F 0.31), learning, no course end: due for a
+    routine call alone until they are called. `unhappy` rates the course 1 star this week."""
+    active = day(WEEKS[week - 1]) - dt.timedelta(days=1)
+    return [
+        [sid, f"王{number}", "王老师", 13700000000 + number, 2, 10, 2, 4, active, None, None, 1 if sid == unhappy else None]
+        for number, sid in enumerate(HELD, 1)
+    ]
+
+
+def on_sheet(path: Path) -> list[str]:
+    """The 学号 of a call sheet's rows, in calling order."""
+    import openpyxl
+
+    ws = openpyxl.load_workbook(path)["回访表"]
+    header = [c.value for c in ws[1]]
+    return [row[header.index("学号")] for row in ws.iter_rows(min_row=2, values_only=True)]
+
+
+def holdout_weeks(folder: Path, invoke) -> dict:
+    """**The holdout workspace**: 王老师's thirty students H01–H30 (`holdout_rows`), `holdout_share = 0.2`
+    with a fixed seed. On 11-09 every student on the sheet is reached. On 11-16 the first held-out
+    student rates the course 1 star — a serious alert — and is on the sheet (and reached) though held
+    out. On 11-23 the students kept on the plan are due again (14 days); three are reached.
+    Returns {"on_sheet": {week: ids}, "held": the held-out ids, "unhappy": that student}."""
+    assert invoke("init", ".").exit_code == 0
+    set_fixed_f(folder, holdout_share=0.2)
+    found: dict = {"on_sheet": {}}
+    week_of(folder, invoke, 1, holdout_rows(1))
+    found["on_sheet"][1] = on_sheet(sheet(folder, "王老师", 1))
+    found["held"] = [sid for sid in HELD if sid not in found["on_sheet"][1]]
+    record(folder, invoke, "王老师", 1, {sid: reached(2, 4) for sid in found["on_sheet"][1]})
+    found["unhappy"] = found["held"][0]
+    week_of(folder, invoke, 2, holdout_rows(2, unhappy=found["unhappy"]))
+    found["on_sheet"][2] = on_sheet(sheet(folder, "王老师", 2))
+    record(folder, invoke, "王老师", 2, {sid: reached(2, 4) for sid in found["on_sheet"][2]})
+    week_of(folder, invoke, 3, holdout_rows(3))
+    found["on_sheet"][3] = on_sheet(sheet(folder, "王老师", 3))
+    record(folder, invoke, "王老师", 3, {sid: reached(2, 4) for sid in found["on_sheet"][3][:3]})
+    return found

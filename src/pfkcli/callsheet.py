@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import history
+from . import history, holdout
 from .alert_rules import AlertContext
 from .errors import OutputError, Problem, UsageError
 from .excel import RowValidation, SheetSpec, column_letter, display_widths, writable, write_workbook
@@ -29,7 +29,7 @@ from .outputs import (
     REFERENCE_COLUMNS,
 )
 from .paths import check_output_folder, check_outputs, inside, safe_name
-from .plan import CallPlan, build_plan
+from .plan import CallPlan, build_plan, due_reasons, holdout_eligible
 from .playbooks import OTHER_SOLUTION, load_playbooks
 from .progress import step
 from .segments import ALL_SEGMENTS, BY_CODE
@@ -48,6 +48,7 @@ class WrittenSheet:
     students: int  # the teacher's students
     due: int  # due this week
     on_sheet: int  # on the sheet
+    held_out: int = 0  # due for a routine call alone, held out for the comparison (holdout.py)
 
     @property
     def waiting(self) -> int:
@@ -99,7 +100,9 @@ def _write_sheets(workspace, conn, ctx, source, snapshot_date, warnings, playboo
         teachers = [teacher]
     capacity = limit or config.plan.calls_per_week
     with step("排定本周回访"):
-        plan = build_plan(ctx, capacity, teachers)
+        reasons = due_reasons(ctx)
+        held_out = holdout.draw(conn, frame, holdout_eligible(reasons), as_of, config, teachers)
+        plan = build_plan(ctx, capacity, teachers, reasons=reasons, held_out=held_out)
     folder = folder or workspace.callsheets_dir
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -130,7 +133,7 @@ def _write_sheets(workspace, conn, ctx, source, snapshot_date, warnings, playboo
         try:
             for load, target, done in zip(plan.loads, targets, written):
                 done.result()
-                result.sheets.append(WrittenSheet(load.teacher, target, load.students, load.due, load.on_sheet))
+                result.sheets.append(WrittenSheet(load.teacher, target, load.students, load.due, load.on_sheet, load.held_out))
                 bar.advance()
         except BaseException:
             for pending in written:
@@ -363,7 +366,8 @@ def info_sheet(load, plan: CallPlan, config, sheet_id: str) -> SheetSpec:
         (INFO_AS_OF, plan.as_of.isoformat()),
         (INFO_SHEET_ID, sheet_id),
         ("学员数", str(load.students)),
-        ("本周该打", f"{load.due} 人；本表 {load.on_sheet} 人（每周上限 {plan.capacity}），顺延到下周 {load.waiting} 人"),
+        ("本周该打", f"{load.due} 人；本表 {load.on_sheet} 人（每周上限 {plan.capacity}），顺延到下周 {load.waiting} 人"
+                    + (f"；另有 {load.held_out} 人留作对照，本周不安排例行回访（pfk.toml [plan] holdout_share）" if load.held_out else "")),
         ("填写说明", "每通电话后填：回访结果、P、K（下拉选择）、问题类型与是否解决、使用方案、回访备注、下次跟进日期。"
                     "保存后交给主管运行 pfk record 导入；请勿改动表头、学号和本页的编号。"),
         ("使用方案", f"这次通话用了学员所在分层方案库里的哪条办法（编号见「{CALLSHEET_PLAYBOOK_SHEET}」）；用了库外的办法选「{OTHER_SOLUTION}」，"

@@ -162,6 +162,22 @@ MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
     """
     ALTER TABLE callbacks ADD COLUMN solution TEXT;
     """,
+    # 9: the holdout (holdout.py): the students drawn, held out or kept, round by round; the
+    # workspace's own seed for the draw
+    """
+    CREATE TABLE holdout_draws (
+        student_id TEXT NOT NULL,
+        drawn_on TEXT NOT NULL,
+        until TEXT NOT NULL,
+        held_out INTEGER NOT NULL,
+        share REAL NOT NULL,
+        teacher TEXT,
+        segment TEXT,
+        PRIMARY KEY (student_id, drawn_on)
+    );
+    CREATE INDEX holdout_draws_by_until ON holdout_draws (until);
+    CREATE TABLE holdout_seed (id INTEGER PRIMARY KEY CHECK (id = 1), seed TEXT NOT NULL, created_at TEXT NOT NULL);
+    """,
 )
 
 # What a snapshot keeps of each classified student, by the frame's own column names, and their

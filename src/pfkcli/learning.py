@@ -1,5 +1,6 @@
 """The playbooks learn (seed 000's "online learning algorithm", SPEC §12): what followed each solution,
-and whether students renew — each as a table the report writes and `pfk playbook show` prints.
+whether students renew, and the holdout comparison — each as a table the report writes and
+`pfk playbook show` prints.
 
 The unit is a **student-week**: a student reached at least once between two snapshots (a week of the
 loop: the calls of a sheet dated D are the week of the newest snapshot on or before D), in the segment
@@ -18,7 +19,8 @@ student-weeks of the same segment and of the same weeks, reached, whose calls di
 difference of the two shares has Newcombe's 95 % interval; with fewer than `stats.MIN_GROUP` in either
 group the table says there is too little to tell. Solutions are ranked by the lower end of that
 interval for moving up (for 待回访's solutions, still learning): the difference they can claim at least.
-This is still "who got it" against "who did not": teachers pick a solution for a reason.
+This is still "who got it" against "who did not": teachers pick a solution for a reason. The holdout
+(holdout.py) is the comparison free of that.
 """
 
 from __future__ import annotations
@@ -62,6 +64,14 @@ RENEWAL_COLUMNS = (
     "维度", "分组", "学员数", "已续费", "续费率（%）", "95% 区间",
     "对比组", "对比组学员数", "对比组已续费", "对比组续费率（%）", "差（百分点）", "差的 95% 区间", "结论",
 )
+# 留出对照 (report sheet): per segment at the draw, kept on the plan against held out.
+HOLDOUT_OUTCOMES = (("reached", "留出期内接通"), ("up", "分层上升"), ("down", "分层下降"), ("active", "仍在学习"), ("renewed", "已续费"))
+HOLDOUT_COLUMNS = (
+    "起始分层", "结果", "照常安排（人）", "照常：其中", "照常：占比（%）", "留出（人）", "留出：其中", "留出：占比（%）",
+    "差（百分点）", "95% 区间", "结论",
+)
+HOLDOUT_STUDENT_COLUMNS = ("学号", "姓名", "运营老师", "抽签时分层", "抽签日期", "留出到", "留出期内接通")
+ALL_LABEL = "全部"
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -429,6 +439,93 @@ def renewal_table(conn: sqlite3.Connection, frame, config, newest: dt.date):
     compare_row("续费期内回访", "续费期内接通过", "续费期内没接通", window, everyone)
     table = pd.DataFrame(rows, columns=list(RENEWAL_COLUMNS))
     return table.astype({c: "Int64" for c in ("学员数", "已续费", "对比组学员数", "对比组已续费")})
+
+
+# ---------------------------------------------------------------------------------------------------
+# 留出对照: the holdout
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class HoldoutResult:
+    draws: object  # pandas.DataFrame: holdout.recorded_draws, with the outcomes of `HOLDOUT_OUTCOMES`
+    running_until: dt.date | None  # the latest round not yet over on the newest snapshot (None: all over)
+
+
+def holdout_result(conn: sqlite3.Connection, config, newest: dt.date) -> HoldoutResult:
+    """Every draw up to `newest`, with what followed it: reached in the round, the segment's move and
+    still learning at the first snapshot on or after the round's end (the newest snapshot while the
+    round runs), renewed on the newest snapshot."""
+    import pandas as pd
+
+    from .holdout import recorded_draws
+
+    draws = recorded_draws(conn, newest)
+    if draws.empty:
+        return HoldoutResult(draws.assign(**{key: pd.Series(dtype="boolean") for key, _ in HOLDOUT_OUTCOMES}), None)
+    snapshots = Snapshots(conn, newest)
+    students = draws["student_id"]
+    start = draws["drawn_on"].map(lambda d: snapshots.on_or_before(d.date()))
+    measured = draws["until"].map(lambda d: next((s for s in snapshots.dates if s >= d.date()), snapshots.dates[-1]))
+    _, draws["up"], draws["down"] = _moves(snapshots, students, pd.to_datetime(start), pd.to_datetime(measured))
+    draws["active"] = _active(snapshots, students, pd.to_datetime(measured), config.alerts.inactive_days)
+    draws["renewed"] = renewed_now(snapshots, students)
+    calls = history.reached_calls(conn, newest)
+    merged = calls[["student_id", "called_on"]].merge(draws[["student_id", "drawn_on", "until"]].reset_index(), on="student_id")
+    hit = merged[(merged["called_on"] >= merged["drawn_on"]) & (merged["called_on"] < merged["until"])]["index"]
+    draws["reached"] = pd.array(draws.index.isin(set(hit)), dtype="boolean")
+    running = draws["until"] > pd.Timestamp(newest)
+    return HoldoutResult(draws, draws["until"][running].max().date() if running.any() else None)
+
+
+def holdout_table(result: HoldoutResult):
+    """留出对照: per segment at the draw (then all together), kept on the plan against held out."""
+    import pandas as pd
+
+    draws = result.draws
+    rows = []
+    running = f"留出期还没结束（到 {result.running_until:%Y-%m-%d}），按最新快照计：" if result.running_until else ""
+
+    def add(label: str, part) -> None:
+        for key, name in HOLDOUT_OUTCOMES:
+            c = compare(part[key], ~part["held_out"])
+            d, low, high = c.interval
+            rows.append(
+                {
+                    "起始分层": label, "结果": name,
+                    "照常安排（人）": c.n1, "照常：其中": c.k1, "照常：占比（%）": _percent(c.share1),
+                    "留出（人）": c.n0, "留出：其中": c.k0, "留出：占比（%）": _percent(c.share0),
+                    "差（百分点）": _percent(d), "95% 区间": _interval_text(low, high),
+                    "结论": running + c.verdict("照常回访的更高", "照常回访的更低"),
+                }
+            )
+
+    for segment in ALL_SEGMENTS:
+        part = draws[draws["segment"] == segment.code]
+        if len(part):
+            add(segment.name, part)
+    add(ALL_LABEL, draws)
+    table = pd.DataFrame(rows, columns=list(HOLDOUT_COLUMNS))
+    return table.astype({c: "Int64" for c in ("照常安排（人）", "照常：其中", "留出（人）", "留出：其中")})
+
+
+def holdout_students(result: HoldoutResult, names):
+    """留出学员: every student held out, newest draw first: who, from when, until when."""
+    import pandas as pd
+
+    held = result.draws[result.draws["held_out"]].sort_values(["drawn_on", "teacher", "student_id"], ascending=[False, True, True])
+    return pd.DataFrame(
+        {
+            "学号": held["student_id"].to_numpy(),
+            "姓名": held["student_id"].map(names).to_numpy(),
+            "运营老师": held["teacher"].to_numpy(),
+            "抽签时分层": held["segment"].map({code: s.name for code, s in BY_CODE.items()}).to_numpy(),
+            "抽签日期": held["drawn_on"].to_numpy(),
+            "留出到": held["until"].to_numpy(),
+            "留出期内接通": held["reached"].map({True: "是", False: "否"}).to_numpy(),
+        },
+        columns=list(HOLDOUT_STUDENT_COLUMNS),
+    )
 
 
 @dataclass

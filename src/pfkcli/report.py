@@ -19,6 +19,8 @@ Sheets, in order (names and headers are the contract, declared below):
 | 问题处理 | problems raised by type, resolved or not, how fast | |
 | 方案效果 | each playbook solution (使用方案): what followed, against the same segment and weeks (learning.py) | |
 | 续费 | renewal per segment, teacher, renewal stage reached, reached in the window or not (learning.py) | |
+| 留出对照 | the holdout: kept on the plan against held out, per segment (holdout.py, learning.py) | |
+| 留出学员 | the students held out, from when, until when | |
 
 Definitions (the team's questions, answered in one way each):
 - called within the cadence: the newest recorded callback is less than `cadence_days` old (as `pfk
@@ -73,6 +75,8 @@ EFFECT_SHEET = "回访效果"
 PROBLEMS_SHEET = "问题处理"
 SOLUTIONS_SHEET = "方案效果"
 RENEWAL_SHEET = "续费"
+HOLDOUT_SHEET = "留出对照"
+HOLDOUT_STUDENTS_SHEET = "留出学员"
 REPORT_SHEETS = (
     OVERVIEW_SHEET,
     SEGMENTS_SHEET,
@@ -85,6 +89,8 @@ REPORT_SHEETS = (
     PROBLEMS_SHEET,
     SOLUTIONS_SHEET,
     RENEWAL_SHEET,
+    HOLDOUT_SHEET,
+    HOLDOUT_STUDENTS_SHEET,
 )
 
 TEACHER = "运营老师"
@@ -738,7 +744,7 @@ def build_report(
 
 
 def _learning_sheets(conn, workspace: Workspace, frame, newest: dt.date) -> list[SheetSpec]:
-    """方案效果 and 续费 (learning.py), from the history up to the newest snapshot."""
+    """方案效果, 续费, 留出对照 and 留出学员 (learning.py), from the history up to the newest snapshot."""
     from . import learning
     from .errors import ConfigError
     from .playbooks import load_playbooks
@@ -762,6 +768,14 @@ def _learning_sheets(conn, workspace: Workspace, frame, newest: dt.date) -> list
         sheets.append(SheetSpec(RENEWAL_SHEET, renewal, widths={"分组": 34.0, "结论": 30.0}))
     else:
         sheets.append(_note_sheet(RENEWAL_SHEET, f"到 {newest:%Y-%m-%d} 还没有学员进入续费期（结课前 30 天起）；名单或 pfk.toml 里要有课程结束日期"))
+    held = learning.holdout_result(conn, config, newest)
+    if len(held.draws):
+        sheets.append(SheetSpec(HOLDOUT_SHEET, learning.holdout_table(held), widths={"结论": 50.0}, autofilter=False))
+        names = frame.drop_duplicates("student_id").set_index("student_id")["name"]
+        sheets.append(SheetSpec(HOLDOUT_STUDENTS_SHEET, learning.holdout_students(held, names)))
+    else:
+        note = "没有留出对照的记录：要比较回访与不回访，在 pfk.toml [plan] 里设 holdout_share（如 0.2），见 README"
+        sheets += [_note_sheet(HOLDOUT_SHEET, note), _note_sheet(HOLDOUT_STUDENTS_SHEET, note)]
     return sheets
 
 

@@ -174,6 +174,47 @@ def test_the_solution_used_is_a_drop_down_of_the_students_own_segment(invoke, wo
     assert info["使用方案"].startswith("这次通话用了学员所在分层方案库里的哪条办法")
 
 
+def test_a_fifth_of_the_routine_calls_are_held_out_and_said_so(held_out_weeks):
+    """holdout_share = 0.2 with a fixed seed: 5 of the 30 students due for a routine call alone are off
+    the first sheet; the one who rates the course 1 star the next week is back on it; the third
+    week the kept students are due again and the held-out ones still off."""
+    import openpyxl
+
+    from ..weeks import HELD, WEEKS, sheet
+
+    folder, found = held_out_weeks
+    held = ["H02", "H15", "H25", "H29", "H30"]
+    assert found["held"] == held
+    assert found["on_sheet"][1] == [sid for sid in HELD if sid not in held]
+    assert found["on_sheet"][2] == ["H02"]  # a serious alert: a holdout never skips one
+    assert sorted(found["on_sheet"][3]) == found["on_sheet"][1]
+    info = {row[0]: row[1] for row in openpyxl.load_workbook(sheet(folder, "王老师", 1))["说明"].iter_rows(values_only=True)}
+    assert info["本周该打"] == (
+        "25 人；本表 25 人（每周上限 40），顺延到下周 0 人；另有 5 人留作对照，本周不安排例行回访（pfk.toml [plan] holdout_share）"
+    )
+    assert WEEKS[0] == info["回访表日期"]
+
+
+def test_the_console_says_how_many_were_held_out(invoke, held_out_weeks):
+    result = invoke("callsheet", "--all", "--as-of", "2026-11-23")
+    assert result.exit_code == 0, result.output
+    row = next(line for line in result.stdout.splitlines() if line.startswith("│ 王老师"))
+    # Made again after three of the 25 were reached today; H02 was called a week ago: 4 held out.
+    assert [cell.strip() for cell in row.strip("│").split("│")][:6] == ["王老师", "30", "22", "22", "0", "4"]
+    assert "留出对照：4 人只因例行回访该打，抽签留出，暂不安排" in result.stdout
+
+
+def test_holdout_share_0_turns_it_off(invoke, held_out_weeks):
+    folder, _ = held_out_weeks
+    toml = folder / "pfk.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace("holdout_share = 0.2", "holdout_share = 0"), encoding="utf-8")
+    result = invoke("callsheet", "--all", "--as-of", "2026-11-23")
+    assert result.exit_code == 0, result.output
+    assert "留出" not in result.stdout
+    row = next(line for line in result.stdout.splitlines() if line.startswith("│ 王老师"))
+    assert [cell.strip() for cell in row.strip("│").split("│")][:5] == ["王老师", "30", "26", "26", "0"]  # the 4 are back
+
+
 def test_solutions_without_an_id_are_named_with_the_fix(invoke, workspace):
     path = workspace / "playbooks" / "P_L-F_L-K_L.yaml"
     path.write_text("\n".join(line for line in path.read_text(encoding="utf-8").splitlines() if not line.strip().startswith("id:")) + "\n", encoding="utf-8")

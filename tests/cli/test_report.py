@@ -344,3 +344,40 @@ def test_renewal_per_segment_teacher_stage_and_window(invoke, three_weeks):
         ("续费阶段", "结课后续费跟进：阶段内接通", 0, 0, None, None, "阶段内没接通", 0, 0, None, None, None, not_yet),
         ("续费期内回访", "续费期内接通过", 4, 2, 50, "15.0 ～ 85.0", "续费期内没接通", 6, 1, 16.7, 33.3, "-19.6 ～ 70.9", too_few),
     ]
+
+
+def test_the_holdout_compares_the_same_students_it_left_off(invoke, held_out_weeks):
+    from pfkcli.learning import HOLDOUT_COLUMNS, HOLDOUT_STUDENT_COLUMNS
+    from pfkcli.report import HOLDOUT_SHEET, HOLDOUT_STUDENTS_SHEET
+
+    folder, found = held_out_weeks
+    path = learned_report(invoke, folder)
+    students = sheet(path, HOLDOUT_STUDENTS_SHEET)
+    assert students[0] == HOLDOUT_STUDENT_COLUMNS
+    # Exactly the students missing from the first week's sheet, the one brought back by a 1-star rating reached.
+    assert [row[0] for row in students[1:]] == found["held"] == ["H02", "H15", "H25", "H29", "H30"]
+    assert {row[0]: row[-1] for row in students[1:]} == {"H02": "是", "H15": "否", "H25": "否", "H29": "否", "H30": "否"}
+    assert {(row[4], row[5]) for row in students[1:]} == {(dt.datetime(2026, 11, 9), dt.datetime(2026, 12, 7))}
+    rows = sheet(path, HOLDOUT_SHEET)
+    assert rows[0] == HOLDOUT_COLUMNS
+    running = "留出期还没结束（到 2026-12-07），按最新快照计："
+    overall = [row for row in rows[1:] if row[0] == "全部"]
+    assert [row[1:8] for row in overall] == [
+        ("留出期内接通", 25, 25, 100, 5, 1, 20),
+        ("分层上升", 25, 0, 0, 5, 0, 0),
+        ("分层下降", 25, 0, 0, 5, 0, 0),
+        ("仍在学习", 25, 25, 100, 5, 5, 100),
+        ("已续费", 25, 0, 0, 5, 0, 0),
+    ]
+    assert overall[0][-1] == running + "照常回访的更高"
+    assert overall[1][-1] == running + "差别不明显（区间包含 0）"
+    assert [row[0] for row in rows[1:]] == ["重点挽留学员"] * 5 + ["全部"] * 5
+
+
+def test_without_a_holdout_the_sheets_say_how_to_turn_it_on(invoke, three_weeks):
+    from pfkcli.report import HOLDOUT_SHEET, HOLDOUT_STUDENTS_SHEET
+
+    folder, _ = three_weeks
+    path = learned_report(invoke, folder)
+    note = "没有留出对照的记录：要比较回访与不回访，在 pfk.toml [plan] 里设 holdout_share（如 0.2），见 README"
+    assert sheet(path, HOLDOUT_SHEET) == sheet(path, HOLDOUT_STUDENTS_SHEET) == [("说明",), (note,)]
