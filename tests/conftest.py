@@ -108,3 +108,61 @@ def fill_callsheet(path: Path, values: dict[str, dict], info: dict[str, object] 
         info_sheet.cell(row, 2).value = value
     wb.save(path)
     return path
+
+
+def _cli_in(folder: Path):
+    """`invoke` for a session fixture: the real CLI run in `folder`."""
+    runner = CliRunner()
+
+    def _invoke(*args: str, input: str | None = None):
+        return runner.invoke(app, [str(a) for a in args], input=input, catch_exceptions=False)
+
+    return _invoke
+
+
+@pytest.fixture(scope="session")
+def _three_weeks(tmp_path_factory):
+    """The playbook workspace of tests/weeks.py, built once: (folder, solution ids)."""
+    from .weeks import playbook_weeks
+
+    folder = tmp_path_factory.mktemp("three-weeks")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(folder)
+        ids = playbook_weeks(folder, _cli_in(folder))
+    return folder, ids
+
+
+@pytest.fixture
+def three_weeks(_three_weeks, invoke, tmp_path, monkeypatch):
+    """A copy of the three recorded weeks (tests/weeks.py) in tmp_path, the current folder: (folder, ids)."""
+    import shutil
+
+    source, ids = _three_weeks
+    folder = tmp_path / "workspace"
+    shutil.copytree(source, folder)
+    monkeypatch.chdir(folder)
+    return folder, ids
+
+
+@pytest.fixture(scope="session")
+def _holdout_weeks(tmp_path_factory):
+    """The holdout workspace of tests/weeks.py, built once: (folder, what happened)."""
+    from .weeks import holdout_weeks
+
+    folder = tmp_path_factory.mktemp("holdout-weeks")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(folder)
+        found = holdout_weeks(folder, _cli_in(folder))
+    return folder, found
+
+
+@pytest.fixture
+def held_out_weeks(_holdout_weeks, invoke, tmp_path, monkeypatch):
+    """A copy of the holdout workspace (tests/weeks.py) in tmp_path, the current folder: (folder, what happened)."""
+    import shutil
+
+    source, found = _holdout_weeks
+    folder = tmp_path / "workspace"
+    shutil.copytree(source, folder)
+    monkeypatch.chdir(folder)
+    return folder, found

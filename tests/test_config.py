@@ -26,6 +26,7 @@ def test_a_course_of_its_own_takes_what_it_leaves_out_from_course():
     [
         ("[plan]\ncalls_per_week = 0\n", "pfk.toml: plan.calls_per_week: 应 ≥ 1"),
         ("[plan]\ncals_per_week = 30\n", "pfk.toml: plan.cals_per_week: 不认识的设置项（拼写错了？）"),
+        ("[plan]\nholdout_share = 0.6\n", "pfk.toml: plan.holdout_share: 应 ≤ 0.5"),
         ('[scale]\np = ["很差"]\n', "pfk.toml: scale.p.0: 每一项应写成「短名：说明」，短名最多 6 个字"),
         ('[thresholds]\nf_rule = "快"\n', "pfk.toml: thresholds.f_rule: 只能是 pace、fixed、mean、median 之一"),
         ("[course]\nend = 12-17\n", "pfk.toml: 第 2 行第 9 列：写法不对（应是「名称 = 值」，文字加引号，每个 [段落] 只写一次）"),

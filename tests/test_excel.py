@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from pfkcli.errors import OutputError
-from pfkcli.excel import EXCEL_MAX_COLUMNS, SheetSpec, check_width, sheet_parts, write_workbook
+from pfkcli.excel import EXCEL_MAX_COLUMNS, RowValidation, SheetSpec, check_width, column_letter, sheet_parts, write_workbook
 
 from .xlsx_structure import problems
 
@@ -124,3 +124,33 @@ def test_the_workspace_own_files_are_never_written(tmp_path):
             write_workbook(target, [result_sheet(1)])
     assert (tmp_path / "pfk.toml").read_text(encoding="utf-8") == "# 工作区\n"
     assert list((tmp_path / ".pfk").iterdir()) == []
+
+
+def test_rules_that_differ_by_row_read_their_lists_from_a_hidden_sheet(tmp_path):
+    """One rule per list over the rows that share it (runs joined: `B2 B4:B5`), beside the per-column
+    rules; a sheet without any gets its own <dataValidations>. A split sheet takes its rows along."""
+    lists = SheetSpec("列表", pd.DataFrame({"甲": ["a1 第一", "其他"], "乙": ["b1, 带逗号", "其他"]}), hidden=True)
+    rule = {"type": "list", "input_title": "使用方案", "input_message": "第一行\n第二行 & <符号>", "error_title": "使用方案", "error_message": "请选"}
+    frame = pd.DataFrame({"学号": [f"S{i}" for i in range(1, 7)], "方案": [None] * 6})
+    row_rules = [
+        RowValidation("方案", [0, 2, 3], {**rule, "source": "'列表'!$A$2:$A$3"}),
+        RowValidation("方案", [1, 4, 5], {**rule, "source": "'列表'!$B$2:$B$3"}),
+    ]
+    plain = SheetSpec("无其他规则", frame, row_validations=row_rules)
+    checked = SheetSpec("有其他规则", frame, row_validations=row_rules, validations={"学号": {"type": "list", "values": ["S1", "S2"]}})
+    path = write_workbook(tmp_path / "rules.xlsx", [plain, checked, lists], max_rows=4)
+    assert problems(path) == []
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["无其他规则", "无其他规则 2", "有其他规则", "有其他规则 2", "列表"]
+    assert book["列表"].sheet_state == "hidden"
+    found = {(str(r.sqref), r.formula1) for r in book["无其他规则"].data_validations.dataValidation}
+    assert found == {("B2 B4", "'列表'!$A$2:$A$3"), ("B3", "'列表'!$B$2:$B$3")}
+    found = {(str(r.sqref), r.formula1) for r in book["无其他规则 2"].data_validations.dataValidation}
+    assert found == {("B2", "'列表'!$A$2:$A$3"), ("B3:B4", "'列表'!$B$2:$B$3")}
+    second = book["有其他规则"].data_validations.dataValidation
+    assert len(second) == 3 and second[0].formula1 == '"S1,S2"'
+    assert second[1].prompt == "第一行\n第二行 & <符号>" and second[1].promptTitle == "使用方案"
+
+
+def test_column_letters():
+    assert [column_letter(i) for i in (0, 25, 26, 51, 701, 702)] == ["A", "Z", "AA", "AZ", "ZZ", "AAA"]

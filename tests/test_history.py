@@ -130,9 +130,11 @@ def test_a_version_3_history_is_upgraded_with_its_snapshots_intact(tmp_path):
     path = v3_history(tmp_path / "history.sqlite")
     conn = history.connect(path)
     try:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == history.SCHEMA_VERSION == 9
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == history.SCHEMA_VERSION == 11
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         assert "snapshots" not in tables and "snapshot_tables" in tables
+        assert {"holdout_draws", "holdout_seed"} <= tables  # 9: the holdout
+        assert "solution" in [row[1] for row in conn.execute("PRAGMA table_info(callbacks)")]
         assert history.snapshot_dates(conn) == [NOV_16, NOV_23]
         assert conn.execute("SELECT students FROM snapshot_tables ORDER BY as_of").fetchall() == [(2,), (1,)]
         for day in (NOV_16, NOV_23):
@@ -291,3 +293,14 @@ def test_scores_come_with_their_date_and_unreached_calls_do_not_count(conn):
     # An undated roster score counts as older than a recorded one; a dated newer one wins.
     newer = roster_frame(p_score=5.0, k_score=5.0, last_callback=pd.Timestamp("2026-11-21"))
     assert history.newest_callbacks(conn, newer, NOV_23).iloc[0]["P"] == 5.0
+
+
+def test_a_snapshot_is_read_for_the_columns_asked(tmp_path):
+    conn = history.connect(v3_history(tmp_path / "history.sqlite"))
+    try:
+        frame = history.load_snapshot(conn, NOV_16, ["student_id", "segment", "last_active"])
+        assert list(frame.columns) == ["student_id", "segment", "last_active"]
+        assert frame["segment"].tolist() == ["P_H-F_H-K_L", "待回访"] and str(frame["last_active"].dtype) == "datetime64[ns]"
+        assert list(history.load_snapshot(conn, dt.date(2020, 1, 1), ["student_id"]).columns) == ["student_id"]
+    finally:
+        conn.close()

@@ -8,7 +8,9 @@ from pfkcli import outputs
 def test_the_call_sheet_contract():
     assert outputs.CALLSHEET_SHEET == "回访表"
     assert outputs.CALLSHEET_COLUMNS == ("顺序", "姓名", "手机号", "分层", "为什么现在打")
-    assert outputs.FILL_IN_COLUMNS[:7] == ("回访结果", "P（1-5）", "K（1-5）", "问题类型", "是否解决", "回访备注", "下次跟进日期")
+    assert outputs.FILL_IN_COLUMNS == (
+        "回访结果", "P（1-5）", "K（1-5）", "问题类型", "是否解决", "使用方案", "回访备注", "下次跟进日期",
+    )
     assert outputs.REFERENCE_COLUMNS[0] == "学号"
     assert (outputs.INFO_TEACHER, outputs.INFO_AS_OF, outputs.INFO_SHEET_ID) == ("运营老师", "回访表日期", "回访表编号")
 

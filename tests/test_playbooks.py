@@ -13,12 +13,14 @@ from pfkcli import playbooks
 from pfkcli.errors import ConfigError, UsageError
 from pfkcli.playbooks import (
     SCRIPT_SCENARIOS,
+    ProblemEntry,
     add_problem,
     builtin_playbook_files,
     check_playbooks,
     list_playbooks,
     load_playbooks,
     playbook_path,
+    solution_id,
 )
 from pfkcli.segments import ALL_SEGMENTS, BY_CODE, PENDING_CODE
 
@@ -36,6 +38,7 @@ problems:
     solution: 先发微信约时间
     author: 张老师
     date: 2026-11-02
+    id: sminim
 """
 
 
@@ -246,11 +249,13 @@ def test_add_to_every_builtin_only_adds_the_entry(folder, source):
     write_playbook(folder, source.name, old)
     path = add_problem(folder, source.stem, "家长接的电话", "约学员本人的时间再打", "王老师", TODAY)
     assert path == folder / source.name
+    new_id = solution_id(source.stem, ProblemEntry(problem="家长接的电话", solution="约学员本人的时间再打", author="王老师", date=TODAY))
     assert only_added_lines(old, path.read_text(encoding="utf-8")) == [
         "  - problem: 家长接的电话",
         "    solution: 约学员本人的时间再打",
         "    author: 王老师",
         "    date: 2026-11-23",
+        f"    id: {new_id}",
     ]
     entry = load_playbooks(folder)[source.stem].problems[-1]
     assert (entry.problem, entry.solution, entry.author, entry.date) == (
@@ -293,9 +298,10 @@ def test_add_keeps_a_hand_written_file_line_for_line(folder):
         "            第二步",
         "        author: 赵老师",
         "        date: 2026-11-23",
+        f"        id: {load_playbooks(folder)['P_S-F_S-K_L'].problems[-1].id}",
     ]
     # The blank line and the comment that followed the old last entry now follow the new one.
-    assert "        date: 2026-11-23\n\n    # 下面是话术\n" in new
+    assert "        date: 2026-11-23\n        id: s" in new and "\n\n    # 下面是话术\n" in new
     assert load_playbooks(folder)["P_S-F_S-K_L"].problems[-1].solution == "第一步\n第二步"
 
 
@@ -304,7 +310,8 @@ def test_add_keeps_windows_line_ends_and_bom(folder):
     old = b"\xef\xbb\xbf" + MINIMAL.replace("\n", "\r\n").encode("utf-8")
     path.write_bytes(old)
     add_problem(folder, "P_S-F_S-K_L", "问题", "办法", "王老师", TODAY)
-    entry = "  - problem: 问题\r\n    solution: 办法\r\n    author: 王老师\r\n    date: 2026-11-23\r\n"
+    new_id = load_playbooks(folder)["P_S-F_S-K_L"].problems[-1].id
+    entry = f"  - problem: 问题\r\n    solution: 办法\r\n    author: 王老师\r\n    date: 2026-11-23\r\n    id: {new_id}\r\n"
     assert path.read_bytes() == old + entry.encode("utf-8")
 
 
@@ -314,6 +321,7 @@ def test_add_under_an_empty_problems_key(folder):
     add_problem(folder, "P_S-F_S-K_L", "问题", "办法", "王老师", TODAY)
     assert only_added_lines(old, path.read_text(encoding="utf-8")) == [
         "  - problem: 问题", "    solution: 办法", "    author: 王老师", "    date: 2026-11-23",
+        f"    id: {load_playbooks(folder)['P_S-F_S-K_L'].problems[-1].id}",
     ]
 
 

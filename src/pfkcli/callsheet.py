@@ -11,16 +11,17 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import history
+from . import history, holdout
 from .alert_rules import AlertContext
 from .calls import COMPLAINT, OUTCOMES, PROBLEM_TYPES, RESOLVED_CHOICES
 from .errors import OutputError, Problem, UsageError
-from .excel import SheetSpec, fitted_heights, write_workbook
+from .excel import RowValidation, SheetSpec, column_letter, fitted_heights, writable, write_workbook
 from .outputs import (
     CALLSHEET_COLUMNS,
     CALLSHEET_INFO_SHEET,
     CALLSHEET_PLAYBOOK_SHEET,
     CALLSHEET_SHEET,
+    CALLSHEET_SOLUTIONS_SHEET,
     FILL_IN_COLUMNS,
     INFO_AS_OF,
     INFO_SHEET_ID,
@@ -28,11 +29,11 @@ from .outputs import (
     REFERENCE_COLUMNS,
 )
 from .paths import check_output_folder, check_outputs, inside, safe_name
-from .plan import CallPlan, build_plan
-from .playbooks import load_playbooks
+from .plan import CallPlan, build_plan, due_reasons, holdout_eligible
+from .playbooks import OTHER_SOLUTION, load_playbooks
 from .pool import placed_snapshot
 from .progress import step
-from .segments import BY_CODE
+from .segments import ALL_SEGMENTS, BY_CODE
 from .workspace import Workspace
 
 QUESTIONS_ON_SHEET = 3
@@ -48,6 +49,7 @@ class WrittenSheet:
     students: int  # the teacher's students
     due: int  # due this week
     on_sheet: int  # on the sheet
+    held_out: int = 0  # due for a routine call alone, held out for the comparison (holdout.py)
 
     @property
     def waiting(self) -> int:
@@ -99,7 +101,9 @@ def _write_sheets(workspace, conn, ctx, source, snapshot_date, warnings, playboo
         teachers = [teacher]
     capacity = limit or config.plan.calls_per_week
     with step("排定本周回访"):
-        plan = build_plan(ctx, capacity, teachers)
+        reasons = due_reasons(ctx)
+        held_out = holdout.draw(conn, frame, holdout_eligible(reasons), as_of, config, teachers)
+        plan = build_plan(ctx, capacity, teachers, reasons=reasons, held_out=held_out)
     folder = folder or workspace.callsheets_dir
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -112,12 +116,14 @@ def _write_sheets(workspace, conn, ctx, source, snapshot_date, warnings, playboo
     check_outputs(targets, inputs=[roster_path, progress_path], workspace_root=workspace.root)
     keep_filled(targets, CALLSHEET_SHEET, FILL_IN_COLUMNS, "回访表")
     playbook_sheet = _playbook_sheet(playbooks)
+    solutions = solution_sheet(playbooks)
+    result.warnings += unnumbered_solutions(playbooks)
     students = [(load.teacher, plan.teacher_rows(load.teacher)["student_id"].tolist()) for load in plan.loads]
     # Outside a workspace nothing can be recorded: the sheets still carry an id, kept nowhere.
     ids = history.register_sheets(conn, "callsheet", as_of, students) if conn is not None else [secrets.token_hex(5) for _ in students]
 
     def write(load, target: Path, sheet_id: str) -> None:
-        sheets = callsheet_sheets(plan, load, playbooks, playbook_sheet, config, sheet_id)
+        sheets = callsheet_sheets(plan, load, playbooks, playbook_sheet, config, sheet_id, solutions)
         write_workbook(target, sheets, inputs=[roster_path, progress_path])
 
     # The writer lets go of the GIL: one workbook is written while the next is laid out.
@@ -129,7 +135,7 @@ def _write_sheets(workspace, conn, ctx, source, snapshot_date, warnings, playboo
         try:
             for load, target, done in zip(plan.loads, targets, written):
                 done.result()
-                result.sheets.append(WrittenSheet(load.teacher, target, load.students, load.due, load.on_sheet))
+                result.sheets.append(WrittenSheet(load.teacher, target, load.students, load.due, load.on_sheet, load.held_out))
                 bar.advance()
         except BaseException:
             for pending in written:
@@ -164,11 +170,14 @@ def _students(workspace: Workspace, conn, as_of: dt.date, roster_path, progress_
     return frame, f"{snapshot_date} 的分层快照", snapshot_date, []
 
 
-# Excel width units. The 12 columns before 学号 take about 160: in view at once on a 1366 px screen
-# at 100 % zoom (about 170 units), with names and phones frozen at the left.
+# Excel width units. The 13 columns before 学号 take 160 (169 as stored, with Excel's padding): in view
+# at once on a 1366 px screen at 100 % zoom (about 170 units), with names and phones frozen at the
+# left. 使用方案 shows the id and the title's first words (its input message lists them whole); 回访备注
+# and 为什么现在打 gave it the room.
 CALLSHEET_WIDTHS = {
-    "顺序": 5.0, "姓名": 9.0, "手机号": 13.0, "分层": 9.0, "为什么现在打": 34.0,
-    "回访结果": 10.0, "P（1-5）": 9.0, "K（1-5）": 9.0, "问题类型": 10.0, "是否解决": 9.0, "回访备注": 26.0, "下次跟进日期": 13.0,
+    "顺序": 5.0, "姓名": 9.0, "手机号": 13.0, "分层": 9.0, "为什么现在打": 32.0,
+    "回访结果": 10.0, "P（1-5）": 9.0, "K（1-5）": 9.0, "问题类型": 10.0, "是否解决": 9.0, "使用方案": 14.0,
+    "回访备注": 18.0, "下次跟进日期": 13.0,
     "学号": 12.0, "上次回访日期": 12.0, "上次回访备注": 30.0, "分层代码": 13.0,
 }
 FROZEN_COLUMNS = 3  # 顺序, 姓名, 手机号
@@ -211,8 +220,67 @@ def validations(config) -> dict[str, dict]:
     }
 
 
-def callsheet_sheets(plan: CallPlan, load, playbooks, playbook_sheet: SheetSpec, config, sheet_id: str) -> list[SheetSpec]:
-    """The three sheets of one teacher's workbook: the calls, the playbooks, and 说明."""
+def solution_sheet(playbooks) -> SheetSpec:
+    """方案选项 (hidden): each segment's 使用方案 drop-down in a column of its own, headed by its code —
+    the solutions with an id (`s7k2mq 学员觉得课程太基础`), then 其他. The same for every teacher."""
+    import pandas as pd
+
+    lists = {segment.code: playbooks[segment.code].choices for segment in ALL_SEGMENTS}
+    longest = max(len(choices) for choices in lists.values())
+    table = pd.DataFrame({code: choices + [None] * (longest - len(choices)) for code, choices in lists.items()}, dtype=object)
+    # Prepared once for every workbook of the run: text cells, a fixed width.
+    return SheetSpec(
+        CALLSHEET_SOLUTIONS_SHEET, writable(table), widths=dict.fromkeys(lists, 30.0), freeze=False, autofilter=False,
+        hidden=True, prepared=True,
+    )
+
+
+def unnumbered_solutions(playbooks) -> list[Problem]:
+    """A warning per playbook with solutions that have no id: the 使用方案 drop-down cannot offer them."""
+    found = []
+    for code, book in playbooks.items():
+        missing = sum(1 for entry in book.problems if not entry.id)
+        if missing:
+            found.append(
+                Problem(
+                    file=f"playbooks/{code}.yaml", code="solution_without_id",
+                    message=f"{missing} 条方案还没有编号，回访表的「使用方案」里列不出来：运行 pfk playbook ids 补上",
+                )
+            )
+    return found
+
+
+def solution_rules(segments, playbooks) -> list[RowValidation]:
+    """The 使用方案 drop-down of every row: one rule per segment over that segment's rows (the rows are
+    in calling order, not grouped), each reading its list from 方案选项."""
+    rules = []
+    for number, segment in enumerate(ALL_SEGMENTS):
+        rows = [int(row) for row in (segments.to_numpy() == segment.code).nonzero()[0]]
+        if not rows:
+            continue
+        book = playbooks[segment.code]
+        letter = column_letter(number)
+        listed = [entry for entry in book.problems if entry.id]
+        lines = [f"{entry.id} {entry.short_title}" for entry in listed]
+        message = f"这次用了「{segment.name.removesuffix('学员')}」方案库里的哪一条？没用就留空，用了库外的办法选「{OTHER_SOLUTION}」。"
+        while lines and len(message + "\n" + "\n".join(lines)) > 255:
+            lines = lines[:-1]
+        rule = {
+            "type": "list",
+            "source": f"'{CALLSHEET_SOLUTIONS_SHEET}'!${letter}$2:${letter}${len(listed) + 2}",
+            "input_title": "使用方案",
+            "input_message": "\n".join([message, *lines]),
+            "error_title": "使用方案",
+            "error_message": "请从下拉框里选：方案编号（见「话术与方案」），或「其他」",
+        }
+        rules.append(RowValidation("使用方案", rows, rule))
+    return rules
+
+
+def callsheet_sheets(
+    plan: CallPlan, load, playbooks, playbook_sheet: SheetSpec, config, sheet_id: str, solutions: SheetSpec | None = None
+) -> list[SheetSpec]:
+    """The sheets of one teacher's workbook: the calls, the playbooks, 说明, and (hidden) the 使用方案 lists."""
     import numpy as np
     import pandas as pd
 
@@ -250,9 +318,11 @@ def callsheet_sheets(plan: CallPlan, load, playbooks, playbook_sheet: SheetSpec,
         SheetSpec(
             CALLSHEET_SHEET, table, row_colours=colours, validations=validations(config), widths=CALLSHEET_WIDTHS,
             freeze_columns=FROZEN_COLUMNS, wrap=True, row_heights=heights, page=page,
+            row_validations=solution_rules(segments, playbooks),
         ),
         playbook_sheet,
         info_sheet(load, plan, config, sheet_id),
+        solutions if solutions is not None else solution_sheet(playbooks),
     ]
 
 
@@ -284,7 +354,7 @@ def playbook_table(codes: list[str], playbooks):
         rows.append((label, "画像", book.portrait.strip()))
         rows.append((label, "策略", book.strategy.strip()))
         rows += [(label, f"提问 {i}", q) for i, q in enumerate(book.questions, 1)]
-        rows += [(label, f"问题（{p.author} {p.date}）", f"{p.problem} → {p.solution}") for p in book.problems]
+        rows += [(label, f"方案 {p.id}（{p.author} {p.date}）" if p.id else f"问题（{p.author} {p.date}）", f"{p.problem} → {p.solution}") for p in book.problems]
         rows += [(label, f"话术：{scene}", text.strip()) for scene, text in book.scripts.items()]
     return pd.DataFrame(rows, columns=["分层", "项目", "内容"])
 
@@ -299,9 +369,12 @@ def info_sheet(load, plan: CallPlan, config, sheet_id: str) -> SheetSpec:
         (INFO_AS_OF, plan.as_of.isoformat()),
         (INFO_SHEET_ID, sheet_id),
         ("学员数", str(load.students)),
-        ("本周该打", f"{load.due} 人；本表 {load.on_sheet} 人（每周上限 {plan.capacity}），顺延到下周 {load.waiting} 人"),
-        ("填写说明", "每通电话后填：回访结果、P、K（下拉选择）、问题类型与是否解决、回访备注、下次跟进日期。"
+        ("本周该打", f"{load.due} 人；本表 {load.on_sheet} 人（每周上限 {plan.capacity}），顺延到下周 {load.waiting} 人"
+                    + (f"；另有 {load.held_out} 人留作对照，本周不安排例行回访（pfk.toml [plan] holdout_share）" if load.held_out else "")),
+        ("填写说明", "每通电话后填：回访结果、P、K（下拉选择）、问题类型与是否解决、使用方案、回访备注、下次跟进日期。"
                     "保存后交给主管运行 pfk record 导入；请勿改动表头、学号和本页的编号。"),
+        ("使用方案", f"这次通话用了学员所在分层方案库里的哪条办法（编号见「{CALLSHEET_PLAYBOOK_SHEET}」）；用了库外的办法选「{OTHER_SOLUTION}」，"
+                    "没用就留空。记下来，方案库才知道哪条办法真的管用。"),
         *[(f"P {line.split(' ', 1)[0]} 分", line.split(" ", 1)[1]) for line in scale.lines("p")],
         *[(f"K {line.split(' ', 1)[0]} 分", line.split(" ", 1)[1]) for line in scale.lines("k")],
         ("回访结果", "、".join(o.label for o in OUTCOMES if o.reached) + " 算一次回访；"

@@ -67,6 +67,10 @@ class Plan(_Section):
     after_end_days: int = Field(14, ge=0)
     rescore_after_days: int = Field(60, ge=1)
     unreachable_after: int = Field(3, ge=1)
+    # The holdout comparison (holdout.py): off at 0. At most half: the rest must still be called.
+    holdout_share: float = Field(0, ge=0, le=0.5)
+    holdout_weeks: int = Field(4, ge=1, le=26)
+    holdout_seed: str = ""  # blank: drawn at random once and kept in the history
 
 
 class Teacher(_Section):
@@ -274,6 +278,13 @@ after_end_days = 14
 rescore_after_days = 60
 # 连续这么多次没接通，标为「联系不上」。
 unreachable_after = 3
+# 留出对照（默认 0，关闭）：只因「例行回访」该打的学员，随机留出这个比例（如 0.2），holdout_weeks 周内
+# 不安排例行回访；pfk report 的「留出对照」拿他们和照常回访的同分层学员比，看回访到底有没有用。
+# 新学员、投诉、约定跟进、待回访、严重预警、续费阶段的学员从不留出；留出的学员有了这些情况照常上表。
+holdout_share = 0
+holdout_weeks = 4
+# 抽签的种子：空着时第一次抽签随机生成并记在历史库里；写一段文字，抽签结果可以复现。
+holdout_seed = ""
 
 [scale]
 # P、K 每一分的含义（「短名：说明」），回访表的下拉框和说明页都用它；全组打分标准一致。

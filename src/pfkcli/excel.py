@@ -8,7 +8,9 @@
   the new one, never half of one; an input file, or the workspace's own files, never written over
   (`paths.check_output`);
 - a sheet longer than Excel's 1,048,576 rows continues on `<name> 2`, `<name> 3` … with the same
-  header and look, so finished work is never lost to the row limit.
+  header and look, so finished work is never lost to the row limit;
+- drop-downs per column (`validations`), and drop-downs that differ from row to row
+  (`row_validations`: a call sheet's 使用方案 lists the solutions of each student's own segment).
 
 The backend is rustpy-xlsxwriter (Rust, several times faster than XlsxWriter on large sheets), in its
 standard mode: see `_write` for why not its constant-memory mode.
@@ -42,6 +44,21 @@ MAX_SHEET_NAME = 31
 
 
 @dataclass
+class RowValidation:
+    """A rule on some rows of one column. Excel takes one rule per cell, and an inline list of at most
+    255 characters: a list that differs from row to row is a rule of its own over the rows that share
+    it, and a long list is read from cells (`source`, e.g. `'方案选项'!$B$2:$B$9`) rather than written inline.
+
+    `rule` is as `SheetSpec.validations` takes it (type "list" with `values`, or with `source`;
+    input_title, input_message, error_title, error_message, error_style).
+    """
+
+    column: str
+    rows: Sequence[int]  # data rows, 0-based (the first row under the header is 0)
+    rule: dict
+
+
+@dataclass
 class SheetSpec:
     """One worksheet: `frame` columns are written in order, under their names as headers."""
 
@@ -58,6 +75,8 @@ class SheetSpec:
     row_heights: Sequence[float] | None = None  # per data row, in points (fitted to wrapped text)
     page: dict | None = None  # print setup, as the writer takes it (landscape, fit_to_pages, header …); default: one page wide
     prepared: bool = False  # `frame` already went through `writable`, and `widths` names every column
+    row_validations: list[RowValidation] = field(default_factory=list)  # rules on some rows of a column
+    hidden: bool = False  # a helper sheet (the lists drop-downs read), out of sight
 
 
 def display_width(text: str) -> int:
@@ -175,6 +194,10 @@ def split_sheets(sheets: Sequence[SheetSpec], max_rows: int = EXCEL_MAX_ROWS) ->
         widths = sheet.widths if sheet.prepared else {**fitted_widths(frame, skip=sheet.widths), **sheet.widths}
         for index, (name, start, stop) in enumerate(parts):
             colours = sheet.row_colours[start:stop] if sheet.row_colours is not None else None
+            row_rules = [
+                RowValidation(rule.column, [row - start for row in rule.rows if start <= row < stop], rule.rule)
+                for rule in sheet.row_validations
+            ]
             out.append(
                 replace(
                     sheet,
@@ -184,6 +207,7 @@ def split_sheets(sheets: Sequence[SheetSpec], max_rows: int = EXCEL_MAX_ROWS) ->
                     widths=widths,
                     charts=sheet.charts if index == 0 else [],
                     prepared=True,
+                    row_validations=[rule for rule in row_rules if rule.rows],
                 )
             )
         names += [name for name, _, _ in parts[1:]]
@@ -265,7 +289,8 @@ def _write(target: Path, sheets: Sequence[SheetSpec]) -> None:
         return formats[key]
 
     entries, freeze, autofilter, widths, rows, heights, validations, charts, headers, pages = [], {}, {}, {}, {}, {}, {}, {}, {}, {}
-    for sheet in sheets:
+    views, row_rules = {}, {}
+    for number, sheet in enumerate(sheets, 1):
         frame = sheet.frame if sheet.prepared else writable(sheet.frame)
         entries.append((sheet.name, frame))
         # Headers are user text too (unknown columns, teacher names in a summary): quote-prefixed like the rest.
@@ -289,6 +314,10 @@ def _write(target: Path, sheets: Sequence[SheetSpec]) -> None:
             "repeat_rows": 0,
             "landscape": sum(widths[sheet.name].values()) > PORTRAIT_WIDTH,
         }
+        if sheet.hidden:
+            views[sheet.name] = {"hidden": True}
+        if sheet.row_validations:
+            row_rules[number] = _validation_xml(sheet.row_validations, [str(c) for c in frame.columns])
     write_worksheets(
         entries,
         str(target),
@@ -308,7 +337,144 @@ def _write(target: Path, sheets: Sequence[SheetSpec]) -> None:
         data_validations=validations or None,
         charts=charts or None,
         page_setup=pages or None,
+        sheet_view=views or None,
     )
+    if row_rules:
+        _add_validations(target, row_rules)
+
+
+# Excel's limits on a rule's texts: longer ones make it offer to repair the file.
+_TITLE_LIMIT, _MESSAGE_LIMIT = 32, 255
+# What may follow <dataValidations> in a worksheet (the schema's order): the rules go before the first found.
+_AFTER_VALIDATIONS = (
+    "<hyperlinks", "<printOptions", "<pageMargins", "<pageSetup", "<headerFooter", "<rowBreaks", "<colBreaks",
+    "<customProperties", "<cellWatches", "<ignoredErrors", "<smartTags", "<drawing", "<legacyDrawing", "<picture",
+    "<oleObjects", "<controls", "<webPublishItems", "<tableParts", "<extLst", "</worksheet>",
+)
+
+
+def _validation_xml(rules: Sequence[RowValidation], columns: list[str]) -> list[str]:
+    """Each rule as a <dataValidation> element over its rows (runs of rows joined: `H2:H4 H7`)."""
+    from xml.sax.saxutils import escape, quoteattr
+
+    elements = []
+    for rule in rules:
+        if rule.column not in columns or not rule.rows:
+            continue
+        letter = column_letter(columns.index(rule.column))
+        runs, rows = [], sorted(set(rule.rows))
+        first = previous = rows[0]
+        for row in [*rows[1:], None]:
+            if row is not None and row == previous + 1:
+                previous = row
+                continue
+            runs.append(f"{letter}{first + 2}" + (f":{letter}{previous + 2}" if previous != first else ""))
+            if row is not None:
+                first = previous = row
+        spec = rule.rule
+        if "source" in spec:
+            formula = spec["source"].lstrip("=")
+        else:
+            formula = '"' + ",".join(spec["values"]).replace('"', '""') + '"'
+        attributes = {"type": spec.get("type", "list")}
+        if spec.get("error_style", "stop") != "stop":
+            attributes["errorStyle"] = spec["error_style"]
+        attributes.update(allowBlank="1", showInputMessage="1", showErrorMessage="1")
+        for key, name, limit in (
+            ("error_title", "errorTitle", _TITLE_LIMIT), ("error_message", "error", _MESSAGE_LIMIT),
+            ("input_title", "promptTitle", _TITLE_LIMIT), ("input_message", "prompt", _MESSAGE_LIMIT),
+        ):
+            if spec.get(key):
+                attributes[name] = spec[key][:limit]
+        attributes["sqref"] = " ".join(runs)
+        shown = " ".join(f"{name}={quoteattr(value, {chr(10): '&#xA;'})}" for name, value in attributes.items())
+        elements.append(f"<dataValidation {shown}><formula1>{escape(formula)}</formula1></dataValidation>")
+    return elements
+
+
+def column_letter(index: int) -> str:
+    """0 → A, 25 → Z, 26 → AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _add_validations(target: Path, rules: dict[int, list[str]]) -> None:
+    """Put `rules` (worksheet number → <dataValidation> elements) into the written workbook, beside the
+    rules the writer wrote (it takes one rule per column, over all its rows). The writer names the
+    worksheets sheet1.xml, sheet2.xml … in order. Written beside the workbook and renamed."""
+    import re
+
+    parts = {f"xl/worksheets/sheet{number}.xml": elements for number, elements in rules.items() if elements}
+    if not parts:
+        return
+
+    def with_rules(name: str, xml: bytes) -> bytes:
+        text, elements = xml.decode("utf-8"), parts[name]
+        end = text.find("</dataValidations>")
+        if end >= 0:
+            start = text.rfind("<dataValidations", 0, end)
+            head = text[start:end]
+            count = int(re.search(r'count="(\d+)"', head).group(1)) + len(elements)
+            head = re.sub(r'count="\d+"', f'count="{count}"', head, count=1)
+            text = text[:start] + head + "".join(elements) + text[end:]
+        else:
+            at = min(i for i in (text.find(tag) for tag in _AFTER_VALIDATIONS) if i >= 0)
+            text = text[:at] + f'<dataValidations count="{len(elements)}">' + "".join(elements) + "</dataValidations>" + text[at:]
+        return text.encode("utf-8")
+
+    rewritten = target.with_name(target.name + ".rules")
+    try:
+        rewritten.write_bytes(_rezip(target.read_bytes(), parts.keys(), with_rules))
+        os.replace(rewritten, target)
+    finally:
+        rewritten.unlink(missing_ok=True)
+
+
+def _rezip(data: bytes, names, change) -> bytes:
+    """The zip `data` with the members `names` replaced by `change(name, content)`; every other member
+    is copied as it is stored, without inflating and deflating it again (a call sheet is written forty
+    times in a run). The zip format's own records, as in APPNOTE.TXT; no zip64 (a workbook this
+    small never needs it)."""
+    import struct
+    import zlib
+
+    end = data.rfind(b"PK\x05\x06")
+    count, directory_size, directory_at = struct.unpack_from("<HII", data, end + 10)
+    out, directory = bytearray(), bytearray()
+    at = directory_at
+    for _ in range(count):
+        record = bytearray(data[at : at + 46])
+        name_length, extra_length, comment_length = struct.unpack_from("<HHH", record, 28)
+        tail = data[at + 46 : at + 46 + name_length + extra_length + comment_length]
+        at += 46 + name_length + extra_length + comment_length
+        flags, method = struct.unpack_from("<HH", record, 8)
+        crc, packed, size = struct.unpack_from("<III", record, 16)
+        local = struct.unpack_from("<I", record, 42)[0]
+        local_name, local_extra = struct.unpack_from("<HH", data, local + 26)
+        body = local + 30 + local_name + local_extra
+        payload = data[body : body + packed]
+        name = bytes(tail[:name_length]).decode("utf-8" if flags & 0x800 else "cp437")
+        if name in names:
+            content = zlib.decompress(payload, -15) if method == 8 else payload
+            content = change(name, content)
+            squeeze = zlib.compressobj(6, zlib.DEFLATED, -15)
+            payload = squeeze.compress(content) + squeeze.flush()
+            crc, packed, size, method = zlib.crc32(content), len(payload), len(content), 8
+        flags &= ~0x08  # sizes in the local header: no data descriptor after the data
+        header = bytearray(data[local:body])
+        for record_bytes, offset in ((header, 6), (record, 8)):
+            struct.pack_into("<HH", record_bytes, offset, flags, method)
+            struct.pack_into("<III", record_bytes, offset + 8, crc, packed, size)
+        struct.pack_into("<I", record, 42, len(out))
+        out += header + payload
+        directory += record + tail
+    closing = bytearray(data[end:])
+    struct.pack_into("<II", closing, 12, len(directory), len(out))
+    return bytes(out + directory + closing)
 
 
 def writable(frame):

@@ -191,6 +191,26 @@ MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
     );
     CREATE INDEX ownership_by_student ON ownership (student_id, on_day);
     """,
+    # 10: which solution of the playbook a call used (an entry's id, or 其他), for learning.py
+    """
+    ALTER TABLE callbacks ADD COLUMN solution TEXT;
+    """,
+    # 11: the holdout (holdout.py): the students drawn, held out or kept, round by round; the
+    # workspace's own seed for the draw
+    """
+    CREATE TABLE holdout_draws (
+        student_id TEXT NOT NULL,
+        drawn_on TEXT NOT NULL,
+        until TEXT NOT NULL,
+        held_out INTEGER NOT NULL,
+        share REAL NOT NULL,
+        teacher TEXT,
+        segment TEXT,
+        PRIMARY KEY (student_id, drawn_on)
+    );
+    CREATE INDEX holdout_draws_by_until ON holdout_draws (until);
+    CREATE TABLE holdout_seed (id INTEGER PRIMARY KEY CHECK (id = 1), seed TEXT NOT NULL, created_at TEXT NOT NULL);
+    """,
 )
 
 # What a snapshot keeps of each classified student, by the frame's own column names, and their
@@ -420,15 +440,23 @@ def snapshot_dates(conn: sqlite3.Connection) -> list[dt.date]:
     return [dt.date.fromisoformat(r[0]) for r in rows]
 
 
-def load_snapshot(conn: sqlite3.Connection, as_of: dt.date):
+def load_snapshot(conn: sqlite3.Connection, as_of: dt.date, columns: list[str] | None = None):
     """The classified students of the snapshot of `as_of`, with the columns and types classify gave
-    them (`SNAPSHOT_COLUMNS`; dates as datetime64[ns]). No snapshot of that date: an empty frame."""
+    them (`SNAPSHOT_COLUMNS`, or only `columns` of them; dates as datetime64[ns]). No snapshot of that
+    date: an empty frame."""
+    import pyarrow as pa
+
     row = conn.execute("SELECT data FROM snapshot_tables WHERE as_of = ?", (as_of.isoformat(),)).fetchone()
-    table = _read_blob(row[0]) if row else snapshot_schema().empty_table()
+    if row:
+        table = _read_blob(row[0], columns)
+    else:
+        schema = snapshot_schema()
+        table = (schema if columns is None else pa.schema([schema.field(name) for name in columns])).empty_table()
     frame = table.to_pandas(date_as_object=False)
-    dates = [name for name, kind in SNAPSHOT_COLUMNS.items() if kind == "date"]
+    dates = [name for name, kind in SNAPSHOT_COLUMNS.items() if kind == "date" and name in frame]
     # An older snapshot does not say whether its blank 最近学习时间 meant "never": it is read as "not known".
-    return frame.astype({**dict.fromkeys(dates, "datetime64[ns]"), "activity_known": "bool"})
+    kinds = {**dict.fromkeys(dates, "datetime64[ns]"), **({"activity_known": "bool"} if "activity_known" in frame else {})}
+    return frame.astype(kinds)
 
 
 def ratings_before(conn: sqlite3.Connection | None, as_of: dt.date):
@@ -574,6 +602,21 @@ def _attempts(conn: sqlite3.Connection | None, as_of: dt.date):
         ).fetchall()
     frame = pd.DataFrame(rows, columns=["student_id", "failed_in_a_row", "complaint_on"]).astype({"failed_in_a_row": "int64"})
     return _dated(frame, "complaint_on").set_index("student_id")
+
+
+def reached_calls(conn: sqlite3.Connection | None, end: dt.date):
+    """Every reached call on or before `end`: student_id, teacher, called_on (datetime64), solution
+    (a playbook entry's id, 其他, or blank), in date order."""
+    import pandas as pd
+
+    rows = []
+    if conn is not None:
+        rows = conn.execute(
+            "SELECT student_id, teacher, called_on, solution FROM callbacks WHERE reached = 1 AND called_on <= ? ORDER BY called_on, id",
+            (end.isoformat(),),
+        ).fetchall()
+    frame = pd.DataFrame(rows, columns=["student_id", "teacher", "called_on", "solution"], dtype=object)
+    return _dated(frame, "called_on").astype({"student_id": "str"})
 
 
 def register_sheets(conn: sqlite3.Connection, kind: str, as_of: dt.date, sheets: list[tuple[str, list[str]]]) -> list[str]:
@@ -768,11 +811,12 @@ def import_callbacks(
         conn.execute("DELETE FROM callbacks WHERE sheet_key = ?", (sheet_key,))
         conn.executemany(
             "INSERT INTO callbacks (sheet_key, teacher, student_id, called_on, p, k, note, follow_up, source_file, recorded_at,"
-            " outcome, reached, problem_type, resolved) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " outcome, reached, problem_type, resolved, solution) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [
                 (
                     sheet_key, r["teacher"], r["student_id"], _iso(r["called_on"]), r["p"], r["k"], r["note"], _iso(r["follow_up"]),
                     source_file, now, r.get("outcome"), int(r.get("reached", True)), r.get("problem_type"), r.get("resolved"),
+                    r.get("solution"),
                 )
                 for r in rows
             ],

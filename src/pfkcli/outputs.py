@@ -15,8 +15,12 @@ RESULT_COLUMNS = ("P", "F", "K", "分层代码", "分层名称", "原因", "策�
 CALLSHEET_SHEET = "回访表"
 CALLSHEET_PLAYBOOK_SHEET = "话术与方案"
 CALLSHEET_INFO_SHEET = "说明"
+# Hidden: the 使用方案 drop-down of each segment, one column each (the lists are too long to write inline).
+CALLSHEET_SOLUTIONS_SHEET = "方案选项"
 CALLSHEET_COLUMNS = ("顺序", "姓名", "手机号", "分层", "为什么现在打")
-FILL_IN_COLUMNS = ("回访结果", "P（1-5）", "K（1-5）", "问题类型", "是否解决", "回访备注", "下次跟进日期")
+# 使用方案: which of the student's segment's solutions (playbook ids) the call used, read after the
+# problem it answers.
+FILL_IN_COLUMNS = ("回访结果", "P（1-5）", "K（1-5）", "问题类型", "是否解决", "使用方案", "回访备注", "下次跟进日期")
 REFERENCE_COLUMNS = ("学号", "上次回访日期", "上次回访备注", "分层代码")
 # The 说明 sheet's labels that say which sheet this is (`pfk record` reads them back).
 INFO_TEACHER = "运营老师"

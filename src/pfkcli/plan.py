@@ -9,6 +9,9 @@ keep accumulating days and rise the next week.
 
 From a course's end its students leave the regular plan: only agreed follow-ups, an open complaint and
 the renewal follow-up after the end bring them back.
+
+With `[plan] holdout_share` set, students drawn into the holdout (holdout.py) are left off while their
+only reason is routine (`holdout_eligible`); any other reason brings them back.
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ class TeacherLoad:
     students: int  # the teacher's students
     due: int  # due this week
     on_sheet: int  # on this week's sheet (at most the capacity)
+    held_out: int = 0  # due for a routine call alone, but held out for the comparison (not in `due`)
 
     @property
     def waiting(self) -> int:
@@ -74,8 +78,13 @@ class CallPlan:
         return self.rows[self.rows["teacher"] == teacher].reset_index(drop=True)
 
 
-def build_plan(ctx: AlertContext, capacity: int, teachers: list[str] | None = None) -> CallPlan:
+def build_plan(
+    ctx: AlertContext, capacity: int, teachers: list[str] | None = None, reasons: dict | None = None, held_out=None
+) -> CallPlan:
     """This week's calls for `teachers` (default: every teacher), at most `capacity` each.
+
+    `reasons`: `due_reasons(ctx)` when the caller has them already. `held_out`: who is in the holdout
+    now (a bool Series on the frame's index, holdout.py); they are left off while only routine holds.
 
     >>> plan = build_plan(ctx, 40)                       # doctest: +SKIP
     >>> plan.rows.loc[0, ["student_id", "priority"]].tolist()   # doctest: +SKIP
@@ -85,7 +94,11 @@ def build_plan(ctx: AlertContext, capacity: int, teachers: list[str] | None = No
     import pandas as pd
 
     frame, as_of = ctx.frame, ctx.as_of
-    reasons, due, rank, urgency = standing(ctx)
+    reasons, due, rank, urgency = standing(ctx, reasons)
+    left_off = pd.Series(False, index=frame.index)
+    if held_out is not None:
+        left_off = held_out.reindex(frame.index, fill_value=False).astype(bool) & holdout_eligible(reasons)
+        due &= ~left_off
 
     teachers_all = sorted(frame["teacher"].dropna().unique().tolist())
     chosen = teachers_all if teachers is None else teachers
@@ -102,20 +115,22 @@ def build_plan(ctx: AlertContext, capacity: int, teachers: list[str] | None = No
     counts = frame["teacher"].value_counts()
     due_counts = frame["teacher"][keep].value_counts()
     sheet_counts = frame["teacher"].iloc[on_sheet].value_counts()
+    held_counts = frame["teacher"][left_off].value_counts()
     loads = [
-        TeacherLoad(t, int(counts.get(t, 0)), int(due_counts.get(t, 0)), int(sheet_counts.get(t, 0))) for t in chosen
+        TeacherLoad(t, int(counts.get(t, 0)), int(due_counts.get(t, 0)), int(sheet_counts.get(t, 0)), int(held_counts.get(t, 0)))
+        for t in chosen
     ]
     rows = _rows(ctx, reasons, rank, on_sheet)
     return CallPlan(as_of, capacity, rows, loads)
 
 
-def standing(ctx: AlertContext):
-    """Where every student stands in the calling order, due or not: (reasons — `due_reasons`, due — a
-    bool Series, rank — the first priority that holds, len(PRIORITIES) when none does, urgency — days
-    waited + the segment's value), each on the frame's index."""
+def standing(ctx: AlertContext, reasons: dict | None = None):
+    """Where every student stands in the calling order, due or not: (reasons — `due_reasons`, given
+    or worked out, due — a bool Series, rank — the first priority that holds, len(PRIORITIES) when
+    none does, urgency — days waited + the segment's value), each on the frame's index."""
     import pandas as pd
 
-    reasons = due_reasons(ctx)
+    reasons = reasons if reasons is not None else due_reasons(ctx)
     due = pd.concat(reasons.values(), axis=1).any(axis=1)
     rank = pd.Series(len(PRIORITIES), index=ctx.frame.index)
     for code in reversed(list(reasons)):
@@ -167,6 +182,16 @@ def due_reasons(ctx: AlertContext) -> dict[str, object]:
         "renewal": _spread_renewal(ctx, any_of(RENEWAL_RULES)),
         "routine": regular & (stale | (~quiet & (rescore | any_of(ROUTINE_RULES)))),
     }
+
+
+def holdout_eligible(reasons: dict):
+    """Who may be held out for the comparison: due for a routine call and for nothing else — never a
+    new student, an open complaint, an agreed follow-up, a missing score (待回访), a serious alert or a
+    renewal stage. A bool Series on the frame's index."""
+    import pandas as pd
+
+    others = pd.concat([mask for code, mask in reasons.items() if code != "routine"], axis=1).any(axis=1)
+    return reasons["routine"] & ~others
 
 
 def _score_age(ctx: AlertContext):

@@ -6,6 +6,13 @@ repository's top-level `playbooks/`, packaged as `pfkcli.default_playbooks`). Te
 `problems` list with `pfk playbook add`, which edits the file round-trip so the git diff is the new
 entry alone. Every function takes the workspace's playbook folder (None: no workspace).
 
+Each entry (a solution) has a short id (`id: s7k2mq`), the last key of the entry: the call sheet's
+使用方案 drop-down offers it and `pfk record` stores it with the call, so the history can say what
+followed each solution (learning.py). An id is made once from the entry's own content
+(`solution_id`) and then kept as written, whatever later edits do to the text: two teachers
+back-filling the same file on two branches write the same ids, two teachers adding entries on two
+branches get different ones (a sequence number would collide at every merge).
+
 ruamel.yaml is imported inside the functions that read or write YAML: `pfk --help` never loads it.
 """
 
@@ -46,6 +53,16 @@ SCRIPT_SCENARIOS = ("首次联系", "进度跟进", "投诉处理", "续费沟�
 
 NonEmptyText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
+# A solution id: `s` and five letters from an alphabet without 0/o, 1/l/i (read out and typed without
+# doubt); the leading letter keeps Excel from ever reading one as a number (`12e456`).
+ID_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
+ID_LENGTH = 5
+ID_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{1,15}$")
+# What the drop-down shows after the id: the entry's `title`, else the problem's first words.
+TITLE_LENGTH = 12
+# The 使用方案 choice for a solution not in the playbook.
+OTHER_SOLUTION = "其他"
+
 
 def _known_message_key(key: str) -> str:
     if key not in MESSAGE_KEYS:
@@ -78,6 +95,43 @@ class ProblemEntry(BaseModel):
     solution: NonEmptyText
     author: NonEmptyText
     date: dt.date
+    title: NonEmptyText | None = None  # the short title the call sheet's drop-down shows
+    id: str | None = None  # `pfk playbook add` writes it; `pfk playbook ids` back-fills older entries
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id_shape(cls, value: Any) -> Any:
+        if isinstance(value, str) and not ID_PATTERN.match(value.strip()):
+            raise ValueError("编号只能用字母、数字、- 和 _，以字母开头，2–16 位（如 s7k2mq）")
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("title")
+    @classmethod
+    def _short_title(cls, value: str | None) -> str | None:
+        if value is not None and len(value) > 16:
+            raise ValueError("短标题最多 16 个字")
+        return value
+
+    @property
+    def short_title(self) -> str:
+        """The title the drop-down shows: `title`, else the problem's first clause when it is short,
+        else its first 12 characters and `…`.
+
+        >>> ProblemEntry(problem="学员觉得课程太基础、对自己没用", solution="s", author="a", date="2026-11-01").short_title
+        '学员觉得课程太基础'
+        """
+        if self.title:
+            return self.title
+        text = " ".join(self.problem.split())
+        clause = re.match(r"(.+?)[，。、；！？,;.!?：:]", text)
+        if clause and 4 <= len(clause.group(1)) <= TITLE_LENGTH:
+            return clause.group(1)
+        return text if len(text) <= TITLE_LENGTH else text[:TITLE_LENGTH] + "…"
+
+    @property
+    def choice(self) -> str:
+        """The entry as the 使用方案 drop-down lists it: `s7k2mq 学员觉得课程太基础`."""
+        return f"{self.id} {self.short_title}"
 
 
 class Playbook(BaseModel):
@@ -111,6 +165,16 @@ class Playbook(BaseModel):
             # One text written without a list is one variant.
             return {key: [texts] if isinstance(texts, str) else texts for key, texts in value.items()}
         return value
+
+    def solution(self, solution_id: str) -> ProblemEntry | None:
+        """The entry of that id (letter case aside), or None."""
+        wanted = solution_id.casefold()
+        return next((entry for entry in self.problems if entry.id and entry.id.casefold() == wanted), None)
+
+    @property
+    def choices(self) -> list[str]:
+        """The 使用方案 drop-down of this segment: each entry with an id (`s7k2mq 学员觉得课程太基础`), then 其他."""
+        return [entry.choice for entry in self.problems if entry.id] + [OTHER_SOLUTION]
 
     @property
     def headline(self) -> str:
@@ -210,30 +274,81 @@ def check_playbooks(folder: Path | None) -> list[str]:
     else:
         return [f"{_display(folder, folder)}/: 话术文件夹不见了，各分层都在用内置话术。{restore}"]
     problems = []
+    readable = []
     for path in files:
         display = _display(folder, path)
         if path.is_file():
-            problems += _read(path, display, path.stem)[1]
+            found = _read(path, display, path.stem)[1]
+            problems += found
+            if not found:
+                readable.append(path)
         else:
             # Other commands fall back to the built-in file, silently: the team's own entries for
             # this segment would be gone from every call sheet without anyone noticing.
             problems.append(f"{display}: 文件不见了，这个分层在用内置话术。{restore}")
     if folder is not None:
         problems += _stray_files(folder)
+    return problems + _id_problems(folder, readable)
+
+
+@dataclass(frozen=True)
+class _IdPlace:
+    display: str
+    index: int  # the entry's place in `problems`
+    id: str | None
+    line: int  # 1-based: the id's line, else the entry's
+
+
+def _id_places(folder: Path | None, path: Path) -> list[_IdPlace]:
+    """Where each entry of a valid playbook file has its id (or would have it)."""
+    data = _rt_yaml().load(path.read_bytes().decode("utf-8-sig").replace("\r\n", "\n"))
+    entries = data.get("problems") or []
+    places = []
+    for index, entry in enumerate(entries):
+        value = entry.get("id")
+        solution_id = str(value).strip() if value not in (None, "") else None
+        line = entry.lc.key("id")[0] if solution_id else entries.lc.item(index)[0]
+        places.append(_IdPlace(_display(folder, path), index, solution_id, line + 1))
+    return places
+
+
+def _id_problems(folder: Path | None, paths: list[Path]) -> list[str]:
+    """Entries without an id, and ids used twice (in one file or two): the history could not tell
+    their calls apart."""
+    places = [place for path in paths for place in _id_places(folder, path)]
+    problems, first = [], {}
+    for place in places:
+        where = f"{place.display}: problems[{place.index}].id"
+        if place.id is None:
+            problems.append(f"{where}: 缺少编号，运行 pfk playbook ids 补上（第 {place.line} 行）")
+            continue
+        key = place.id.casefold()
+        if key in first:
+            other = first[key]
+            problems.append(
+                f"{where}: 编号 {place.id} 重复了，{other.display} 第 {other.line} 行已经用过；"
+                f"请删掉这一行的编号再运行 pfk playbook ids（第 {place.line} 行）"
+            )
+        else:
+            first[key] = place
     return problems
 
 
-def add_problem(folder: Path | None, code: str, problem: str, solution: str, author: str, today: dt.date) -> Path:
-    """Append one problem entry to the workspace playbook of `code`; returns the file changed.
+def add_problem(
+    folder: Path | None, code: str, problem: str, solution: str, author: str, today: dt.date, title: str | None = None
+) -> Path:
+    """Append one problem entry, with a new id, to the workspace playbook of `code`; returns the file changed.
 
     The file is edited round-trip: comments, key order, quoting, indentation and line breaks stay as
     they were, so `git diff` shows the new entry alone. A segment with no workspace file yet gets a
     copy of the default first.
     """
     try:
-        entry = ProblemEntry(problem=problem, solution=solution, author=author, date=today)
+        entry = ProblemEntry(problem=problem, solution=solution, author=author, date=today, title=title or None)
     except ValidationError as exc:
         fields = {"problem": "问题", "solution": "解决办法", "author": "作者"}
+        if any(str(error["loc"][0]) == "title" for error in exc.errors()):
+            raise UsageError("短标题最多 16 个字") from None
         missing = "、".join(fields.get(str(error["loc"][0]), str(error["loc"][0])) for error in exc.errors())
         raise UsageError(f"{missing}不能为空") from None
 
@@ -254,9 +369,88 @@ def add_problem(folder: Path | None, code: str, problem: str, solution: str, aut
     if problems:
         raise ConfigError("\n".join([*problems, "先修好这个文件（pfk playbook check），再添加新条目。"]))
 
+    entry.id = solution_id(code, entry, _ids_in_use(folder))
     new_text = _append_entry(text, entry)
     _write_atomically(path, new_text.replace("\n", newline).encode("utf-8"), bom)
     return path
+
+
+def solution_id(code: str, entry: ProblemEntry, taken: set[str] = frozenset()) -> str:
+    """A new id for `entry` of the playbook `code`: `s` and five letters made from the entry's content,
+    so the same entry gets the same id wherever it is made; another when that one is `taken`
+    (compared without letter case).
+
+    >>> solution_id("P_S-F_S-K_L", ProblemEntry(problem="p", solution="s", author="a", date="2026-11-01"))[0]
+    's'
+    """
+    import hashlib
+
+    used = {value.casefold() for value in taken}
+    salt = 0
+    while True:
+        text = "\n".join([code, entry.problem, entry.solution, entry.author, entry.date.isoformat(), str(salt) if salt else ""])
+        number = int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "big")
+        letters = []
+        for _ in range(ID_LENGTH):
+            number, digit = divmod(number, len(ID_ALPHABET))
+            letters.append(ID_ALPHABET[digit])
+        candidate = "s" + "".join(letters)
+        if candidate not in used:
+            return candidate
+        salt += 1
+
+
+def _ids_in_use(folder: Path | None) -> set[str]:
+    """Every id of every playbook pfk reads (the workspace's files, else the defaults); a broken
+    file is read as far as it goes (its own ids are still taken)."""
+    taken = set()
+    for segment in ALL_SEGMENTS:
+        path = playbook_source(folder, segment.code)
+        try:
+            data = _rt_yaml().load(path.read_bytes().decode("utf-8-sig"))
+        except Exception:  # noqa: BLE001 — a broken file: `check` names it; its ids cannot be read
+            continue
+        entries = data.get("problems") if isinstance(data, dict) else None
+        for entry in entries if isinstance(entries, list) else []:
+            if isinstance(entry, dict) and entry.get("id"):
+                taken.add(str(entry["id"]).strip())
+    return taken
+
+
+def fill_ids(folder: Path | None) -> list[tuple[Path, int]]:
+    """Give every entry of the workspace's playbook files that has no id one (`pfk playbook ids`).
+
+    Each file is edited round-trip like `add_problem`: the git diff is the new `id:` lines alone.
+    Every file is checked first; with a broken one nothing is written (ConfigError). Returns the
+    files changed and how many ids each got. Segments without a workspace file use the defaults,
+    whose entries have ids already.
+    """
+    if folder is None:
+        raise UsageError("当前目录不在 pfk 工作区内（找不到 pfk.toml）：先运行 pfk init 创建工作区，再补编号。")
+    paths = [playbook_path(folder, segment.code) for segment in ALL_SEGMENTS]
+    paths = [path for path in paths if path.is_file()]
+    texts = {}
+    problems = []
+    for path in paths:
+        display = _display(folder, path)
+        raw = path.read_bytes()
+        try:
+            text = raw.decode("utf-8-sig").replace("\r\n", "\n")
+        except UnicodeDecodeError:
+            problems.append(f"{display}: 不是 UTF-8 编码的文本文件")
+            continue
+        problems += _validate_text(text, display, path.stem)[1]
+        texts[path] = (text, raw.startswith(b"\xef\xbb\xbf"), "\r\n" if b"\r\n" in raw else "\n")
+    if problems:
+        raise ConfigError("\n".join([*problems, "先修好这些文件（pfk playbook check），再补编号。"]))
+    taken = _ids_in_use(folder)
+    changed = []
+    for path, (text, bom, newline) in texts.items():
+        new_text, added = _add_ids(text, path.stem, taken)
+        if added:
+            _write_atomically(path, new_text.replace("\n", newline).encode("utf-8"), bom)
+            changed.append((path, added))
+    return changed
 
 
 # --- reading and validating -------------------------------------------------------------------------
@@ -552,9 +746,13 @@ def _append_entry(text: str, entry: ProblemEntry) -> str:
 
     new = CommentedMap()
     new["problem"] = scalar(entry.problem)
+    if entry.title:
+        new["title"] = entry.title
     new["solution"] = scalar(entry.solution)
     new["author"] = entry.author
     new["date"] = entry.date
+    if entry.id:
+        new["id"] = entry.id
 
     problems = data.get("problems")
     if not isinstance(problems, CommentedSeq):
@@ -569,6 +767,56 @@ def _append_entry(text: str, entry: ProblemEntry) -> str:
     out = io.StringIO()
     yaml.dump(data, out)
     return out.getvalue()
+
+
+def _add_ids(text: str, code: str, taken: set[str]) -> tuple[str, int]:
+    """`text` with an id added as the last key of every entry that has none, and how many were added;
+    `taken` grows by the ids given. Blank lines and comments after an entry stay after it."""
+    from ruamel.yaml.comments import CommentedMap
+
+    yaml = _rt_yaml()
+    data = yaml.load(text)
+    entries = data.get("problems") or []
+    added = 0
+    for raw in entries:
+        if not isinstance(raw, CommentedMap) or raw.get("id") not in (None, ""):
+            continue
+        entry = ProblemEntry.model_validate({key: value for key, value in raw.items() if key != "id"})
+        new_id = solution_id(code, entry, taken)
+        taken.add(new_id)
+        if "id" in raw:  # `id:` written with nothing after it: filled where it stands
+            raw["id"] = new_id
+        else:
+            last = next(reversed(raw))
+            raw["id"] = new_id
+            _move_comment_after(raw, last, raw, "id")
+        added += 1
+    if not added:
+        return text, 0
+    yaml.indent(**_indentation(data))
+    yaml.explicit_start = _first_content_line(text) == "---"
+    out = io.StringIO()
+    yaml.dump(data, out)
+    return out.getvalue(), added
+
+
+def _move_comment_after(source: Any, from_key: Any, target: Any, to_key: Any) -> None:
+    """Blank lines and comments that followed `source[from_key]` now follow `target[to_key]` (a key
+    written after it); an end-of-line comment stays on its own line."""
+    slots = source.ca.items.get(from_key)
+    if not slots or len(slots) < 3 or slots[2] is None:
+        return
+    token = slots[2]
+    value = token.value
+    # The first line is the old value's own line end (and its end-of-line comment): that stays.
+    cut = value.find("\n") + 1 if value.startswith("#") or value.startswith("\n") else 0
+    if cut <= 0 or cut >= len(value):
+        return
+    from ruamel.yaml.tokens import CommentToken
+
+    token.value = value[:cut]
+    # The new value's line needs its own line end in front of what moves.
+    target.ca.items[to_key] = [None, None, CommentToken("\n" + value[cut:], token.start_mark, None), None]
 
 
 def _first_content_line(text: str) -> str:
@@ -607,21 +855,7 @@ def _move_trailing_comment(previous: Any, new: Any) -> None:
     below them, away from the list it belongs to.
     """
     last_key = next(reversed(previous), None)
-    slots = previous.ca.items.get(last_key)
-    if not slots or len(slots) < 3 or slots[2] is None:
-        return
-    token = slots[2]
-    value = token.value
-    # The first line is the old entry's own line end (and its end-of-line comment): that stays.
-    cut = value.find("\n") + 1 if value.startswith("#") or value.startswith("\n") else 0
-    if cut <= 0 or cut >= len(value):
-        return
-    from ruamel.yaml.tokens import CommentToken
-
-    token.value = value[:cut]
-    # The new entry's last line needs its own line end in front of what moves.
-    moved = CommentToken("\n" + value[cut:], token.start_mark, None)
-    new.ca.items[next(reversed(new))] = [None, None, moved, None]
+    _move_comment_after(previous, last_key, new, next(reversed(new)))
 
 
 def _write_atomically(path: Path, content: bytes, bom: bool) -> None:

@@ -10,6 +10,9 @@ unless `replace`. The call-sheet files are only read.
 A filled row is a call: reached (已接通, 微信沟通 — or no outcome but scores or a note) or not (an
 attempt). Rows about students the sheet was not made for, or a student twice, are set aside unless
 `accept_unknown`.
+
+A call's 使用方案 is the id of one of the solutions of the student's segment (the row's 分层代码, as the
+drop-down offered them) or 其他, stored with the call for learning.py; anything else is a row problem.
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ _HEADERS = {
     normalise_header("是否解决"): "resolved",
     normalise_header("回访备注"): "note",
     normalise_header("下次跟进日期"): "follow_up",
+    normalise_header("使用方案"): "solution",
+    normalise_header("分层代码"): "segment",
 }
 _REQUIRED = (("学号", "student_id"), ("P（1-5）", "p"), ("K（1-5）", "k"), ("回访备注", "note"))
 # `3`, `3 一般`, `3分`: the score is the number the cell starts with.
@@ -94,7 +99,7 @@ def record_files(
         # A messages sheet (pfk messages) brings back what was sent: touches, not calls (messages.py).
         sent = {Path(p): sheet for p in paths if (sheet := messages.issued_messages_sheet(conn, Path(p)))}
         touched = [messages.read_touches(path, sheet, called_on, today) for path, sheet in sent.items()]
-        parsed = [_parse(conn, Path(p), called_on, today, accept_unknown) for p in paths if Path(p) not in sent]
+        parsed = [_parse(conn, Path(p), called_on, today, accept_unknown, workspace.playbooks_dir) for p in paths if Path(p) not in sent]
         problems = [problem for item in [*touched, *parsed] for problem in item.problems]
         if problems and not skip_invalid:
             raise InvalidInput(problems, [w for item in parsed for w in item.warnings + item.set_aside])
@@ -115,7 +120,7 @@ def record_files(
     return outcomes
 
 
-def _parse(conn, path: Path, called_on: dt.date | None, today: dt.date, accept_unknown: bool) -> _Parsed:
+def _parse(conn, path: Path, called_on: dt.date | None, today: dt.date, accept_unknown: bool, playbooks_dir: Path | None) -> _Parsed:
     sheet = _identity(conn, path)
     day = called_on or sheet.as_of
     where = {"file": path.name, "sheet": CALLSHEET_SHEET}
@@ -156,12 +161,15 @@ def _parse(conn, path: Path, called_on: dt.date | None, today: dt.date, accept_u
     sid, _ = parse_id(column("student_id"))
     note, _ = parse_text(column("note"))
     follow, bad_follow = parse_date(column("follow_up"), day, ahead=True)
-    cells = {name: column(name) for name in ("outcome", "p", "k", "problem_type", "resolved")}
+    cells = {name: column(name) for name in ("outcome", "p", "k", "problem_type", "resolved", "solution")}
     # Python objects, so that a blank stays None (pandas would turn it back into NaN in a text column).
     texts = {name: pd.Series([cell_text(v) for v in values], index=values.index, dtype=object) for name, values in cells.items()}
     filled = note.notna() | follow.notna() | bad_follow | note.index.isin(list(lost_notes))
     for values in texts.values():
         filled |= values.notna()
+    segment_codes = column("segment")
+    # Read only when a 使用方案 is filled in: a broken playbook file stops nothing else.
+    solutions = _SolutionChoices(playbooks_dir) if texts["solution"][filled].notna().any() else None
 
     rows = []
     seen: dict[str, list[int]] = {}
@@ -188,6 +196,12 @@ def _parse(conn, path: Path, called_on: dt.date | None, today: dt.date, accept_u
         resolved_text = texts["resolved"][row]
         if resolved_text and resolved_text not in RESOLVED_CHOICES:
             note_row(problems, row, "resolved", "bad_choice", f'"{resolved_text[:20]}" 请填「是」或「否」')
+        solution_text = texts["solution"][row]
+        solution = None
+        if solution_text:
+            solution, why = solutions.read(solution_text, cell_text(segment_codes[row]))
+            if solution is None:
+                note_row(problems, row, "solution", "bad_solution", why)
         if len(problems) > row_problems:
             continue
         text_note = None if note.isna()[row] else str(note[row])
@@ -203,7 +217,12 @@ def _parse(conn, path: Path, called_on: dt.date | None, today: dt.date, accept_u
         if not outcome.reached and (scores["p"] or scores["k"]):
             note_row(warnings, row, "outcome", "scores_not_reached", f"回访结果是「{outcome.label}」，没通上话：P、K 没有导入")
             scores = {"p": None, "k": None}
+        if not outcome.reached and solution:
+            note_row(warnings, row, "solution", "solution_not_reached", f"回访结果是「{outcome.label}」，没通上话：使用方案没有导入")
+            solution = None
         seen.setdefault(student, []).append(int(row))
+        # Only when chosen: a sheet recorded before 使用方案 existed keeps its content digest.
+        chosen = {"solution": solution} if solution else {}
         rows.append(
             {
                 "excel_row": int(row),
@@ -218,12 +237,42 @@ def _parse(conn, path: Path, called_on: dt.date | None, today: dt.date, accept_u
                 "resolved": None if not resolved_text else int(RESOLVED_CHOICES[resolved_text]),
                 "note": text_note,
                 "follow_up": follow_up,
+                **chosen,
             }
         )
     rows = _keep_known(conn, sheet, rows, seen, accept_unknown, set_aside, note_row)
     for row in rows:
         row.pop("excel_row")
     return _Parsed(path, sheet.id, sheet.teacher, day, _saved_at(path), rows, problems, set_aside, warnings)
+
+
+class _SolutionChoices:
+    """What a 使用方案 cell may hold: an id of the student's segment's solutions (as the drop-down
+    lists them, `s7k2mq 学员觉得课程太基础`, or the id alone, any letter case), or 其他."""
+
+    def __init__(self, folder: Path | None) -> None:
+        from .playbooks import load_playbooks
+
+        self.books = load_playbooks(folder)
+
+    def read(self, text: str, segment: str | None) -> tuple[str | None, str]:
+        """(the id as the playbook writes it, or 其他; None and why it cannot be read)."""
+        from .playbooks import OTHER_SOLUTION
+        from .segments import BY_CODE
+
+        if text == OTHER_SOLUTION:
+            return OTHER_SOLUTION, ""
+        token = text.split()[0]
+        book = self.books.get(segment or "")
+        if book is None:  # 分层代码 blanked on the sheet: any segment's solution
+            entry = next((b.solution(token) for b in self.books.values() if b.solution(token)), None)
+            return (entry.id, "") if entry else (None, f'"{text[:20]}" 不是方案库里的方案编号（或「{OTHER_SOLUTION}」）')
+        entry = book.solution(token)
+        if entry is not None:
+            return entry.id, ""
+        ids = "、".join(e.id for e in book.problems if e.id)
+        offered = f"可选：{ids}、{OTHER_SOLUTION}" if ids else f"这个分层的方案还没有编号，只能选「{OTHER_SOLUTION}」"
+        return None, f'"{text[:20]}" 不是「{BY_CODE[book.code].name}」方案库里的方案（{offered}）'
 
 
 def _keep_known(conn, sheet: history.IssuedSheet, rows: list[dict], seen: dict, accept_unknown: bool, set_aside: list, note_row) -> list[dict]:

@@ -16,6 +16,11 @@ Sheets, in order (names and headers are the contract, declared below):
 | 分层变化 | from → to matrix of segments between the two snapshots | |
 | 下降学员 | the students whose segment `rank` went down, by teacher | |
 | 回访效果 | moved up / stayed / down: students called between the snapshots against the others | 100 % stacked column |
+| 问题处理 | problems raised by type, resolved or not, how fast | |
+| 方案效果 | each playbook solution (使用方案): what followed, against the same segment and weeks (learning.py) | |
+| 续费 | renewal per segment, teacher, renewal stage reached, reached in the window or not (learning.py) | |
+| 留出对照 | the holdout: kept on the plan against held out, per segment (holdout.py, learning.py) | |
+| 留出学员 | the students held out, from when, until when | |
 
 Definitions (the team's questions, answered in one way each):
 - called within the cadence: the newest recorded callback is less than `cadence_days` old (as `pfk
@@ -56,6 +61,7 @@ from .paths import check_output
 from .pool import place_students
 from .model import TOLERANCE
 from .segments import ALL_SEGMENTS, BY_CODE, PENDING_CODE
+from .stats import MIN_GROUP, share_difference
 from .workspace import Workspace
 
 # The contract: sheet names and fixed headers.
@@ -68,6 +74,10 @@ MOVES_SHEET = "分层变化"
 MOVED_DOWN_SHEET = "下降学员"
 EFFECT_SHEET = "回访效果"
 PROBLEMS_SHEET = "问题处理"
+SOLUTIONS_SHEET = "方案效果"
+RENEWAL_SHEET = "续费"
+HOLDOUT_SHEET = "留出对照"
+HOLDOUT_STUDENTS_SHEET = "留出学员"
 REPORT_SHEETS = (
     OVERVIEW_SHEET,
     SEGMENTS_SHEET,
@@ -78,6 +88,10 @@ REPORT_SHEETS = (
     MOVED_DOWN_SHEET,
     EFFECT_SHEET,
     PROBLEMS_SHEET,
+    SOLUTIONS_SHEET,
+    RENEWAL_SHEET,
+    HOLDOUT_SHEET,
+    HOLDOUT_STUDENTS_SHEET,
 )
 
 TEACHER = "运营老师"
@@ -105,8 +119,6 @@ EFFECT_COLUMNS = (
 CALLED_GROUP = "本期回访过"
 NOT_CALLED_GROUP = "本期未回访"
 ALL_SEGMENTS_LABEL = "全部（按起始分层加权）"
-# Below this many students in either group, a share says too little to compare.
-MIN_GROUP = 5
 PROBLEM_COLUMNS = ("问题类型", "提出", "已解决", "未解决", "平均解决天数", "48 小时内解决", "48 小时内解决占比（%）")
 NOTE_COLUMN = "说明"
 
@@ -468,24 +480,6 @@ def moved_down_table(moves, called: set[str], last_called, mask: bool = False):
     return table, colours
 
 
-def wilson(successes: int, total: int, z: float = 1.96) -> tuple[float, float]:
-    """Wilson's interval for a share (honest at small counts and at 0 % or 100 %)."""
-    if total == 0:
-        return (math.nan, math.nan)
-    p = successes / total
-    centre = (p + z * z / (2 * total)) / (1 + z * z / total)
-    half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / (1 + z * z / total)
-    return (centre - half, centre + half)
-
-
-def share_difference(up1: int, n1: int, up0: int, n0: int) -> tuple[float, float, float]:
-    """The difference of two shares (up1/n1 − up0/n0) and its 95 % interval (Newcombe's, from Wilson's)."""
-    p1, p0 = up1 / n1, up0 / n0
-    (l1, u1), (l0, u0) = wilson(up1, n1), wilson(up0, n0)
-    d = p1 - p0
-    return d, d - math.sqrt((p1 - l1) ** 2 + (u0 - p0) ** 2), d + math.sqrt((u1 - p1) ** 2 + (p0 - l0) ** 2)
-
-
 def _verdict(n1: int, n0: int, low: float, high: float) -> str:
     if min(n1, n0) < MIN_GROUP:
         return f"人数太少（每组至少要 {MIN_GROUP} 人），看不出回访的作用"
@@ -666,6 +660,7 @@ def build_report(
         called = called_between(conn, previous, newest) if previous else set()
         problems = problems_raised(conn, newest)
         alerts = find_alerts(AlertContext(frame, config, newest, callbacks, history.ratings_before(conn, newest)))
+        learned = _learning_sheets(conn, workspace, frame, newest)
 
     coverage = coverage_frame(frame, callbacks, newest, config.callbacks.cadence_days)
     segments = segment_table(frame)
@@ -739,6 +734,7 @@ def build_report(
         effect_charts = [_chart("column_percent_stacked", effect, ["上升", "下降", "不变"], "同一起始分层：回访过与未回访学员的分层变化", "占比")]
         sheets.append(SheetSpec(EFFECT_SHEET, effect, charts=effect_charts, autofilter=False, widths={"分组": 30.0, "结论": 40.0}))
     sheets.append(SheetSpec(PROBLEMS_SHEET, problem_table(problems, newest), autofilter=False))
+    sheets += learned
 
     overview = overview_table(figures, newest, previous, as_of)
     sheets.insert(0, SheetSpec(OVERVIEW_SHEET, overview, autofilter=False, widths={"说明": 50.0}))
@@ -747,6 +743,47 @@ def build_report(
         target.parent.mkdir(parents=True, exist_ok=True)
     write_workbook(target, sheets, inputs=[path])
     return ReportResult(as_of, newest, previous, figures, target, [s.name for s in sheets], notes)
+
+
+def _learning_sheets(conn, workspace: Workspace, frame, newest: dt.date) -> list[SheetSpec]:
+    """方案效果, 续费, 留出对照 and 留出学员 (learning.py), from the history up to the newest snapshot."""
+    from . import learning
+    from .errors import ConfigError
+    from .playbooks import load_playbooks
+
+    config = workspace.config
+    sheets = []
+    try:
+        playbooks = load_playbooks(workspace.playbooks_dir)
+    except ConfigError:
+        sheets.append(_note_sheet(SOLUTIONS_SHEET, "话术文件有问题，列不出方案：先运行 pfk playbook check 修好它们"))
+    else:
+        results, uses = learning.solution_report(conn, playbooks, config, newest)
+        if results:
+            table = learning.solution_table(results)
+            widths = {"方案": 26.0, "结论": 40.0, "95% 区间": 16.0}
+            sheets.append(SheetSpec(SOLUTIONS_SHEET, table, widths=widths, row_colours=_segment_colours(table["分层"])))
+        else:
+            sheets.append(_note_sheet(SOLUTIONS_SHEET, "方案库里还没有带编号的方案：运行 pfk playbook ids 补上编号"))
+    renewal = learning.renewal_table(conn, frame, config, newest)
+    if renewal["学员数"].iloc[0]:
+        sheets.append(SheetSpec(RENEWAL_SHEET, renewal, widths={"分组": 34.0, "结论": 30.0}))
+    else:
+        sheets.append(_note_sheet(RENEWAL_SHEET, f"到 {newest:%Y-%m-%d} 还没有学员进入续费期（结课前 30 天起）；名单或 pfk.toml 里要有课程结束日期"))
+    held = learning.holdout_result(conn, config, newest)
+    if len(held.draws):
+        sheets.append(SheetSpec(HOLDOUT_SHEET, learning.holdout_table(held), widths={"结论": 50.0}, autofilter=False))
+        names = frame.drop_duplicates("student_id").set_index("student_id")["name"]
+        sheets.append(SheetSpec(HOLDOUT_STUDENTS_SHEET, learning.holdout_students(held, names)))
+    else:
+        note = "没有留出对照的记录：要比较回访与不回访，在 pfk.toml [plan] 里设 holdout_share（如 0.2），见 README"
+        sheets += [_note_sheet(HOLDOUT_SHEET, note), _note_sheet(HOLDOUT_STUDENTS_SHEET, note)]
+    return sheets
+
+
+def _segment_colours(names) -> list[str | None]:
+    by_name = {segment.name: segment.colour for segment in ALL_SEGMENTS}
+    return [by_name.get(name) for name in names]
 
 
 def _note_sheet(name: str, note: str) -> SheetSpec:

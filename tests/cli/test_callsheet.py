@@ -44,8 +44,6 @@ def callsheet_of(workspace, teacher="张老师", day=AS_OF):
 
 
 def test_one_screen_names_phones_and_every_fill_in_column(invoke, workspace):
-    from openpyxl.utils import get_column_letter
-
     from pfkcli.outputs import CALLSHEET_COLUMNS, FILL_IN_COLUMNS
 
     assert invoke("callsheet", "--all", "--as-of", AS_OF).exit_code == 0
@@ -56,9 +54,15 @@ def test_one_screen_names_phones_and_every_fill_in_column(invoke, workspace):
     assert header.index("P（1-5）") < 8  # within the first eight columns
     # Header row and 顺序, 姓名, 手机号 stay in view while typing.
     assert ws.freeze_panes == "D2"
-    # Everything from 顺序 to 下次跟进日期 fits a 1366 px screen at 100 % (about 170 width units).
-    widths = [ws.column_dimensions[get_column_letter(i)].width for i in range(1, len(working) + 1)]
-    assert sum(widths) <= 170
+    # Everything from 顺序 to 下次跟进日期 fits a 1366 px screen at 100 % (about 170 width units), as
+    # stored (Excel's padding included). Columns of one width are stored as one range (min–max).
+    stored = {}
+    for dimension in ws.column_dimensions.values():
+        for number in range(dimension.min or 1, (dimension.max or dimension.min or 1) + 1):
+            stored[number] = dimension.width
+    widths = [stored[i] for i in range(1, len(working) + 1)]
+    assert len(working) == 13 and sum(widths) <= 170
+    assert header.index("使用方案") == header.index("是否解决") + 1
     # Long reasons wrap, and the row is as tall as its text.
     why = ws.cell(2, header.index("为什么现在打") + 1)
     assert why.alignment.wrap_text and why.alignment.vertical == "top"
@@ -72,7 +76,7 @@ def test_paper_landscape_one_page_wide_with_the_header_on_every_page(invoke, wor
     assert ws.page_setup.orientation == "landscape"
     assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth in (1, None) and ws.page_setup.fitToHeight == 0
     assert ws.print_title_rows == "$1:$1"
-    assert ws.print_area == f"'回访表'!$A$1:$L${ws.max_row}"
+    assert ws.print_area == f"'回访表'!$A$1:$M${ws.max_row}"
     assert "张老师" in ws.oddHeader.left.text and AS_OF in ws.oddHeader.right.text
     for name in ("话术与方案", "说明"):
         assert wb[name].sheet_properties.pageSetUpPr.fitToPage and wb[name].page_setup.fitToHeight == 0
@@ -155,3 +159,116 @@ def test_a_sheet_a_teacher_has_started_is_never_made_again_over_it(invoke, works
     # A sheet nobody has touched is simply made again.
     untouched = workspace / "callsheets" / f"李老师-{AS_OF}.xlsx"
     assert invoke("callsheet", "--teacher", "李老师", "--as-of", AS_OF).exit_code == 0 and untouched.exists()
+
+
+def test_the_solution_used_is_a_drop_down_of_the_students_own_segment(invoke, workspace):
+    """One rule per segment over that segment's rows, reading its list from the hidden 方案选项 sheet:
+    the ids and short titles of that segment's solutions, then 其他."""
+    from pfkcli.playbooks import load_playbooks
+
+    assert invoke("callsheet", "--all", "--as-of", AS_OF).exit_code == 0
+    wb = callsheet_of(workspace)
+    ws = wb["回访表"]
+    header = [c.value for c in ws[1]]
+    column = "ABCDEFGHIJKLMNOP"[header.index("使用方案")]
+    segments = {ws.cell(row, header.index("学号") + 1).value: ws.cell(row, header.index("分层代码") + 1).value for row in range(2, ws.max_row + 1)}
+    rows = {ws.cell(row, header.index("学号") + 1).value: row for row in range(2, ws.max_row + 1)}
+    rules = [rule for rule in ws.data_validations.dataValidation if str(rule.sqref).startswith(column)]
+    lists = wb["方案选项"]
+    assert lists.sheet_state == "hidden"
+    codes = [c.value for c in lists[1]]
+    books = load_playbooks(None)
+    for sid, code in segments.items():
+        rule = next(rule for rule in rules if f"{column}{rows[sid]}" in rule.sqref)
+        assert rule.type == "list" and rule.promptTitle == "使用方案"
+        letter = "ABCDEFGHI"[codes.index(code)]
+        entry = books[code].problems[0]
+        assert rule.formula1 == f"'方案选项'!${letter}$2:${letter}$3"
+        assert [lists[f"{letter}2"].value, lists[f"{letter}3"].value] == [f"{entry.id} {entry.short_title}", "其他"]
+        assert f"{entry.id} {entry.short_title}" in rule.prompt
+    assert sorted(segments.values()) == ["P_L-F_L-K_L", "P_S-F_S-K_S"]  # S001, S002: one rule each
+    assert len(rules) == 2
+    info = {row[0]: row[1] for row in wb["说明"].iter_rows(min_row=2, values_only=True)}
+    assert info["使用方案"].startswith("这次通话用了学员所在分层方案库里的哪条办法")
+
+
+def test_a_fifth_of_the_routine_calls_are_held_out_and_said_so(held_out_weeks):
+    """holdout_share = 0.2 with a fixed seed: 5 of the 30 students due for a routine call alone are off
+    the first sheet; the one who rates the course 1 star the next week is back on it; the third
+    week the kept students are due again and the held-out ones still off."""
+    import openpyxl
+
+    from ..weeks import HELD, WEEKS, sheet
+
+    folder, found = held_out_weeks
+    held = ["H02", "H15", "H25", "H29", "H30"]
+    assert found["held"] == held
+    assert found["on_sheet"][1] == [sid for sid in HELD if sid not in held]
+    assert found["on_sheet"][2] == ["H02"]  # a serious alert: a holdout never skips one
+    assert sorted(found["on_sheet"][3]) == found["on_sheet"][1]
+    info = {row[0]: row[1] for row in openpyxl.load_workbook(sheet(folder, "王老师", 1))["说明"].iter_rows(values_only=True)}
+    assert info["本周该打"] == (
+        "25 人；本表 25 人（每周上限 40），顺延到下周 0 人；另有 5 人留作对照，本周不安排例行回访（pfk.toml [plan] holdout_share）"
+    )
+    assert WEEKS[0] == info["回访表日期"]
+
+
+def _made_again(folder):
+    """Regenerating a sheet already filled in is refused (it would be lost): move it aside first, as the team does."""
+    from ..weeks import sheet
+
+    filled = sheet(folder, "王老师", 3)
+    filled.rename(filled.with_name("已导入-" + filled.name))
+
+
+def test_the_console_says_how_many_were_held_out(invoke, held_out_weeks):
+    _made_again(held_out_weeks[0])
+    result = invoke("callsheet", "--all", "--as-of", "2026-11-23")
+    assert result.exit_code == 0, result.output
+    row = next(line for line in result.stdout.splitlines() if line.startswith("│ 王老师"))
+    # Made again after three of the 25 were reached today; H02 was called a week ago: 4 held out.
+    assert [cell.strip() for cell in row.strip("│").split("│")][:6] == ["王老师", "30", "22", "22", "0", "4"]
+    assert "留出对照：4 人只因例行回访该打，抽签留出，暂不安排" in result.stdout
+
+
+def test_holdout_share_0_turns_it_off(invoke, held_out_weeks):
+    folder, _ = held_out_weeks
+    toml = folder / "pfk.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace("holdout_share = 0.2", "holdout_share = 0"), encoding="utf-8")
+    _made_again(folder)
+    result = invoke("callsheet", "--all", "--as-of", "2026-11-23")
+    assert result.exit_code == 0, result.output
+    assert "留出" not in result.stdout
+    row = next(line for line in result.stdout.splitlines() if line.startswith("│ 王老师"))
+    assert [cell.strip() for cell in row.strip("│").split("│")][:5] == ["王老师", "30", "26", "26", "0"]  # the 4 are back
+
+
+def test_solutions_without_an_id_are_named_with_the_fix(invoke, workspace):
+    path = workspace / "playbooks" / "P_L-F_L-K_L.yaml"
+    path.write_text("\n".join(line for line in path.read_text(encoding="utf-8").splitlines() if not line.strip().startswith("id:")) + "\n", encoding="utf-8")
+    result = invoke("callsheet", "--all", "--as-of", AS_OF)
+    assert result.exit_code == 0, result.output
+    assert "playbooks/P_L-F_L-K_L.yaml: 1 条方案还没有编号，回访表的「使用方案」里列不出来：运行 pfk playbook ids 补上  [solution_without_id]" in result.stderr
+    lists = callsheet_of(workspace)["方案选项"]
+    assert [lists["A1"].value, lists["A2"].value] == ["P_L-F_L-K_L", "其他"]
+
+
+def test_a_solution_added_this_week_is_offered_on_the_sheet(three_weeks):
+    """The three recorded weeks (tests/weeks.py): 张老师 added a solution before the first sheet; her
+    重点挽留 rows offer it (id and short title), beside the playbook's own and 其他."""
+    import openpyxl
+
+    from ..weeks import sheet
+
+    folder, ids = three_weeks
+    wb = openpyxl.load_workbook(sheet(folder, "张老师", 1))
+    ws = wb["回访表"]
+    header = [c.value for c in ws[1]]
+    column = "ABCDEFGHIJKLMNOP"[header.index("使用方案")]
+    (rule,) = [rule for rule in ws.data_validations.dataValidation if str(rule.sqref).startswith(column)]
+    assert (rule.type, str(rule.sqref), rule.formula1) == ("list", f"{column}2:{column}11", "'方案选项'!$G$2:$G$4")
+    lists = wb["方案选项"]
+    assert [lists[f"G{row}"].value for row in range(1, 5)] == ["P_S-F_S-K_L", f"{ids['default']} 学员觉得课程太基础", f"{ids['new']} 约定补课计划", "其他"]
+    assert rule.prompt.splitlines()[1:] == [f"{ids['default']} 学员觉得课程太基础", f"{ids['new']} 约定补课计划"]
+    # What the teacher picked is what was recorded.
+    assert ws.cell(2, header.index("使用方案") + 1).value == f"{ids['new']} 约定补课计划"

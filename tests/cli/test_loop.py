@@ -54,7 +54,9 @@ def test_callsheet_for_one_teacher(invoke, workspace):
     assert rows[0]["为什么现在打"].startswith("从未回访")
     assert rows[0]["手机号"] == "13800000004"
     assert rows[0]["分层"] == "待回访"
-    assert openpyxl.load_workbook(path).sheetnames == ["回访表", "话术与方案", "说明"]
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["回访表", "话术与方案", "说明", "方案选项"]
+    assert book["方案选项"].sheet_state == "hidden"  # the 使用方案 lists, out of sight
 
 
 def test_whole_loop(invoke, workspace, roster):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pfkcli.playbooks import BUILTIN_DIR
+from pfkcli.playbooks import BUILTIN_DIR, load_playbooks
 from pfkcli.segments import ALL_SEGMENTS
 
 from .test_install import installed_pfk
@@ -53,6 +53,17 @@ def git_workspace(workspace) -> Path:
     return workspace
 
 
+def new_id() -> str:
+    """The id `add_entry` gives its entry (made from the entry's content)."""
+    from pfkcli.playbooks import ProblemEntry, solution_id
+
+    entry = ProblemEntry(
+        problem="学员说课程太难，想退费", solution="先道歉并确认卡在哪一节，约一次一对一答疑，48 小时内回复退费规则",
+        author="王老师", date=dt.date.today(),
+    )
+    return solution_id(CODE, entry)
+
+
 def add_entry(invoke):
     return invoke(
         "playbook", "add", CODE,
@@ -77,6 +88,7 @@ def test_add_in_git_workspace_diff_is_added_lines_only_and_comment_kept(git_work
         "+    solution: 先道歉并确认卡在哪一节，约一次一对一答疑，48 小时内回复退费规则",
         "+    author: 王老师",
         f"+    date: {dt.date.today().isoformat()}",
+        f"+    id: {new_id()}",
     ]
     assert git(git_workspace, "diff", "--name-only") == f"{FILE}\n"
     assert (git_workspace / FILE).read_text(encoding="utf-8").startswith(TEACHER_COMMENT)
@@ -93,7 +105,7 @@ def test_show_after_add_by_every_spelling(git_workspace, invoke, spelling):
     new_entry = lines.index("  2. 问题：学员说课程太难，想退费")
     assert lines[new_entry + 1 : new_entry + 3] == [
         "     办法：先道歉并确认卡在哪一节，约一次一对一答疑，48 小时内回复退费规则",
-        f"     —— 王老师 · {dt.date.today().isoformat()}",
+        f"     —— 王老师 · {dt.date.today().isoformat()} · 编号 {new_id()}",
     ]
 
 
@@ -131,7 +143,7 @@ def test_add_prompts_at_a_terminal_for_what_is_missing(workspace):
     text = (workspace / "playbooks" / "待回访.yaml").read_text(encoding="utf-8")
     assert text.endswith(
         "  - problem: 电话总是占线\n    solution: 改在晚上八点后打\n    author: 张老师\n"
-        f"    date: {dt.date.today().isoformat()}\n"
+        f"    date: {dt.date.today().isoformat()}\n    id: {load_playbooks(workspace / 'playbooks')['待回访'].problems[-1].id}\n"
     )
 
 
@@ -340,3 +352,151 @@ def test_check_fails_when_a_segment_file_is_missing(workspace, invoke):
     ]
     assert invoke("init", ".").exit_code == 0
     assert invoke("playbook", "check").exit_code == 0
+
+
+# --- ids --------------------------------------------------------------------------------------------
+
+OLD_STYLE = """\
+# 手写的旧文件：条目还没有编号
+code: P_S-F_S-K_L
+name: 重点挽留学员
+portrait: 没有热情，进度落后，能力强。
+strategy: 重点挽留。让他重视课程。
+questions:
+  - 最近忙吗？
+problems:
+  - problem: 不接电话
+    solution: 先发微信约时间
+    author: 张老师
+    date: 2026-11-02  # 例会上讨论过
+
+  # 下面这条是李老师补的
+  - problem: "课程太难: 跟不上"
+    solution: |
+      先约一次答疑
+      再排补课计划
+    author: 李老师
+    date: 2026-11-09
+
+# 话术
+scripts:
+  首次联系: '你好'
+"""
+
+
+def test_ids_backfills_old_entries_and_the_diff_is_the_id_lines_alone(git_workspace, invoke):
+    path = git_workspace / FILE
+    path.write_text(OLD_STYLE, encoding="utf-8")
+    git(git_workspace, "commit", "-q", "-am", "旧文件")
+    check = invoke("playbook", "check")
+    assert check.exit_code == 1
+    assert check.stderr.splitlines()[:2] == [
+        f"{FILE}: problems[0].id: 缺少编号，运行 pfk playbook ids 补上（第 9 行）",
+        f"{FILE}: problems[1].id: 缺少编号，运行 pfk playbook ids 补上（第 15 行）",
+    ]
+    result = invoke("playbook", "ids")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"已补上 2 个编号：\n  {FILE}：2 条\n用 git diff 查看，提交后全组共享。\n"
+    entries = load_playbooks(git_workspace / "playbooks")[CODE].problems
+    diff = git(git_workspace, "diff", "--unified=0", "--", FILE).splitlines()
+    changed = [line for line in diff if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+    assert changed == [f"+    id: {entries[0].id}", f"+    id: {entries[1].id}"]
+    # Each after its own entry's last line, before the blank line and comment that followed it.
+    text = path.read_text(encoding="utf-8")
+    assert f"    date: 2026-11-02  # 例会上讨论过\n    id: {entries[0].id}\n\n  # 下面这条是李老师补的\n" in text
+    assert f"    date: 2026-11-09\n    id: {entries[1].id}\n\n# 话术\n" in text
+    assert git(git_workspace, "diff", "--name-only") == f"{FILE}\n"
+    assert invoke("playbook", "check").exit_code == 0
+    again = invoke("playbook", "ids")
+    assert again.stdout == "所有方案都已有编号，没有改动。\n"
+
+
+def test_ids_outside_a_workspace_or_with_a_broken_file_changes_nothing(invoke, workspace, tmp_path_factory, monkeypatch):
+    monkeypatch.chdir(tmp_path_factory.mktemp("no-workspace"))
+    result = invoke("playbook", "ids")
+    assert result.exit_code == 2
+    assert result.stderr == "错误：当前目录不在 pfk 工作区内（找不到 pfk.toml）：先运行 pfk init 创建工作区，再补编号。\n"
+    monkeypatch.chdir(workspace)
+    (workspace / FILE).write_text(OLD_STYLE.replace("questions:\n", "questions\n"), encoding="utf-8")
+    before = {path: path.read_bytes() for path in (workspace / "playbooks").glob("*.yaml")}
+    broken = invoke("playbook", "ids")
+    assert broken.exit_code == 2
+    assert broken.stderr.splitlines()[-1] == "先修好这些文件（pfk playbook check），再补编号。"
+    assert {path: path.read_bytes() for path in (workspace / "playbooks").glob("*.yaml")} == before
+
+
+def test_ids_made_on_two_branches_are_the_same(workspace, invoke):
+    """Made from each entry's content: two teachers back-filling the same file write the same ids."""
+    from pfkcli.playbooks import ProblemEntry, solution_id
+
+    (workspace / FILE).write_text(OLD_STYLE, encoding="utf-8")
+    assert invoke("playbook", "ids").exit_code == 0
+    first = load_playbooks(workspace / "playbooks")[CODE].problems[0]
+    plain = ProblemEntry(problem=first.problem, solution=first.solution, author=first.author, date=first.date)
+    assert first.id == solution_id(CODE, plain)
+    assert re.fullmatch(r"s[2-9a-hjkmnp-z]{5}", first.id)
+
+
+def test_check_names_an_id_used_twice_with_both_places(workspace, invoke):
+    ours = workspace / FILE
+    taken = load_playbooks(workspace / "playbooks")["P_L-F_L-K_L"].problems[0].id
+    text = ours.read_text(encoding="utf-8")
+    own = load_playbooks(workspace / "playbooks")[CODE].problems[0].id
+    ours.write_text(text.replace(f"id: {own}", f"id: {taken}"), encoding="utf-8")
+    line = text.splitlines().index(f"    id: {own}") + 1
+    result = invoke("playbook", "check")
+    assert result.exit_code == 1
+    first_line = next(i for i, l in enumerate((BUILTIN_DIR / "P_L-F_L-K_L.yaml").read_text(encoding="utf-8").splitlines(), 1) if l.strip().startswith("id:"))
+    assert result.stderr.splitlines() == [
+        f"{FILE}: problems[0].id: 编号 {taken} 重复了，playbooks/P_L-F_L-K_L.yaml 第 {first_line} 行已经用过；"
+        f"请删掉这一行的编号再运行 pfk playbook ids（第 {line} 行）",
+        "话术文件有 1 处问题。",
+    ]
+
+
+def test_a_badly_written_id_or_title_is_named(workspace, invoke):
+    path = workspace / FILE
+    own = load_playbooks(workspace / "playbooks")[CODE].problems[0].id
+    path.write_text(path.read_text(encoding="utf-8").replace(f"id: {own}", "id: 12 34"), encoding="utf-8")
+    result = invoke("playbook", "check")
+    assert result.stderr.splitlines()[0].startswith(f"{FILE}: problems[0].id: 编号只能用字母、数字、- 和 _，以字母开头，2–16 位（如 s7k2mq）")
+
+
+def test_add_with_a_short_title(git_workspace, invoke):
+    result = invoke("playbook", "add", CODE, "--problem", "学员说工作太忙，落下的课越积越多", "--solution", "排一张补课表",
+                    "--author", "张老师", "--title", "约定补课计划")
+    assert result.exit_code == 0, result.output
+    entry = load_playbooks(git_workspace / "playbooks")[CODE].problems[-1]
+    assert (entry.title, entry.choice) == ("约定补课计划", f"{entry.id} 约定补课计划")
+    too_long = invoke("playbook", "add", CODE, "--problem", "p", "--solution", "s", "--author", "a", "--title", "很" * 17)
+    assert too_long.exit_code == 2 and too_long.stderr == "错误：短标题最多 16 个字\n"
+
+
+def test_show_counts_a_recorded_solution_and_what_followed(three_weeks, invoke):
+    folder, ids = three_weeks
+    result = invoke("playbook", "show", CODE)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    at = lines.index("  2. 问题：学员说工作太忙，落下的课越积越多")
+    assert lines[at + 2].endswith(f" · 编号 {ids['new']}")
+    assert lines[at + 3 : at + 10] == [
+        "     用过 4 次。之后（用过的 ／ 对照）：",
+        "       分层上升：3/4 人次（75%） ／ 1/6 人次（17%）",
+        "       分层下降：0/4 人次（0%） ／ 1/6 人次（17%）",
+        "       两周内再次接通：2/4 人次（50%） ／ 1/6 人次（17%）",
+        "       两周后仍在学习：3/4 人次（75%） ／ 2/6 人次（33%）",
+        "       已续费：1/4 人次（25%） ／ 0/6 人次（0%）",
+        "     分层上升：人数太少（每组至少要 5 人次），还看不出差别",
+    ]
+    first = lines.index("  1. 问题：学员觉得课程太基础、对自己没用，已经两周没有学习记录")
+    assert lines[first + 3] == "     用过 1 次。之后（用过的 ／ 对照）："
+    assert "  用了方案库以外的办法（其他）：2 人次。管用的话，用 pfk playbook add P_S-F_S-K_L 加进来。" in lines
+    other = invoke("playbook", "show", "P_L-F_L-K_L")
+    assert "     还没有回访记录用过这条办法" in other.stdout.splitlines()
+
+
+def test_show_outside_a_workspace_says_nothing_of_use(invoke, tmp_path):
+    result = invoke("playbook", "show", CODE)
+    assert result.exit_code == 0
+    assert "用过" not in result.stdout and "还没有回访记录" not in result.stdout
+    assert not (tmp_path / ".pfk").exists()

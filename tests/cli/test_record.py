@@ -242,3 +242,47 @@ def test_the_report_counts_the_calls_of_the_week_after_the_sheet(invoke, tmp_pat
     result = invoke("report", "--as-of", "2026-11-30")
     assert result.exit_code == 0, result.output
     assert "本期回访过 4 人：上升 4，不变 0，下降 0" in result.stdout
+
+
+def test_the_solution_used_is_stored_with_the_call(invoke, workspace):
+    """使用方案 as the drop-down lists it (`sxxxxx 短标题`), the id alone in any letter case, or 其他."""
+    from pfkcli.playbooks import load_playbooks
+
+    entry = load_playbooks(workspace / "playbooks")["待回访"].problems[0]
+    path = fill_callsheet(
+        sheet_of(workspace, "张老师"),
+        {
+            "S001": {"回访结果": "已接通", "P（1-5）": 4, "K（1-5）": 4, "使用方案": f"{entry.id} {entry.short_title}"},
+            "S002": {"回访结果": "微信沟通", "P（1-5）": 3, "K（1-5）": 3, "使用方案": entry.id.upper()},
+            "S003": {"回访结果": "已接通", "P（1-5）": 2, "K（1-5）": 4, "使用方案": "其他"},
+            "S004": {"回访结果": "未接通", "使用方案": entry.id},
+        },
+    )
+    result = invoke("record", path)
+    assert result.exit_code == 0, result.output
+    assert calls(workspace, "student_id", "reached", "solution") == [
+        ("S001", 1, entry.id), ("S002", 1, entry.id), ("S003", 1, "其他"), ("S004", 0, None),
+    ]
+    assert "第5行 › 使用方案: 回访结果是「未接通」，没通上话：使用方案没有导入  [solution_not_reached]" in result.stderr
+
+
+def test_a_solution_of_another_segment_is_a_row_problem(invoke, workspace):
+    from pfkcli.playbooks import load_playbooks
+
+    other = load_playbooks(workspace / "playbooks")["P_L-F_L-K_L"].problems[0]
+    own = load_playbooks(workspace / "playbooks")["待回访"].problems[0]
+    path = fill_callsheet(
+        sheet_of(workspace, "张老师"),
+        {
+            "S001": {"P（1-5）": 4, "K（1-5）": 4, "使用方案": f"{other.id} {other.short_title}"},
+            "S002": {"P（1-5）": 4, "K（1-5）": 4, "使用方案": "多聊了几句"},
+        },
+    )
+    result = invoke("record", path)
+    assert result.exit_code == 2
+    for row, text in ((2, f"{other.id} {other.short_title}"), (3, "多聊了几句")):
+        assert (
+            f"张老师-{AS_OF}.xlsx › 回访表 › 第{row}行 › 使用方案: \"{text[:20]}\" 不是「待回访学员」方案库里的方案"
+            f"（可选：{own.id}、其他）  [bad_solution]"
+        ) in result.stderr
+    assert calls(workspace, "student_id") == []

@@ -288,3 +288,96 @@ def test_help_names_every_option(invoke):
     assert result.exit_code == 0
     for option in ("--output", "--as-of", "--since", "--mask-phone"):
         assert option in result.stdout
+
+
+# --- what the playbooks learn: three recorded weeks (tests/weeks.py) -------------------------------
+
+
+def learned_report(invoke, folder):
+    result = invoke("report", "--as-of", "2026-11-23")
+    assert result.exit_code == 0, result.output
+    return folder / "reports" / "report-2026-11-23.xlsx"
+
+
+def test_solution_effects_rank_each_solution_with_counts_and_intervals(invoke, three_weeks):
+    from pfkcli.learning import SOLUTION_COLUMNS
+    from pfkcli.report import SOLUTIONS_SHEET
+
+    folder, ids = three_weeks
+    rows = sheet(learned_report(invoke, folder), SOLUTIONS_SHEET)
+    assert rows[0] == SOLUTION_COLUMNS
+    too_few = "人数太少（每组至少要 5 人次），还看不出差别"
+    new = [row for row in rows[1:] if row[2] == ids["new"]]
+    assert new == [
+        (None, "重点挽留学员", ids["new"], "约定补课计划", 4, "分层上升", 4, 3, 75, 6, 1, 16.7, 58.3, "-1.6 ～ 82.9", too_few),
+        (None, "重点挽留学员", ids["new"], "约定补课计划", 4, "分层下降", 4, 0, 0, 6, 1, 16.7, -16.7, "-56.4 ～ 34.2", too_few),
+        (None, "重点挽留学员", ids["new"], "约定补课计划", 4, "两周内再次接通", 4, 2, 50, 6, 1, 16.7, 33.3, "-19.6 ～ 70.9", too_few),
+        (None, "重点挽留学员", ids["new"], "约定补课计划", 4, "两周后仍在学习", 4, 3, 75, 6, 2, 33.3, 41.7, "-16.3 ～ 72.9", too_few),
+        (None, "重点挽留学员", ids["new"], "约定补课计划", 4, "已续费", 4, 1, 25, 6, 0, 0, 25, "-19.1 ～ 69.9", too_few),
+    ]
+    default = [row[5:12] for row in rows[1:] if row[2] == ids["default"]]
+    assert default[:2] == [("分层上升", 1, 0, 0, 9, 4, 44.4), ("分层下降", 1, 1, 100, 9, 0, 0)]
+    # Ranked: none has enough to tell, so by use; a solution nobody used says so in one row.
+    assert [row[2] for row in rows[1::5][:2]] == [ids["new"], ids["default"]]
+    unused = [row for row in rows[1:] if row[4] == 0]
+    assert len(unused) == 8 and {row[-1] for row in unused} == {"还没有回访记录用过这条方案"}
+
+
+def test_renewal_per_segment_teacher_stage_and_window(invoke, three_weeks):
+    from pfkcli.learning import RENEWAL_COLUMNS
+    from pfkcli.report import RENEWAL_SHEET
+
+    folder, _ = three_weeks
+    rows = sheet(learned_report(invoke, folder), RENEWAL_SHEET)
+    assert rows[0] == RENEWAL_COLUMNS
+    too_few = "人数太少（每组至少要 5 人），还看不出差别"
+    not_yet = "到 2026-11-23 还没有学员到这个阶段"
+    # 李老师's ten students are in the window (the course ends 12-10); 张老师's course ends in 2027.
+    assert rows[1:] == [
+        ("合计", "续费期已开始的学员", 10, 3, 30, "10.8 ～ 60.3", None, None, None, None, None, None, None),
+        ("分层（续费期开始时）", "重要价值学员", 10, 3, 30, "10.8 ～ 60.3", None, None, None, None, None, None, None),
+        ("运营老师", "李老师", 10, 3, 30, "10.8 ～ 60.3", None, None, None, None, None, None, None),
+        # Reached from 11-10: L07, L08 (11-16), L02, L03 (11-23); renewed L02, L07 — and L01, reached 11-09 only.
+        ("续费阶段", "续费沟通（结课前一个月）：阶段内接通", 4, 2, 50, "15.0 ～ 85.0", "阶段内没接通", 6, 1, 16.7, 33.3, "-19.6 ～ 70.9", too_few),
+        ("续费阶段", "续费提醒（结课前一周）：阶段内接通", 0, 0, None, None, "阶段内没接通", 0, 0, None, None, None, not_yet),
+        ("续费阶段", "续费最后提醒（结课前三天）：阶段内接通", 0, 0, None, None, "阶段内没接通", 0, 0, None, None, None, not_yet),
+        ("续费阶段", "结课后续费跟进：阶段内接通", 0, 0, None, None, "阶段内没接通", 0, 0, None, None, None, not_yet),
+        ("续费期内回访", "续费期内接通过", 4, 2, 50, "15.0 ～ 85.0", "续费期内没接通", 6, 1, 16.7, 33.3, "-19.6 ～ 70.9", too_few),
+    ]
+
+
+def test_the_holdout_compares_the_same_students_it_left_off(invoke, held_out_weeks):
+    from pfkcli.learning import HOLDOUT_COLUMNS, HOLDOUT_STUDENT_COLUMNS
+    from pfkcli.report import HOLDOUT_SHEET, HOLDOUT_STUDENTS_SHEET
+
+    folder, found = held_out_weeks
+    path = learned_report(invoke, folder)
+    students = sheet(path, HOLDOUT_STUDENTS_SHEET)
+    assert students[0] == HOLDOUT_STUDENT_COLUMNS
+    # Exactly the students missing from the first week's sheet, the one brought back by a 1-star rating reached.
+    assert [row[0] for row in students[1:]] == found["held"] == ["H02", "H15", "H25", "H29", "H30"]
+    assert {row[0]: row[-1] for row in students[1:]} == {"H02": "是", "H15": "否", "H25": "否", "H29": "否", "H30": "否"}
+    assert {(row[4], row[5]) for row in students[1:]} == {(dt.datetime(2026, 11, 9), dt.datetime(2026, 12, 7))}
+    rows = sheet(path, HOLDOUT_SHEET)
+    assert rows[0] == HOLDOUT_COLUMNS
+    running = "留出期还没结束（到 2026-12-07），按最新快照计："
+    overall = [row for row in rows[1:] if row[0] == "全部"]
+    assert [row[1:8] for row in overall] == [
+        ("留出期内接通", 25, 25, 100, 5, 1, 20),
+        ("分层上升", 25, 0, 0, 5, 0, 0),
+        ("分层下降", 25, 0, 0, 5, 0, 0),
+        ("仍在学习", 25, 25, 100, 5, 5, 100),
+        ("已续费", 25, 0, 0, 5, 0, 0),
+    ]
+    assert overall[0][-1] == running + "照常回访的更高"
+    assert overall[1][-1] == running + "差别不明显（区间包含 0）"
+    assert [row[0] for row in rows[1:]] == ["重点挽留学员"] * 5 + ["全部"] * 5
+
+
+def test_without_a_holdout_the_sheets_say_how_to_turn_it_on(invoke, three_weeks):
+    from pfkcli.report import HOLDOUT_SHEET, HOLDOUT_STUDENTS_SHEET
+
+    folder, _ = three_weeks
+    path = learned_report(invoke, folder)
+    note = "没有留出对照的记录：要比较回访与不回访，在 pfk.toml [plan] 里设 holdout_share（如 0.2），见 README"
+    assert sheet(path, HOLDOUT_SHEET) == sheet(path, HOLDOUT_STUDENTS_SHEET) == [("说明",), (note,)]

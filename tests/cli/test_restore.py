@@ -25,7 +25,8 @@ def workspace(invoke, tmp_path):
     sheet = tmp_path / "callsheets" / f"张老师-{AS_OF}.xlsx"
     import openpyxl
 
-    ids = [row[12] for row in openpyxl.load_workbook(sheet)["回访表"].iter_rows(min_row=2, max_row=3, values_only=True)]
+    rows = list(openpyxl.load_workbook(sheet)["回访表"].iter_rows(max_row=3, values_only=True))
+    ids = [row[rows[0].index("学号")] for row in rows[1:]]
     fill_callsheet(sheet, {sid: {"P（1-5）": 4, "K（1-5）": 3, "回访备注": "聊过了"} for sid in ids})
     assert invoke("record", sheet).exit_code == 0
     (tmp_path / "backups").mkdir()

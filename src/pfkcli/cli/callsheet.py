@@ -37,14 +37,21 @@ def callsheet(
     folders = {sheet.path.parent for sheet in result.sheets}
     one_folder = len(folders) == 1
     table = Table(title=f"本周回访（{result.as_of:%Y-%m-%d}，来源：{result.source}，每人每周最多 {result.capacity} 人）")
+    held = sum(sheet.held_out for sheet in result.sheets)
     table.add_column("运营老师", no_wrap=True)
-    for header in ("学员", "该打", "本表", "顺延"):
+    for header in ("学员", "该打", "本表", "顺延", *(["留出"] if held else [])):
         table.add_column(header, justify="right", no_wrap=True)
     table.add_column("文件", overflow="fold")
     for sheet in result.sheets:
         shown = sheet.path.name if one_folder else str(sheet.path)
-        table.add_row(sheet.teacher, str(sheet.students), str(sheet.due), str(sheet.on_sheet), str(sheet.waiting), shown)
+        counts = [sheet.students, sheet.due, sheet.on_sheet, sheet.waiting, *([sheet.held_out] if held else [])]
+        table.add_row(sheet.teacher, *map(str, counts), shown)
     common.out.print(table)
+    if held:
+        common.out.print(
+            f"留出对照：{held} 人只因例行回访该打，抽签留出，暂不安排（pfk.toml [plan] holdout_share）；"
+            "pfk report 的「留出对照」拿他们和照常回访的同分层学员比较。"
+        )
     if one_folder:
         common.out.print(f"✓ 已写出 {len(result.sheets)} 份回访表，在 {folders.pop()}")
     stale = stale_snapshot_warning(result.snapshot_date, result.as_of)

@@ -1,4 +1,4 @@
-"""pfk playbook list|show|add|check: the per-segment advice the team grows in git."""
+"""pfk playbook list|show|add|ids|check: the per-segment advice the team grows in git."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 # `pfk --help` (which imports every command module) stays fast.
 
 app = typer.Typer(
-    help="话术与方案库（playbooks）：list / show / add / check。", no_args_is_help=True, cls=usage.Group
+    help="话术与方案库（playbooks）：list / show / add / ids / check。", no_args_is_help=True, cls=usage.Group
 )
 
 CodeArgument = Annotated[
@@ -74,18 +74,20 @@ def list_() -> None:
 
 @app.command("show", cls=usage.Command)
 def show(code: CodeArgument) -> None:
-    """显示一份话术：画像、策略、回访问题、问题与办法、场景话术、微信消息模板。"""
+    """显示一份话术：画像、策略、回访问题、问题与办法（每条办法用过几次、之后怎样）、场景话术、微信消息模板。"""
     from .. import playbooks
+    from ..learning import playbook_usage
     from ..workspace import find_workspace
 
     workspace = common.run(find_workspace)
     segment = common.run(lambda: _segment(code))
     playbook = common.run(lambda: playbooks.load_playbook(workspace.playbooks_dir, segment.code))
     source = playbooks.playbook_source(workspace.playbooks_dir, segment.code)
-    _render(playbook, source)
+    usage_found = common.run(lambda: playbook_usage(workspace, playbook))
+    _render(playbook, source, usage_found)
 
 
-def _render(playbook: playbooks.Playbook, source: Path) -> None:
+def _render(playbook: playbooks.Playbook, source: Path, found=None) -> None:
     from rich.cells import cell_len
     from rich.text import Text
 
@@ -120,7 +122,15 @@ def _render(playbook: playbooks.Playbook, source: Path) -> None:
     for number, entry in enumerate(playbook.problems, 1):
         paragraph(entry.problem, prefix=f"  {number}. 问题：")
         paragraph(entry.solution, prefix="     办法：")
-        out.print(Text(f"     —— {entry.author} · {entry.date.isoformat()}", style="dim"))
+        numbered = f" · 编号 {entry.id}" if entry.id else " · 还没有编号（pfk playbook ids）"
+        out.print(Text(f"     —— {entry.author} · {entry.date.isoformat()}{numbered}", style="dim"))
+        if found is not None and entry.id:
+            _render_result(found.results.get(entry.id))
+    if found is not None:
+        out.print()
+        out.print(Text(f"  （效果按 {found.newest:%Y-%m-%d} 及以前的分层快照和回访记录；对照＝同一分层、同一周接通过、没用这条办法的学员）", style="dim"))
+        if found.others:
+            out.print(Text(f"  用了方案库以外的办法（{playbooks.OTHER_SOLUTION}）：{found.others} 人次。管用的话，用 pfk playbook add {playbook.code} 加进来。"))
     if playbook.scripts:
         section("场景话术")
         for scenario, script in playbook.scripts.items():
@@ -133,14 +143,42 @@ def _render(playbook: playbooks.Playbook, source: Path) -> None:
                 paragraph(text, prefix="    - ")
 
 
+def _render_result(result) -> None:
+    """Under one solution: how often it was used and what followed, against its comparison."""
+    from rich.text import Text
+
+    from ..learning import OUTCOMES
+
+    out = common.out
+    if result is None or not result.uses:
+        out.print(Text("     还没有回访记录用过这条办法", style="dim"))
+        return
+    out.print(Text(f"     用过 {result.uses} 次。之后（用过的 ／ 对照）："))
+    for key, label in OUTCOMES:
+        c = result.results[key]
+        if not (c.n1 or c.n0):
+            out.print(Text(f"       {label}：还不知道", style="dim"))
+            continue
+        out.print(Text(f"       {label}：{_share(c.k1, c.n1)} ／ {_share(c.k0, c.n0)}"))
+    verdict = result.results[result.primary].verdict("用过的更高", "用过的更低", "人次")
+    out.print(Text(f"     {dict(OUTCOMES)[result.primary]}：{verdict}"))
+
+
+def _share(k: int, n: int) -> str:
+    return f"{k}/{n} 人次（{k / n:.0%}）" if n else "0 人次"
+
+
 @app.command("add", cls=usage.Command)
 def add(
     code: CodeArgument,
     problem: Annotated[str | None, typer.Option("--problem", metavar="文字", help="遇到的问题。不给就会提示输入。")] = None,
     solution: Annotated[str | None, typer.Option("--solution", metavar="文字", help="管用的解决办法。不给就会提示输入。")] = None,
     author: Annotated[str | None, typer.Option("--author", metavar="名字", help="你的名字。不给就会提示输入。")] = None,
+    title: Annotated[
+        str | None, typer.Option("--title", metavar="短标题", help="回访表「使用方案」下拉框里显示的短标题（最多 16 个字；默认取问题的开头）。")
+    ] = None,
 ) -> None:
-    """追加一条「问题 + 解决办法」（日期为今天）；git diff 里只有新增的几行。"""
+    """追加一条「问题 + 解决办法」（日期为今天，自动编号）；git diff 里只有新增的几行。"""
     from .. import playbooks
     from ..workspace import find_workspace
 
@@ -158,9 +196,27 @@ def add(
     solution = solution if solution is not None else typer.prompt("解决办法", prompt_suffix="：")
     author = author if author is not None else typer.prompt("你的名字", prompt_suffix="：")
     path = common.run(
-        lambda: playbooks.add_problem(workspace.playbooks_dir, segment.code, problem, solution, author, dt.date.today())
+        lambda: playbooks.add_problem(workspace.playbooks_dir, segment.code, problem, solution, author, dt.date.today(), title)
     )
     common.out.print(f"已在 {_shown_path(path)} 追加一条（{segment.name}）。用 git diff 查看，提交后全组共享。")
+
+
+@app.command("ids", cls=usage.Command)
+def ids() -> None:
+    """给工作区话术里还没有编号的方案补上编号（回访表的「使用方案」靠它）；git diff 里只有新增的 id 行。"""
+    from .. import playbooks
+    from ..workspace import find_workspace
+
+    workspace = common.run(find_workspace)
+    changed = common.run(lambda: playbooks.fill_ids(workspace.playbooks_dir))
+    if not changed:
+        common.out.print("所有方案都已有编号，没有改动。")
+        return
+    total = sum(count for _, count in changed)
+    common.out.print(f"已补上 {total} 个编号：")
+    for path, count in changed:
+        common.out.print(f"  {_shown_path(path)}：{count} 条")
+    common.out.print("用 git diff 查看，提交后全组共享。")
 
 
 _EXAMPLES = {"--problem": "遇到的问题", "--solution": "管用的办法", "--author": "你的名字"}

@@ -1,0 +1,108 @@
+"""The holdout: a comparison free of "we called the ones at risk" (SPEC §12).
+
+Comparing called students with students not called says little about the calls: teachers call the
+students who worry them, and those differ from the rest before anyone picks up the phone (the question
+Course Signals' retention claims never answered). A team that wants a fair answer sets
+`[plan] holdout_share` (0.2: a fifth) and pfk leaves a random share of the students who are due for a
+routine call alone off the sheets for `[plan] holdout_weeks` (4). The report then compares them with
+the students drawn at the same time and kept on the plan, segment by segment (learning.py).
+
+- Who may be drawn: due this week for a routine call and for nothing else (`plan.holdout_eligible`):
+  never a new student, an open complaint, an agreed follow-up, a student without P/K (待回访), a
+  serious alert or a renewal stage. A held-out student who comes to need one of those is on the sheet
+  the same week: the holdout only ever skips routine calls.
+- A round: a student is drawn once, on the date of the first call sheet made for them after their
+  previous round ended, and stays in the arm drawn (held out or kept) until `drawn_on + holdout_weeks`
+  weeks. Both arms are recorded in the history (`holdout_draws`), so the comparison is between the
+  students drawn together.
+- The draw: held out when sha256(seed | student | date) read as a fraction falls below the share; each
+  student's draw is their own (the same whichever teacher's sheet is made first) and can be redone
+  from the seed: `[plan] holdout_seed`, else one drawn at random the first time and kept in the history.
+- Off: `holdout_share = 0`. Nobody is drawn or left off; the draws made before stay for the report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import sqlite3
+
+from . import history
+from .segments import PENDING_CODE
+
+
+def workspace_seed(conn: sqlite3.Connection, configured: str) -> str:
+    """The seed of the draw: the configured one, else the workspace's own (made once, then kept)."""
+    if configured:
+        return configured
+    row = conn.execute("SELECT seed FROM holdout_seed WHERE id = 1").fetchone()
+    if row:
+        return row[0]
+    import secrets
+
+    with history.transaction(conn):
+        conn.execute(
+            "INSERT OR IGNORE INTO holdout_seed VALUES (1, ?, ?)",
+            (secrets.token_hex(8), dt.datetime.now().isoformat(timespec="seconds")),
+        )
+    return conn.execute("SELECT seed FROM holdout_seed WHERE id = 1").fetchone()[0]
+
+
+def draw_value(seed: str, student_id: str, day: dt.date) -> float:
+    """The student's draw on `day`, a fraction in [0, 1): held out when below the share.
+
+    >>> 0 <= draw_value("seed", "S001", dt.date(2026, 11, 23)) < 1
+    True
+    """
+    digest = hashlib.sha256(f"{seed}|{student_id}|{day.isoformat()}".encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+def draw(conn: sqlite3.Connection | None, frame, eligible, as_of: dt.date, config, teachers: list[str]):
+    """Who is held out on `as_of` (a bool Series on `frame`'s index), drawing the students of `teachers`
+    who are `eligible` and in no round yet; the draw is recorded. None when the holdout is off, or
+    with no history to record it in.
+    """
+    import pandas as pd
+
+    plan = config.plan
+    if conn is None or plan.holdout_share <= 0:
+        return None
+    day = as_of.isoformat()
+    rounds = conn.execute(
+        "SELECT student_id, drawn_on, held_out FROM holdout_draws WHERE until > ?", (day,)
+    ).fetchall()
+    in_round = {student for student, _, _ in rounds}
+    held = {student for student, drawn_on, held_out in rounds if held_out and drawn_on <= day}
+    ids = frame["student_id"]
+    candidates = frame[eligible & frame["teacher"].isin(teachers) & ~ids.isin(in_round) & (frame["segment"] != PENDING_CODE)]
+    if len(candidates):
+        seed = workspace_seed(conn, plan.holdout_seed)
+        until = (as_of + dt.timedelta(weeks=plan.holdout_weeks)).isoformat()
+        rows = []
+        for student, teacher, segment in candidates[["student_id", "teacher", "segment"]].itertuples(index=False):
+            out = draw_value(seed, student, as_of) < plan.holdout_share
+            rows.append((student, day, until, int(out), plan.holdout_share, teacher, segment))
+            if out:
+                held.add(student)
+        with history.transaction(conn):
+            conn.executemany("INSERT OR IGNORE INTO holdout_draws VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+    return pd.Series(ids.isin(held).to_numpy(), index=frame.index)
+
+
+def recorded_draws(conn: sqlite3.Connection, end: dt.date):
+    """Every draw made on or before `end`: student_id, drawn_on, until (datetime64), held_out (bool),
+    share, teacher, segment (the segment when drawn)."""
+    import pandas as pd
+
+    rows = conn.execute(
+        "SELECT student_id, drawn_on, until, held_out, share, teacher, segment FROM holdout_draws WHERE drawn_on <= ?"
+        " ORDER BY drawn_on, student_id",
+        (end.isoformat(),),
+    ).fetchall()
+    frame = pd.DataFrame(rows, columns=["student_id", "drawn_on", "until", "held_out", "share", "teacher", "segment"])
+    return frame.assign(
+        drawn_on=pd.to_datetime(frame["drawn_on"]).astype("datetime64[ns]"),
+        until=pd.to_datetime(frame["until"]).astype("datetime64[ns]"),
+        held_out=frame["held_out"].astype(bool),
+    )
