@@ -7,7 +7,7 @@ from collections import Counter
 from fractions import Fraction
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from pfkcli.assign import INACTIVE, NO_TEACHER, REBALANCE, StudentSlot, TeacherSlot, assign_students
@@ -128,6 +128,11 @@ def teams_and_students(draw):
 
 @settings(max_examples=150, deadline=None)
 @given(teams_and_students(), st.booleans())
+@example(  # a share of exactly 2 held as 3: rounding must not lift it to 3
+    ([StudentSlot(f"S{n}", "待回访", "T0" if n < 5 else "T2") for n in range(8)],
+     [TeacherSlot(name, capacity) for name, capacity in zip(("T0", "T1", "T2", "T3", "T4", "T5"), (1, 1, 46, 31, 45, 60))]),
+    True,
+)
 def test_every_team_ends_balanced_and_keeps_whom_it_may(case, rebalance):
     students, team = case
     allocation = assign_students(students, team, rebalance)

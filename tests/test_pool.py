@@ -94,6 +94,20 @@ def test_a_month_without_learning_in_the_course_puts_a_student_in_the_pool():
     ]
 
 
+def test_a_reached_call_gives_a_student_who_does_not_learn_another_month(conn):
+    frame = students(
+        {"student_id": "S1", "last_active": "2026-10-20", "course_end": "2026-12-31"},
+        {"student_id": "S2", "last_active": "2026-10-20", "course_end": "2026-12-31"},
+        {"student_id": "S3", "last_active": "2026-10-20", "course_end": "2026-12-31",
+         "last_callback": "2026-11-10"},  # the roster's own 最近回访日期 is a reached call too
+    )
+    calls(conn, "a", "2026-11-16", ("S1", True), ("S2", False))
+    out = placed(conn, frame)
+    assert out["pool_on"].dt.strftime("%Y-%m-%d").fillna("").tolist() == ["", "2026-11-19", ""]
+    assert placed(conn, frame, dt.date(2026, 12, 16)).loc["S1", "pool_on"] == pd.Timestamp("2026-12-16")
+    assert placed(conn, frame, dt.date(2026, 12, 10)).loc["S3", "pool_on"] == pd.Timestamp("2026-12-10")
+
+
 def test_a_roster_without_a_last_active_column_puts_no_one_in_for_learning():
     out = placed(None, students({"student_id": "S1"}))
     assert pd.isna(out.loc["S1", "pool_on"])

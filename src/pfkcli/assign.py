@@ -4,8 +4,9 @@
 
 - **Loads follow capacity.** The students held by active teachers are shared in proportion to their
   capacities: each active teacher's target is her share, `students × capacity / total capacity`,
-  rounded down or up so that the targets add up (largest remainders first, a teacher already holding
-  more than the lower figure first, then the larger capacity, then the name). Every active teacher
+  rounded down or up so that the targets add up (only a share with a fraction is rounded up: a teacher
+  already holding more than the lower figure first, then the largest remainder, the larger capacity,
+  the name). Every active teacher
   so ends within one student of her share.
 - **Nobody already assigned moves**, unless `rebalance`: a teacher already holding more than her
   share keeps her students and takes no new ones, and the others share the rest in proportion (said
@@ -29,6 +30,7 @@ stored in the history.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -158,7 +160,9 @@ def _targets(total: int, capacities: dict[str, int], loads: dict[str, int], keep
     floors = {name: left * capacities[name] // room for name in rest}
     remainders = {name: left * capacities[name] % room for name in rest}
     extra = left - sum(floors.values())
-    order = sorted(rest, key=lambda name: (loads[name] <= floors[name], -remainders[name], -capacities[name], name))
+    # Only a share with a fraction is rounded up (there are always enough of them for `extra`); among
+    # them, a teacher already holding more than the lower figure first, so fewer students move.
+    order = sorted(rest, key=lambda name: (not remainders[name], loads[name] <= floors[name], -remainders[name], -capacities[name], name))
     for name in order[:extra]:
         floors[name] += 1
     return {**fixed, **floors}, sorted(fixed)
@@ -313,11 +317,11 @@ def _notes(result: AssignResult, teachers: list[TeacherSlot], in_workspace: bool
             "（每人都会超出容量）；请在 pfk.toml 的 [teachers] 里调高 capacity 或增加老师"
         )
     for name in allocation.above_share:
-        share = allocation.shares[name]
-        notes.append(
-            f"{name} 已有 {allocation.before.get(name, 0)} 人，超过按容量应带的 {float(share):.1f} 人，本次没有分给她新学员；"
-            "加 --rebalance 可把多出的学员分给其他老师"
-        )
+        share, held = allocation.shares[name], allocation.before.get(name, 0)
+        if held <= math.ceil(share):  # within rounding of her share: nothing to say
+            continue
+        took_none = "，本次没有分给她新学员" if allocation.moves else ""
+        notes.append(f"{name} 已有 {held} 人，超过按容量应带的 {float(share):.1f} 人{took_none}；加 --rebalance 可把多出的学员分给其他老师")
     if not allocation.moves:
         notes.append("没有需要分配的学员：每位学员都有在职的运营老师")
     if result.in_pool:

@@ -7,7 +7,7 @@ the history (`place_students`):
 | code | enters when | on the day |
 | --- | --- | --- |
 | unreachable | `[plan] unreachable_after` (3) calls in a row not reached (未接通, 拒接, 号码错误, 关机停机) | of the call that made it 3 |
-| inactive | no learning for `[pool] inactive_days` (30) while in the course; never studied: counted from the course start or enrolment, as the inactive alert counts | the 30th day |
+| inactive | no learning for `[pool] inactive_days` (30) while in the course and no reached call in them; never studied: counted from the course start or enrolment, as the inactive alert counts | the 30th day |
 | finished | the course ended more than `[plan] after_end_days` (14) days ago, not renewed | the day after those 14 |
 | released | released by hand, `pfk pool release ID… --reason …` (a move in the history) | of the release |
 
@@ -97,8 +97,11 @@ def _entries(conn, frame, config: Config, as_of: dt.date, held):
     failed = _failed_after(conn, frame, config.plan.unreachable_after, as_of, since)
 
     seen, _ = learning_gap(ctx)
+    # Not learning counts from the last learning, the move that stands or the newest reached call,
+    # whichever is latest: a student the teacher has just reached is being looked after.
     start = seen.dt.normalize()
-    start = start.where(~(start < since), since)
+    for later in (since, history.newest_callbacks(conn, frame, as_of)["last_called"].dt.normalize()):
+        start = start.where(~(start < later), later)
     inactive = start + pd.Timedelta(days=config.pool.inactive_days)
     finished = end + pd.Timedelta(days=config.plan.after_end_days + 1)
     entered = {

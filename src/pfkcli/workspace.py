@@ -24,12 +24,13 @@ STORE_MARK = "store-created.txt"
 GITIGNORE = """\
 # pfk 的历史库（回访记录、每周分层快照）只在本机，用 pfk backup 备份；不进 git。
 .pfk/
-# 生成的结果表、回访表、消息草稿、预警表和周报（含学员姓名和手机号，不进 git）
-*.pfk.xlsx
+# 平台导出的名单、学习记录，以及 pfk 写出的结果表、回访表、消息草稿、预警表和周报：
+# 都有学员姓名和手机号，不进 git。进 git 的只有 pfk.toml 和 playbooks/。
+*.xlsx
+*.xls
+*.csv
 callsheets/
 messages/
-*.alerts.xlsx
-*.assign.xlsx
 reports/
 backups/
 """

@@ -145,6 +145,8 @@ def test_rebalance_moves_the_fewest(invoke, team):
     write_xlsx(team / "uneven.xlsx", rows)
     kept = invoke("assign", "uneven.xlsx", "--as-of", AS_OF)
     assert "分配了 0 名学员（2026-11-23）" in kept.stdout
+    assert "注意：张老师 已有 30 人，超过按容量应带的 20.0 人；加 --rebalance 可把多出的学员分给其他老师" in kept.stdout
+    assert "李老师 已有" not in kept.stdout  # 10 of a share of 10
     result = invoke("assign", "uneven.xlsx", "--as-of", AS_OF, "--rebalance")
     assert result.exit_code == 0, result.output
     # 40 students over 40 : 20 : 20 → 20, 10, 10: 张老师 gives up 10, 李老师 keeps hers and takes none.

@@ -13,7 +13,7 @@ def test_init_makes_a_workspace_and_says_what_it_wrote(invoke, tmp_path):
          "P_S-F_L-K_S.yaml", "P_S-F_S-K_L.yaml", "P_S-F_S-K_S.yaml", "待回访.yaml"]
     )
     ignored = (team / ".gitignore").read_text(encoding="utf-8").splitlines()
-    assert {".pfk/", "callsheets/", "messages/", "backups/", "reports/"} <= set(ignored)
+    assert {".pfk/", "*.xlsx", "*.xls", "*.csv", "callsheets/", "messages/", "backups/", "reports/"} <= set(ignored)
 
 
 def test_init_again_changes_nothing(invoke, tmp_path):
