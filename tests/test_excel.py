@@ -154,3 +154,16 @@ def test_rules_that_differ_by_row_read_their_lists_from_a_hidden_sheet(tmp_path)
 
 def test_column_letters():
     assert [column_letter(i) for i in (0, 25, 26, 51, 701, 702)] == ["A", "Z", "AA", "AZ", "ZZ", "AAA"]
+
+
+def test_a_long_header_over_short_numbers_wraps_rather_than_widen_the_column(tmp_path):
+    frame = pd.DataFrame({"学号": ["S001"], "对照：占比（%）": [17], "数": [3]})
+    path = write_workbook(tmp_path / "out.xlsx", [SheetSpec("方案效果", frame)])
+    sheet = openpyxl.load_workbook(path)["方案效果"]
+    # 15 display columns of header: two lines of 8 and the padding (12), not one line (19); Excel adds its 0.71.
+    assert sheet.column_dimensions["B"].width == pytest.approx(12.71, abs=0.01)
+    assert sheet.row_dimensions[1].height == 36.75  # two lines (2 × 16.5 + 4, to Excel's quarter points)
+    assert sheet.cell(1, 2).alignment.wrap_text
+    short = write_workbook(tmp_path / "short.xlsx", [SheetSpec("汇总", pd.DataFrame({"项目": ["学员数"], "数值": [3]}))])
+    assert openpyxl.load_workbook(short)["汇总"].row_dimensions[1].height is None  # one line: Excel's own height
+    assert problems(path) == []

@@ -19,6 +19,7 @@ standard mode: see `_write` for why not its constant-memory mode.
 from __future__ import annotations
 
 import errno
+import math
 import os
 import re
 import unicodedata
@@ -118,8 +119,24 @@ def fitted_widths(frame, skip: Container[str] = ()) -> dict[str, float]:
             texts = values.dropna().astype(str).tolist()
             # np.quantile is what Series.quantile runs, without its overhead on every column of every sheet.
             longest = int(np.quantile(display_widths(texts), 0.95)) if len(texts) else 0
-        widths[str(column)] = float(min(MAX_WIDTH, max(display_width(str(column)) + 4, longest + 2, 6)))
+        widths[str(column)] = float(min(MAX_WIDTH, max(_header_width(str(column)), longest + 2, 6)))
     return widths
+
+
+# A header longer than this wraps onto a second line rather than widen a column of short numbers
+# (the report's 对照：占比（%）): a wide sheet then still prints at a readable size.
+HEADER_ONE_LINE = 12
+
+
+def _header_width(header: str) -> float:
+    width = display_width(header) + 4
+    return width if width <= HEADER_ONE_LINE else max(HEADER_ONE_LINE, math.ceil(display_width(header) / 2) + 4)
+
+
+def header_height(headers: Sequence[str], widths: dict[str, float]) -> float | None:
+    """The header row's height when a header wraps within its width (None: one line, Excel's own)."""
+    lines = max((math.ceil(display_width(h) / max(1.0, widths.get(h, 0) - 2)) for h in headers), default=1)
+    return min(lines, 3) * LINE_POINTS + 4 if lines > 1 else None
 
 
 # Width units that fit an A4 page printed portrait; a wider sheet prints landscape.
@@ -280,7 +297,7 @@ def _write(target: Path, sheets: Sequence[SheetSpec]) -> None:
         if key not in formats:
             look = Format().set_quote_prefix()
             if header:
-                look = look.set_bold().set_background_color(HEADER_FILL).set_border("thin")
+                look = look.set_bold().set_background_color(HEADER_FILL).set_border("thin").set_text_wrap().set_align("top")
             elif colour:
                 look = look.set_background_color(colour)
             if wrap:
@@ -302,8 +319,12 @@ def _write(target: Path, sheets: Sequence[SheetSpec]) -> None:
         colours = sheet.row_colours if sheet.row_colours is not None else [None] * len(frame)
         # zip stops at the frame's last row, should the colours run longer.
         rows[sheet.name] = {row: cell_format(colour, sheet.wrap) for row, colour in zip(range(1, len(frame) + 1), colours)}
-        if sheet.row_heights is not None:
-            heights[sheet.name] = dict(zip(range(1, len(frame) + 1), sheet.row_heights))
+        sheet_heights = dict(zip(range(1, len(frame) + 1), sheet.row_heights or ()))
+        header = header_height([str(c) for c in frame.columns], widths[sheet.name])
+        if header is not None:
+            sheet_heights[0] = header
+        if sheet_heights:
+            heights[sheet.name] = sheet_heights
         if sheet.validations:
             validations[sheet.name] = sheet.validations
         if sheet.charts:

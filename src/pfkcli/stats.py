@@ -17,7 +17,8 @@ def wilson(successes: int, total: int, z: float = 1.96) -> tuple[float, float]:
     p = successes / total
     centre = (p + z * z / (2 * total)) / (1 + z * z / total)
     half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / (1 + z * z / total)
-    return (centre - half, centre + half)
+    # Clamped: at 0 or all, rounding would otherwise leave a bound a hair outside (shown as -0.0).
+    return (max(0.0, centre - half), min(1.0, centre + half))
 
 
 def share_difference(up1: int, n1: int, up0: int, n0: int) -> tuple[float, float, float]:
