@@ -15,7 +15,7 @@ from . import history, holdout
 from .alert_rules import AlertContext
 from .calls import COMPLAINT, OUTCOMES, PROBLEM_TYPES, RESOLVED_CHOICES
 from .errors import OutputError, Problem, UsageError
-from .excel import RowValidation, SheetSpec, column_letter, fitted_heights, writable, write_workbook
+from .excel import RowValidation, SheetSpec, column_letter, fitted_heights, prepared, write_workbook
 from .outputs import (
     CALLSHEET_COLUMNS,
     CALLSHEET_INFO_SHEET,
@@ -228,11 +228,10 @@ def solution_sheet(playbooks) -> SheetSpec:
     lists = {segment.code: playbooks[segment.code].choices for segment in ALL_SEGMENTS}
     longest = max(len(choices) for choices in lists.values())
     table = pd.DataFrame({code: choices + [None] * (longest - len(choices)) for code, choices in lists.items()}, dtype=object)
-    # Prepared once for every workbook of the run: text cells, a fixed width.
-    return SheetSpec(
-        CALLSHEET_SOLUTIONS_SHEET, writable(table), widths=dict.fromkeys(lists, 30.0), freeze=False, autofilter=False,
-        hidden=True, prepared=True,
-    )
+    # Prepared once for every workbook of the run.
+    return prepared(SheetSpec(
+        CALLSHEET_SOLUTIONS_SHEET, table, widths=dict.fromkeys(lists, 30.0), freeze=False, autofilter=False, hidden=True,
+    ))
 
 
 def unnumbered_solutions(playbooks) -> list[Problem]:
@@ -336,7 +335,8 @@ def _playbook_sheet(playbooks) -> SheetSpec:
     table = playbook_table(list(playbooks), playbooks)
     widths = {"分层": 24.0, "项目": 16.0, "内容": 70.0}
     heights = fitted_heights(table, widths, ["内容"])
-    return SheetSpec(CALLSHEET_PLAYBOOK_SHEET, table, widths=widths, wrap=True, row_heights=heights, page=_paper(102))
+    # Prepared once for every workbook of the run.
+    return prepared(SheetSpec(CALLSHEET_PLAYBOOK_SHEET, table, widths=widths, wrap=True, row_heights=heights, page=_paper(102)))
 
 
 def _questions(book) -> str:

@@ -24,7 +24,7 @@ import os
 import re
 import unicodedata
 from collections.abc import Container, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .errors import OutputError
@@ -197,7 +197,6 @@ def sheet_parts(name: str, rows: int, max_rows: int = EXCEL_MAX_ROWS, taken: Con
 def split_sheets(sheets: Sequence[SheetSpec], max_rows: int = EXCEL_MAX_ROWS) -> list[SheetSpec]:
     """Every sheet longer than `max_rows` (header included) as several, each with the same header,
     fills, validations, widths and layout; charts stay on the first. Others are returned as they are."""
-    from dataclasses import replace
 
     names = [sheet.name for sheet in sheets]
     out: list[SheetSpec] = []
@@ -206,9 +205,9 @@ def split_sheets(sheets: Sequence[SheetSpec], max_rows: int = EXCEL_MAX_ROWS) ->
         if len(parts) == 1:
             out.append(sheet)
             continue
-        frame = sheet.frame if sheet.prepared else writable(sheet.frame)
         # Widths from the whole sheet, so that every part looks alike.
-        widths = sheet.widths if sheet.prepared else {**fitted_widths(frame, skip=sheet.widths), **sheet.widths}
+        whole = prepared(sheet)
+        frame, widths = whole.frame, whole.widths
         for index, (name, start, stop) in enumerate(parts):
             colours = sheet.row_colours[start:stop] if sheet.row_colours is not None else None
             row_rules = [
@@ -229,6 +228,15 @@ def split_sheets(sheets: Sequence[SheetSpec], max_rows: int = EXCEL_MAX_ROWS) ->
             )
         names += [name for name, _, _ in parts[1:]]
     return out
+
+
+def prepared(sheet: SheetSpec) -> SheetSpec:
+    """`sheet` with its frame already in the writer's types and every column's width set: a sheet that
+    goes into many workbooks (a call sheet's playbooks) is converted once, not once per workbook."""
+    if sheet.prepared:
+        return sheet
+    frame = writable(sheet.frame)
+    return replace(sheet, frame=frame, widths={**fitted_widths(frame, skip=sheet.widths), **sheet.widths}, prepared=True)
 
 
 def write_workbook(
@@ -308,14 +316,15 @@ def _write(target: Path, sheets: Sequence[SheetSpec]) -> None:
     entries, freeze, autofilter, widths, rows, heights, validations, charts, headers, pages = [], {}, {}, {}, {}, {}, {}, {}, {}, {}
     views, row_rules = {}, {}
     for number, sheet in enumerate(sheets, 1):
-        frame = sheet.frame if sheet.prepared else writable(sheet.frame)
+        sheet = prepared(sheet)
+        frame = sheet.frame
         entries.append((sheet.name, frame))
         # Headers are user text too (unknown columns, teacher names in a summary): quote-prefixed like the rest.
         headers[sheet.name] = cell_format(wrap=sheet.wrap, header=True)
         if sheet.freeze:
             freeze[sheet.name] = {"row": 1, "col": sheet.freeze_columns}
         autofilter[sheet.name] = sheet.autofilter and len(frame.columns) > 0
-        widths[sheet.name] = sheet.widths if sheet.prepared else {**fitted_widths(frame, skip=sheet.widths), **sheet.widths}
+        widths[sheet.name] = sheet.widths
         colours = sheet.row_colours if sheet.row_colours is not None else [None] * len(frame)
         # zip stops at the frame's last row, should the colours run longer.
         rows[sheet.name] = {row: cell_format(colour, sheet.wrap) for row, colour in zip(range(1, len(frame) + 1), colours)}

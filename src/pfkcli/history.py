@@ -244,6 +244,9 @@ SNAPSHOT_COLUMNS: dict[str, str] = {
     "segment": "text",
     "why": "text",
 }
+# What the weekly commands work from: all but the segment's why, a long text per student that only the
+# result workbook and the report show (it is most of what reading a snapshot costs).
+WORKING_COLUMNS = [name for name in SNAPSHOT_COLUMNS if name != "why"]
 SCHEMA_VERSION = len(MIGRATIONS)
 # How long a writer waits for another pfk to finish writing before giving up with a clear message.
 BUSY_TIMEOUT_SECONDS = 30.0

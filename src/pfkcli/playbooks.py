@@ -526,6 +526,8 @@ def _validate_text(text: str, display: str, expected_code: str) -> tuple[Playboo
 
 def _first_alias(text: str) -> int | None:
     """The line (1-based) of the first alias (`*name`) in a YAML text, read as events: nothing is expanded."""
+    if "*" not in text:  # an alias is written with a star: without one, nothing to look for
+        return None
     from ruamel.yaml import YAML
     from ruamel.yaml.events import AliasEvent
 

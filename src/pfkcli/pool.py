@@ -186,15 +186,15 @@ def _store(workspace) -> Path:
 
 
 def placed_snapshot(conn, config: Config, as_of: dt.date, other_way: str = ""):
-    """The newest snapshot on or before `as_of`, each student with whoever holds them on `as_of`
-    (moves and calls recorded since the snapshot count): (frame, the snapshot's date). `other_way`
-    ends the message when there is none (`，或用 --roster 指定名单`)."""
+    """The newest snapshot on or before `as_of` (its `history.WORKING_COLUMNS`), each student with
+    whoever holds them on `as_of` (moves and calls recorded since the snapshot count): (frame, the
+    snapshot's date). `other_way` ends the message when there is none (`，或用 --roster 指定名单`)."""
     if conn is None:
         raise UsageError(f"还没有分层结果：请先在工作区里运行 pfk classify{other_way}")
     dates = [d for d in history.snapshot_dates(conn) if d <= as_of]
     if not dates:
         raise UsageError(f"{as_of} 及以前没有分层快照：请先运行 pfk classify{other_way}")
-    return place_students(conn, history.load_snapshot(conn, dates[-1]), config, as_of), dates[-1]
+    return place_students(conn, history.load_snapshot(conn, dates[-1], history.WORKING_COLUMNS), config, as_of), dates[-1]
 
 
 def _was_held_by(frame):

@@ -481,17 +481,21 @@ def filled_rows(path: Path, sheet: str, headers: Sequence[str]) -> int:
     fills in); 0 for a file that is not there or not such a workbook."""
     if not Path(path).is_file():
         return 0
+    wanted = set(headers)
     try:
         import fastexcel
+        import pyarrow.compute as pc
 
-        cells = fastexcel.read_excel(str(path)).load_sheet(sheet, dtypes="string").to_pandas()
+        # Only the fill-in columns, counted in Arrow: a week's call sheets are checked in milliseconds.
+        book = fastexcel.read_excel(str(path))
+        table = book.load_sheet(sheet, use_columns=lambda column: column.name in wanted, dtypes="string").to_arrow()
     except Exception:  # noqa: BLE001 — not a workbook, no such sheet: nothing a teacher filled in there
         return 0
-    present = [h for h in headers if h in cells.columns]
-    if not present:
-        return 0
-    blank = cells[present].apply(lambda column: column.str.strip().fillna("") == "")
-    return int((~blank.all(axis=1)).sum())
+    filled = None
+    for column in table.columns:
+        has_text = pc.fill_null(pc.not_equal(pc.utf8_trim_whitespace(column), ""), False)
+        filled = has_text if filled is None else pc.or_(filled, has_text)
+    return 0 if filled is None else int(pc.sum(filled).as_py() or 0)
 
 
 def label_pairs(path: Path, sheet: str) -> dict[str, str]:
