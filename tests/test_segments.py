@@ -35,3 +35,12 @@ def test_segment_spellings(spelling):
 def test_pending_and_nonsense():
     assert parse_segment("待回访").code == PENDING_CODE and parse_segment("待回访学员").code == PENDING_CODE
     assert parse_segment("PXFSKL") is None
+
+
+def test_segment_values_look_each_code_up_and_give_unknown_and_blank_zero():
+    import pandas as pd
+
+    from pfkcli.segments import segment_values
+
+    codes = pd.Series(["P_S-F_S-K_L", None, "P_L-F_L-K_S", "???", "P_S-F_S-K_L"], index=[5, 6, 7, 8, 9], dtype="str")
+    assert segment_values(codes).to_dict() == {5: 14.0, 6: 0.0, 7: 2.0, 8: 0.0, 9: 14.0}  # 重点挽留, —, 一般价值

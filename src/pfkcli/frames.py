@@ -50,11 +50,20 @@ def complete(frame):
 def days_between(later, earlier):
     """Whole days from `earlier` to `later` (either may be a Series of dates or one date); NaN where
     either is blank. Times of day are ignored: a callback at 19:00 yesterday was one day ago."""
+    return _day_numbers(later) - _day_numbers(earlier)
+
+
+def _day_numbers(value):
+    """The calendar day of each date as a number (days since 1970-01-01; NaN when blank): a Series on
+    its own index, or one number. Worked out in whole days, so no time of day survives."""
+    import numpy as np
     import pandas as pd
 
-    def day(value):
-        if isinstance(value, pd.Series):
-            return pd.to_datetime(value).dt.normalize()
-        return pd.Timestamp(value).normalize() if isinstance(value, (dt.date, pd.Timestamp)) else value
-
-    return (day(later) - day(earlier)).dt.days.astype("float64")
+    if isinstance(value, pd.Series):
+        days = pd.to_datetime(value).to_numpy().astype("datetime64[D]")
+        numbers = days.astype("int64").astype("float64")
+        numbers[np.isnat(days)] = np.nan
+        return pd.Series(numbers, index=value.index)
+    if isinstance(value, (dt.date, pd.Timestamp)) and not pd.isna(value):
+        return float(np.datetime64(pd.Timestamp(value), "D").astype("int64"))
+    return np.nan

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from .alert_rules import RENEWAL_RULES, RULES, AlertContext, alert_masks, alert_texts
 from .frames import days_between
-from .segments import BY_CODE, PENDING_CODE
+from .segments import PENDING_CODE, segment_values
 from .texts import day_text, join, series, where
 
 # A student reached in the last few days is not called again for an alert, a missing score or a stale
@@ -139,7 +139,7 @@ def standing(ctx: AlertContext, reasons: dict | None = None):
     # routine calls (and go to the public pool, pool.py), unless a promise is at stake.
     unreachable = ctx.callbacks["failed_in_a_row"] >= ctx.config.plan.unreachable_after
     rank = rank.where(~(unreachable & rank.isin([RANK["first_contact"], RANK["pending"], RANK["serious"]])), RANK["routine"])
-    urgency = _waited(ctx) + ctx.frame["segment"].map({code: s.value for code, s in BY_CODE.items()}).fillna(0)
+    urgency = _waited(ctx) + segment_values(ctx.frame["segment"])
     return reasons, due, rank, urgency
 
 
@@ -221,7 +221,7 @@ def _spread_renewal(ctx: AlertContext, renewal):
         return renewal
     frame = ctx.frame
     weeks = np.ceil((ctx.days_left[month] - 7) / 7).clip(lower=1)
-    value = frame["segment"].map({code: s.value for code, s in BY_CODE.items()}).fillna(0)
+    value = segment_values(frame["segment"])
     candidates = pd.DataFrame(
         {
             "teacher": frame["teacher"][month],

@@ -57,6 +57,17 @@ def segment_codes(p_high, f_high, k_high, pending):
     return np.where(np.asarray(pending, dtype=bool), PENDING_CODE, codes)
 
 
+def segment_values(segments):
+    """Each student's segment value (`Segment.value`; 0 for an unknown code) as a float Series on the
+    same index: looked up once per distinct code, not once per student."""
+    import numpy as np
+    import pandas as pd
+
+    codes, distinct = pd.factorize(segments)
+    values = np.array([BY_CODE[c].value if c in BY_CODE else 0 for c in distinct] + [0], dtype="float64")
+    return pd.Series(values[codes], index=segments.index)  # code -1 (blank) takes the trailing 0
+
+
 _CODE_PATTERN = re.compile(r"^P_?([LS])[\s\-_]*F_?([LS])[\s\-_]*K_?([LS])$")
 
 
