@@ -9,8 +9,8 @@ The floor parses the inputs (fastexcel for the roster, pyarrow's CSV reader for 
 Parquet reader for a snapshot stored in the workspace's history), maps those
 cells into memory and writes them with rustpy-xlsxwriter in its standard mode (as pfk does), styled the way SPEC §8 has every output
 styled (each data row filled and quote-prefixed, a bold frozen header with a filter) — the styles taken
-in turn, not computed. Several workbooks (the call sheets) are written as many at a time as pfk writes
-them (`writers`). Where pfk stores its classification in the workspace (classify), the floor stores
+in turn, not computed. Several workbooks (the call sheets) are written one after another, as pfk
+writes them. Where pfk stores its classification in the workspace (classify), the floor stores
 the same table the same way. `--bare` writes the same cells with no style at all, for comparison.
 """
 
@@ -18,16 +18,11 @@ from __future__ import annotations
 
 import json
 import sys
-from concurrent.futures import ThreadPoolExecutor
 
 FILLS = ["#C6EFCE", "#E2F0D9", "#FFEB9C", "#FFF2CC", "#DDEBF7", "#EDF3FA", "#F8CBAD", "#FCE4D6", "#E7E6E6"]
 
 
 def main(spec_path: str, bare: bool = False) -> None:
-    import os
-
-    # The Arrow allocator pfk's CLI uses (see src/pfkcli/cli/__init__.py), so that both sides run alike.
-    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
     import fastexcel
     import pyarrow as pa
     from rustpy_xlsxwriter import Format, write_worksheets
@@ -74,9 +69,8 @@ def main(spec_path: str, bare: bool = False) -> None:
             dedupe_strings=standard,
         )
 
-    with ThreadPoolExecutor(max_workers=spec.get("writers", 1)) as pool:
-        for done in [pool.submit(write, workbook) for workbook in spec["workbooks"]]:
-            done.result()
+    for workbook in spec["workbooks"]:
+        write(workbook)
     if spec.get("store_snapshot"):
         store_snapshot(**spec["store_snapshot"])
 

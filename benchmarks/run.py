@@ -176,12 +176,6 @@ def write_floor_spec(case: Case) -> None:
     case.floor_spec.write_text(json.dumps(spec, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
-def callsheet_writers() -> int:
-    """How many call sheets pfk writes at once; the floor writes as many at once."""
-    code = "from pfkcli.callsheet import WRITERS; print(WRITERS)"
-    return int(subprocess.run([PY, "-c", code], capture_output=True, text=True, check=True).stdout)
-
-
 def imports_pandas() -> bool:
     """Does `pfk --help` import pandas? (python -X importtime lists every module imported.)"""
     result = subprocess.run([PY, "-X", "importtime", "-m", "pfkcli", "--help"], capture_output=True, text=True, cwd=OUT, check=True)
@@ -247,7 +241,7 @@ def main() -> None:
         # The weekly loop's step 3: call sheets from the snapshot `pfk classify` stored just before.
         Case("callsheet", "pfk callsheet --all (40 teachers, from the snapshot)",
              pfk("callsheet", "--all", *as_of), [],
-             {"snapshot": {"history": str(history), "as_of": AS_OF}, "writers": callsheet_writers()}),
+             {"snapshot": {"history": str(history), "as_of": AS_OF}}),
         Case("alerts", "pfk alerts --progress (100k + 1M-row log)",
              pfk("alerts", str(roster), "--progress", str(events), "-o", str(OUT / "alerts.xlsx"), *as_of),
              [OUT / "alerts.xlsx"], with_log),

@@ -5,9 +5,7 @@ whom to call, in what order, why now, what to say, and the columns to fill in du
 from __future__ import annotations
 
 import datetime as dt
-import os
 import secrets
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,9 +35,6 @@ from .segments import ALL_SEGMENTS, BY_CODE
 from .workspace import Workspace
 
 QUESTIONS_ON_SHEET = 3
-# Call sheets written at once, one per core (up to 4): the writer works without the GIL, so one
-# workbook is written while the next is laid out (benchmarks/).
-WRITERS = max(1, min(4, os.cpu_count() or 1))
 
 
 @dataclass
@@ -122,25 +117,12 @@ def _write_sheets(workspace, conn, ctx, source, snapshot_date, warnings, playboo
     # Outside a workspace nothing can be recorded: the sheets still carry an id, kept nowhere.
     ids = history.register_sheets(conn, "callsheet", as_of, students) if conn is not None else [secrets.token_hex(5) for _ in students]
 
-    def write(load, target: Path, sheet_id: str) -> None:
-        sheets = callsheet_sheets(plan, load, playbooks, playbook_sheet, config, sheet_id, solutions)
-        write_workbook(target, sheets, inputs=[roster_path, progress_path])
-
-    # The writer lets go of the GIL: one workbook is written while the next is laid out.
-    with (
-        ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="pfk-callsheet") as pool,
-        step("写出回访表", total=len(plan.loads)) as bar,
-    ):
-        written = [pool.submit(write, *job) for job in zip(plan.loads, targets, ids)]
-        try:
-            for load, target, done in zip(plan.loads, targets, written):
-                done.result()
-                result.sheets.append(WrittenSheet(load.teacher, target, load.students, load.due, load.on_sheet, load.held_out))
-                bar.advance()
-        except BaseException:
-            for pending in written:
-                pending.cancel()
-            raise
+    with step("写出回访表", total=len(plan.loads)) as bar:
+        for load, target, sheet_id in zip(plan.loads, targets, ids):
+            sheets = callsheet_sheets(plan, load, playbooks, playbook_sheet, config, sheet_id, solutions)
+            write_workbook(target, sheets, inputs=[roster_path, progress_path])
+            result.sheets.append(WrittenSheet(load.teacher, target, load.students, load.due, load.on_sheet, load.held_out))
+            bar.advance()
     return result
 
 

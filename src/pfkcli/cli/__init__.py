@@ -5,7 +5,6 @@ Nothing here imports pandas: `pfk --help` must answer at once.
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import Annotated
 
@@ -68,10 +67,6 @@ _register()
 
 
 def main() -> None:
-    # Arrow's own allocator (mimalloc) hands freed memory back to the system and pays to fault it in
-    # again on the next column: on a 100,000-student run, glibc's allocator is faster (benchmarks/).
-    # Set before pyarrow is first imported; a user's own choice of pool is kept.
-    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
     try:
         app()
     except KeyboardInterrupt:  # Ctrl-C before a command's own boundary (common.run) was set up
