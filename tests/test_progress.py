@@ -50,7 +50,7 @@ def test_call_sheets_count_up_in_one_bar(recorded, tmp_path):
     result = make_callsheets(Workspace(None), DAY, roster_path=roster, folder=tmp_path / "callsheets")
     batch = [step for step in recorded if step[0] == "写出回访表"]
     assert batch == [["写出回访表", len(result.sheets), len(result.sheets)]]
-    # The workbooks themselves are written on worker threads: part of the batch, not bars of their own.
+    # Each workbook's own step is part of the batch, not a bar of its own.
     assert not [step for step in recorded if step[0].startswith("写出 ")]
 
 

@@ -3,8 +3,8 @@
 The core only announces steps; whoever runs it decides what to show. The CLI installs a hook that
 draws rich progress bars on a terminal (see cli/common.py); with no hook, as in tests and library use,
 a step costs nothing. Core modules must not depend on rich, so this module imports nothing of it.
-A step announced from a worker thread is part of a batch its caller shows (one bar for 40 call
-sheets, not 40 spinners), so it shows nothing.
+A step announced inside another one, or from a worker thread, is part of what its caller shows (one
+bar for 40 call sheets, not 40 spinners after it), so it shows nothing.
 
 >>> with step("读取 roster.xlsx"):          # doctest: +SKIP
 ...     read()
@@ -34,6 +34,7 @@ class _Silent:
 # hook(label, total) → a context manager yielding a Bar; `total` None: a step without a count.
 Hook = Callable[[str, "int | None"], AbstractContextManager[Bar]]
 _hook: Hook | None = None
+_open = 0  # steps showing now (main thread only)
 
 
 def install(hook: Hook | None) -> Hook | None:
@@ -46,8 +47,13 @@ def install(hook: Hook | None) -> Hook | None:
 @contextmanager
 def step(label: str, total: int | None = None) -> Iterator[Bar]:
     """Announce a step that may take a while; `advance()` the bar `total` times if it has a count."""
-    if _hook is None or threading.current_thread() is not threading.main_thread():
+    global _open
+    if _hook is None or _open or threading.current_thread() is not threading.main_thread():
         yield _Silent()
         return
-    with _hook(label, total) as bar:
-        yield bar
+    _open += 1
+    try:
+        with _hook(label, total) as bar:
+            yield bar
+    finally:
+        _open -= 1
