@@ -47,7 +47,7 @@ def move(conn, sid: str, kind: str, teacher: str | None, roster_teacher: str | N
 
 
 def placed(conn, frame, day=NOV_23, config=None):
-    return place_students(conn, frame, config or Config(), day).set_index("student_id")
+    return place_students(conn, frame, config or Config(), day, history.newest_callbacks(conn, frame, day)).set_index("student_id")
 
 
 def test_three_calls_not_reached_in_a_row_put_a_student_in_the_pool(conn):
@@ -147,7 +147,7 @@ def test_an_assignment_stands_until_a_roster_shows_a_third_teacher(conn):
 
 def test_a_stored_snapshot_is_placed_by_the_roster_teacher_it_kept(conn):
     frame = students({"student_id": "S1", "teacher": "张老师"})
-    history.save_snapshot(conn, NOV_23, place_students(conn, frame, Config(), NOV_23))
+    history.save_snapshot(conn, NOV_23, place_students(conn, frame, Config(), NOV_23, history.newest_callbacks(conn, frame, NOV_23)))
     move(conn, "S1", "release", None, "张老师", "2026-11-23", "转给销售")
     snapshot = history.load_snapshot(conn, NOV_23)
     assert snapshot.loc[0, "roster_teacher"] == "张老师"

@@ -13,7 +13,7 @@ from . import history, holdout
 from .alert_rules import AlertContext
 from .calls import COMPLAINT, OUTCOMES, PROBLEM_TYPES, RESOLVED_CHOICES
 from .errors import OutputError, Problem, UsageError
-from .excel import RowValidation, SheetSpec, column_letter, fitted_heights, prepared, write_workbook
+from .excel import RowValidation, SheetSpec, column_letter, fitted_heights, prepared, writable, write_workbook
 from .outputs import (
     CALLSHEET_COLUMNS,
     CALLSHEET_INFO_SHEET,
@@ -80,8 +80,8 @@ def make_callsheets(
     check_output_folder(folder or workspace.callsheets_dir, workspace.root)
     playbooks = load_playbooks(workspace.playbooks_dir)
     with workspace.open_history() as conn:
-        frame, source, snapshot_date, warnings = _students(workspace, conn, as_of, roster_path, progress_path)
-        ctx = AlertContext(frame, config, as_of, history.newest_callbacks(conn, frame, as_of), history.ratings_before(conn, as_of))
+        frame, callbacks, source, snapshot_date, warnings = _students(workspace, conn, as_of, roster_path, progress_path)
+        ctx = AlertContext(frame, config, as_of, callbacks, history.ratings_before(conn, as_of))
         return _write_sheets(workspace, conn, ctx, source, snapshot_date, warnings, playbooks, teacher, roster_path, progress_path, limit, folder)
 
 
@@ -113,13 +113,15 @@ def _write_sheets(workspace, conn, ctx, source, snapshot_date, warnings, playboo
     playbook_sheet = _playbook_sheet(playbooks)
     solutions = solution_sheet(playbooks)
     result.warnings += unnumbered_solutions(playbooks)
-    students = [(load.teacher, plan.teacher_rows(load.teacher)["student_id"].tolist()) for load in plan.loads]
+    calls = call_sheets(plan, playbooks, config)
+    students = [(load.teacher, calls[load.teacher].frame["学号"].tolist()) for load in plan.loads]
     # Outside a workspace nothing can be recorded: the sheets still carry an id, kept nowhere.
     ids = history.register_sheets(conn, "callsheet", as_of, students) if conn is not None else [secrets.token_hex(5) for _ in students]
 
     with step("写出回访表", total=len(plan.loads)) as bar:
         for load, target, sheet_id in zip(plan.loads, targets, ids):
-            sheets = callsheet_sheets(plan, load, playbooks, playbook_sheet, config, sheet_id, solutions)
+            # The calls, the playbooks, 说明, and (hidden) the lists of the 使用方案 drop-downs.
+            sheets = [calls[load.teacher], playbook_sheet, info_sheet(load, plan, config, sheet_id), solutions]
             write_workbook(target, sheets, inputs=[roster_path, progress_path])
             result.sheets.append(WrittenSheet(load.teacher, target, load.students, load.due, load.on_sheet, load.held_out))
             bar.advance()
@@ -142,14 +144,14 @@ def keep_filled(targets: list[Path], sheet: str, headers, what: str) -> None:
 
 def _students(workspace: Workspace, conn, as_of: dt.date, roster_path, progress_path):
     """The classified students: from the roster on the fly, or the newest snapshot on or before `as_of`.
-    Returns (frame, source, snapshot date or None, warnings)."""
+    Returns (frame, its `history.newest_callbacks`, source, snapshot date or None, warnings)."""
     if roster_path is not None:
         from .classify import score_roster
 
         scored = score_roster(roster_path, as_of, workspace.config, conn, progress_path)
-        return scored.frame, f"名单 {Path(roster_path).name}", None, scored.warnings
-    frame, snapshot_date = placed_snapshot(conn, workspace.config, as_of, "，或用 --roster 指定名单")
-    return frame, f"{snapshot_date} 的分层快照", snapshot_date, []
+        return scored.frame, scored.callbacks, f"名单 {Path(roster_path).name}", None, scored.warnings
+    frame, callbacks, snapshot_date = placed_snapshot(conn, workspace.config, as_of, "，或用 --roster 指定名单")
+    return frame, callbacks, f"{snapshot_date} 的分层快照", snapshot_date, []
 
 
 # Excel width units. The 13 columns before 学号 take 160 (169 as stored, with Excel's padding): in view
@@ -258,19 +260,18 @@ def solution_rules(segments, playbooks) -> list[RowValidation]:
     return rules
 
 
-def callsheet_sheets(
-    plan: CallPlan, load, playbooks, playbook_sheet: SheetSpec, config, sheet_id: str, solutions: SheetSpec | None = None
-) -> list[SheetSpec]:
-    """The sheets of one teacher's workbook: the calls, the playbooks, 说明, and (hidden) the 使用方案 lists."""
+def call_sheets(plan: CallPlan, playbooks, config) -> dict[str, SheetSpec]:
+    """Each teacher's 回访表 sheet (a teacher with no calls this week: an empty one). The calls of every
+    teacher are laid out as one table, converted for the writer once, then cut at each teacher."""
     import numpy as np
     import pandas as pd
 
-    rows = plan.teacher_rows(load.teacher)
+    rows = plan.rows.reset_index(drop=True)
     segments = rows["segment"]
     nothing = pd.Series(None, index=rows.index, dtype="str")
     table = pd.DataFrame(
         {
-            "顺序": pd.Series(np.arange(1, len(rows) + 1), index=rows.index, dtype="int64"),
+            "顺序": rows.groupby("teacher", sort=False).cumcount().add(1).astype("int64"),
             "姓名": rows["name"],
             "手机号": rows["phone"],
             "分层": segments.map({code: s.name.removesuffix("学员") for code, s in BY_CODE.items()}),
@@ -283,28 +284,35 @@ def callsheet_sheets(
         },
         columns=[*CALLSHEET_COLUMNS, *FILL_IN_COLUMNS, *REFERENCE_COLUMNS],
     )
-    heights = fitted_heights(table, CALLSHEET_WIDTHS, ["为什么现在打", "上次回访备注"])
-    colours = segments.map({code: s.colour for code, s in BY_CODE.items()}).tolist()
-    teacher = load.teacher.replace("&", "&&")  # `&` starts a code in Excel's page header
-    page = {
+    heights = np.asarray(fitted_heights(table, CALLSHEET_WIDTHS, ["为什么现在打", "上次回访备注"]))
+    colours = segments.map({code: s.colour for code, s in BY_CODE.items()}).to_numpy(dtype=object)
+    table = writable(table)
+    drop_downs = validations(config)
+    positions = rows.groupby("teacher", sort=False).indices
+    sheets = {}
+    for load in plan.loads:
+        at = positions.get(load.teacher, np.array([], dtype=np.int64))
+        sheets[load.teacher] = SheetSpec(
+            CALLSHEET_SHEET, table.take(at).reset_index(drop=True), row_colours=colours[at].tolist(),
+            validations=drop_downs, widths=CALLSHEET_WIDTHS, freeze_columns=FROZEN_COLUMNS, wrap=True,
+            row_heights=heights[at].tolist(), page=_call_pages(load.teacher, len(at), plan.as_of),
+            row_validations=solution_rules(segments.take(at), playbooks), prepared=True,
+        )
+    return sheets
+
+
+def _call_pages(teacher: str, rows: int, as_of: dt.date) -> dict:
+    """Print setup of a 回访表: landscape, one page wide, the teacher and date on every page."""
+    teacher = teacher.replace("&", "&&")  # `&` starts a code in Excel's page header
+    return {
         "landscape": True,
         "fit_to_pages": (1, 0),  # one page wide, as many long as it takes
         "repeat_rows": 0,
-        "print_area": (0, 0, len(table), len(CALLSHEET_COLUMNS) + len(FILL_IN_COLUMNS) - 1),
-        "header": f"&L回访表  运营老师：{teacher}&R{plan.as_of:%Y-%m-%d}",
+        "print_area": (0, 0, rows, len(CALLSHEET_COLUMNS) + len(FILL_IN_COLUMNS) - 1),
+        "header": f"&L回访表  运营老师：{teacher}&R{as_of:%Y-%m-%d}",
         "footer": "&C第 &P 页，共 &N 页",
         "margins": {"left": 0.4, "right": 0.4, "top": 0.6, "bottom": 0.6},
     }
-    return [
-        SheetSpec(
-            CALLSHEET_SHEET, table, row_colours=colours, validations=validations(config), widths=CALLSHEET_WIDTHS,
-            freeze_columns=FROZEN_COLUMNS, wrap=True, row_heights=heights, page=page,
-            row_validations=solution_rules(segments, playbooks),
-        ),
-        playbook_sheet,
-        info_sheet(load, plan, config, sheet_id),
-        solutions if solutions is not None else solution_sheet(playbooks),
-    ]
 
 
 def _paper(widths_total: float) -> dict:

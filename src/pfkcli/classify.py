@@ -96,7 +96,7 @@ def score_roster(
     callbacks = history.newest_callbacks(conn, frame, as_of)
     frame = frame.assign(**{name: callbacks[name] for name in ("P", "P_on", "K", "K_on")})
     frame, cuts = classify_frame(frame, config, as_of)
-    frame = place_students(conn, frame, config, as_of)
+    frame = place_students(conn, frame, config, as_of, callbacks)
     return ClassifyResult(roster, frame, callbacks, cuts, as_of, warnings)
 
 

@@ -229,14 +229,14 @@ def make_messages(workspace: Workspace, as_of: dt.date, teacher: str | None = No
         raise UsageError("还没有分层结果：请先在工作区里运行 pfk classify")
     playbooks = load_playbooks(workspace.playbooks_dir)
     with history.opened(workspace.history_path) as conn:
-        frame, snapshot_date = placed_snapshot(conn, workspace.config, as_of)
+        frame, callbacks, snapshot_date = placed_snapshot(conn, workspace.config, as_of)
         teachers = sorted(frame["teacher"].dropna().unique().tolist())
         if teacher is not None:
             if teacher not in teachers:
                 shown = "、".join(teachers[:20]) + ("…" if len(teachers) > 20 else "")
                 raise UsageError(f"没有「{teacher}」的学员；名单里的老师有：{shown}")
             teachers = [teacher]
-        ctx = AlertContext(frame, workspace.config, as_of, history.newest_callbacks(conn, frame, as_of), history.ratings_before(conn, as_of))
+        ctx = AlertContext(frame, workspace.config, as_of, callbacks, history.ratings_before(conn, as_of))
         with step("起草消息"):
             drafts = draft_messages(ctx, playbooks, history.newest_touches(conn, as_of), teachers, scene)
         result = MessagesResult(as_of, snapshot_date, skipped=drafts.skipped, held_back=drafts.held_back)

@@ -74,9 +74,6 @@ class CallPlan:
     rows: object
     loads: list[TeacherLoad] = field(default_factory=list)
 
-    def teacher_rows(self, teacher: str):
-        return self.rows[self.rows["teacher"] == teacher].reset_index(drop=True)
-
 
 def build_plan(
     ctx: AlertContext, capacity: int, teachers: list[str] | None = None, reasons: dict | None = None, held_out=None

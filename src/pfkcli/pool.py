@@ -60,15 +60,16 @@ def rules_text(config: Config) -> list[str]:
     ]
 
 
-def place_students(conn, frame, config: Config, as_of: dt.date):
+def place_students(conn, frame, config: Config, as_of: dt.date, callbacks):
     """`frame` (a classified frame, or a stored snapshot) with who holds each student on `as_of` and
     who is in the pool: `roster_teacher` (the roster's own 运营老师), `owner` (`history.owners`),
     `teacher` (the owner, blank in the pool), `moved_on`, `move`, `move_reason`, `pool_on` (the day
     the student entered the pool; NaT: not in it), `pool_<rule>` (the day each rule took the student
-    in) and `failed_count`, `failed_last` (the calls not reached that count)."""
+    in) and `failed_count`, `failed_last` (the calls not reached that count). `callbacks`:
+    `history.newest_callbacks(conn, frame, as_of)`, which the caller needs too."""
     held = history.owners(conn, frame, as_of)
     roster = frame["roster_teacher"].fillna(frame["teacher"]) if "roster_teacher" in frame else frame["teacher"]
-    entries = _entries(conn, frame, config, as_of, held)
+    entries = _entries(conn, frame, config, as_of, held, callbacks["last_called"])
     pool_on = entries[[f"pool_{rule.code}" for rule in POOL_RULES]].min(axis=1)
     return frame.assign(
         roster_teacher=roster,
@@ -83,7 +84,7 @@ def place_students(conn, frame, config: Config, as_of: dt.date):
     )
 
 
-def _entries(conn, frame, config: Config, as_of: dt.date, held):
+def _entries(conn, frame, config: Config, as_of: dt.date, held, last_called):
     """The day each rule took each student into the pool (NaT: it does not), on `frame.index`."""
     import pandas as pd
 
@@ -100,7 +101,7 @@ def _entries(conn, frame, config: Config, as_of: dt.date, held):
     # Not learning counts from the last learning, the move that stands or the newest reached call,
     # whichever is latest: a student the teacher has just reached is being looked after.
     start = seen.dt.normalize()
-    for later in (since, history.newest_callbacks(conn, frame, as_of)["last_called"].dt.normalize()):
+    for later in (since, last_called.dt.normalize()):
         start = start.where(~(start < later), later)
     inactive = start + pd.Timedelta(days=config.pool.inactive_days)
     finished = end + pd.Timedelta(days=config.plan.after_end_days + 1)
@@ -187,14 +188,17 @@ def _store(workspace) -> Path:
 
 def placed_snapshot(conn, config: Config, as_of: dt.date, other_way: str = ""):
     """The newest snapshot on or before `as_of` (its `history.WORKING_COLUMNS`), each student with
-    whoever holds them on `as_of` (moves and calls recorded since the snapshot count): (frame, the
-    snapshot's date). `other_way` ends the message when there is none (`，或用 --roster 指定名单`)."""
+    whoever holds them on `as_of` (moves and calls recorded since the snapshot count): (frame, its
+    `history.newest_callbacks` on `as_of`, the snapshot's date). `other_way` ends the message when
+    there is none (`，或用 --roster 指定名单`)."""
     if conn is None:
         raise UsageError(f"还没有分层结果：请先在工作区里运行 pfk classify{other_way}")
     dates = [d for d in history.snapshot_dates(conn) if d <= as_of]
     if not dates:
         raise UsageError(f"{as_of} 及以前没有分层快照：请先运行 pfk classify{other_way}")
-    return place_students(conn, history.load_snapshot(conn, dates[-1], history.WORKING_COLUMNS), config, as_of), dates[-1]
+    frame = history.load_snapshot(conn, dates[-1], history.WORKING_COLUMNS)
+    callbacks = history.newest_callbacks(conn, frame, as_of)
+    return place_students(conn, frame, config, as_of, callbacks), callbacks, dates[-1]
 
 
 def _was_held_by(frame):
@@ -224,8 +228,8 @@ def list_pool(workspace, as_of: dt.date, renewal: bool = False, output: Path | N
     if output is not None:
         check_output(Path(output), workspace_root=workspace.root)
     with history.opened(_store(workspace)) as conn:
-        frame, snapshot = placed_snapshot(conn, workspace.config, as_of)
-        listed = _renewal_pool(conn, frame, workspace.config, as_of, snapshot) if renewal else _pool(frame, workspace.config, as_of, snapshot)
+        frame, callbacks, snapshot = placed_snapshot(conn, workspace.config, as_of)
+        listed = _renewal_pool(conn, frame, callbacks, workspace.config, as_of, snapshot) if renewal else _pool(frame, workspace.config, as_of, snapshot)
     if output is not None:
         listed.output = write_workbook(Path(output), [pool_sheet(listed)])
     return listed
@@ -250,12 +254,12 @@ def _pool(frame, config: Config, as_of: dt.date, snapshot: dt.date) -> PoolList:
     return PoolList(as_of, snapshot, False, rows, {label: n for label, n in counts.items() if n})
 
 
-def _renewal_pool(conn, frame, config: Config, as_of: dt.date, snapshot: dt.date) -> PoolList:
+def _renewal_pool(conn, frame, callbacks, config: Config, as_of: dt.date, snapshot: dt.date) -> PoolList:
     import pandas as pd
 
     from .alert_rules import RENEWAL_RULES, RULE_BY_CODE, AlertContext, alert_masks, alert_texts
 
-    ctx = AlertContext(frame, config, as_of, history.newest_callbacks(conn, frame, as_of), history.ratings_before(conn, as_of))
+    ctx = AlertContext(frame, config, as_of, callbacks, history.ratings_before(conn, as_of))
     masks = alert_masks(ctx)
     stage = pd.Series(None, index=frame.index, dtype="str")
     for code in reversed(RENEWAL_RULES):  # one stage at a time: the first that holds
@@ -313,7 +317,7 @@ def release_students(workspace, ids: list[str], reason: str, as_of: dt.date) -> 
     import pandas as pd
 
     with history.opened(_store(workspace)) as conn:
-        frame, snapshot = placed_snapshot(conn, workspace.config, as_of)
+        frame, _, snapshot = placed_snapshot(conn, workspace.config, as_of)
         by_id = frame.set_index("student_id")
         unknown = [sid for sid in dict.fromkeys(ids) if sid not in by_id.index]
         if unknown:
@@ -355,7 +359,7 @@ def claim_students(workspace, teacher: str, count: int, as_of: dt.date) -> Claim
 
     config = workspace.config
     with history.opened(_store(workspace)) as conn:
-        frame, _ = placed_snapshot(conn, config, as_of)
+        frame, callbacks, _ = placed_snapshot(conn, config, as_of)
         names = team_names(config, frame["owner"], frame["roster_teacher"])
         if teacher not in names:
             shown = "、".join(names[:20]) + ("…" if len(names) > 20 else "")
@@ -372,7 +376,7 @@ def claim_students(workspace, teacher: str, count: int, as_of: dt.date) -> Claim
             left = f"最多还能认领 {room} 人" if room > 0 else "已经满了，不能再认领"
             raise UsageError(f"{teacher} 的容量是 {own.capacity} 人，现有 {load} 人，{left}（要认领 {count} 人）；未认领任何学员")
         pool = frame[in_pool].assign(teacher=teacher).reset_index(drop=True)
-        ctx = AlertContext(pool, config, as_of, history.newest_callbacks(conn, pool, as_of), history.ratings_before(conn, as_of))
+        ctx = AlertContext(pool, config, as_of, callbacks[in_pool].reset_index(drop=True), history.ratings_before(conn, as_of))
         chosen = pool.iloc[calling_order(ctx)[:count]]
         why = pool_why(chosen, config, as_of)
         history.record_moves(conn, [

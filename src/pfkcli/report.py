@@ -654,9 +654,10 @@ def build_report(
         dates = history.snapshot_dates(conn)
         newest, previous = choose_snapshots(dates, as_of, since)
         # Who held whom on that day: moves made with pfk assign and pfk pool count, the pool has nobody.
-        frame = place_students(conn, history.load_snapshot(conn, newest), config, newest)
-        earlier = history.load_snapshot(conn, previous) if previous else None
+        frame = history.load_snapshot(conn, newest)
         callbacks = history.newest_callbacks(conn, frame, newest)
+        frame = place_students(conn, frame, config, newest, callbacks)
+        earlier = history.load_snapshot(conn, previous) if previous else None
         called = called_between(conn, previous, newest) if previous else set()
         problems = problems_raised(conn, newest)
         alerts = find_alerts(AlertContext(frame, config, newest, callbacks, history.ratings_before(conn, newest)))
