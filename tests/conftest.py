@@ -128,49 +128,47 @@ def _cli_in(folder: Path):
     return _invoke
 
 
-@pytest.fixture(scope="session")
-def _three_weeks(tmp_path_factory):
-    """The playbook workspace of tests/weeks.py, built once: (folder, solution ids)."""
-    from .weeks import playbook_weeks
-
-    folder = tmp_path_factory.mktemp("three-weeks")
+def _built_once(tmp_path_factory, name: str, build):
+    """A workspace of tests/weeks.py built once for the session by `build(folder, invoke)`: (folder, what it returned)."""
+    folder = tmp_path_factory.mktemp(name)
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(folder)
-        ids = playbook_weeks(folder, _cli_in(folder))
-    return folder, ids
+        made = build(folder, _cli_in(folder))
+    return folder, made
+
+
+def _copied(built, tmp_path, monkeypatch):
+    """A copy of a session-built workspace in tmp_path, made the current folder: (folder, what the build returned)."""
+    import shutil
+
+    source, made = built
+    folder = tmp_path / "workspace"
+    shutil.copytree(source, folder)
+    monkeypatch.chdir(folder)
+    return folder, made
+
+
+@pytest.fixture(scope="session")
+def _three_weeks(tmp_path_factory):
+    from .weeks import playbook_weeks
+
+    return _built_once(tmp_path_factory, "three-weeks", playbook_weeks)
 
 
 @pytest.fixture
 def three_weeks(_three_weeks, invoke, tmp_path, monkeypatch):
-    """A copy of the three recorded weeks (tests/weeks.py) in tmp_path, the current folder: (folder, ids)."""
-    import shutil
-
-    source, ids = _three_weeks
-    folder = tmp_path / "workspace"
-    shutil.copytree(source, folder)
-    monkeypatch.chdir(folder)
-    return folder, ids
+    """A copy of the three recorded weeks of the playbook workspace (tests/weeks.py): (folder, solution ids)."""
+    return _copied(_three_weeks, tmp_path, monkeypatch)
 
 
 @pytest.fixture(scope="session")
 def _holdout_weeks(tmp_path_factory):
-    """The holdout workspace of tests/weeks.py, built once: (folder, what happened)."""
     from .weeks import holdout_weeks
 
-    folder = tmp_path_factory.mktemp("holdout-weeks")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(folder)
-        found = holdout_weeks(folder, _cli_in(folder))
-    return folder, found
+    return _built_once(tmp_path_factory, "holdout-weeks", holdout_weeks)
 
 
 @pytest.fixture
 def held_out_weeks(_holdout_weeks, invoke, tmp_path, monkeypatch):
-    """A copy of the holdout workspace (tests/weeks.py) in tmp_path, the current folder: (folder, what happened)."""
-    import shutil
-
-    source, found = _holdout_weeks
-    folder = tmp_path / "workspace"
-    shutil.copytree(source, folder)
-    monkeypatch.chdir(folder)
-    return folder, found
+    """A copy of the holdout workspace (tests/weeks.py): (folder, what happened)."""
+    return _copied(_holdout_weeks, tmp_path, monkeypatch)

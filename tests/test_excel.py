@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from pfkcli.errors import OutputError
-from pfkcli.excel import EXCEL_MAX_COLUMNS, RowValidation, SheetSpec, check_width, column_letter, sheet_parts, write_workbook
+from pfkcli.excel import EXCEL_MAX_COLUMNS, RowValidation, SheetSpec, check_width, sheet_parts, write_workbook
 
 from .xlsx_structure import problems
 
@@ -150,10 +150,6 @@ def test_rules_that_differ_by_row_read_their_lists_from_a_hidden_sheet(tmp_path)
     second = book["有其他规则"].data_validations.dataValidation
     assert len(second) == 3 and second[0].formula1 == '"S1,S2"'
     assert second[1].prompt == "第一行\n第二行 & <符号>" and second[1].promptTitle == "使用方案"
-
-
-def test_column_letters():
-    assert [column_letter(i) for i in (0, 25, 26, 51, 701, 702)] == ["A", "Z", "AA", "AZ", "ZZ", "AAA"]
 
 
 def test_a_long_header_over_short_numbers_wraps_rather_than_widen_the_column(tmp_path):

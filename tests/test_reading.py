@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from pfkcli.errors import InputError
-from pfkcli.reading import MAX_RATIO, column_letter, read_table, read_tables
+from pfkcli.reading import MAX_RATIO, read_table, read_tables
 
 from .conftest import HEADER, student, write_xlsx
 
@@ -90,10 +90,6 @@ def test_unusable_files_get_one_clear_line(tmp_path, content, message):
 def test_missing_file(tmp_path):
     with pytest.raises(InputError, match="文件不存在"):
         read_table(tmp_path / "nope.xlsx")
-
-
-def test_column_letters():
-    assert [column_letter(i) for i in (0, 25, 26, 701, 702)] == ["A", "Z", "AA", "ZZ", "AAA"]
 
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pandas as pd
 
-from pfkcli.values import looks_numeric, parse_date, parse_duration, parse_id, parse_number, parse_phone, parse_share
+from pfkcli.values import cell_text, column_letter, looks_numeric, parse_date, parse_duration, parse_id, parse_number, parse_phone, parse_share
 
 
 def test_numbers_typed_many_ways():
@@ -114,3 +114,11 @@ def test_shares_from_a_percent_column():
     assert value.tolist() == [0.45, 0.45, 0.005]
     value, _ = parse_share(pd.Series(["0.45", "45%"], dtype="str"))
     assert value.tolist() == [0.45, 0.45]
+
+
+def test_column_letters():
+    assert [column_letter(i) for i in (0, 25, 26, 51, 701, 702)] == ["A", "Z", "AA", "AZ", "ZZ", "AAA"]
+
+
+def test_a_blank_cell_is_never_the_text_nan():
+    assert [cell_text(v) for v in (None, float("nan"), pd.NA, pd.NaT, "", "  ", " 张三 ", 3)] == [None] * 6 + ["张三", "3"]

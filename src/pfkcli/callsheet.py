@@ -12,8 +12,8 @@ from pathlib import Path
 from . import history, holdout
 from .alert_rules import AlertContext
 from .calls import COMPLAINT, OUTCOMES, PROBLEM_TYPES, RESOLVED_CHOICES
-from .errors import OutputError, Problem, UsageError
-from .excel import RowValidation, SheetSpec, column_letter, fitted_heights, prepared, writable, write_workbook
+from .errors import OutputError, Problem
+from .excel import RowValidation, SheetSpec, fitted_heights, prepared, writable, write_workbook
 from .outputs import (
     CALLSHEET_COLUMNS,
     CALLSHEET_INFO_SHEET,
@@ -32,6 +32,8 @@ from .playbooks import OTHER_SOLUTION, load_playbooks
 from .pool import placed_snapshot
 from .progress import step
 from .segments import ALL_SEGMENTS, BY_CODE
+from .team import teachers_to_serve
+from .values import column_letter
 from .workspace import Workspace
 
 QUESTIONS_ON_SHEET = 3
@@ -88,12 +90,7 @@ def make_callsheets(
 def _write_sheets(workspace, conn, ctx, source, snapshot_date, warnings, playbooks, teacher, roster_path, progress_path, limit, folder):
     """The plan, laid out and written: one workbook per teacher, each with an id kept in the history."""
     frame, config, as_of = ctx.frame, ctx.config, ctx.as_of
-    teachers = sorted(frame["teacher"].dropna().unique().tolist())
-    if teacher is not None:
-        if teacher not in teachers:
-            shown = "、".join(teachers[:20]) + ("…" if len(teachers) > 20 else "")
-            raise UsageError(f"没有「{teacher}」的学员；名单里的老师有：{shown}")
-        teachers = [teacher]
+    teachers = teachers_to_serve(frame["teacher"], teacher)
     capacity = limit or config.plan.calls_per_week
     with step("排定本周回访"):
         reasons = due_reasons(ctx)

@@ -30,6 +30,7 @@ from pathlib import Path
 from .errors import OutputError
 from .paths import WORKBOOK, check_output, close_first
 from .progress import step
+from .values import column_letter
 
 HEADER_FILL = "#D9D9D9"
 DATE_FORMAT = "yyyy-mm-dd"
@@ -420,16 +421,6 @@ def _validation_xml(rules: Sequence[RowValidation], columns: list[str]) -> list[
         shown = " ".join(f"{name}={quoteattr(value, {chr(10): '&#xA;'})}" for name, value in attributes.items())
         elements.append(f"<dataValidation {shown}><formula1>{escape(formula)}</formula1></dataValidation>")
     return elements
-
-
-def column_letter(index: int) -> str:
-    """0 → A, 25 → Z, 26 → AA."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 def _add_validations(target: Path, rules: dict[int, list[str]]) -> None:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import OutputError, UsageError
+from .values import missing
 
 
 # The columns of a snapshot as the first blob format (migration 4) stored them.
@@ -346,15 +347,8 @@ def opened(path: Path | None) -> Iterator[sqlite3.Connection | None]:
 
 
 def _iso(value) -> str | None:
-    if value is None:
+    if missing(value):
         return None
-    try:
-        import pandas as pd
-
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
     return value.date().isoformat() if isinstance(value, dt.datetime) else value.isoformat()
 
 
@@ -659,6 +653,23 @@ def issued_sheet(conn: sqlite3.Connection, sheet_id: str) -> IssuedSheet | None:
     if row is None:
         return None
     return IssuedSheet(row[0], row[1], row[2], dt.date.fromisoformat(row[3]), tuple(json.loads(row[4])))
+
+
+def check_issued(conn: sqlite3.Connection, name: str, sheet_id: str, kind: str, teacher: str | None, as_of: str | None) -> IssuedSheet:
+    """The sheet pfk handed out under `sheet_id` (its 说明 page names the id, the teacher and the
+    date): refused when no sheet of this `kind` has that id here, or when the teacher or the date on
+    the page contradicts it (a sheet taken for another). `name`: the file, as messages name it."""
+    from .errors import InputError
+
+    what = {"callsheet": "回访表", "messages": "消息表"}[kind]
+    sheet = issued_sheet(conn, sheet_id)
+    if sheet is None or sheet.kind != kind:
+        raise InputError(f"{name}: {what}编号 {sheet_id[:20]} 不是这个工作区发出的{what}（编号被改过，或表来自别的工作区）")
+    if teacher and teacher != sheet.teacher:
+        raise InputError(f"{name}: 说明页写的运营老师是「{teacher[:20]}」，但编号 {sheet_id} 是发给「{sheet.teacher}」的{what}；请核对是否拿错了表")
+    if as_of and as_of[:10] != sheet.as_of.isoformat():
+        raise InputError(f"{name}: 说明页写的日期是 {as_of[:20]}，但编号 {sheet_id} 的{what}是 {sheet.as_of} 生成的；请核对是否拿错了表")
+    return sheet
 
 
 def _dated(frame, *names: str):

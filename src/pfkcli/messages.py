@@ -45,6 +45,7 @@ from .progress import step
 from .reading import label_pairs
 from .scenes import PERSONAS, RENEWAL_SCENES, SCENE_BY_NAME, SCENES, offered, personas, scene_inputs, template_keys
 from .segments import BY_CODE
+from .team import teachers_to_serve
 from .templates import PLACEHOLDERS, Template, choose, compile_template, fact_texts, render
 from .values import cell_text, parse_id
 from .workspace import Workspace
@@ -230,12 +231,7 @@ def make_messages(workspace: Workspace, as_of: dt.date, teacher: str | None = No
     playbooks = load_playbooks(workspace.playbooks_dir)
     with history.opened(workspace.history_path) as conn:
         frame, callbacks, snapshot_date = placed_snapshot(conn, workspace.config, as_of)
-        teachers = sorted(frame["teacher"].dropna().unique().tolist())
-        if teacher is not None:
-            if teacher not in teachers:
-                shown = "、".join(teachers[:20]) + ("…" if len(teachers) > 20 else "")
-                raise UsageError(f"没有「{teacher}」的学员；名单里的老师有：{shown}")
-            teachers = [teacher]
+        teachers = teachers_to_serve(frame["teacher"], teacher)
         ctx = AlertContext(frame, workspace.config, as_of, callbacks, history.ratings_before(conn, as_of))
         with step("起草消息"):
             drafts = draft_messages(ctx, playbooks, history.newest_touches(conn, as_of), teachers, scene)
@@ -370,15 +366,7 @@ def issued_messages_sheet(conn, path: Path) -> history.IssuedSheet | None:
     sheet_id = pairs.get(MESSAGES_INFO_SHEET_ID)
     if not sheet_id:
         return None
-    sheet = history.issued_sheet(conn, sheet_id)
-    if sheet is None or sheet.kind != "messages":
-        raise InputError(f"{path.name}: 消息表编号 {sheet_id[:20]} 不是这个工作区发出的消息表（编号被改过，或表来自别的工作区）")
-    teacher, as_of = pairs.get(INFO_TEACHER), pairs.get(MESSAGES_INFO_AS_OF)
-    if teacher and teacher != sheet.teacher:
-        raise InputError(f"{path.name}: 说明页写的运营老师是「{teacher[:20]}」，但编号 {sheet_id} 是发给「{sheet.teacher}」的消息表；请核对是否拿错了表")
-    if as_of and as_of[:10] != sheet.as_of.isoformat():
-        raise InputError(f"{path.name}: 说明页写的日期是 {as_of[:20]}，但编号 {sheet_id} 的消息表是 {sheet.as_of} 生成的；请核对是否拿错了表")
-    return sheet
+    return history.check_issued(conn, path.name, sheet_id, "messages", pairs.get(INFO_TEACHER), pairs.get(MESSAGES_INFO_AS_OF))
 
 
 def read_touches(path: Path, sheet: history.IssuedSheet, sent_on: dt.date | None, today: dt.date) -> TouchSheet:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from .columns import field_for_header
 from .errors import InputError
-from .values import excel_number_text
+from .values import column_letter, excel_number_text
 
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
@@ -71,16 +71,6 @@ class Tables:
     sheets: list[RawSheet]
     skipped_sheets: list[str] = field(default_factory=list)
     other_headers: list[str] = field(default_factory=list)
-
-
-def column_letter(index: int) -> str:
-    """0 → A, 25 → Z, 26 → AA."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 def read_table(path: Path, sheet: str | None = None, matcher=field_for_header, min_fields: int = 2, threads: bool = True) -> RawSheet:

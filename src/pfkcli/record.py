@@ -318,15 +318,7 @@ def _identity(conn, path: Path) -> history.IssuedSheet:
             f"{path.name}: 认不出这份回访表：「{CALLSHEET_INFO_SHEET}」工作表上没有「{INFO_SHEET_ID}」。"
             "它不是 pfk 生成的回访表，或说明页被删改过；请用 pfk callsheet 重新生成后再填写"
         )
-    sheet = history.issued_sheet(conn, sheet_id)
-    if sheet is None or sheet.kind != "callsheet":
-        raise InputError(f"{path.name}: 回访表编号 {sheet_id[:20]} 不是这个工作区发出的回访表（编号被改过，或表来自别的工作区）")
-    teacher, as_of = pairs.get(INFO_TEACHER), pairs.get(INFO_AS_OF)
-    if teacher and teacher != sheet.teacher:
-        raise InputError(f"{path.name}: 说明页写的运营老师是「{teacher[:20]}」，但编号 {sheet_id} 是发给「{sheet.teacher}」的回访表；请核对是否拿错了表")
-    if as_of and as_of[:10] != sheet.as_of.isoformat():
-        raise InputError(f"{path.name}: 说明页写的日期是 {as_of[:20]}，但编号 {sheet_id} 的回访表是 {sheet.as_of} 生成的；请核对是否拿错了表")
-    return sheet
+    return history.check_issued(conn, path.name, sheet_id, "callsheet", pairs.get(INFO_TEACHER), pairs.get(INFO_AS_OF))
 
 
 def _saved_at(path: Path) -> str | None:

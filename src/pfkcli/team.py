@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .config import Config
+from .errors import UsageError
 
 
 @dataclass(frozen=True)
@@ -50,3 +51,15 @@ def team_loads(config: Config, before, after, names: list[str] | None = None) ->
             TeacherLoad(name, int(own.capacity), own.active, name in config.teachers, int(counted_before.get(name, 0)), int(counted_after.get(name, 0)))
         )
     return loads
+
+
+def teachers_to_serve(held_by, teacher: str | None) -> list[str]:
+    """The teachers a sheet-making command serves: `teacher` alone, else everyone holding a student
+    (`held_by`: each student's teacher, blank in the pool), in name order. One holding nobody is refused."""
+    teachers = sorted(held_by.dropna().unique().tolist())
+    if teacher is None:
+        return teachers
+    if teacher not in teachers:
+        shown = "、".join(teachers[:20]) + ("…" if len(teachers) > 20 else "")
+        raise UsageError(f"没有「{teacher}」的学员；名单里的老师有：{shown}")
+    return [teacher]

@@ -281,19 +281,34 @@ def parse_text(series):
     return text.mask(text.eq("")), text.isna() & False
 
 
-def cell_text(value) -> str | None:
-    """One cell as text, trimmed; None for a blank cell (None, NaN, "", spaces) — never "nan" or "None"."""
+def missing(value) -> bool:
+    """None, NaN, NaT or pandas' NA: no value at all."""
     if value is None or (isinstance(value, float) and value != value):
-        return None
+        return True
     try:
         import pandas as pd
 
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # a list or an array is a value
+        return False
+
+
+def cell_text(value) -> str | None:
+    """One cell as text, trimmed; None for a blank cell (None, NaN, "", spaces) — never "nan" or "None"."""
+    if missing(value):
+        return None
     text = str(value).strip()
     return text or None
+
+
+def column_letter(index: int) -> str:
+    """0 → A, 25 → Z, 26 → AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
 
 
 def parse_date_text(value: str) -> dt.date | None:

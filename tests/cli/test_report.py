@@ -20,7 +20,7 @@ import datetime as dt
 import openpyxl
 import pytest
 
-from pfkcli.outputs import CALLSHEET_SHEET, SUMMARY_SHEET
+from pfkcli.outputs import SUMMARY_SHEET
 from pfkcli.report import (
     ALERTS_SHEET,
     COVERAGE_COLUMNS,
@@ -38,7 +38,7 @@ from pfkcli.report import (
 )
 from pfkcli.segments import ALL_SEGMENTS, BY_CODE
 
-from ..conftest import write_xlsx
+from ..conftest import fill_callsheet, write_xlsx
 
 FIRST, CALLED, SECOND = "2026-11-16", "2026-11-18", "2026-11-23"
 HEADER = ["学号", "姓名", "运营老师", "手机号", "作业完成次数", "观看课时", "P", "K", "最近回访日期"]
@@ -60,20 +60,6 @@ def roster_rows(week: int) -> list[list]:
     for sid, name, teacher, phone, p, k, called in people:
         rows.append([sid, name, teacher, phone, homework[sid][week - 1], hours[sid][week - 1], p, k, called])
     return rows
-
-
-def fill(path, values: dict[str, dict]) -> None:
-    wb = openpyxl.load_workbook(path)
-    ws = wb[CALLSHEET_SHEET]
-    header = [c.value for c in ws[1]]
-    found = set()
-    for row in range(2, ws.max_row + 1):
-        sid = ws.cell(row, header.index("学号") + 1).value
-        for column, value in values.get(sid, {}).items():
-            ws.cell(row, header.index(column) + 1).value = value
-            found.add(sid)
-    assert found == set(values), f"not on the call sheet: {set(values) - found}"
-    wb.save(path)
 
 
 def sheet(path, name) -> list[tuple]:
@@ -105,7 +91,7 @@ def two_weeks(invoke, first_week):
     tmp_path = first_week
     assert invoke("callsheet", "--teacher", "张老师", "--as-of", CALLED).exit_code == 0
     path = tmp_path / "callsheets" / f"张老师-{CALLED}.xlsx"
-    fill(
+    fill_callsheet(
         path,
         {
             "S001": {"P（1-5）": 5, "K（1-5）": 4, "回访备注": "状态很好", "下次跟进日期": "2026-11-30"},
