@@ -138,7 +138,7 @@ def student(sid, **fields) -> dict:
 
 
 def test_priorities_are_declared_once_in_order():
-    assert [p.code for p in PRIORITIES] == ["first_contact", "complaint", "follow_up", "pending", "serious", "renewal", "routine"]
+    assert [p.code for p in PRIORITIES] == ["first_contact", "complaint", "follow_up", "handover", "pending", "serious", "renewal", "routine"]
 
 
 def test_the_order_names_what_put_each_student_there():

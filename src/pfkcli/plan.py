@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from .alert_rules import RENEWAL_RULES, RULES, AlertContext, alert_masks, alert_texts
 from .frames import days_between
+from .history import MOVE_KINDS
 from .segments import PENDING_CODE, segment_values
 from .texts import day_text, join, series, where
 
@@ -41,6 +42,8 @@ PRIORITIES: tuple[Priority, ...] = (
     # An open complaint is a promise already late (48 h): it goes before everything the teacher agreed later.
     Priority("complaint", "投诉未闭环", "回访里记下的投诉 48 小时后还没解决"),
     Priority("follow_up", "约定跟进", "最近一次回访约定的跟进日期已到"),
+    # A student just handed over (pfk assign, pool claim) does not know the new teacher yet.
+    Priority("handover", "新接手首次联系", "用 pfk assign 分配或从公海认领给这位老师后，还没联系上过"),
     Priority("pending", "待回访", "还没有 P 或 K 分（近 7 天打过电话的除外）"),
     Priority("serious", "严重预警", "满意度低等严重预警（alert_rules.py 里标为严重的规则）"),
     Priority("renewal", "续费阶段", "结课前 30/7/3 天、结课后 after_end_days 天内，本阶段还没谈过、未续费；一个月阶段按价值分到各周"),
@@ -174,11 +177,25 @@ def due_reasons(ctx: AlertContext) -> dict[str, object]:
         "first_contact": regular & never_called & (enrolled >= 0) & (enrolled <= plan.first_contact_days),
         "complaint": masks["complaint_open"],
         "follow_up": days_between(as_of, facts["follow_up"]) >= 0,
+        "handover": handed_over(ctx),
         "pending": regular & pending & ~quiet,
         "serious": any_of(SERIOUS_RULES),
         "renewal": _spread_renewal(ctx, any_of(RENEWAL_RULES)),
         "routine": regular & (stale | (~quiet & (rescore | any_of(ROUTINE_RULES)))),
     }
+
+
+def handed_over(ctx: AlertContext):
+    """Given to the teacher who holds them now by a move that stands (pfk assign, pool claim: `moved_on`,
+    `move` from pool.place_students) and not reached since: a bool Series on the frame's index."""
+    import pandas as pd
+
+    frame = ctx.frame
+    if "move" not in frame:
+        return pd.Series(False, index=frame.index)
+    last_called = ctx.callbacks["last_called"]
+    not_since = last_called.isna() | (last_called.dt.normalize() < frame["moved_on"])
+    return ctx.in_course & frame["move"].isin(("assign", "claim")).fillna(False) & frame["teacher"].notna() & not_since
 
 
 def holdout_eligible(reasons: dict):
@@ -277,6 +294,9 @@ def _rows(ctx: AlertContext, reasons: dict, rank, positions):
         part(held["first_contact"], first_text),
         part(held["complaint"], texts(("complaint_open",))),
         part(held["follow_up"], follow_text),
+        part(held["handover"], join("新接手：", pc.fill_null(day_text(picked["moved_on"], month_day=True), ""), " ",
+                                    pa.array(picked["move"].map(MOVE_KINDS), pa.string(), from_pandas=True),
+                                    "给你，还没联系过：先介绍自己、了解情况")) if "move" in picked else nothing,
         part(held["pending"] & never, "从未回访：先了解情况，打 P、K 分"),
         part(held["pending"] & ~never, "P/K 还不完整：补打分"),
         part(held["serious"], texts(SERIOUS_RULES)),

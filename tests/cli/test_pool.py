@@ -61,7 +61,9 @@ def test_unreachable_student_is_claimed_and_called_by_the_claiming_teacher(invok
     again = invoke("callsheet", "--all", "--as-of", NEXT)
     assert again.exit_code == 0, again.output
     _, rows = sheet_rows(workspace / "callsheets" / f"李老师-{NEXT}.xlsx")
-    assert "S002" in {row["学号"] for row in rows}
+    # The new teacher calls him first: he does not know her yet. The calls not reached are said too.
+    assert rows[0]["学号"] == "S002"
+    assert rows[0]["为什么现在打"].split("；")[:2] == ["联系不上：已连续 3 次没接通，先发微信约个时间", "新接手：11-24 认领给你，还没联系过：先介绍自己、了解情况"]
     assert "S002" not in {row["学号"] for row in sheet_rows(workspace / "callsheets" / f"张老师-{NEXT}.xlsx")[1]}
     assert "公海（2026-11-24，共 0 人）" in invoke("pool", "list", "--as-of", NEXT).stdout
 
