@@ -172,3 +172,17 @@ def _holdout_weeks(tmp_path_factory):
 def held_out_weeks(_holdout_weeks, invoke, tmp_path, monkeypatch):
     """A copy of the holdout workspace (tests/weeks.py): (folder, what happened)."""
     return _copied(_holdout_weeks, tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def classified(tmp_path):
+    """A workspace in tmp_path with the sample roster classified on AS_OF, through the core."""
+    import shutil
+
+    from pfkcli.classify import classify
+    from pfkcli.workspace import find_workspace, init_workspace
+
+    init_workspace(tmp_path)
+    workspace = find_workspace(tmp_path)
+    classify(workspace, shutil.copy(SAMPLES / "roster.xlsx", tmp_path / "roster.xlsx"), dt.date.fromisoformat(AS_OF))
+    return workspace

@@ -4,29 +4,23 @@ columns' checks, and a started sheet never made again over."""
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 
 import openpyxl
 import pytest
 
 from pfkcli import history
 from pfkcli.callsheet import callsheet_name, make_callsheets, validations
-from pfkcli.classify import classify
 from pfkcli.config import Config
 from pfkcli.errors import OutputError
-from pfkcli.workspace import find_workspace, init_workspace
 
-from .conftest import SAMPLES, fill_callsheet
+from .conftest import fill_callsheet
 
 DAY = dt.date(2026, 11, 23)
 
 
 @pytest.fixture
-def workspace(tmp_path):
-    init_workspace(tmp_path)
-    workspace = find_workspace(tmp_path)
-    classify(workspace, shutil.copy(SAMPLES / "roster.xlsx", tmp_path / "roster.xlsx"), DAY)
-    return workspace
+def workspace(classified):
+    return classified
 
 
 def test_each_sheet_is_kept_in_the_history_with_its_students(workspace):

@@ -3,28 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 
 import openpyxl
 import pytest
 
 from pfkcli.callsheet import make_callsheets
-from pfkcli.classify import classify
 from pfkcli.errors import InvalidInput
 from pfkcli.record import record_files
-from pfkcli.workspace import find_workspace, init_workspace
 
-from .conftest import SAMPLES, fill_callsheet
+from .conftest import fill_callsheet
 
 DAY = dt.date(2026, 11, 23)
 
 
 @pytest.fixture
-def sheet(tmp_path):
+def sheet(classified):
     """张老师's sheet of the sample week, and the workspace it came from."""
-    init_workspace(tmp_path)
-    workspace = find_workspace(tmp_path)
-    classify(workspace, shutil.copy(SAMPLES / "roster.xlsx", tmp_path / "roster.xlsx"), DAY)
+    workspace = classified
     path = next(s.path for s in make_callsheets(workspace, DAY, "张老师").sheets)
     rows = list(openpyxl.load_workbook(path)["回访表"].iter_rows(values_only=True))
     return workspace, path, [row[rows[0].index("学号")] for row in rows[1:]]
