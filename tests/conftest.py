@@ -64,14 +64,10 @@ def runner() -> CliRunner:
 
 
 @pytest.fixture
-def invoke(runner, monkeypatch, tmp_path):
+def invoke(monkeypatch, tmp_path):
     """Run `pfk ARGS` in tmp_path (no workspace unless the test makes one); returns the Result."""
     monkeypatch.chdir(tmp_path)
-
-    def _invoke(*args: str, input: str | None = None):
-        return runner.invoke(app, [str(a) for a in args], input=input, catch_exceptions=False)
-
-    return _invoke
+    return _cli_in(tmp_path)
 
 
 @pytest.fixture
@@ -91,6 +87,23 @@ def roster(tmp_path) -> Path:
 def read_sheet(path: Path, sheet: str) -> list[tuple]:
     wb = openpyxl.load_workbook(path)
     return [tuple(row) for row in wb[sheet].iter_rows(values_only=True)]
+
+
+def callsheet_rows(path: Path) -> tuple[list, list[dict]]:
+    """A call sheet's header, and each row as {header: value}, in calling order."""
+    header, *rows = read_sheet(path, "回访表")
+    return list(header), [dict(zip(header, row)) for row in rows]
+
+
+def callsheet_ids(path: Path) -> list[str]:
+    """The 学号 of a call sheet's rows, in calling order."""
+    return [row["学号"] for row in callsheet_rows(path)[1]]
+
+
+def digest(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def today() -> dt.date:

@@ -13,7 +13,7 @@ from pfkcli.callsheet import callsheet_name, make_callsheets, validations
 from pfkcli.config import Config
 from pfkcli.errors import OutputError
 
-from .conftest import fill_callsheet
+from .conftest import callsheet_ids, fill_callsheet
 
 DAY = dt.date(2026, 11, 23)
 
@@ -30,8 +30,7 @@ def test_each_sheet_is_kept_in_the_history_with_its_students(workspace):
         for written in result.sheets:
             wb = openpyxl.load_workbook(written.path)
             info = {row[0]: row[1] for row in wb["说明"].iter_rows(values_only=True)}
-            rows = list(wb["回访表"].iter_rows(values_only=True))
-            on_sheet = [row[rows[0].index("学号")] for row in rows[1:]]
+            on_sheet = callsheet_ids(written.path)
             issued = history.issued_sheet(conn, info["回访表编号"])
             assert (issued.kind, issued.teacher, issued.as_of, list(issued.students)) == ("callsheet", written.teacher, DAY, on_sheet)
             assert written.on_sheet == len(on_sheet) <= 40

@@ -301,7 +301,8 @@ def test_add_keeps_a_hand_written_file_line_for_line(folder):
         f"        id: {load_playbooks(folder)['P_S-F_S-K_L'].problems[-1].id}",
     ]
     # The blank line and the comment that followed the old last entry now follow the new one.
-    assert "        date: 2026-11-23\n        id: s" in new and "\n\n    # 下面是话术\n" in new
+    new_id = load_playbooks(folder)["P_S-F_S-K_L"].problems[-1].id
+    assert f"        date: 2026-11-23\n        id: {new_id}\n\n    # 下面是话术\n" in new
     assert load_playbooks(folder)["P_S-F_S-K_L"].problems[-1].solution == "第一步\n第二步"
 
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-import openpyxl
 import pytest
 
 from pfkcli.callsheet import make_callsheets
 from pfkcli.errors import InvalidInput
 from pfkcli.record import record_files
 
-from .conftest import fill_callsheet
+from .conftest import callsheet_ids, fill_callsheet
 
 DAY = dt.date(2026, 11, 23)
 
@@ -21,8 +20,7 @@ def sheet(classified):
     """张老师's sheet of the sample week, and the workspace it came from."""
     workspace = classified
     path = next(s.path for s in make_callsheets(workspace, DAY, "张老师").sheets)
-    rows = list(openpyxl.load_workbook(path)["回访表"].iter_rows(values_only=True))
-    return workspace, path, [row[rows[0].index("学号")] for row in rows[1:]]
+    return workspace, path, callsheet_ids(path)
 
 
 def test_reached_calls_and_attempts_are_counted_apart(sheet):

@@ -31,7 +31,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from .conftest import fill_callsheet, write_xlsx
+from .conftest import callsheet_ids, fill_callsheet, write_xlsx
 
 WEEKS = ("2026-11-09", "2026-11-16", "2026-11-23")
 HEADER = ["学号", "姓名", "运营老师", "手机号", "作业完成次数", "观看课时", "P", "K", "最近学习时间", "课程结束日期", "是否续费", "满意度"]
@@ -143,15 +143,6 @@ def holdout_rows(week: int, unhappy: str | None = None) -> list[list]:
     ]
 
 
-def on_sheet(path: Path) -> list[str]:
-    """The 学号 of a call sheet's rows, in calling order."""
-    import openpyxl
-
-    ws = openpyxl.load_workbook(path)["回访表"]
-    header = [c.value for c in ws[1]]
-    return [row[header.index("学号")] for row in ws.iter_rows(min_row=2, values_only=True)]
-
-
 def holdout_weeks(folder: Path, invoke) -> dict:
     """**The holdout workspace**: 王老师's thirty students H01–H30 (`holdout_rows`), `holdout_share = 0.2`
     with a fixed seed. On 11-09 every student on the sheet is reached. On 11-16 the first held-out
@@ -162,14 +153,14 @@ def holdout_weeks(folder: Path, invoke) -> dict:
     set_fixed_f(folder, holdout_share=0.2)
     found: dict = {"on_sheet": {}}
     week_of(folder, invoke, 1, holdout_rows(1))
-    found["on_sheet"][1] = on_sheet(sheet(folder, "王老师", 1))
+    found["on_sheet"][1] = callsheet_ids(sheet(folder, "王老师", 1))
     found["held"] = [sid for sid in HELD if sid not in found["on_sheet"][1]]
     record(folder, invoke, "王老师", 1, {sid: reached(2, 4) for sid in found["on_sheet"][1]})
     found["unhappy"] = found["held"][0]
     week_of(folder, invoke, 2, holdout_rows(2, unhappy=found["unhappy"]))
-    found["on_sheet"][2] = on_sheet(sheet(folder, "王老师", 2))
+    found["on_sheet"][2] = callsheet_ids(sheet(folder, "王老师", 2))
     record(folder, invoke, "王老师", 2, {sid: reached(2, 4) for sid in found["on_sheet"][2]})
     week_of(folder, invoke, 3, holdout_rows(3))
-    found["on_sheet"][3] = on_sheet(sheet(folder, "王老师", 3))
+    found["on_sheet"][3] = callsheet_ids(sheet(folder, "王老师", 3))
     record(folder, invoke, "王老师", 3, {sid: reached(2, 4) for sid in found["on_sheet"][3][:3]})
     return found

@@ -173,11 +173,17 @@ def _fast_forward(ctx: AlertContext):
 RENEWAL_STAGES = {"renewal_30d": (30, 8), "renewal_7d": (7, 4), "renewal_3d": (3, 0)}
 
 
+def renewal_stages(config: Config) -> dict[str, tuple[int, int]]:
+    """Every renewal stage in order, code → (first, last) days left: those before the end, then
+    renewal_after (1 to [plan] after_end_days days after it)."""
+    return {**RENEWAL_STAGES, "renewal_after": (-1, -config.plan.after_end_days)}
+
+
 def _renewal(code: str) -> Callable[[AlertContext], tuple[object, object]]:
     """In the stage, not renewed, and not reached since the stage began: one talk per stage."""
 
     def find(ctx: AlertContext):
-        first, last = RENEWAL_STAGES[code] if code in RENEWAL_STAGES else (-1, -ctx.config.plan.after_end_days)
+        first, last = renewal_stages(ctx.config)[code]
         days, end = ctx.days_left, ctx.courses["end"]
         stage_began = days_between(ctx.callbacks["last_called"], end) >= -first  # reached on or after end − first
         mask = (days <= first) & (days >= last) & ~stage_began & ~renewed(ctx.frame)

@@ -254,7 +254,7 @@ def assign_roster(
     target = Path(output) if output else default_output(Path(roster_path))
     check_output(target, inputs=[roster_path], workspace_root=workspace.root)
     config = workspace.config
-    with history.opened(workspace.history_path) as conn:
+    with workspace.open_history() as conn:
         scored = score_roster(roster_path, as_of, config, conn, sheet=sheet, teacher_optional=True, keep_cells=True)
         frame = scored.frame
         in_pool = frame["pool_on"].notna()
@@ -276,11 +276,11 @@ def assign_roster(
         write_workbook(target, [_roster_sheet(scored.roster, frame, given), _changes_sheet(changes)], inputs=[roster_path])
         recorded = False
         if conn is not None and allocation.moves:
-            positions = dict(zip(frame["student_id"].tolist(), range(len(frame))))
+            roster_of = dict(zip(frame["student_id"].tolist(), frame["roster_teacher"].tolist()))
             history.record_moves(conn, [
                 {
                     "student_id": move.student_id, "kind": "assign", "from_teacher": move.from_teacher, "teacher": move.to_teacher,
-                    "roster_teacher": _text(frame["roster_teacher"].iat[positions[move.student_id]]), "on_day": as_of,
+                    "roster_teacher": roster_of[move.student_id], "on_day": as_of,
                     "reason": reasons[move.student_id],
                 }
                 for move in allocation.moves
@@ -300,10 +300,6 @@ def assign_roster(
     )
     result.notes = _notes(result, teachers, workspace.history_path is not None)
     return result
-
-
-def _text(value) -> str:
-    return value if isinstance(value, str) else ""
 
 
 def _notes(result: AssignResult, teachers: list[TeacherSlot], in_workspace: bool) -> list[str]:

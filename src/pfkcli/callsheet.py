@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from dataclasses import dataclass, field
+from operator import attrgetter
 from pathlib import Path
 
 from . import history, holdout
@@ -27,7 +28,7 @@ from .outputs import (
     REFERENCE_COLUMNS,
 )
 from .paths import check_output_folder, check_outputs, inside, safe_name
-from .plan import CallPlan, build_plan, due_reasons, holdout_eligible
+from .plan import CallPlan, TeacherLoad, build_plan, due_reasons, holdout_eligible
 from .playbooks import OTHER_SOLUTION, load_playbooks
 from .pool import placed_snapshot
 from .progress import step
@@ -41,16 +42,16 @@ QUESTIONS_ON_SHEET = 3
 
 @dataclass
 class WrittenSheet:
-    teacher: str
-    path: Path
-    students: int  # the teacher's students
-    due: int  # due this week
-    on_sheet: int  # on the sheet
-    held_out: int = 0  # due for a routine call alone, held out for the comparison (holdout.py)
+    """A call sheet written (`path`) and its teacher's week (`load`), whose numbers it shows as its own."""
 
-    @property
-    def waiting(self) -> int:
-        return self.due - self.on_sheet
+    load: TeacherLoad
+    path: Path
+    teacher = property(attrgetter("load.teacher"))
+    students = property(attrgetter("load.students"))  # the teacher's students
+    due = property(attrgetter("load.due"))  # due this week
+    on_sheet = property(attrgetter("load.on_sheet"))  # on the sheet
+    held_out = property(attrgetter("load.held_out"))  # due for a routine call alone, held out for the comparison (holdout.py)
+    waiting = property(attrgetter("load.waiting"))  # due but left for next week
 
 
 @dataclass
@@ -120,7 +121,7 @@ def _write_sheets(workspace, conn, ctx, source, snapshot_date, warnings, playboo
             # The calls, the playbooks, 说明, and (hidden) the lists of the 使用方案 drop-downs.
             sheets = [calls[load.teacher], playbook_sheet, info_sheet(load, plan, config, sheet_id), solutions]
             write_workbook(target, sheets, inputs=[roster_path, progress_path])
-            result.sheets.append(WrittenSheet(load.teacher, target, load.students, load.due, load.on_sheet, load.held_out))
+            result.sheets.append(WrittenSheet(load, target))
             bar.advance()
     return result
 
@@ -230,31 +231,34 @@ def unnumbered_solutions(playbooks) -> list[Problem]:
     return found
 
 
-def solution_rules(segments, playbooks) -> list[RowValidation]:
-    """The 使用方案 drop-down of every row: one rule per segment over that segment's rows (the rows are
-    in calling order, not grouped), each reading its list from 方案选项."""
-    rules = []
+def solution_rules(playbooks) -> dict[str, dict]:
+    """Each segment's 使用方案 drop-down by code, reading its list from its column of 方案选项 (the same
+    for every teacher), its input message listing the solutions as far as Excel's 255 characters go."""
+    rules = {}
     for number, segment in enumerate(ALL_SEGMENTS):
-        rows = [int(row) for row in (segments.to_numpy() == segment.code).nonzero()[0]]
-        if not rows:
-            continue
-        book = playbooks[segment.code]
         letter = column_letter(number)
-        listed = [entry for entry in book.problems if entry.id]
-        lines = [f"{entry.id} {entry.short_title}" for entry in listed]
+        choices = playbooks[segment.code].choices  # the solutions with an id, then 其他: the column under the code
+        lines = choices[:-1]
         message = f"这次用了「{segment.name.removesuffix('学员')}」方案库里的哪一条？没用就留空，用了库外的办法选「{OTHER_SOLUTION}」。"
         while lines and len(message + "\n" + "\n".join(lines)) > 255:
             lines = lines[:-1]
-        rule = {
+        rules[segment.code] = {
             "type": "list",
-            "source": f"'{CALLSHEET_SOLUTIONS_SHEET}'!${letter}$2:${letter}${len(listed) + 2}",
+            "source": f"'{CALLSHEET_SOLUTIONS_SHEET}'!${letter}$2:${letter}${len(choices) + 1}",
             "input_title": "使用方案",
             "input_message": "\n".join([message, *lines]),
             "error_title": "使用方案",
             "error_message": "请从下拉框里选：方案编号（见「话术与方案」），或「其他」",
         }
-        rules.append(RowValidation("使用方案", rows, rule))
     return rules
+
+
+def _solution_validations(segments, rules: dict[str, dict]) -> list[RowValidation]:
+    """The 使用方案 drop-down of every row: one rule per segment over that segment's rows (the rows are
+    in calling order, not grouped)."""
+    codes = segments.to_numpy()
+    found = [(rule, (codes == code).nonzero()[0]) for code, rule in rules.items()]
+    return [RowValidation("使用方案", [int(row) for row in rows], rule) for rule, rows in found if len(rows)]
 
 
 def call_sheets(plan: CallPlan, playbooks, config) -> dict[str, SheetSpec]:
@@ -285,6 +289,7 @@ def call_sheets(plan: CallPlan, playbooks, config) -> dict[str, SheetSpec]:
     colours = segments.map({code: s.colour for code, s in BY_CODE.items()}).to_numpy(dtype=object)
     table = writable(table)
     drop_downs = validations(config)
+    solutions = solution_rules(playbooks)
     positions = rows.groupby("teacher", sort=False).indices
     sheets = {}
     for load in plan.loads:
@@ -293,7 +298,7 @@ def call_sheets(plan: CallPlan, playbooks, config) -> dict[str, SheetSpec]:
             CALLSHEET_SHEET, table.take(at).reset_index(drop=True), row_colours=colours[at].tolist(),
             validations=drop_downs, widths=CALLSHEET_WIDTHS, freeze_columns=FROZEN_COLUMNS, wrap=True,
             row_heights=heights[at].tolist(), page=_call_pages(load.teacher, len(at), plan.as_of),
-            row_validations=solution_rules(segments.take(at), playbooks), prepared=True,
+            row_validations=_solution_validations(segments.take(at), solutions), prepared=True,
         )
     return sheets
 
@@ -312,7 +317,7 @@ def _call_pages(teacher: str, rows: int, as_of: dt.date) -> dict:
     }
 
 
-def _paper(widths_total: float) -> dict:
+def _paper() -> dict:
     """Print setup of a reference sheet: portrait, one page wide, the header row on every page."""
     return {"fit_to_pages": (1, 0), "repeat_rows": 0, "footer": "&C第 &P 页，共 &N 页"}
 
@@ -323,7 +328,7 @@ def _playbook_sheet(playbooks) -> SheetSpec:
     widths = {"分层": 24.0, "项目": 16.0, "内容": 70.0}
     heights = fitted_heights(table, widths, ["内容"])
     # Prepared once for every workbook of the run.
-    return prepared(SheetSpec(CALLSHEET_PLAYBOOK_SHEET, table, widths=widths, wrap=True, row_heights=heights, page=_paper(102)))
+    return prepared(SheetSpec(CALLSHEET_PLAYBOOK_SHEET, table, widths=widths, wrap=True, row_heights=heights, page=_paper()))
 
 
 def _questions(book) -> str:
@@ -372,4 +377,4 @@ def info_sheet(load, plan: CallPlan, config, sheet_id: str) -> SheetSpec:
     table = pd.DataFrame(rows, columns=["项目", "内容"])
     widths = {"项目": 14.0, "内容": 80.0}
     heights = fitted_heights(table, widths, ["内容"])
-    return SheetSpec(CALLSHEET_INFO_SHEET, table, autofilter=False, widths=widths, wrap=True, row_heights=heights, page=_paper(94))
+    return SheetSpec(CALLSHEET_INFO_SHEET, table, autofilter=False, widths=widths, wrap=True, row_heights=heights, page=_paper())

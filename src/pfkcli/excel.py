@@ -136,7 +136,7 @@ def _header_width(header: str) -> float:
 
 def header_height(headers: Sequence[str], widths: dict[str, float]) -> float | None:
     """The header row's height when a header wraps within its width (None: one line, Excel's own)."""
-    lines = max((math.ceil(display_width(h) / max(1.0, widths.get(h, 0) - 2)) for h in headers), default=1)
+    lines = max((int(_line_counts(display_width(h), widths.get(h, 0))) for h in headers), default=1)
     return min(lines, 3) * LINE_POINTS + 4 if lines > 1 else None
 
 
@@ -153,8 +153,16 @@ def fitted_heights(frame, widths: dict[str, float], wrapped: Sequence[str]) -> l
     lines = np.ones(len(frame))
     for column in wrapped:
         values = ["" if t is None or t != t else str(t) for t in frame[column]]
-        lines = np.maximum(lines, np.ceil(display_widths(values) / max(1.0, widths[column] - 2)))
+        lines = np.maximum(lines, _line_counts(display_widths(values), widths[column]))
     return (lines * LINE_POINTS + 4).tolist()
+
+
+def _line_counts(text_widths, width: float):
+    """Lines that texts of these display widths take wrapped within a column `width` units wide (about
+    2 go to the cell's padding): one number, or an array of them."""
+    import numpy as np
+
+    return np.ceil(np.divide(text_widths, max(1.0, width - 2)))
 
 
 def check_width(columns: int, what: str = "结果") -> None:
@@ -321,7 +329,7 @@ def _write(target: Path, sheets: Sequence[SheetSpec]) -> None:
         frame = sheet.frame
         entries.append((sheet.name, frame))
         # Headers are user text too (unknown columns, teacher names in a summary): quote-prefixed like the rest.
-        headers[sheet.name] = cell_format(wrap=sheet.wrap, header=True)
+        headers[sheet.name] = cell_format(header=True)  # wrapped and top-aligned whatever the sheet's `wrap`
         if sheet.freeze:
             freeze[sheet.name] = {"row": 1, "col": sheet.freeze_columns}
         autofilter[sheet.name] = sheet.autofilter and len(frame.columns) > 0
@@ -427,8 +435,6 @@ def _add_validations(target: Path, rules: dict[int, list[str]]) -> None:
     """Put `rules` (worksheet number → <dataValidation> elements) into the written workbook, beside the
     rules the writer wrote (it takes one rule per column, over all its rows). The writer names the
     worksheets sheet1.xml, sheet2.xml … in order. Written beside the workbook and renamed."""
-    import re
-
     parts = {f"xl/worksheets/sheet{number}.xml": elements for number, elements in rules.items() if elements}
     if not parts:
         return

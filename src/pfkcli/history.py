@@ -568,6 +568,19 @@ def _recorded_scores(conn: sqlite3.Connection | None, axis: str, as_of: dt.date)
     return _dated(frame, "called_on").set_index("student_id")
 
 
+# The calls on or before :day (`calls`), each student's last reached one (`last_reached`) and the calls
+# not reached since it (`not_reached`): the failed calls in a row, as `_attempts` counts them and
+# `failed_calls` lists them. CTEs for a WITH clause.
+_NOT_REACHED_SINCE_REACHED = """
+    calls AS (SELECT * FROM callbacks WHERE called_on <= :day),
+    last_reached AS (SELECT student_id, max(called_on) AS on_day FROM calls WHERE reached = 1 GROUP BY student_id),
+    not_reached AS (
+        SELECT c.* FROM calls c LEFT JOIN last_reached r USING (student_id)
+        WHERE c.reached = 0 AND (r.on_day IS NULL OR c.called_on > r.on_day)
+    )
+"""
+
+
 def _attempts(conn: sqlite3.Connection | None, as_of: dt.date):
     """Per student (the index): failed_in_a_row (calls not reached since the last reached one) and
     complaint_on (the oldest complaint not resolved since), from the calls on or before `as_of`."""
@@ -577,13 +590,8 @@ def _attempts(conn: sqlite3.Connection | None, as_of: dt.date):
     if conn is not None:
         day = as_of.isoformat()
         rows = conn.execute(
-            """
-            WITH calls AS (SELECT * FROM callbacks WHERE called_on <= :day),
-            last_reached AS (SELECT student_id, max(called_on) AS on_day FROM calls WHERE reached = 1 GROUP BY student_id),
-            failed AS (
-                SELECT c.student_id, count(*) AS n FROM calls c LEFT JOIN last_reached r USING (student_id)
-                WHERE c.reached = 0 AND (r.on_day IS NULL OR c.called_on > r.on_day) GROUP BY c.student_id
-            ),
+            "WITH" + _NOT_REACHED_SINCE_REACHED + """,
+            failed AS (SELECT student_id, count(*) AS n FROM not_reached GROUP BY student_id),
             complaints AS (
                 SELECT c.student_id, min(c.called_on) AS on_day FROM calls c
                 WHERE c.problem_type = '投诉' AND NOT EXISTS (
@@ -724,20 +732,28 @@ def backup(conn: sqlite3.Connection, target: Path) -> None:
         temp.unlink(missing_ok=True)
 
 
+# Tables of which a store holding history has at least one (`snapshots`: the snapshots of older versions).
+_HISTORY_TABLES = {"callbacks", "snapshot_tables", "snapshots"}
+
+
 def holds_history(path: Path) -> bool:
     """Whether the file at `path` is a history store with something in it: not missing, not empty
     (0 bytes, or an SQLite file without pfk's tables), not overwritten by something else."""
+    return bool((_tables(path) or set()) & _HISTORY_TABLES)
+
+
+def _tables(path: Path) -> set[str] | None:
+    """The tables of the SQLite file at `path`, read-only; None where it is missing, empty or not SQLite."""
     if not path.is_file() or path.stat().st_size == 0 or not _is_sqlite(path):
-        return False
+        return None
     try:
         conn = sqlite3.connect(f"file:{path.as_posix()}?mode=ro", uri=True)
         try:
-            tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            return {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         finally:
             conn.close()
     except sqlite3.DatabaseError:
-        return False
-    return bool(tables & {"callbacks", "snapshot_tables", "snapshots"})
+        return None
 
 
 def check_backup(path: Path) -> tuple[int, int]:
@@ -747,13 +763,13 @@ def check_backup(path: Path) -> tuple[int, int]:
 
     if not path.is_file():
         raise InputError(f"{path}: 文件不存在")
-    if not holds_history(path):
+    tables = _tables(path) or set()
+    if not tables & _HISTORY_TABLES:  # as `holds_history`, the tables kept for the count below
         raise InputError(f"{path}: 不是 pfk 的历史库备份（空文件、别的文件，或没有回访和快照）")
     conn = sqlite3.connect(f"file:{path.as_posix()}?mode=ro", uri=True)
     try:
         ok = conn.execute("PRAGMA integrity_check").fetchone()[0]
         version = conn.execute("PRAGMA user_version").fetchone()[0]
-        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         snapshots = conn.execute(f"SELECT count(*) FROM {'snapshot_tables' if 'snapshot_tables' in tables else 'snapshots'}").fetchone()[0]
         calls = conn.execute("SELECT count(*) FROM callbacks").fetchone()[0]
     except sqlite3.DatabaseError as exc:
@@ -780,15 +796,21 @@ def restore(backup_path: Path, store: Path, aside: Path) -> None:
             dest.close()
             source.close()
         store.parent.mkdir(parents=True, exist_ok=True)
-        for suffix in ("", "-wal", "-shm"):
-            current = store.with_name(store.name + suffix)
-            if current.exists():
-                os.replace(current, aside.with_name(aside.name + suffix))
+        set_aside(store, aside)
         os.replace(temp, store)
     except (sqlite3.Error, OSError) as exc:
         raise OutputError(f"{store}: 无法恢复（{exc}）；原来的历史库没有改动") from exc
     finally:
         temp.unlink(missing_ok=True)
+
+
+def set_aside(store: Path, aside: Path) -> None:
+    """Move the store at `store` and its journal (`-wal`, `-shm`), those there are, to `aside` (the
+    same suffixes): kept, never deleted."""
+    for suffix in ("", "-wal", "-shm"):
+        current = store.with_name(store.name + suffix)
+        if current.exists():
+            os.replace(current, aside.with_name(aside.name + suffix))
 
 
 def _is_sqlite(path: Path) -> bool:
@@ -866,8 +888,6 @@ def store_touches(conn: sqlite3.Connection, sheet_id: str, source_file: str, row
 def newest_touches(conn: sqlite3.Connection | None, as_of: dt.date):
     """Per student and scene, the newest touch on or before `as_of`: columns student_id, scene,
     touched_on (datetime64)."""
-
-
     import pandas as pd
 
     rows = []
@@ -894,9 +914,10 @@ def owners(conn: sqlite3.Connection | None, frame, as_of: dt.date):
     (it has been); a roster showing anyone else was changed in the platform after the move, and the
     platform wins. An older move never comes back: the newest one alone is weighed.
 
-    Returns a frame on `frame.index`: `teacher` (blank: nobody — released to the pool, or never given
-    a teacher), `moved_on` (the day of the move that stands; NaT where the roster holds), `move` (its
-    kind, `MOVE_KINDS`), `move_reason`, `moved_from`.
+    Returns a frame on `frame.index`: `roster_teacher` (the roster's 运营老师 weighed here, as the
+    frame has it), `teacher` (blank: nobody — released to the pool, or never given a teacher),
+    `moved_on` (the day of the move that stands; NaT where the roster holds), `move` (its kind,
+    `MOVE_KINDS`), `move_reason`, `moved_from`.
     """
     import pandas as pd
 
@@ -914,9 +935,10 @@ def owners(conn: sqlite3.Connection | None, frame, as_of: dt.date):
         ).fetchall()
     columns = ["student_id", "kind", "from_teacher", "teacher", "roster_teacher", "on_day", "reason"]
     moves = pd.DataFrame(rows, columns=columns, dtype="str").set_index("student_id")
-    roster = roster.astype("str")
+    listed, roster = roster, roster.astype("str")
     held = pd.DataFrame(
         {
+            "roster_teacher": listed,
             "teacher": roster.where(roster.str.strip() != ""),
             "moved_on": pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]"),
             **{name: pd.Series(None, index=frame.index, dtype="str") for name in ("move", "move_reason", "moved_from")},
@@ -978,13 +1000,7 @@ def failed_calls(conn: sqlite3.Connection | None, as_of: dt.date):
     rows = []
     if conn is not None:
         rows = conn.execute(
-            """
-            WITH calls AS (SELECT * FROM callbacks WHERE called_on <= :day),
-            last_reached AS (SELECT student_id, max(called_on) AS on_day FROM calls WHERE reached = 1 GROUP BY student_id)
-            SELECT c.student_id, c.called_on FROM calls c LEFT JOIN last_reached r USING (student_id)
-            WHERE c.reached = 0 AND (r.on_day IS NULL OR c.called_on > r.on_day)
-            ORDER BY c.student_id, c.called_on, c.id
-            """,
+            "WITH" + _NOT_REACHED_SINCE_REACHED + "SELECT student_id, called_on FROM not_reached ORDER BY student_id, called_on, id",
             {"day": as_of.isoformat()},
         ).fetchall()
     return _dated(pd.DataFrame(rows, columns=["student_id", "called_on"]), "called_on")

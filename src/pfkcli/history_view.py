@@ -21,11 +21,9 @@ class StudentHistory:
 
 
 def _store(workspace: Workspace) -> Path:
-    if workspace.history_path is None:
-        raise UsageError("这里不是 pfk 工作区（找不到 pfk.toml）：请先运行 pfk init")
-    if not workspace.history_path.exists() and not workspace.signs_of_history():
-        raise UsageError("工作区还没有历史记录：先运行 pfk classify 或 pfk record")
-    return workspace.history_path
+    return workspace.history_store(
+        "这里不是 pfk 工作区（找不到 pfk.toml）：请先运行 pfk init", "工作区还没有历史记录：先运行 pfk classify 或 pfk record"
+    )
 
 
 def student_history(student_id: str, workspace: Workspace | None = None) -> StudentHistory:
@@ -71,16 +69,12 @@ def restore_history(backup: Path | None, workspace: Workspace | None = None) -> 
     aside = store.with_name(f"{store.name}.before-restore-{stamp}")
     if backup is None:
         store.parent.mkdir(parents=True, exist_ok=True)
-        for suffix in ("", "-wal", "-shm"):
-            current = store.with_name(store.name + suffix)
-            if current.exists():
-                current.replace(aside.with_name(aside.name + suffix))
-        with history.opened(store):
-            pass
-        return Restored(None, aside if aside.exists() else None, 0, 0)
-    backup = Path(backup)
-    snapshots, calls = history.check_backup(backup)
-    history.restore(backup, store, aside)
-    with history.opened(store):  # brought up to this version's schema
+        history.set_aside(store, aside)
+        snapshots = calls = 0
+    else:
+        backup = Path(backup)
+        snapshots, calls = history.check_backup(backup)
+        history.restore(backup, store, aside)
+    with history.opened(store):  # a new store made, or the backup brought up to this version's schema
         pass
     return Restored(backup, aside if aside.exists() else None, snapshots, calls)

@@ -31,16 +31,16 @@ import sqlite3
 from dataclasses import dataclass
 
 from . import history
-from .alert_rules import RENEWAL_STAGES, RULE_BY_CODE, AlertContext
+from .alert_rules import RENEWAL_STAGES, RULE_BY_CODE, AlertContext, renewal_stages
 from .frames import days_between
 from .model import renewed
 from .playbooks import OTHER_SOLUTION
 from .segments import ALL_SEGMENTS, BY_CODE, PENDING_CODE
-from .stats import MIN_GROUP, share_difference, wilson
+from .stats import Comparison, interval_text, percent, wilson
 
 FOLLOW_DAYS = 14  # "two weeks later"
 ACTIVE_WINDOW_DAYS = 7  # the snapshot that tells "still learning" is 14 to 21 days after the call
-RENEWAL_WINDOW_DAYS = 30  # the renewal window opens a month before the course end (alert_rules)
+RENEWAL_WINDOW_DAYS = RENEWAL_STAGES["renewal_30d"][0]  # the renewal window opens with the first stage (a month before the end)
 
 # What followed, in the order the tables show it: key, label.
 OUTCOMES = (
@@ -80,17 +80,23 @@ ALL_LABEL = "全部"
 
 
 class Snapshots:
-    """The snapshots on or before `end`, each read once and only for the columns asked."""
+    """The snapshots on or before `end`, each read once and only for the columns asked.
 
-    def __init__(self, conn: sqlite3.Connection, end: dt.date) -> None:
+    `newest_frame`: the newest of them (`history.load_snapshot`, columns may be added), when the caller
+    holds it already: its columns are taken from it rather than read again."""
+
+    def __init__(self, conn: sqlite3.Connection, end: dt.date, newest_frame=None) -> None:
         self.conn = conn
         self.dates = [d for d in history.snapshot_dates(conn) if d <= end]
+        self._newest = newest_frame if self.dates else None
         self._frames: dict[tuple, object] = {}
 
     def frame(self, day: dt.date, columns: tuple[str, ...]):
         key = (day, columns)
         if key not in self._frames:
-            self._frames[key] = history.load_snapshot(self.conn, day, list(columns)).drop_duplicates("student_id").set_index("student_id")
+            held = self._newest is not None and day == self.dates[-1] and set(columns) <= set(self._newest.columns)
+            table = self._newest[list(columns)] if held else history.load_snapshot(self.conn, day, list(columns))
+            self._frames[key] = table.drop_duplicates("student_id").set_index("student_id")
         return self._frames[key]
 
     def on_or_before(self, day) -> dt.date | None:
@@ -125,33 +131,33 @@ def _moves(snapshots: Snapshots, students, start_days, end_days):
 
 
 def _lookup(snapshots: Snapshots, students, days, columns: tuple[str, ...], name: str):
-    """Each student's `name` in the snapshot of their day (blank where there is none)."""
+    """Each student's `name` in the snapshot of their day (`days`: datetime64; blank where there is none)."""
     import pandas as pd
 
     values = pd.Series(None, index=students.index, dtype=object)
     for day in sorted({d for d in days.dropna().tolist()}):
         mine = days == day
-        table = snapshots.frame(day.date() if hasattr(day, "date") else day, columns)
+        table = snapshots.frame(day.date(), columns)
         values[mine] = students[mine].map(table[name]).to_numpy()
     return values
 
 
 def _active(snapshots: Snapshots, students, days, inactive_days: int):
-    """Still learning at the snapshot of `days`: last learning less than `inactive_days` before it
-    (never active: no; not known: blank)."""
+    """Still learning at the snapshot of `days` (datetime64): last learning less than `inactive_days`
+    before it (never active: no; not known, or not in that snapshot: blank)."""
     import pandas as pd
 
     result = pd.Series(pd.NA, index=students.index, dtype="boolean")
     columns = ("student_id", "last_active", "activity_known")
     for day in sorted({d for d in days.dropna().tolist()}):
         mine = days == day
-        table = snapshots.frame(day.date() if hasattr(day, "date") else day, columns)
+        table = snapshots.frame(day.date(), columns)
         last = students[mine].map(table["last_active"])
+        # A student not in the snapshot has neither a last learning nor a known activity: blank.
         known = students[mine].map(table["activity_known"]).fillna(False).astype(bool)
-        present = students[mine].isin(table.index)
-        waited = days_between(day.date() if hasattr(day, "date") else day, pd.to_datetime(last))
+        waited = days_between(day.date(), pd.to_datetime(last))
         active = pd.Series(pd.array(waited < inactive_days, dtype="boolean"), index=last.index)
-        active = active.where(last.notna() | known, pd.NA).where(present, pd.NA)
+        active = active.where(last.notna() | known, pd.NA)
         result[mine] = active.to_numpy()
     return result
 
@@ -168,15 +174,17 @@ def renewed_now(snapshots: Snapshots, students):
     return pd.Series(pd.array(out, dtype="boolean"), index=students.index)
 
 
-def student_weeks(conn: sqlite3.Connection, end: dt.date, inactive_days: int):
+def student_weeks(conn: sqlite3.Connection, end: dt.date, inactive_days: int, snapshots: Snapshots | None = None, calls=None):
     """One row per student reached in a week (between two snapshots), up to `end`: student_id, week
     (that week's snapshot date), segment (in it), last_call, solutions (the ids and 其他 the week's
-    calls recorded), and what followed (`OUTCOMES`: nullable booleans, blank where not told yet)."""
+    calls recorded), and what followed (`OUTCOMES`: nullable booleans, blank where not told yet).
+    `snapshots` (`Snapshots(conn, end)`) and `calls` (`history.reached_calls(conn, end)`): when the
+    caller has them already."""
     import numpy as np
     import pandas as pd
 
-    snapshots = Snapshots(conn, end)
-    calls = history.reached_calls(conn, end)
+    snapshots = snapshots if snapshots is not None else Snapshots(conn, end)
+    calls = calls if calls is not None else history.reached_calls(conn, end)
     columns = ["student_id", "week", "segment", "last_call", "solutions", *(key for key, _ in OUTCOMES)]
     if calls.empty or not snapshots.dates:
         return pd.DataFrame(columns=columns), snapshots
@@ -213,47 +221,8 @@ def student_weeks(conn: sqlite3.Connection, end: dt.date, inactive_days: int):
 
 
 # ---------------------------------------------------------------------------------------------------
-# Comparing two groups
+# Comparing two groups (stats.Comparison)
 # ---------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """k1 of n1 in the group against k0 of n0 in its comparison."""
-
-    k1: int
-    n1: int
-    k0: int
-    n0: int
-
-    @property
-    def share1(self) -> float:
-        return self.k1 / self.n1 if self.n1 else math.nan
-
-    @property
-    def share0(self) -> float:
-        return self.k0 / self.n0 if self.n0 else math.nan
-
-    @property
-    def interval(self) -> tuple[float, float, float]:
-        """(difference, low, high) of share1 − share0, Newcombe's 95 %; NaN without both groups."""
-        if not (self.n1 and self.n0):
-            return (math.nan, math.nan, math.nan)
-        return share_difference(self.k1, self.n1, self.k0, self.n0)
-
-    @property
-    def enough(self) -> bool:
-        return min(self.n1, self.n0) >= MIN_GROUP
-
-    def verdict(self, higher: str, lower: str, unit: str = "人") -> str:
-        if not self.enough:
-            return f"人数太少（每组至少要 {MIN_GROUP} {unit}），还看不出差别"
-        _, low, high = self.interval
-        if low > 0:
-            return higher
-        if high < 0:
-            return lower
-        return "差别不明显（区间包含 0）"
 
 
 def compare(flags, group) -> Comparison:
@@ -261,14 +230,6 @@ def compare(flags, group) -> Comparison:
     told = flags.notna()
     yes = flags.fillna(False).astype(bool)
     return Comparison(int((yes & group).sum()), int((told & group).sum()), int((yes & ~group).sum()), int((told & ~group).sum()))
-
-
-def _percent(value: float) -> float:
-    return round(value * 100, 1) if value == value else math.nan
-
-
-def _interval_text(low: float, high: float) -> str | None:
-    return f"{low * 100:.1f} ～ {high * 100:.1f}" if low == low else None
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -317,13 +278,11 @@ def solution_results(weeks, playbooks, uses: dict[str, int]) -> list[SolutionRes
     return ranked + rest
 
 
-def solution_uses(conn: sqlite3.Connection, end: dt.date) -> dict[str, int]:
-    """Reached calls on or before `end` per 使用方案 (ids and 其他)."""
-    rows = conn.execute(
-        "SELECT solution, count(*) FROM callbacks WHERE reached = 1 AND solution IS NOT NULL AND called_on <= ? GROUP BY solution",
-        (end.isoformat(),),
-    ).fetchall()
-    return {solution: count for solution, count in rows}
+def solution_uses(conn: sqlite3.Connection, end: dt.date, calls=None) -> dict[str, int]:
+    """Reached calls on or before `end` per 使用方案 (ids and 其他). `calls`: `history.reached_calls(conn, end)`
+    when the caller has them already."""
+    calls = calls if calls is not None else history.reached_calls(conn, end)
+    return {solution: int(count) for solution, count in calls["solution"].value_counts().items()}
 
 
 def solution_table(results: list[SolutionResult]):
@@ -348,9 +307,9 @@ def solution_table(results: list[SolutionResult]):
             rows.append(
                 {
                     **head, "结果": label,
-                    "用过（人次）": c.n1, "用过：其中": c.k1, "用过：占比（%）": _percent(c.share1),
-                    "对照（人次）": c.n0, "对照：其中": c.k0, "对照：占比（%）": _percent(c.share0),
-                    "差（百分点）": _percent(d), "95% 区间": _interval_text(low, high),
+                    "用过（人次）": c.n1, "用过：其中": c.k1, "用过：占比（%）": percent(c.share1),
+                    "对照（人次）": c.n0, "对照：其中": c.k0, "对照：占比（%）": percent(c.share0),
+                    "差（百分点）": percent(d), "95% 区间": interval_text(low, high),
                     "结论": c.verdict("用过的更高", "用过的更低", "人次"),
                 }
             )
@@ -358,11 +317,12 @@ def solution_table(results: list[SolutionResult]):
     return table.astype({"排名": "Int64", "使用次数": "int64", **{c: "Int64" for c in SOLUTION_COLUMNS if c.endswith(("（人次）", "其中"))}})
 
 
-def solution_report(conn: sqlite3.Connection, playbooks, config, end: dt.date) -> tuple[list[SolutionResult], dict[str, int]]:
-    """Every solution's results up to `end` (the newest snapshot), and the uses per 使用方案 (其他 too)."""
-    weeks, _ = student_weeks(conn, end, config.alerts.inactive_days)
-    uses = solution_uses(conn, end)
-    return solution_results(weeks, playbooks, uses), uses
+def solution_report(conn: sqlite3.Connection, playbooks, config, end: dt.date, snapshots: Snapshots | None = None, calls=None) -> list[SolutionResult]:
+    """Every solution's results up to `end` (the newest snapshot). `snapshots` and `calls`: as for
+    `student_weeks`."""
+    calls = calls if calls is not None else history.reached_calls(conn, end)
+    weeks, _ = student_weeks(conn, end, config.alerts.inactive_days, snapshots, calls)
+    return solution_results(weeks, playbooks, solution_uses(conn, end, calls))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -370,26 +330,30 @@ def solution_report(conn: sqlite3.Connection, playbooks, config, end: dt.date) -
 # ---------------------------------------------------------------------------------------------------
 
 
-def renewal_table(conn: sqlite3.Connection, frame, config, newest: dt.date):
+def renewal_table(
+    conn: sqlite3.Connection, frame, config, newest: dt.date, ctx: AlertContext | None = None, snapshots: Snapshots | None = None, calls=None
+):
     """续费: renewal on the newest snapshot of the students whose renewal window (a month before the
     course end) has begun by then — per segment (as the window began), per teacher, per renewal stage
-    reached or not (a reached call within the stage), and reached anywhere in the window or not."""
+    reached or not (a reached call within the stage), and reached anywhere in the window or not.
+    `ctx` (an AlertContext of `frame`, `config` and `newest`), `snapshots` (`Snapshots(conn, newest)`)
+    and `calls` (`history.reached_calls(conn, newest)`): when the caller has them already."""
     import pandas as pd
 
-    ctx = AlertContext(frame, config, newest, None, None)
+    ctx = ctx if ctx is not None else AlertContext(frame, config, newest, None, None)
     end = ctx.courses["end"]
-    days_left = days_between(end, newest)
+    days_left = ctx.days_left
     in_window = days_left.le(RENEWAL_WINDOW_DAYS).fillna(False)
     people = frame[in_window].reset_index(drop=True)
     ends = pd.to_datetime(end[in_window]).reset_index(drop=True)
     left = days_left[in_window].reset_index(drop=True)
     done = renewed(people).reset_index(drop=True)
-    snapshots = Snapshots(conn, newest)
+    snapshots = snapshots if snapshots is not None else Snapshots(conn, newest)
     starts = ends - pd.Timedelta(days=RENEWAL_WINDOW_DAYS)
     start_days = starts.map(lambda d: snapshots.on_or_before(d.date()) or (snapshots.dates[0] if snapshots.dates else None))
     start_segment = _lookup(snapshots, people["student_id"], pd.to_datetime(start_days), ("student_id", "segment"), "segment")
     start_segment = start_segment.fillna(people["segment"])
-    calls = history.reached_calls(conn, newest)
+    calls = calls if calls is not None else history.reached_calls(conn, newest)
 
     def reached_between(first_offset: int, last_offset: int):
         """Reached on a day from end − first_offset to end − last_offset (and not after the newest snapshot)."""
@@ -404,7 +368,7 @@ def renewal_table(conn: sqlite3.Connection, frame, config, newest: dt.date):
     def share_row(dimension: str, group: str, mask) -> None:
         n, k = int(mask.sum()), int((done & mask).sum())
         low, high = wilson(k, n)
-        rows.append({"维度": dimension, "分组": group, "学员数": n, "已续费": k, "续费率（%）": _percent(k / n if n else math.nan), "95% 区间": _interval_text(low, high)})
+        rows.append({"维度": dimension, "分组": group, "学员数": n, "已续费": k, "续费率（%）": percent(k / n if n else math.nan), "95% 区间": interval_text(low, high)})
 
     def compare_row(dimension: str, group: str, other: str, mask, among) -> None:
         c = compare(pd.Series(pd.array(done, dtype="boolean")).where(among.to_numpy(), pd.NA), mask & among)
@@ -412,9 +376,9 @@ def renewal_table(conn: sqlite3.Connection, frame, config, newest: dt.date):
         d, low, high = c.interval
         rows.append(
             {
-                "维度": dimension, "分组": group, "学员数": c.n1, "已续费": c.k1, "续费率（%）": _percent(c.share1),
-                "95% 区间": _interval_text(low1, high1), "对比组": other, "对比组学员数": c.n0, "对比组已续费": c.k0,
-                "对比组续费率（%）": _percent(c.share0), "差（百分点）": _percent(d), "差的 95% 区间": _interval_text(low, high),
+                "维度": dimension, "分组": group, "学员数": c.n1, "已续费": c.k1, "续费率（%）": percent(c.share1),
+                "95% 区间": interval_text(low1, high1), "对比组": other, "对比组学员数": c.n0, "对比组已续费": c.k0,
+                "对比组续费率（%）": percent(c.share0), "差（百分点）": percent(d), "差的 95% 区间": interval_text(low, high),
                 "结论": c.verdict("接通过的续费率更高", "接通过的续费率更低"),
             }
         )
@@ -428,14 +392,14 @@ def renewal_table(conn: sqlite3.Connection, frame, config, newest: dt.date):
     teachers = people["teacher"].fillna("（未分配）").replace("", "（未分配）")
     for teacher in sorted(teachers.unique()):
         share_row("运营老师", teacher, teachers == teacher)
-    stages = [*RENEWAL_STAGES.items(), ("renewal_after", (-1, -config.plan.after_end_days))]
-    for code, (first, last) in stages:
+    stages = renewal_stages(config)
+    for code, (first, last) in stages.items():
         begun = left <= first
         label = RULE_BY_CODE[code].label
         compare_row("续费阶段", f"{label}：阶段内接通", "阶段内没接通", reached_between(first, last), begun)
         if not begun.any():
             rows[-1]["结论"] = f"到 {newest:%Y-%m-%d} 还没有学员到这个阶段"
-    window = reached_between(RENEWAL_WINDOW_DAYS, -config.plan.after_end_days)
+    window = reached_between(RENEWAL_WINDOW_DAYS, stages["renewal_after"][1])
     compare_row("续费期内回访", "续费期内接通过", "续费期内没接通", window, everyone)
     table = pd.DataFrame(rows, columns=list(RENEWAL_COLUMNS))
     return table.astype({c: "Int64" for c in ("学员数", "已续费", "对比组学员数", "对比组已续费")})
@@ -452,10 +416,11 @@ class HoldoutResult:
     running_until: dt.date | None  # the latest round not yet over on the newest snapshot (None: all over)
 
 
-def holdout_result(conn: sqlite3.Connection, config, newest: dt.date) -> HoldoutResult:
+def holdout_result(conn: sqlite3.Connection, config, newest: dt.date, snapshots: Snapshots | None = None, calls=None) -> HoldoutResult:
     """Every draw up to `newest`, with what followed it: reached in the round, the segment's move and
     still learning at the first snapshot on or after the round's end (the newest snapshot while the
-    round runs), renewed on the newest snapshot."""
+    round runs), renewed on the newest snapshot. `snapshots` (`Snapshots(conn, newest)`) and `calls`
+    (`history.reached_calls(conn, newest)`): when the caller has them already."""
     import pandas as pd
 
     from .holdout import recorded_draws
@@ -463,14 +428,14 @@ def holdout_result(conn: sqlite3.Connection, config, newest: dt.date) -> Holdout
     draws = recorded_draws(conn, newest)
     if draws.empty:
         return HoldoutResult(draws.assign(**{key: pd.Series(dtype="boolean") for key, _ in HOLDOUT_OUTCOMES}), None)
-    snapshots = Snapshots(conn, newest)
+    snapshots = snapshots if snapshots is not None else Snapshots(conn, newest)
     students = draws["student_id"]
     start = draws["drawn_on"].map(lambda d: snapshots.on_or_before(d.date()))
     measured = draws["until"].map(lambda d: next((s for s in snapshots.dates if s >= d.date()), snapshots.dates[-1]))
     _, draws["up"], draws["down"] = _moves(snapshots, students, pd.to_datetime(start), pd.to_datetime(measured))
     draws["active"] = _active(snapshots, students, pd.to_datetime(measured), config.alerts.inactive_days)
     draws["renewed"] = renewed_now(snapshots, students)
-    calls = history.reached_calls(conn, newest)
+    calls = calls if calls is not None else history.reached_calls(conn, newest)
     merged = calls[["student_id", "called_on"]].merge(draws[["student_id", "drawn_on", "until"]].reset_index(), on="student_id")
     hit = merged[(merged["called_on"] >= merged["drawn_on"]) & (merged["called_on"] < merged["until"])]["index"]
     draws["reached"] = pd.array(draws.index.isin(set(hit)), dtype="boolean")
@@ -493,9 +458,9 @@ def holdout_table(result: HoldoutResult):
             rows.append(
                 {
                     "起始分层": label, "结果": name,
-                    "照常安排（人）": c.n1, "照常：其中": c.k1, "照常：占比（%）": _percent(c.share1),
-                    "留出（人）": c.n0, "留出：其中": c.k0, "留出：占比（%）": _percent(c.share0),
-                    "差（百分点）": _percent(d), "95% 区间": _interval_text(low, high),
+                    "照常安排（人）": c.n1, "照常：其中": c.k1, "照常：占比（%）": percent(c.share1),
+                    "留出（人）": c.n0, "留出：其中": c.k0, "留出：占比（%）": percent(c.share0),
+                    "差（百分点）": percent(d), "95% 区间": interval_text(low, high),
                     "结论": running + c.verdict("照常回访的更高", "照常回访的更低"),
                 }
             )
@@ -547,8 +512,9 @@ def playbook_usage(workspace, playbook) -> PlaybookUsage | None:
         dates = history.snapshot_dates(conn)
         if not dates:
             return None
-        weeks, _ = student_weeks(conn, dates[-1], workspace.config.alerts.inactive_days)
-        uses = solution_uses(conn, dates[-1])
+        calls = history.reached_calls(conn, dates[-1])
+        weeks, _ = student_weeks(conn, dates[-1], workspace.config.alerts.inactive_days, calls=calls)
+        uses = solution_uses(conn, dates[-1], calls)
     results = solution_results(weeks, {playbook.code: playbook}, uses)
     others = int(((weeks["segment"] == playbook.code) & weeks["solutions"].map(lambda chosen: OTHER_SOLUTION in chosen)).sum())
     return PlaybookUsage(dates[-1], {result.id: result for result in results}, others)

@@ -224,12 +224,12 @@ def make_messages(workspace: Workspace, as_of: dt.date, teacher: str | None = No
     check_output_folder(folder, workspace.root)
     if scene is not None and scene not in SCENE_BY_NAME:
         raise UsageError(f"没有「{scene}」这个场景；可用：{'、'.join(SCENE_BY_NAME)}")
-    if workspace.history_path is None:
-        raise UsageError("pfk messages 需要工作区（分层快照和发过的消息都在里面）：请先运行 pfk init，并在工作区里运行 pfk classify")
-    if not workspace.history_path.exists():
-        raise UsageError("还没有分层结果：请先在工作区里运行 pfk classify")
+    workspace.history_store(
+        "pfk messages 需要工作区（分层快照和发过的消息都在里面）：请先运行 pfk init，并在工作区里运行 pfk classify",
+        "还没有分层结果：请先在工作区里运行 pfk classify",
+    )
     playbooks = load_playbooks(workspace.playbooks_dir)
-    with history.opened(workspace.history_path) as conn:
+    with workspace.open_history() as conn:
         frame, callbacks, snapshot_date = placed_snapshot(conn, workspace.config, as_of)
         teachers = teachers_to_serve(frame["teacher"], teacher)
         ctx = AlertContext(frame, workspace.config, as_of, callbacks, history.ratings_before(conn, as_of))

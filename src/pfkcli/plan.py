@@ -50,8 +50,10 @@ PRIORITIES: tuple[Priority, ...] = (
     Priority("routine", "例行回访", "距上次回访满 cadence_days 天、P/K 超过 rescore_after_days 天未更新、其他预警（近 7 天打过电话的除外）"),
 )
 RANK = {p.code: number for number, p in enumerate(PRIORITIES)}
-SERIOUS_RULES = tuple(r.code for r in RULES if r.serious and r.code != "complaint_open")
-ROUTINE_RULES = tuple(r.code for r in RULES if not r.serious and r.code not in RENEWAL_RULES and r.code != "followup_overdue")
+# Alerts with a priority of their own (complaint, follow_up, renewal); the others are serious or routine.
+OWN_PRIORITY_RULES = {"complaint_open", "followup_overdue", *RENEWAL_RULES}
+SERIOUS_RULES = tuple(r.code for r in RULES if r.serious and r.code not in OWN_PRIORITY_RULES)
+ROUTINE_RULES = tuple(r.code for r in RULES if not r.serious and r.code not in OWN_PRIORITY_RULES)
 
 
 @dataclass
@@ -137,7 +139,7 @@ def standing(ctx: AlertContext, reasons: dict | None = None):
         rank = rank.where(~reasons[code], RANK[code])
     # Nobody answers: trying first every week would crowd out those who do. They wait with the
     # routine calls (and go to the public pool, pool.py), unless a promise is at stake.
-    unreachable = ctx.callbacks["failed_in_a_row"] >= ctx.config.plan.unreachable_after
+    unreachable = _unreachable(ctx)
     rank = rank.where(~(unreachable & rank.isin([RANK["first_contact"], RANK["pending"], RANK["serious"]])), RANK["routine"])
     urgency = _waited(ctx) + segment_values(ctx.frame["segment"])
     return reasons, due, rank, urgency
@@ -211,6 +213,11 @@ def holdout_eligible(reasons: dict):
 def _score_age(ctx: AlertContext):
     """Days since the older of the student's P and K were scored (NaN when not both are dated)."""
     return days_between(ctx.as_of, ctx.callbacks[["P_on", "K_on"]].min(axis=1, skipna=False))
+
+
+def _unreachable(ctx: AlertContext):
+    """Whether each student has not answered unreachable_after calls in a row (a bool Series)."""
+    return ctx.callbacks["failed_in_a_row"] >= ctx.config.plan.unreachable_after
 
 
 def _waited(ctx: AlertContext):
@@ -287,7 +294,7 @@ def _rows(ctx: AlertContext, reasons: dict, rank, positions):
     rescore = (score_age > config.plan.rescore_after_days).to_numpy()
     whole = pa.array(waited.fillna(0).astype("int64")).cast(pa.string())
     age = pa.array(score_age.fillna(0).astype("int64")).cast(pa.string())
-    unreachable = (sub.callbacks["failed_in_a_row"] >= config.plan.unreachable_after).to_numpy()
+    unreachable = _unreachable(sub).to_numpy()
     failed = pa.array(sub.callbacks["failed_in_a_row"].astype("int64")).cast(pa.string())
     why = pc.binary_join_element_wise(
         part(unreachable, join("联系不上：已连续 ", failed, " 次没接通，先发微信约个时间")),

@@ -357,15 +357,9 @@ def add_problem(
         path.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(BUILTIN_DIR / f"{code}{SUFFIX}", path)
 
-    display = _display(folder, path)
-    raw = path.read_bytes()
-    bom = raw.startswith(b"\xef\xbb\xbf")
-    newline = "\r\n" if b"\r\n" in raw else "\n"
-    try:
-        text = raw.decode("utf-8-sig").replace("\r\n", "\n")
-    except UnicodeDecodeError:
-        raise ConfigError(f"{display}: 不是 UTF-8 编码的文本文件") from None
-    _, problems = _validate_text(text, display, code)
+    text, bom, newline, problems = _read_for_edit(path, _display(folder, path), code)
+    if text is None:
+        raise ConfigError(problems[0])
     if problems:
         raise ConfigError("\n".join([*problems, "先修好这个文件（pfk playbook check），再添加新条目。"]))
 
@@ -432,15 +426,10 @@ def fill_ids(folder: Path | None) -> list[tuple[Path, int]]:
     texts = {}
     problems = []
     for path in paths:
-        display = _display(folder, path)
-        raw = path.read_bytes()
-        try:
-            text = raw.decode("utf-8-sig").replace("\r\n", "\n")
-        except UnicodeDecodeError:
-            problems.append(f"{display}: 不是 UTF-8 编码的文本文件")
-            continue
-        problems += _validate_text(text, display, path.stem)[1]
-        texts[path] = (text, raw.startswith(b"\xef\xbb\xbf"), "\r\n" if b"\r\n" in raw else "\n")
+        text, bom, newline, found = _read_for_edit(path, _display(folder, path), path.stem)
+        problems += found
+        if text is not None:
+            texts[path] = (text, bom, newline)
     if problems:
         raise ConfigError("\n".join([*problems, "先修好这些文件（pfk playbook check），再补编号。"]))
     taken = _ids_in_use(folder)
@@ -454,6 +443,19 @@ def fill_ids(folder: Path | None) -> list[tuple[Path, int]]:
 
 
 # --- reading and validating -------------------------------------------------------------------------
+
+
+def _read_for_edit(path: Path, display: str, code: str) -> tuple[str | None, bool, str, list[str]]:
+    """A playbook file read for a round-trip edit: its text with `\\n` line ends (None when it is not
+    UTF-8), whether it starts with a BOM, its line end, and the problems found in it (`_validate_text`)."""
+    raw = path.read_bytes()
+    bom = raw.startswith(b"\xef\xbb\xbf")
+    newline = "\r\n" if b"\r\n" in raw else "\n"
+    try:
+        text = raw.decode("utf-8-sig").replace("\r\n", "\n")
+    except UnicodeDecodeError:
+        return None, bom, newline, [f"{display}: 不是 UTF-8 编码的文本文件"]
+    return text, bom, newline, _validate_text(text, display, code)[1]
 
 
 def _display(folder: Path | None, path: Path) -> str:

@@ -68,11 +68,10 @@ def place_students(conn, frame, config: Config, as_of: dt.date, callbacks):
     in) and `failed_count`, `failed_last` (the calls not reached that count). `callbacks`:
     `history.newest_callbacks(conn, frame, as_of)`, which the caller needs too."""
     held = history.owners(conn, frame, as_of)
-    roster = frame["roster_teacher"].fillna(frame["teacher"]) if "roster_teacher" in frame else frame["teacher"]
     entries = _entries(conn, frame, config, as_of, held, callbacks["last_called"])
     pool_on = entries[[f"pool_{rule.code}" for rule in POOL_RULES]].min(axis=1)
     return frame.assign(
-        roster_teacher=roster,
+        roster_teacher=held["roster_teacher"],
         owner=held["teacher"],
         teacher=held["teacher"].where(pool_on.isna()),
         moved_on=held["moved_on"],
@@ -178,12 +177,11 @@ def pool_why(frame, config: Config, as_of: dt.date) -> list[str]:
 # --- the commands -----------------------------------------------------------------------------------
 
 
-def _store(workspace) -> Path:
-    if workspace.history_path is None:
-        raise UsageError("pfk pool 需要工作区：请先运行 pfk init，并在工作区里运行")
-    if not workspace.history_path.exists():
-        raise UsageError("工作区还没有分层结果：请先运行 pfk classify")
-    return workspace.history_path
+def _open_history(workspace):
+    """The workspace's history store, opened (`Workspace.open_history`); refused with one line outside
+    a workspace or before any classify."""
+    workspace.history_store("pfk pool 需要工作区：请先运行 pfk init，并在工作区里运行", "工作区还没有分层结果：请先运行 pfk classify")
+    return workspace.open_history()
 
 
 def placed_snapshot(conn, config: Config, as_of: dt.date, other_way: str = ""):
@@ -227,7 +225,7 @@ def list_pool(workspace, as_of: dt.date, renewal: bool = False, output: Path | N
 
     if output is not None:
         check_output(Path(output), workspace_root=workspace.root)
-    with history.opened(_store(workspace)) as conn:
+    with _open_history(workspace) as conn:
         frame, callbacks, snapshot = placed_snapshot(conn, workspace.config, as_of)
         listed = _renewal_pool(conn, frame, callbacks, workspace.config, as_of, snapshot) if renewal else _pool(frame, workspace.config, as_of, snapshot)
     if output is not None:
@@ -316,7 +314,7 @@ def release_students(workspace, ids: list[str], reason: str, as_of: dt.date) -> 
         raise UsageError("请用 --reason 写明放入公海的原因，如 --reason \"多次沟通无意向\"")
     import pandas as pd
 
-    with history.opened(_store(workspace)) as conn:
+    with _open_history(workspace) as conn:
         frame, _, snapshot = placed_snapshot(conn, workspace.config, as_of)
         by_id = frame.set_index("student_id")
         unknown = [sid for sid in dict.fromkeys(ids) if sid not in by_id.index]
@@ -355,15 +353,14 @@ def claim_students(workspace, teacher: str, count: int, as_of: dt.date) -> Claim
 
     from .alert_rules import AlertContext
     from .plan import calling_order
-    from .team import team_loads, team_names
+    from .team import names_shown, team_loads, team_names
 
     config = workspace.config
-    with history.opened(_store(workspace)) as conn:
+    with _open_history(workspace) as conn:
         frame, callbacks, _ = placed_snapshot(conn, config, as_of)
         names = team_names(config, frame["owner"], frame["roster_teacher"])
         if teacher not in names:
-            shown = "、".join(names[:20]) + ("…" if len(names) > 20 else "")
-            raise UsageError(f"没有「{teacher}」这位老师：现有的老师是 {shown}；新老师请先写进 pfk.toml 的 [teachers]")
+            raise UsageError(f"没有「{teacher}」这位老师：现有的老师是 {names_shown(names)}；新老师请先写进 pfk.toml 的 [teachers]")
         own = config.teacher(teacher)
         if not own.active:
             raise UsageError(f"{teacher} 在 pfk.toml 里是停用的（active = false），不能认领学员")

@@ -19,14 +19,14 @@ import re
 import sys
 import tempfile
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .columns import field_for_header
 from .errors import InputError
-from .values import column_letter, excel_number_text
+from .values import cell_text, column_letter, excel_number_text
 
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
@@ -335,16 +335,33 @@ def _native_errors_kept() -> Iterator[_Native]:
     --debug (the error's detail), not on the user's screen. Anything else written meanwhile is
     passed on when the block ends."""
     native = _Native()
+
+    def done(written: bytes) -> None:
+        native.text = written.decode("utf-8", errors="replace")
+        if written and not native.failed:
+            os.write(2, written)
+
+    with stderr_fd_aside(done):
+        yield native
+
+
+@contextmanager
+def stderr_fd_aside(done: Callable[[bytes], None]) -> Iterator[int | None]:
+    """Send what is written straight to the process's stderr (fd 2: native code, a Rust panic's trace)
+    to a temporary file while the block runs; when it ends, however it ends, fd 2 is the screen again
+    and `done` gets the bytes kept. Yields a duplicate of the real stderr, open while the block runs —
+    or None, keeping nothing and never calling `done`, when there is no real stderr (a GUI launcher).
+    Python's sys.stderr is flushed before and after."""
     try:
         sys.stderr.flush()
         saved = os.dup(2)
-    except (OSError, ValueError, AttributeError):  # no real stderr (a GUI launcher): nothing to keep
-        yield native
+    except (OSError, ValueError, AttributeError):
+        yield None
         return
     sink = tempfile.TemporaryFile()
     os.dup2(sink.fileno(), 2)
     try:
-        yield native
+        yield saved
     finally:
         try:
             sys.stderr.flush()
@@ -355,9 +372,7 @@ def _native_errors_kept() -> Iterator[_Native]:
         sink.seek(0)
         written = sink.read()
         sink.close()
-        native.text = written.decode("utf-8", errors="replace")
-        if written and not native.failed:
-            os.write(2, written)
+        done(written)
 
 
 def _detail(exc: BaseException, native: _Native) -> str:
@@ -491,8 +506,6 @@ def filled_rows(path: Path, sheet: str, headers: Sequence[str]) -> int:
 def label_pairs(path: Path, sheet: str) -> dict[str, str]:
     """Label → text of a two-column sheet (a workbook's 说明); blank cells are absent (never "nan").
     Any file without such a sheet: {}."""
-    from .values import cell_text
-
     try:
         import fastexcel
 

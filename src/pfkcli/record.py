@@ -23,6 +23,7 @@ import json
 import re
 import zipfile
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from . import history, messages
@@ -30,7 +31,9 @@ from .calls import DEFAULT_OUTCOME, OUTCOME_BY_LABEL, PROBLEM_TYPES, RESOLVED_CH
 from .columns import normalise_header
 from .errors import InputError, InvalidInput, Problem, UsageError
 from .outputs import CALLSHEET_INFO_SHEET, CALLSHEET_SHEET, INFO_AS_OF, INFO_SHEET_ID, INFO_TEACHER
+from .playbooks import OTHER_SOLUTION, load_playbooks
 from .reading import error_cells, label_pairs, read_table
+from .segments import BY_CODE
 from .values import cell_text, parse_date, parse_id, parse_text
 from .workspace import Workspace
 
@@ -99,7 +102,8 @@ def record_files(
         # A messages sheet (pfk messages) brings back what was sent: touches, not calls (messages.py).
         sent = {Path(p): sheet for p in paths if (sheet := messages.issued_messages_sheet(conn, Path(p)))}
         touched = [messages.read_touches(path, sheet, called_on, today) for path, sheet in sent.items()]
-        parsed = [_parse(conn, Path(p), called_on, today, accept_unknown, workspace.playbooks_dir) for p in paths if Path(p) not in sent]
+        solutions = _SolutionChoices(workspace.playbooks_dir)
+        parsed = [_parse(conn, Path(p), called_on, today, accept_unknown, solutions) for p in paths if Path(p) not in sent]
         problems = [problem for item in [*touched, *parsed] for problem in item.problems]
         if problems and not skip_invalid:
             raise InvalidInput(problems, [w for item in parsed for w in item.warnings + item.set_aside])
@@ -120,7 +124,7 @@ def record_files(
     return outcomes
 
 
-def _parse(conn, path: Path, called_on: dt.date | None, today: dt.date, accept_unknown: bool, playbooks_dir: Path | None) -> _Parsed:
+def _parse(conn, path: Path, called_on: dt.date | None, today: dt.date, accept_unknown: bool, solutions: _SolutionChoices) -> _Parsed:
     sheet = _identity(conn, path)
     day = called_on or sheet.as_of
     where = {"file": path.name, "sheet": CALLSHEET_SHEET}
@@ -168,8 +172,6 @@ def _parse(conn, path: Path, called_on: dt.date | None, today: dt.date, accept_u
     for values in texts.values():
         filled |= values.notna()
     segment_codes = column("segment")
-    # Read only when a 使用方案 is filled in: a broken playbook file stops nothing else.
-    solutions = _SolutionChoices(playbooks_dir) if texts["solution"][filled].notna().any() else None
 
     rows = []
     seen: dict[str, list[int]] = {}
@@ -248,24 +250,26 @@ def _parse(conn, path: Path, called_on: dt.date | None, today: dt.date, accept_u
 
 class _SolutionChoices:
     """What a 使用方案 cell may hold: an id of the student's segment's solutions (as the drop-down
-    lists them, `s7k2mq 学员觉得课程太基础`, or the id alone, any letter case), or 其他."""
+    lists them, `s7k2mq 学员觉得课程太基础`, or the id alone, any letter case), or 其他.
+
+    The playbooks are read on the first 使用方案 read, once for all the files: a broken playbook file
+    stops nothing when no 使用方案 is filled in."""
 
     def __init__(self, folder: Path | None) -> None:
-        from .playbooks import load_playbooks
+        self.folder = folder
 
-        self.books = load_playbooks(folder)
+    @cached_property
+    def books(self) -> dict:
+        return load_playbooks(self.folder)
 
     def read(self, text: str, segment: str | None) -> tuple[str | None, str]:
         """(the id as the playbook writes it, or 其他; None and why it cannot be read)."""
-        from .playbooks import OTHER_SOLUTION
-        from .segments import BY_CODE
-
         if text == OTHER_SOLUTION:
             return OTHER_SOLUTION, ""
         token = text.split()[0]
         book = self.books.get(segment or "")
         if book is None:  # 分层代码 blanked on the sheet: any segment's solution
-            entry = next((b.solution(token) for b in self.books.values() if b.solution(token)), None)
+            entry = next((found for b in self.books.values() if (found := b.solution(token))), None)
             return (entry.id, "") if entry else (None, f'"{text[:20]}" 不是方案库里的方案编号（或「{OTHER_SOLUTION}」）')
         entry = book.solution(token)
         if entry is not None:

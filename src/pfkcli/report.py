@@ -61,7 +61,7 @@ from .paths import check_output
 from .pool import place_students
 from .model import TOLERANCE
 from .segments import ALL_SEGMENTS, BY_CODE, PENDING_CODE
-from .stats import MIN_GROUP, share_difference
+from .stats import interval_text, percent, share_difference, verdict
 from .workspace import Workspace
 
 # The contract: sheet names and fixed headers.
@@ -111,7 +111,6 @@ MOVED_DOWN_COLUMNS = (
     TEACHER, "学号", "姓名", "手机号", "上次分层", "本次分层", "上次 P/F/K", "本次 P/F/K", "变化", "本次分层原因",
     "本期已回访", "最近回访日期",
 )
-FIRST_SCORED = "首次打分（原待回访，不计入）"
 EFFECT_COLUMNS = (
     "分组", "起始分层", "组别", "学员数", "上升", "不变", "下降", "上升占比（%）", "下降占比（%）",
     "上升占比之差（百分点）", "95% 区间", "结论",
@@ -481,13 +480,7 @@ def moved_down_table(moves, called: set[str], last_called, mask: bool = False):
 
 
 def _verdict(n1: int, n0: int, low: float, high: float) -> str:
-    if min(n1, n0) < MIN_GROUP:
-        return f"人数太少（每组至少要 {MIN_GROUP} 人），看不出回访的作用"
-    if low > 0:
-        return "回访过的学员上升更多"
-    if high < 0:
-        return "回访过的学员上升更少"
-    return "差别不明显（区间包含 0）"
+    return verdict(n1, n0, low, high, "回访过的学员上升更多", "回访过的学员上升更少", too_few="看不出回访的作用")
 
 
 def effect_table(moves, called: set[str]):
@@ -505,21 +498,21 @@ def effect_table(moves, called: set[str]):
     rows, weights, weighted, variance = [], 0.0, 0.0, 0.0
     totals = {True: [0, 0, 0], False: [0, 0, 0]}
 
-    def group_row(label, segment, group, counts, difference=None):
+    def group_row(label, group, counts, difference=None):
         up, same, down = counts
         total = up + same + down
         row = {
             "分组": f"{label} · {group}", "起始分层": label, "组别": group, "学员数": total, "上升": up, "不变": same, "下降": down,
-            "上升占比（%）": round(up / total * 100, 1) if total else math.nan,
-            "下降占比（%）": round(down / total * 100, 1) if total else math.nan,
+            "上升占比（%）": percent(up / total if total else math.nan),
+            "下降占比（%）": percent(down / total if total else math.nan),
             "上升占比之差（百分点）": math.nan, "95% 区间": None, "结论": None,
         }
         if difference is not None:
-            d, low, high, verdict = difference
+            d, low, high, said = difference
             if d == d:
-                row["上升占比之差（百分点）"] = round(d * 100, 1)
-                row["95% 区间"] = f"{low * 100:.1f} ～ {high * 100:.1f}"
-            row["结论"] = verdict
+                row["上升占比之差（百分点）"] = percent(d)
+                row["95% 区间"] = interval_text(low, high)
+            row["结论"] = said
         rows.append(row)
 
     for segment in ALL_SEGMENTS:
@@ -541,20 +534,20 @@ def effect_table(moves, called: set[str]):
             weights += w
             weighted += w * d
             variance += w * w * (p1 * (1 - p1) / n1 + p0 * (1 - p0) / n0)
-        group_row(segment.name, segment.code, CALLED_GROUP, counts[True], difference)
-        group_row(segment.name, segment.code, NOT_CALLED_GROUP, counts[False])
+        group_row(segment.name, CALLED_GROUP, counts[True], difference)
+        group_row(segment.name, NOT_CALLED_GROUP, counts[False])
     n1, n0 = sum(totals[True]), sum(totals[False])
     overall = (math.nan, math.nan, math.nan, _verdict(n1, n0, 0, 0))
     if weights:
         d = weighted / weights
         half = 1.96 * math.sqrt(variance) / weights
         overall = (d, d - half, d + half, _verdict(n1, n0, d - half, d + half))
-    group_row(ALL_SEGMENTS_LABEL, "", CALLED_GROUP, totals[True], overall)
-    group_row(ALL_SEGMENTS_LABEL, "", NOT_CALLED_GROUP, totals[False])
+    group_row(ALL_SEGMENTS_LABEL, CALLED_GROUP, totals[True], overall)
+    group_row(ALL_SEGMENTS_LABEL, NOT_CALLED_GROUP, totals[False])
     return pd.DataFrame(rows, columns=list(EFFECT_COLUMNS))
 
 
-def problem_table(problems, today: dt.date):
+def problem_table(problems):
     """问题处理: problems raised by type — how many, resolved or not, how fast they closed."""
     import pandas as pd
 
@@ -625,11 +618,9 @@ def default_output(workspace: Workspace, as_of: dt.date) -> Path:
 
 
 def _history_path(workspace: Workspace) -> Path:
-    if workspace.root is None or workspace.history_path is None:
-        raise UsageError("这里不是 pfk 工作区（找不到 pfk.toml）：先运行 pfk init，再用 pfk classify 生成分层快照")
-    if not workspace.history_path.exists() and not workspace.signs_of_history():
-        raise UsageError("工作区还没有分层快照：先运行 pfk classify 名单.xlsx")
-    return workspace.history_path
+    return workspace.history_store(
+        "这里不是 pfk 工作区（找不到 pfk.toml）：先运行 pfk init，再用 pfk classify 生成分层快照", "工作区还没有分层快照：先运行 pfk classify 名单.xlsx"
+    )
 
 
 def build_report(
@@ -660,8 +651,9 @@ def build_report(
         earlier = history.load_snapshot(conn, previous) if previous else None
         called = called_between(conn, previous, newest) if previous else set()
         problems = problems_raised(conn, newest)
-        alerts = find_alerts(AlertContext(frame, config, newest, callbacks, history.ratings_before(conn, newest)))
-        learned = _learning_sheets(conn, workspace, frame, newest)
+        ctx = AlertContext(frame, config, newest, callbacks, history.ratings_before(conn, newest))
+        alerts = find_alerts(ctx)
+        learned = _learning_sheets(conn, workspace, ctx)
 
     coverage = coverage_frame(frame, callbacks, newest, config.callbacks.cadence_days)
     segments = segment_table(frame)
@@ -734,7 +726,7 @@ def build_report(
         # Up and down side by side at the foot of each bar, in the palette's first two colours (blue, red/orange).
         effect_charts = [_chart("column_percent_stacked", effect, ["上升", "下降", "不变"], "同一起始分层：回访过与未回访学员的分层变化", "占比")]
         sheets.append(SheetSpec(EFFECT_SHEET, effect, charts=effect_charts, autofilter=False, widths={"分组": 30.0, "结论": 40.0}))
-    sheets.append(SheetSpec(PROBLEMS_SHEET, problem_table(problems, newest), autofilter=False))
+    sheets.append(SheetSpec(PROBLEMS_SHEET, problem_table(problems), autofilter=False))
     sheets += learned
 
     overview = overview_table(figures, newest, previous, as_of)
@@ -746,32 +738,35 @@ def build_report(
     return ReportResult(as_of, newest, previous, figures, target, [s.name for s in sheets], notes)
 
 
-def _learning_sheets(conn, workspace: Workspace, frame, newest: dt.date) -> list[SheetSpec]:
-    """方案效果, 续费, 留出对照 and 留出学员 (learning.py), from the history up to the newest snapshot."""
+def _learning_sheets(conn, workspace: Workspace, ctx: AlertContext) -> list[SheetSpec]:
+    """方案效果, 续费, 留出对照 and 留出学员 (learning.py), from the history up to the newest snapshot
+    (`ctx`: the report's AlertContext of it). The snapshots and the reached calls are read once for all four."""
     from . import learning
     from .errors import ConfigError
     from .playbooks import load_playbooks
 
-    config = workspace.config
+    frame, config, newest = ctx.frame, ctx.config, ctx.as_of
+    snapshots = learning.Snapshots(conn, newest, newest_frame=frame)
+    calls = history.reached_calls(conn, newest)
     sheets = []
     try:
         playbooks = load_playbooks(workspace.playbooks_dir)
     except ConfigError:
         sheets.append(_note_sheet(SOLUTIONS_SHEET, "话术文件有问题，列不出方案：先运行 pfk playbook check 修好它们"))
     else:
-        results, uses = learning.solution_report(conn, playbooks, config, newest)
+        results = learning.solution_report(conn, playbooks, config, newest, snapshots, calls)
         if results:
             table = learning.solution_table(results)
             widths = {"方案": 26.0, "结论": 40.0, "95% 区间": 16.0}
             sheets.append(SheetSpec(SOLUTIONS_SHEET, table, widths=widths, row_colours=_segment_colours(table["分层"])))
         else:
             sheets.append(_note_sheet(SOLUTIONS_SHEET, "方案库里还没有带编号的方案：运行 pfk playbook ids 补上编号"))
-    renewal = learning.renewal_table(conn, frame, config, newest)
+    renewal = learning.renewal_table(conn, frame, config, newest, ctx, snapshots, calls)
     if renewal["学员数"].iloc[0]:
         sheets.append(SheetSpec(RENEWAL_SHEET, renewal, widths={"分组": 34.0, "结论": 30.0}))
     else:
         sheets.append(_note_sheet(RENEWAL_SHEET, f"到 {newest:%Y-%m-%d} 还没有学员进入续费期（结课前 30 天起）；名单或 pfk.toml 里要有课程结束日期"))
-    held = learning.holdout_result(conn, config, newest)
+    held = learning.holdout_result(conn, config, newest, snapshots, calls)
     if len(held.draws):
         sheets.append(SheetSpec(HOLDOUT_SHEET, learning.holdout_table(held), widths={"结论": 50.0}, autofilter=False))
         names = frame.drop_duplicates("student_id").set_index("student_id")["name"]

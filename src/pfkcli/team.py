@@ -60,6 +60,14 @@ def teachers_to_serve(held_by, teacher: str | None) -> list[str]:
     if teacher is None:
         return teachers
     if teacher not in teachers:
-        shown = "、".join(teachers[:20]) + ("…" if len(teachers) > 20 else "")
-        raise UsageError(f"没有「{teacher}」的学员；名单里的老师有：{shown}")
+        raise UsageError(f"没有「{teacher}」的学员；名单里的老师有：{names_shown(teachers)}")
     return [teacher]
+
+
+# Teachers named in one error line at most; more end in "…".
+SHOWN_NAMES = 20
+
+
+def names_shown(names: list[str]) -> str:
+    """Teachers' names for an error line: the first `SHOWN_NAMES`, joined with 、, "…" when there are more."""
+    return "、".join(names[:SHOWN_NAMES]) + ("…" if len(names) > SHOWN_NAMES else "")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from . import history
 from .config import CONFIG_TEMPLATE, Config, load_config
-from .errors import LostHistory
+from .errors import LostHistory, UsageError
 
 CONFIG_NAME = "pfk.toml"
 STATE_DIR = ".pfk"
@@ -81,9 +81,20 @@ class Workspace:
         sheets = list(self.callsheets_dir.glob("*.xlsx")) if self.root and self.callsheets_dir.is_dir() else []
         if sheets:
             signs.append(f"callsheets/ 里有 {len(sheets)} 份回访表")
-        if self.backups():
-            signs.append(f"backups/ 里有 {len(self.backups())} 份备份")
+        backups = self.backups()
+        if backups:
+            signs.append(f"backups/ 里有 {len(backups)} 份备份")
         return signs
+
+    def history_store(self, outside: str, no_history: str) -> Path:
+        """The history store's path for a command that needs one, else UsageError: `outside` where there
+        is no workspace, `no_history` where the store is missing and the workspace never had one. A store
+        lost where the workspace had history is left for `open_history` to refuse (LostHistory)."""
+        if self.history_path is None:
+            raise UsageError(outside)
+        if not self.history_path.exists() and not self.signs_of_history():
+            raise UsageError(no_history)
+        return self.history_path
 
     @contextmanager
     def open_history(self) -> Iterator:

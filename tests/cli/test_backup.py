@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
-import shutil
 import sqlite3
 
 import pytest
 
 from pfkcli import history
 
-from ..conftest import AS_OF, SAMPLES
-
-
-def digest(path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+from ..conftest import AS_OF, digest
 
 
 @pytest.fixture
-def workspace(invoke, tmp_path):
-    assert invoke("init", ".").exit_code == 0
-    shutil.copy(SAMPLES / "roster.xlsx", tmp_path / "roster.xlsx")
-    assert invoke("classify", "roster.xlsx", "--as-of", AS_OF).exit_code == 0
+def workspace(invoke, classified, tmp_path):
     return tmp_path
 
 
@@ -50,3 +41,7 @@ def test_a_backup_is_never_written_over_another_file(invoke, workspace):
     copy = workspace / "copy.sqlite"
     assert invoke("backup", copy).exit_code == 0
     assert invoke("backup", copy).exit_code == 0  # a backup may replace an older backup
+    with sqlite3.connect(copy) as conn:
+        (day,) = history.snapshot_dates(conn)
+        assert (day.isoformat(), len(history.load_snapshot(conn, day))) == (AS_OF, 48)
+    assert not list(workspace.glob(".*.part"))

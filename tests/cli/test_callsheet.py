@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ..conftest import AS_OF
+from ..conftest import AS_OF, read_sheet
 
 
 @pytest.fixture
@@ -136,7 +136,8 @@ def test_the_call_sheet_and_the_alerts_agree_on_the_follow_up(invoke, tmp_path):
     assert invoke("callsheet", "--all", "--as-of", AS_OF).exit_code == 0
     ws = openpyxl.load_workbook(tmp_path / "callsheets" / f"张老师-{AS_OF}.xlsx")["回访表"]
     whys = [row[4] or "" for row in ws.iter_rows(min_row=2, values_only=True)]
-    assert not any("10-25" in why for why in whys)
+    # Due for the cadence from the roster's 11-01 call, not for the settled 10-25 follow-up.
+    assert whys == ["距上次回访 22 天（≥14 天）"]
     alerts = invoke("alerts", "november.xlsx", "--as-of", AS_OF)
     assert alerts.exit_code == 0
     rows = list(openpyxl.load_workbook(tmp_path / "november.alerts.xlsx")["预警"].iter_rows(values_only=True))
@@ -158,7 +159,9 @@ def test_a_sheet_a_teacher_has_started_is_never_made_again_over_it(invoke, works
     assert path.read_bytes() == before
     # A sheet nobody has touched is simply made again.
     untouched = workspace / "callsheets" / f"李老师-{AS_OF}.xlsx"
-    assert invoke("callsheet", "--teacher", "李老师", "--as-of", AS_OF).exit_code == 0 and untouched.exists()
+    first_id = dict(read_sheet(untouched, "说明"))["回访表编号"]
+    assert invoke("callsheet", "--teacher", "李老师", "--as-of", AS_OF).exit_code == 0
+    assert dict(read_sheet(untouched, "说明"))["回访表编号"] != first_id  # a new sheet, with an id of its own
 
 
 def test_the_solution_used_is_a_drop_down_of_the_students_own_segment(invoke, workspace):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 
 import openpyxl
 from rich.cells import cell_len
@@ -11,11 +10,8 @@ from rich.cells import cell_len
 from pfkcli.outputs import RESULT_COLUMNS, RESULT_SHEET, SUMMARY_SHEET
 from pfkcli.segments import BY_CODE
 
-from ..conftest import AS_OF, HEADER, SAMPLES, student, write_xlsx
+from ..conftest import AS_OF, HEADER, SAMPLES, digest, student, write_xlsx
 
-
-def digest(path):
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def test_result_workbook(invoke, roster, tmp_path):

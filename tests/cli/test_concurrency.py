@@ -4,7 +4,6 @@ cannot be written, inputs that are never written over."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
 import shutil
 import sqlite3
@@ -20,7 +19,7 @@ from pfkcli import history
 from pfkcli.cli import app
 from pfkcli.outputs import CALLSHEET_SHEET
 
-from ..conftest import AS_OF, HEADER, student, write_xlsx
+from ..conftest import AS_OF, HEADER, digest, student, write_xlsx
 
 pytestmark = pytest.mark.slow
 
@@ -41,9 +40,6 @@ def pfk_process(*args, cwd: Path) -> subprocess.Popen:
         encoding="utf-8",
     )
 
-
-def digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def files_under(folder: Path) -> set[Path]:

@@ -13,9 +13,8 @@ from typer.main import get_command
 
 from pfkcli.cli import app
 
-from ..conftest import AS_OF, SAMPLES, write_xlsx
+from ..conftest import AS_OF, SAMPLES, fill_callsheet, write_xlsx
 from .test_install import installed_pfk
-from .test_loop import fill
 
 # Rich markup, a link and an emoji code: each must reach the screen as the characters typed.
 BOLD = "[/bold]"
@@ -57,7 +56,7 @@ def test_callsheet_and_record_print_names_as_written(invoke, odd_names):
     assert BOLD in sheets.stdout and LINK in sheets.stdout
 
     (path,) = [p for p in (odd_names / "callsheets").iterdir() if "张老师" in p.name]
-    fill(path, {"S002": {"P（1-5）": 4, "K（1-5）": 4, "回访备注": f"{BOLD} 说周末补课 {LINK}"}})
+    fill_callsheet(path, {"S002": {"P（1-5）": 4, "K（1-5）": 4, "回访备注": f"{BOLD} 说周末补课 {LINK}"}})
     recorded = invoke("record", path)
     assert recorded.exit_code == 0, recorded.output
     assert f"（{LINK}，{AS_OF}）：已导入 1 条回访" in recorded.stdout

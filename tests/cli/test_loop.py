@@ -5,9 +5,9 @@ from __future__ import annotations
 import openpyxl
 import pytest
 
-from pfkcli.outputs import CALLSHEET_COLUMNS, CALLSHEET_SHEET, FILL_IN_COLUMNS, REFERENCE_COLUMNS, RESULT_SHEET
+from pfkcli.outputs import CALLSHEET_COLUMNS, FILL_IN_COLUMNS, REFERENCE_COLUMNS, RESULT_SHEET
 
-from ..conftest import AS_OF, HEADER, student, write_xlsx
+from ..conftest import AS_OF, HEADER, callsheet_rows, fill_callsheet, student, write_xlsx
 
 
 @pytest.fixture
@@ -15,23 +15,6 @@ def workspace(invoke, roster, tmp_path):
     assert invoke("init", ".").exit_code == 0
     assert invoke("classify", roster, "--as-of", AS_OF).exit_code == 0
     return tmp_path
-
-
-def sheet_rows(path):
-    ws = openpyxl.load_workbook(path)[CALLSHEET_SHEET]
-    header = [c.value for c in ws[1]]
-    return header, [dict(zip(header, r)) for r in ws.iter_rows(min_row=2, values_only=True)]
-
-
-def fill(path, values: dict[str, dict]):
-    wb = openpyxl.load_workbook(path)
-    ws = wb[CALLSHEET_SHEET]
-    header = [c.value for c in ws[1]]
-    for row in range(2, ws.max_row + 1):
-        sid = ws.cell(row, header.index("学号") + 1).value
-        for column, value in values.get(sid, {}).items():
-            ws.cell(row, header.index(column) + 1).value = value
-    wb.save(path)
 
 
 def segment_of(path, sid):
@@ -47,7 +30,7 @@ def test_callsheet_for_one_teacher(invoke, workspace):
     result = invoke("callsheet", "--teacher", "李老师", "--as-of", AS_OF)
     assert result.exit_code == 0, result.output
     path = workspace / "callsheets" / f"李老师-{AS_OF}.xlsx"
-    header, rows = sheet_rows(path)
+    header, rows = callsheet_rows(path)
     assert header == list(CALLSHEET_COLUMNS) + list(FILL_IN_COLUMNS) + list(REFERENCE_COLUMNS)
     assert [r["学号"] for r in rows][0] == "S004"  # the never-called student comes first
     assert {r["学号"] for r in rows} <= {"S003", "S004"}  # 李老师's students alone
@@ -62,7 +45,7 @@ def test_callsheet_for_one_teacher(invoke, workspace):
 def test_whole_loop(invoke, workspace, roster):
     assert invoke("callsheet", "--all", "--as-of", AS_OF).exit_code == 0
     path = workspace / "callsheets" / f"李老师-{AS_OF}.xlsx"
-    fill(path, {"S004": {"P（1-5）": 5, "K（1-5）": 5, "回访备注": "工作忙，周末补课", "下次跟进日期": "2026-11-30"}})
+    fill_callsheet(path, {"S004": {"P（1-5）": 5, "K（1-5）": 5, "回访备注": "工作忙，周末补课", "下次跟进日期": "2026-11-30"}})
     first = invoke("record", path)
     assert first.exit_code == 0, first.output
     assert "已导入 1 条回访" in first.output
@@ -83,14 +66,14 @@ def test_whole_loop(invoke, workspace, roster):
 def test_corrected_file_replaces_and_invalid_rows_record_nothing(invoke, workspace):
     invoke("callsheet", "--teacher", "李老师", "--as-of", AS_OF)
     path = workspace / "callsheets" / f"李老师-{AS_OF}.xlsx"
-    fill(path, {"S004": {"P（1-5）": 7, "K（1-5）": "很好"}})
+    fill_callsheet(path, {"S004": {"P（1-5）": 7, "K（1-5）": "很好"}})
     bad = invoke("record", path)
     assert bad.exit_code == 2
     assert f'李老师-{AS_OF}.xlsx › 回访表 › 第2行 › P（1-5）: "7" 不是 1-5 的分数' in bad.output
     assert "回访记录（0 次回访）" in invoke("history", "S004").output  # nothing was recorded
-    fill(path, {"S004": {"P（1-5）": 2, "K（1-5）": 3}})
+    fill_callsheet(path, {"S004": {"P（1-5）": 2, "K（1-5）": 3}})
     assert "已导入 1 条" in invoke("record", path).output
-    fill(path, {"S004": {"P（1-5）": 4}})
+    fill_callsheet(path, {"S004": {"P（1-5）": 4}})
     corrected = invoke("record", path)
     assert "已更新" in corrected.output
     shown = invoke("history", "S004").output
@@ -104,7 +87,7 @@ def test_skip_invalid_records_the_good_rows(invoke, tmp_path):
     invoke("classify", "r.xlsx", "--as-of", AS_OF)
     invoke("callsheet", "--teacher", "张老师", "--as-of", AS_OF)
     path = tmp_path / "callsheets" / f"张老师-{AS_OF}.xlsx"
-    fill(path, {"S001": {"P（1-5）": 4, "K（1-5）": 4}, "S002": {"P（1-5）": "x"}, "S003": {"回访备注": "没接"}})
+    fill_callsheet(path, {"S001": {"P（1-5）": 4, "K（1-5）": 4}, "S002": {"P（1-5）": "x"}, "S003": {"回访备注": "没接"}})
     result = invoke("record", path, "--skip-invalid")
     assert result.exit_code == 0
     assert "已导入 2 条回访" in result.output and "第3行 › P（1-5）" in result.output

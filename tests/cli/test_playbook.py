@@ -498,5 +498,6 @@ def test_show_counts_a_recorded_solution_and_what_followed(three_weeks, invoke):
 def test_show_outside_a_workspace_says_nothing_of_use(invoke, tmp_path):
     result = invoke("playbook", "show", CODE)
     assert result.exit_code == 0
+    assert "问题与解决办法（1 条）" in result.stdout  # the playbook itself, without its outcomes
     assert "用过" not in result.stdout and "还没有回访记录" not in result.stdout
     assert not (tmp_path / ".pfk").exists()

@@ -9,8 +9,7 @@ import pytest
 
 from pfkcli.outputs import POOL_COLUMNS, POOL_SHEET, RENEWAL_POOL_COLUMNS, RENEWAL_POOL_SHEET
 
-from ..conftest import HEADER, read_sheet, student, write_xlsx
-from .test_loop import fill, sheet_rows
+from ..conftest import HEADER, callsheet_ids, callsheet_rows, fill_callsheet, read_sheet, student, write_xlsx
 
 WEEKS = ("2026-11-09", "2026-11-16", "2026-11-23")
 NEXT = "2026-11-24"
@@ -30,8 +29,8 @@ def unreached_three_times(invoke, workspace, sid="S002", teacher="张老师"):
         made = invoke("callsheet", "--teacher", teacher, "--as-of", week)
         assert made.exit_code == 0, made.output
         path = workspace / "callsheets" / f"{teacher}-{week}.xlsx"
-        assert sid in {row["学号"] for row in sheet_rows(path)[1]}
-        fill(path, {sid: {"回访结果": "未接通"}})
+        assert sid in callsheet_ids(path)
+        fill_callsheet(path, {sid: {"回访结果": "未接通"}})
         recorded = invoke("record", path)
         assert recorded.exit_code == 0, recorded.output
         assert "1 次没联系上" in recorded.stdout
@@ -50,7 +49,7 @@ def test_unreachable_student_is_claimed_and_called_by_the_claiming_teacher(invok
     # In the pool he is on nobody's sheet.
     assert invoke("callsheet", "--all", "--as-of", NEXT).exit_code == 0
     for name in ("张老师", "李老师"):
-        assert "S002" not in {row["学号"] for row in sheet_rows(workspace / "callsheets" / f"{name}-{NEXT}.xlsx")[1]}
+        assert "S002" not in callsheet_ids(workspace / "callsheets" / f"{name}-{NEXT}.xlsx")
 
     claimed = invoke("pool", "claim", "--teacher", "李老师", "--as-of", NEXT)
     assert claimed.exit_code == 0, claimed.output
@@ -60,11 +59,11 @@ def test_unreachable_student_is_claimed_and_called_by_the_claiming_teacher(invok
 
     again = invoke("callsheet", "--all", "--as-of", NEXT)
     assert again.exit_code == 0, again.output
-    _, rows = sheet_rows(workspace / "callsheets" / f"李老师-{NEXT}.xlsx")
+    _, rows = callsheet_rows(workspace / "callsheets" / f"李老师-{NEXT}.xlsx")
     # The new teacher calls him first: he does not know her yet. The calls not reached are said too.
     assert rows[0]["学号"] == "S002"
     assert rows[0]["为什么现在打"].split("；")[:2] == ["联系不上：已连续 3 次没接通，先发微信约个时间", "新接手：11-24 认领给你，还没联系过：先介绍自己、了解情况"]
-    assert "S002" not in {row["学号"] for row in sheet_rows(workspace / "callsheets" / f"张老师-{NEXT}.xlsx")[1]}
+    assert "S002" not in callsheet_ids(workspace / "callsheets" / f"张老师-{NEXT}.xlsx")
     assert "公海（2026-11-24，共 0 人）" in invoke("pool", "list", "--as-of", NEXT).stdout
 
     shown = invoke("history", "S002")
@@ -107,7 +106,7 @@ def test_a_release_by_hand_takes_the_student_off_the_sheets(invoke, workspace):
     assert rows[0][6] == "手动放入：多次沟通无意向"
 
     assert invoke("callsheet", "--all", "--as-of", NEXT).exit_code == 0
-    assert "S001" not in {row["学号"] for row in sheet_rows(workspace / "callsheets" / f"张老师-{NEXT}.xlsx")[1]}
+    assert "S001" not in callsheet_ids(workspace / "callsheets" / f"张老师-{NEXT}.xlsx")
     summary = invoke("classify", "roster.xlsx", "--as-of", NEXT)
     assert any(line.split()[:1] == ["公海"] and line.split()[-1] == "1" for line in summary.stdout.splitlines())
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from ..conftest import AS_OF, HEADER, fill_callsheet, student, write_xlsx
+from ..conftest import AS_OF, HEADER, callsheet_ids, callsheet_rows, fill_callsheet, student, write_xlsx
 
 ZHANG = [f"S00{i}" for i in range(1, 5)]
 LI = ["S005", "S006"]
@@ -97,9 +97,8 @@ def test_three_failed_calls_in_a_row_flag_the_student(invoke, workspace):
         fill_callsheet(sheet_of(workspace, "张老师", day), {"S002": {"回访结果": "未接通"}})
         assert invoke("record", sheet_of(workspace, "张老师", day)).exit_code == 0
     assert invoke("callsheet", "--teacher", "张老师", "--as-of", "2026-11-26").exit_code == 0
-    rows = list(openpyxl.load_workbook(sheet_of(workspace, "张老师", "2026-11-26"))["回访表"].iter_rows(values_only=True))
     # Nobody answers: off the teacher's sheet, into the public pool, saying why.
-    assert "S002" not in {row[rows[0].index("学号")] for row in rows[1:]}
+    assert "S002" not in callsheet_ids(sheet_of(workspace, "张老师", "2026-11-26"))
     pool = invoke("pool", "list", "--as-of", "2026-11-26")
     assert pool.exit_code == 0, pool.output
     assert "S002" in pool.stdout and "联系不上" in pool.stdout
@@ -216,15 +215,13 @@ def test_an_open_complaint_is_first_on_the_next_sheet_until_resolved(invoke, wor
     )
     assert invoke("record", path).exit_code == 0
     assert invoke("callsheet", "--teacher", "张老师", "--as-of", "2026-11-25").exit_code == 0
-    rows = list(openpyxl.load_workbook(sheet_of(workspace, "张老师", "2026-11-25"))["回访表"].iter_rows(values_only=True))
-    first = dict(zip(rows[0], rows[1]))
+    first = callsheet_rows(sheet_of(workspace, "张老师", "2026-11-25"))[1][0]
     assert first["学号"] == "S003"
     assert first["为什么现在打"] == "投诉未闭环：11-23 提出的投诉已过 2 天还没解决（要求 48 小时闭环）".replace("11-23", "2026-11-23")
     fill_callsheet(sheet_of(workspace, "张老师", "2026-11-25"), {"S003": {"回访结果": "已接通", "是否解决": "是"}})
     assert invoke("record", sheet_of(workspace, "张老师", "2026-11-25")).exit_code == 0
     assert invoke("callsheet", "--teacher", "张老师", "--as-of", "2026-11-26").exit_code == 0
-    rows = list(openpyxl.load_workbook(sheet_of(workspace, "张老师", "2026-11-26"))["回访表"].iter_rows(values_only=True))
-    assert all("投诉" not in (row[rows[0].index("为什么现在打")] or "") for row in rows[1:])
+    assert all("投诉" not in (row["为什么现在打"] or "") for row in callsheet_rows(sheet_of(workspace, "张老师", "2026-11-26"))[1])
 
 
 def test_the_report_counts_the_calls_of_the_week_after_the_sheet(invoke, tmp_path):

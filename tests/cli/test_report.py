@@ -38,7 +38,7 @@ from pfkcli.report import (
 )
 from pfkcli.segments import ALL_SEGMENTS, BY_CODE
 
-from ..conftest import fill_callsheet, write_xlsx
+from ..conftest import fill_callsheet, read_sheet, write_xlsx
 
 FIRST, CALLED, SECOND = "2026-11-16", "2026-11-18", "2026-11-23"
 HEADER = ["学号", "姓名", "运营老师", "手机号", "作业完成次数", "观看课时", "P", "K", "最近回访日期"]
@@ -60,10 +60,6 @@ def roster_rows(week: int) -> list[list]:
     for sid, name, teacher, phone, p, k, called in people:
         rows.append([sid, name, teacher, phone, homework[sid][week - 1], hours[sid][week - 1], p, k, called])
     return rows
-
-
-def sheet(path, name) -> list[tuple]:
-    return [tuple(r) for r in openpyxl.load_workbook(path)[name].iter_rows(values_only=True)]
 
 
 def as_dicts(rows: list[tuple]) -> dict:
@@ -126,7 +122,7 @@ def test_two_snapshots_moves_and_effect(invoke, two_weeks):
     assert len(wb[SEGMENTS_SHEET]._charts) == 1 and len(wb[EFFECT_SHEET]._charts) == 1
 
     # The from → to matrix: rows = 11-16's segment, columns = 11-23's.
-    matrix = as_dicts(sheet(path, MOVES_SHEET))
+    matrix = as_dicts(read_sheet(path, MOVES_SHEET))
     moves = {
         (row, column): value
         for row, values in matrix.items()
@@ -142,13 +138,13 @@ def test_two_snapshots_moves_and_effect(invoke, two_weeks):
     }
     assert matrix["合计"]["合计"] == 5
 
-    effect = sheet(path, EFFECT_SHEET)
+    effect = read_sheet(path, EFFECT_SHEET)
     assert effect[0] == EFFECT_COLUMNS
     overall = [row[2:7] for row in effect[1:] if row[1] == "全部（按起始分层加权）"]
     assert overall == [("本期回访过", 2, 1, 1, 0), ("本期未回访", 2, 0, 1, 1)]
     assert [row[-1] for row in effect[1:] if row[1] == "全部（按起始分层加权）"][0] == "人数太少（每组至少要 5 人），看不出回访的作用"
 
-    down = sheet(path, MOVED_DOWN_SHEET)
+    down = read_sheet(path, MOVED_DOWN_SHEET)
     assert down[0] == MOVED_DOWN_COLUMNS
     assert len(down) == 2
     row = dict(zip(down[0], down[1]))
@@ -163,10 +159,10 @@ def test_sheets_per_teacher(invoke, two_weeks):
     assert invoke("report", "--as-of", SECOND).exit_code == 0
     path = two_weeks / "reports" / f"report-{SECOND}.xlsx"
 
-    coverage = sheet(path, COVERAGE_SHEET)
+    coverage = read_sheet(path, COVERAGE_SHEET)
     assert coverage == [COVERAGE_COLUMNS, ("张老师", 3, 3, 100, 0, 0, 1), ("李老师", 2, 0, 0, 2, 0, 0)]
 
-    progress = sheet(path, PROGRESS_SHEET)
+    progress = read_sheet(path, PROGRESS_SHEET)
     assert progress[0] == PROGRESS_COLUMNS
     zhang, li = (dict(zip(progress[0], r)) for r in progress[1:])
     assert [zhang[c] for c in ("F 0–0.5", "F 0.5–1", "F 1–1.5", "F 1.5–2")] == [1, 1, 1, 0]
@@ -175,7 +171,7 @@ def test_sheets_per_teacher(invoke, two_weeks):
     assert (li["跟上进度"], li["未跟上进度"], li["跟上进度占比（%）"]) == (0, 2, 0)
     assert len(openpyxl.load_workbook(path)[PROGRESS_SHEET]._charts) == 2
 
-    alerts = as_dicts(sheet(path, ALERTS_SHEET))
+    alerts = as_dicts(read_sheet(path, ALERTS_SHEET))
     # 24 days to 2026-12-17: the month-before stage began on 11-17; 张老师 reached all three on 11-18.
     assert alerts["张老师"]["续费沟通（结课前一个月）"] == 0
     assert alerts["李老师"]["续费沟通（结课前一个月）"] == 2
@@ -183,14 +179,14 @@ def test_sheets_per_teacher(invoke, two_weeks):
     assert alerts["张老师"]["预警学员数"] == 1  # S002 behind pace
     assert alerts["张老师"]["合计"] == sum(v for k, v in alerts["张老师"].items() if k not in ("运营老师", "预警学员数", "合计"))
 
-    overview = {r[0]: r[1:] for r in sheet(path, OVERVIEW_SHEET)[1:]}
+    overview = {r[0]: r[1:] for r in read_sheet(path, OVERVIEW_SHEET)[1:]}
     assert overview["本次分层快照"][1] == SECOND and overview["对比快照"][1] == FIRST
     assert overview["学员数"][0] == 5 and overview["分层下降"][0] == 1 and overview["首次打分"][0] == 1
 
 
 def test_segment_counts_agree_with_classify(invoke, two_weeks):
     assert invoke("report", "--as-of", SECOND, "-o", "dash.xlsx").exit_code == 0
-    summary = sheet(two_weeks / "week2.pfk.xlsx", SUMMARY_SHEET)
+    summary = read_sheet(two_weeks / "week2.pfk.xlsx", SUMMARY_SHEET)
     header = summary[0]
     from_classify = {}
     for row in summary[1:]:
@@ -201,7 +197,7 @@ def test_segment_counts_agree_with_classify(invoke, two_weeks):
     name_to_code = {s.name: s.code for s in ALL_SEGMENTS}
     from_report = {
         (teacher, name_to_code[name]): count
-        for teacher, values in as_dicts(sheet(two_weeks / "dash.xlsx", SEGMENTS_SHEET)).items()
+        for teacher, values in as_dicts(read_sheet(two_weeks / "dash.xlsx", SEGMENTS_SHEET)).items()
         for name, count in values.items()
         if name in name_to_code
     }
@@ -225,7 +221,7 @@ def test_since_picks_the_snapshot_at_or_before(invoke, two_weeks):
 
 def test_mask_phone(invoke, two_weeks):
     assert invoke("report", "--as-of", SECOND, "--mask-phone").exit_code == 0
-    down = sheet(two_weeks / "reports" / f"report-{SECOND}.xlsx", MOVED_DOWN_SHEET)
+    down = read_sheet(two_weeks / "reports" / f"report-{SECOND}.xlsx", MOVED_DOWN_SHEET)
     assert dict(zip(down[0], down[1]))["手机号"] == "138****5603"
 
 
@@ -240,9 +236,9 @@ def test_one_snapshot_says_so(invoke, first_week):
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames == list(REPORT_SHEETS)
     for name in (MOVES_SHEET, MOVED_DOWN_SHEET, EFFECT_SHEET):
-        assert sheet(path, name) == [("说明",), (note,)]
+        assert read_sheet(path, name) == [("说明",), (note,)]
     assert sum(len(wb[name]._charts) for name in wb.sheetnames) >= 3
-    segments = as_dicts(sheet(path, SEGMENTS_SHEET))
+    segments = as_dicts(read_sheet(path, SEGMENTS_SHEET))
     assert segments["张老师"][BY_CODE["待回访"].name] == 1 and segments["张老师"]["合计"] == 3
     assert segments["李老师"]["重要价值学员"] == 1 and segments["李老师"]["一般挽留学员"] == 1
 
@@ -290,7 +286,7 @@ def test_solution_effects_rank_each_solution_with_counts_and_intervals(invoke, t
     from pfkcli.report import SOLUTIONS_SHEET
 
     folder, ids = three_weeks
-    rows = sheet(learned_report(invoke, folder), SOLUTIONS_SHEET)
+    rows = read_sheet(learned_report(invoke, folder), SOLUTIONS_SHEET)
     assert rows[0] == SOLUTION_COLUMNS
     too_few = "人数太少（每组至少要 5 人次），还看不出差别"
     new = [row for row in rows[1:] if row[2] == ids["new"]]
@@ -314,7 +310,7 @@ def test_renewal_per_segment_teacher_stage_and_window(invoke, three_weeks):
     from pfkcli.report import RENEWAL_SHEET
 
     folder, _ = three_weeks
-    rows = sheet(learned_report(invoke, folder), RENEWAL_SHEET)
+    rows = read_sheet(learned_report(invoke, folder), RENEWAL_SHEET)
     assert rows[0] == RENEWAL_COLUMNS
     too_few = "人数太少（每组至少要 5 人），还看不出差别"
     not_yet = "到 2026-11-23 还没有学员到这个阶段"
@@ -338,13 +334,13 @@ def test_the_holdout_compares_the_same_students_it_left_off(invoke, held_out_wee
 
     folder, found = held_out_weeks
     path = learned_report(invoke, folder)
-    students = sheet(path, HOLDOUT_STUDENTS_SHEET)
+    students = read_sheet(path, HOLDOUT_STUDENTS_SHEET)
     assert students[0] == HOLDOUT_STUDENT_COLUMNS
     # Exactly the students missing from the first week's sheet, the one brought back by a 1-star rating reached.
     assert [row[0] for row in students[1:]] == found["held"] == ["H02", "H15", "H25", "H29", "H30"]
     assert {row[0]: row[-1] for row in students[1:]} == {"H02": "是", "H15": "否", "H25": "否", "H29": "否", "H30": "否"}
     assert {(row[4], row[5]) for row in students[1:]} == {(dt.datetime(2026, 11, 9), dt.datetime(2026, 12, 7))}
-    rows = sheet(path, HOLDOUT_SHEET)
+    rows = read_sheet(path, HOLDOUT_SHEET)
     assert rows[0] == HOLDOUT_COLUMNS
     running = "留出期还没结束（到 2026-12-07），按最新快照计："
     overall = [row for row in rows[1:] if row[0] == "全部"]
@@ -366,4 +362,4 @@ def test_without_a_holdout_the_sheets_say_how_to_turn_it_on(invoke, three_weeks)
     folder, _ = three_weeks
     path = learned_report(invoke, folder)
     note = "没有留出对照的记录：要比较回访与不回访，在 pfk.toml [plan] 里设 holdout_share（如 0.2），见 README"
-    assert sheet(path, HOLDOUT_SHEET) == sheet(path, HOLDOUT_STUDENTS_SHEET) == [("说明",), (note,)]
+    assert read_sheet(path, HOLDOUT_SHEET) == read_sheet(path, HOLDOUT_STUDENTS_SHEET) == [("说明",), (note,)]

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 
 import pytest
 
-from ..conftest import AS_OF, SAMPLES, fill_callsheet
+from ..conftest import AS_OF, callsheet_ids, fill_callsheet
 
 
 def calls_in(store) -> tuple[str, int]:
@@ -16,17 +15,11 @@ def calls_in(store) -> tuple[str, int]:
 
 
 @pytest.fixture
-def workspace(invoke, tmp_path):
+def workspace(invoke, classified, tmp_path):
     """A workspace with a week recorded: two calls of 张老师's, then a backup."""
-    assert invoke("init", ".").exit_code == 0
-    shutil.copy(SAMPLES / "roster.xlsx", tmp_path / "roster.xlsx")
-    assert invoke("classify", "roster.xlsx", "--as-of", AS_OF).exit_code == 0
     assert invoke("callsheet", "--teacher", "张老师", "--as-of", AS_OF).exit_code == 0
     sheet = tmp_path / "callsheets" / f"张老师-{AS_OF}.xlsx"
-    import openpyxl
-
-    rows = list(openpyxl.load_workbook(sheet)["回访表"].iter_rows(max_row=3, values_only=True))
-    ids = [row[rows[0].index("学号")] for row in rows[1:]]
+    ids = callsheet_ids(sheet)[:2]
     fill_callsheet(sheet, {sid: {"P（1-5）": 4, "K（1-5）": 3, "回访备注": "聊过了"} for sid in ids})
     assert invoke("record", sheet).exit_code == 0
     (tmp_path / "backups").mkdir()
@@ -70,6 +63,8 @@ def test_restore_checks_the_backup_and_keeps_the_damaged_store_aside(invoke, wor
     aside = [p for p in store.parent.iterdir() if p.name.startswith("history.sqlite.before-restore-")]
     assert [p.read_bytes() for p in aside] == [b""]
     assert invoke("callsheet", "--all", "--as-of", "2026-11-24").exit_code == 0
+    recorded = callsheet_ids(workspace / "callsheets" / f"张老师-{AS_OF}.xlsx")[:2]
+    assert all(f"{sid} 的回访记录（1 次回访）" in invoke("history", sid).stdout for sid in recorded)
 
 
 def test_restore_refuses_a_file_that_is_no_backup(invoke, workspace):

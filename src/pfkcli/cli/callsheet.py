@@ -21,7 +21,6 @@ def callsheet(
 ) -> None:
     """生成回访表 callsheets/<老师>-<日期>.xlsx：该打给谁、先后顺序、为什么现在打、问什么，以及通话后要填的列。"""
     from rich.table import Table
-    from rich.text import Text
 
     from ..callsheet import make_callsheets
     from ..errors import UsageError
@@ -54,9 +53,7 @@ def callsheet(
         )
     if one_folder:
         common.out.print(f"✓ 已写出 {len(result.sheets)} 份回访表，在 {folders.pop()}")
-    stale = stale_snapshot_warning(result.snapshot_date, result.as_of)
-    if stale:
-        common.err.print(Text(stale, style="yellow"))
+    print_stale_snapshot(result.snapshot_date, result.as_of)
     common.print_warnings(result.warnings)
 
 
@@ -72,3 +69,12 @@ def stale_snapshot_warning(snapshot: dt.date | None, as_of: dt.date) -> str | No
         f"注意：用的是 {snapshot:%Y-%m-%d} 的分层快照，比 {as_of:%Y-%m-%d} 早 {(as_of - snapshot).days} 天，"
         "这期间的学习进度和回访都没算进去。先用最新名单运行 pfk classify，或用 --roster 直接指定名单。"
     )
+
+
+def print_stale_snapshot(snapshot: dt.date | None, as_of: dt.date) -> None:
+    """`stale_snapshot_warning`, if any, on stderr in yellow."""
+    from rich.text import Text
+
+    line = stale_snapshot_warning(snapshot, as_of)
+    if line:
+        common.err.print(Text(line, style="yellow"))

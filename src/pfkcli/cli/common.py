@@ -129,45 +129,30 @@ def native_output_aside(shown: Callable[[], bool]) -> Iterator[None]:
     English and meant for a developer: it goes to a file, shown at the end when `shown()` (--debug).
     Python's own stderr (pfk's messages, the progress bars) keeps writing to the screen."""
     import io
-    import os
-    import tempfile
+
+    from ..reading import stderr_fd_aside
 
     stream = sys.stderr
-    try:
-        stream.flush()
-        screen = os.dup(2)
-    except (OSError, ValueError, AttributeError):  # no real stderr (a GUI launcher): nothing to keep apart
-        yield
-        return
-    sink = tempfile.TemporaryFile()
-    os.dup2(sink.fileno(), 2)
-    try:
-        on_fd_2 = stream.fileno() == 2
-    except (OSError, ValueError, AttributeError):  # a test's capture: Python's writes never reach fd 2
-        on_fd_2 = False
-    if on_fd_2:
-        sys.stderr = io.TextIOWrapper(
-            os.fdopen(screen, "wb", closefd=False),
-            encoding=getattr(stream, "encoding", None) or "utf-8",
-            errors=getattr(stream, "errors", None) or "replace",
-            line_buffering=True,
-        )
-    try:
-        yield
-    finally:
-        try:
-            sys.stderr.flush()
-        except (OSError, ValueError):
-            pass
+
+    def done(kept: bytes) -> None:
         sys.stderr = stream
-        os.dup2(screen, 2)
-        os.close(screen)
-        sink.seek(0)
-        kept = sink.read()
-        sink.close()
         if kept and shown():
             stream.write(kept.decode("utf-8", errors="replace"))
             stream.flush()
+
+    with stderr_fd_aside(done) as screen:  # None: no real stderr (a GUI launcher), nothing to keep apart
+        try:
+            on_fd_2 = screen is not None and stream.fileno() == 2
+        except (OSError, ValueError, AttributeError):  # a test's capture: Python's writes never reach fd 2
+            on_fd_2 = False
+        if on_fd_2:
+            sys.stderr = io.TextIOWrapper(
+                os.fdopen(screen, "wb", closefd=False),
+                encoding=getattr(stream, "encoding", None) or "utf-8",
+                errors=getattr(stream, "errors", None) or "replace",
+                line_buffering=True,
+            )
+        yield
 
 
 @contextmanager

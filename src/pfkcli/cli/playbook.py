@@ -147,7 +147,7 @@ def _render_result(result) -> None:
     """Under one solution: how often it was used and what followed, against its comparison."""
     from rich.text import Text
 
-    from ..learning import OUTCOMES
+    from ..learning import OUTCOME_LABELS, OUTCOMES
 
     out = common.out
     if result is None or not result.uses:
@@ -161,7 +161,7 @@ def _render_result(result) -> None:
             continue
         out.print(Text(f"       {label}：{_share(c.k1, c.n1)} ／ {_share(c.k0, c.n0)}"))
     verdict = result.results[result.primary].verdict("用过的更高", "用过的更低", "人次")
-    out.print(Text(f"     {dict(OUTCOMES)[result.primary]}：{verdict}"))
+    out.print(Text(f"     {OUTCOME_LABELS[result.primary]}：{verdict}"))
 
 
 def _share(k: int, n: int) -> str:

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from ..values import missing
 from . import common, usage
 
 app = typer.Typer(help="公海：list 查看 / release 放入 / claim 认领。", no_args_is_help=True, cls=usage.Group)
@@ -27,7 +28,7 @@ def list_(
 
     from ..pool import list_pool, rules_text
     from ..workspace import find_workspace
-    from .callsheet import stale_snapshot_warning
+    from .callsheet import print_stale_snapshot
 
     def action():
         workspace = find_workspace()
@@ -46,7 +47,7 @@ def list_(
     for header in headers:
         table.add_column(header, overflow="fold", no_wrap=header != "原因")
     for first, *rest in list(cells)[:TABLE_ROWS]:
-        table.add_row("" if first != first or first is None else f"{first:%Y-%m-%d}", *[_text(value) for value in rest])
+        table.add_row("" if missing(first) else f"{first:%Y-%m-%d}", *[_text(value) for value in rest])
     common.out.print(table)
     if len(rows) > TABLE_ROWS:
         common.out.print(f"…… 以上是前 {TABLE_ROWS} 人，共 {len(rows)} 人；加 -o 文件.xlsx 写出完整名单")
@@ -54,21 +55,13 @@ def list_(
         common.out.print("，".join(f"{label} {n} 人" for label, n in pool.counts.items()))
     if not pool.renewal:
         common.out.print(f"规则：{'；'.join(rules_text(workspace.config))}")
-    _stale(pool.snapshot_date, pool.as_of, stale_snapshot_warning)
+    print_stale_snapshot(pool.snapshot_date, pool.as_of)
     if pool.output is not None:
         common.out.print(f"✓ 已写出 {pool.output}")
 
 
 def _text(value) -> str:
-    return "" if value is None or value != value else str(value)
-
-
-def _stale(snapshot, as_of, warning) -> None:
-    from rich.text import Text
-
-    line = warning(snapshot, as_of)
-    if line:
-        common.err.print(Text(line, style="yellow"))
+    return "" if missing(value) else str(value)
 
 
 @app.command("release", cls=usage.Command)
