@@ -9,7 +9,7 @@ The floor parses the inputs (fastexcel for the roster, pyarrow's CSV reader for 
 Parquet reader for a snapshot stored in the workspace's history), maps those
 cells into memory and writes them with rustpy-xlsxwriter in its standard mode (as pfk does), styled the way SPEC §8 has every output
 styled (each data row filled and quote-prefixed, a bold frozen header with a filter) — the styles taken
-in turn, not computed. Several workbooks (the call sheets) are written one after another, as pfk
+in turn, not computed. Several workbooks (the call sheets) are written two at a time, as pfk
 writes them. Where pfk stores its classification in the workspace (classify), the floor stores
 the same table the same way. `--bare` writes the same cells with no style at all, for comparison.
 """
@@ -49,7 +49,8 @@ def main(spec_path: str, bare: bool = False) -> None:
         entries = []
         for sheet in workbook["sheets"]:
             with pa.memory_map(sheet["cells"]) as source:
-                entries.append((sheet["name"], pa.ipc.open_file(source).read_all().to_pandas()))
+                # The writer takes Arrow tables as they are, as pfk hands them over (src/pfkcli/excel.py).
+                entries.append((sheet["name"], pa.ipc.open_file(source).read_all()))
         # The writer's standard mode, as pfk writes (src/pfkcli/excel.py: its constant-memory mode
         # repeats a formatted last row, which Excel does not accept).
         standard = {"general": True}
@@ -64,13 +65,16 @@ def main(spec_path: str, bare: bool = False) -> None:
             header_format=dict.fromkeys(names, header),
             freeze_panes={name: {"row": 1, "col": 0} for name in names},
             autofilter=dict.fromkeys(names, True),
-            column_widths={name: [12.0] * len(frame.columns) for name, frame in entries},
-            row_formats={name: {row: fills[row % len(fills)] for row in range(1, len(frame) + 1)} for name, frame in entries},
+            column_widths={name: [12.0] * table.num_columns for name, table in entries},
+            row_formats={name: {row: fills[row % len(fills)] for row in range(1, table.num_rows + 1)} for name, table in entries},
             dedupe_strings=standard,
         )
 
-    for workbook in spec["workbooks"]:
-        write(workbook)
+    # Two at a time, as pfk writes many workbooks (src/pfkcli/excel.py `write_workbooks`).
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(write, spec["workbooks"]))
     if spec.get("store_snapshot"):
         store_snapshot(**spec["store_snapshot"])
 

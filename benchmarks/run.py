@@ -337,10 +337,11 @@ def report(cases: list[Case], sample: Case, help_case: Case, naive: Case | None,
             (
                 "- **floor** (`benchmarks/floor.py`): parses the same inputs with the fastest readers (fastexcel; "
                 "pyarrow for the log) and writes the very cells pfk wrote in that round (read back from its workbooks "
-                "before timing, memory-mapped from Arrow files) with the fastest writer (rustpy-xlsxwriter), styled as "
+                "before timing, memory-mapped from Arrow files and handed to the writer as Arrow tables, as pfk hands "
+                "its cells over) with the fastest writer (rustpy-xlsxwriter), styled as "
                 "SPEC §8 has every output styled (each data row filled and quote-prefixed, bold header, frozen, filter), "
-                "taking the styles in turn instead of computing them. No logic. Call sheets are written one after "
-                "another, as pfk writes them. It ends without the interpreter's teardown (`os._exit`), which pfk "
+                "taking the styles in turn instead of computing them. No logic. Call sheets are written two at a "
+                "time, as pfk writes them. It ends without the interpreter's teardown (`os._exit`), which pfk "
                 "goes through: the floor is what pfk cannot go below."
             ),
             "- **bare floor**: the same cells with no style at all, for reference.",

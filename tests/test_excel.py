@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from pfkcli.errors import OutputError
-from pfkcli.excel import EXCEL_MAX_COLUMNS, RowValidation, SheetSpec, check_width, sheet_parts, write_workbook
+from pfkcli.excel import EXCEL_MAX_COLUMNS, RowValidation, SheetSpec, check_width, sheet_parts, write_workbook, write_workbooks
 
 from .xlsx_structure import problems
 
@@ -163,3 +163,33 @@ def test_a_long_header_over_short_numbers_wraps_rather_than_widen_the_column(tmp
     short = write_workbook(tmp_path / "short.xlsx", [SheetSpec("汇总", pd.DataFrame({"项目": ["学员数"], "数值": [3]}))])
     assert openpyxl.load_workbook(short)["汇总"].row_dimensions[1].height is None  # one line: Excel's own height
     assert problems(path) == []
+
+
+def test_many_workbooks_are_written_each_whole_and_named_in_the_order_given(tmp_path):
+    """Written two at a time, yielded in the order asked; one shared sheet goes into every workbook."""
+    shared = result_sheet(3)
+    books = [(tmp_path / f"{n}.xlsx", lambda n=n: [shared, SheetSpec("编号", pd.DataFrame({"n": [n]}))]) for n in range(6)]
+    written = list(write_workbooks("写出", books))
+    assert written == [tmp_path / f"{n}.xlsx" for n in range(6)]
+    for n, path in enumerate(written):
+        book = openpyxl.load_workbook(path)
+        assert book.sheetnames == ["分层结果", "编号"]
+        assert [row[0] for row in book["分层结果"].iter_rows(min_row=2, values_only=True)] == ["S001", "S002", "S003"]
+        assert book["编号"]["A2"].value == n
+        assert problems(path) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"{n}.xlsx" for n in range(6)]  # no temporary file left
+
+
+def test_a_workbook_that_cannot_be_written_stops_the_run_with_its_name(tmp_path):
+    (tmp_path / "是文件").write_text("x", encoding="utf-8")
+    books = [
+        (tmp_path / "0.xlsx", lambda: [result_sheet(1)]),
+        (tmp_path / "是文件" / "1.xlsx", lambda: [result_sheet(1)]),  # its folder is a file
+        (tmp_path / "2.xlsx", lambda: [result_sheet(1)]),
+    ]
+    written = write_workbooks("写出", books)
+    assert next(written) == tmp_path / "0.xlsx"
+    with pytest.raises(OutputError) as raised:
+        next(written)
+    assert "是文件" in raised.value.message and "1.xlsx" in raised.value.message
+    assert openpyxl.load_workbook(tmp_path / "0.xlsx")["分层结果"]["A2"].value == "S001"

@@ -54,6 +54,15 @@ class AlertContext:
         return student_courses(self.frame, self.config)
 
     @cached_property
+    def started(self):
+        """Since when each student has been on the course: the later of its start and the enrolment,
+        either may be blank (NaT when both are). A student never called or never active counts from it."""
+        import numpy as np
+        import pandas as pd
+
+        return pd.Series(np.fmax(self.courses["start"].to_numpy(), self.frame["enrolled_on"].to_numpy()), index=self.frame.index)
+
+    @cached_property
     def days_left(self):
         """Days from the as-of date to the course end (negative after it; NaN when unknown)."""
         return days_between(self.courses["end"], self.as_of)
@@ -98,8 +107,7 @@ def learning_gap(ctx: AlertContext):
     last = frame["last_active"]
     # Never active: no learning record at all, where the roster or the log says what was learnt.
     never = last.isna() & frame["activity_known"].fillna(False).astype(bool)
-    since = ctx.courses[["start"]].assign(enrolled=frame["enrolled_on"]).max(axis=1).where(never)
-    return last.fillna(since), never
+    return last.fillna(ctx.started.where(never)), never
 
 
 def _inactive(ctx: AlertContext):

@@ -14,7 +14,7 @@ from . import history, holdout
 from .alert_rules import AlertContext
 from .calls import COMPLAINT, OUTCOMES, PROBLEM_TYPES, RESOLVED_CHOICES
 from .errors import OutputError, Problem
-from .excel import RowValidation, SheetSpec, fitted_heights, prepared, writable, write_workbook
+from .excel import RowValidation, SheetSpec, arrow_cells, fitted_heights, prepared, writable, write_workbooks
 from .outputs import (
     CALLSHEET_COLUMNS,
     CALLSHEET_INFO_SHEET,
@@ -27,7 +27,7 @@ from .outputs import (
     INFO_TEACHER,
     REFERENCE_COLUMNS,
 )
-from .paths import check_output_folder, check_outputs, inside, safe_name
+from .paths import check_output_folder, check_outputs, inside, make_folder, safe_name
 from .plan import CallPlan, TeacherLoad, build_plan, due_reasons, holdout_eligible
 from .playbooks import OTHER_SOLUTION, load_playbooks
 from .pool import placed_snapshot
@@ -98,11 +98,7 @@ def _write_sheets(workspace, conn, ctx, source, snapshot_date, warnings, playboo
         held_out = holdout.draw(conn, frame, holdout_eligible(reasons), as_of, config, teachers)
         plan = build_plan(ctx, capacity, teachers, reasons=reasons, held_out=held_out)
     folder = folder or workspace.callsheets_dir
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:  # a file named callsheets, no permission
-        reason = "已有同名的文件" if isinstance(exc, FileExistsError) else exc.strerror
-        raise OutputError(f"{folder}: 无法建立回访表文件夹（{reason}）") from exc
+    make_folder(folder, "回访表")
     result = CallsheetResult(as_of, source, snapshot_date, capacity, warnings=warnings)
     taken: set[str] = set()
     targets = [inside(folder, callsheet_name(load.teacher, as_of, taken)) for load in plan.loads]
@@ -116,13 +112,13 @@ def _write_sheets(workspace, conn, ctx, source, snapshot_date, warnings, playboo
     # Outside a workspace nothing can be recorded: the sheets still carry an id, kept nowhere.
     ids = history.register_sheets(conn, "callsheet", as_of, students) if conn is not None else [secrets.token_hex(5) for _ in students]
 
-    with step("写出回访表", total=len(plan.loads)) as bar:
-        for load, target, sheet_id in zip(plan.loads, targets, ids):
-            # The calls, the playbooks, 说明, and (hidden) the lists of the 使用方案 drop-downs.
-            sheets = [calls[load.teacher], playbook_sheet, info_sheet(load, plan, config, sheet_id), solutions]
-            write_workbook(target, sheets, inputs=[roster_path, progress_path])
-            result.sheets.append(WrittenSheet(load, target))
-            bar.advance()
+    def sheets_of(load, sheet_id):
+        # The calls, the playbooks, 说明, and (hidden) the lists of the 使用方案 drop-downs.
+        return lambda: [calls[load.teacher], playbook_sheet, info_sheet(load, plan, config, sheet_id), solutions]
+
+    books = [(target, sheets_of(load, sheet_id)) for load, target, sheet_id in zip(plan.loads, targets, ids)]
+    written = write_workbooks("写出回访表", books, inputs=[roster_path, progress_path])
+    result.sheets = [WrittenSheet(load, path) for load, path in zip(plan.loads, written)]
     return result
 
 
@@ -288,17 +284,19 @@ def call_sheets(plan: CallPlan, playbooks, config) -> dict[str, SheetSpec]:
     heights = np.asarray(fitted_heights(table, CALLSHEET_WIDTHS, ["为什么现在打", "上次回访备注"]))
     colours = segments.map({code: s.colour for code, s in BY_CODE.items()}).to_numpy(dtype=object)
     table = writable(table)
+    cells = arrow_cells(table)
     drop_downs = validations(config)
     solutions = solution_rules(playbooks)
-    positions = rows.groupby("teacher", sort=False).indices
+    # Each teacher's calls are together, in the order of plan.loads: a teacher's sheet is a slice.
+    ends = np.cumsum([load.on_sheet for load in plan.loads])
     sheets = {}
-    for load in plan.loads:
-        at = positions.get(load.teacher, np.array([], dtype=np.int64))
+    for load, end in zip(plan.loads, ends):
+        at = slice(end - load.on_sheet, end)
         sheets[load.teacher] = SheetSpec(
-            CALLSHEET_SHEET, table.take(at).reset_index(drop=True), row_colours=colours[at].tolist(),
+            CALLSHEET_SHEET, table.iloc[at].reset_index(drop=True), cells=cells.slice(at.start, load.on_sheet), row_colours=colours[at].tolist(),
             validations=drop_downs, widths=CALLSHEET_WIDTHS, freeze_columns=FROZEN_COLUMNS, wrap=True,
-            row_heights=heights[at].tolist(), page=_call_pages(load.teacher, len(at), plan.as_of),
-            row_validations=_solution_validations(segments.take(at), solutions), prepared=True,
+            row_heights=heights[at].tolist(), page=_call_pages(load.teacher, load.on_sheet, plan.as_of),
+            row_validations=_solution_validations(segments.iloc[at], solutions),
         )
     return sheets
 

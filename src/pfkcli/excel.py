@@ -13,7 +13,8 @@
   (`row_validations`: a call sheet's 使用方案 lists the solutions of each student's own segment).
 
 The backend is rustpy-xlsxwriter (Rust, several times faster than XlsxWriter on large sheets), in its
-standard mode: see `_write` for why not its constant-memory mode.
+standard mode (see `_workbook` for why not its constant-memory mode), made in memory and written to
+its file at once.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import math
 import os
 import re
 import unicodedata
-from collections.abc import Container, Sequence
+from collections.abc import Callable, Container, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -76,7 +77,9 @@ class SheetSpec:
     wrap: bool = False  # long texts wrap within their column width, top-aligned
     row_heights: Sequence[float] | None = None  # per data row, in points (fitted to wrapped text)
     page: dict | None = None  # print setup, as the writer takes it (landscape, fit_to_pages, header …); default: one page wide
-    prepared: bool = False  # `frame` already went through `writable`, and `widths` names every column
+    # `frame` as the writer takes it (Arrow, from `writable`), set by `prepared` — which also names every
+    # column in `widths` —: a sheet in many workbooks is converted once.
+    cells: object = None
     row_validations: list[RowValidation] = field(default_factory=list)  # rules on some rows of a column
     hidden: bool = False  # a helper sheet (the lists drop-downs read), out of sight
 
@@ -231,7 +234,7 @@ def split_sheets(sheets: Sequence[SheetSpec], max_rows: int = EXCEL_MAX_ROWS) ->
                     row_colours=colours,
                     widths=widths,
                     charts=sheet.charts if index == 0 else [],
-                    prepared=True,
+                    cells=whole.cells.slice(start, stop - start),
                     row_validations=[rule for rule in row_rules if rule.rows],
                 )
             )
@@ -240,12 +243,21 @@ def split_sheets(sheets: Sequence[SheetSpec], max_rows: int = EXCEL_MAX_ROWS) ->
 
 
 def prepared(sheet: SheetSpec) -> SheetSpec:
-    """`sheet` with its frame already in the writer's types and every column's width set: a sheet that
-    goes into many workbooks (a call sheet's playbooks) is converted once, not once per workbook."""
-    if sheet.prepared:
+    """`sheet` with its frame in the writer's types, as the writer takes it (`cells`), and every
+    column's width set: a sheet that goes into many workbooks (a call sheet's playbooks) is converted
+    once, not once per workbook."""
+    if sheet.cells is not None:
         return sheet
     frame = writable(sheet.frame)
-    return replace(sheet, frame=frame, widths={**fitted_widths(frame, skip=sheet.widths), **sheet.widths}, prepared=True)
+    return replace(sheet, frame=frame, cells=arrow_cells(frame), widths={**fitted_widths(frame, skip=sheet.widths), **sheet.widths})
+
+
+def arrow_cells(frame):
+    """A `writable` frame as the writer reads it: an Arrow table (pandas' own hand-over would convert
+    it again for every workbook it goes into)."""
+    import pyarrow as pa
+
+    return pa.Table.from_pandas(frame, preserve_index=False)
 
 
 def write_workbook(
@@ -264,7 +276,7 @@ def write_workbook(
     temp = path.parent / f".{path.stem[:40]}.{os.getpid()}.part.xlsx"
     try:
         with step(f"写出 {path.name}"):
-            _write(temp, sheets)
+            temp.write_bytes(_workbook(sheets))
         try:
             os.replace(temp, path)
         except PermissionError as exc:
@@ -277,14 +289,33 @@ def write_workbook(
     except PermissionError as exc:
         raise OutputError(f"{path}: 没有写入权限（{exc.strerror}）") from exc
     except OSError as exc:
-        raise OutputError(f"{path}: 无法写入（{_system_reason(exc.errno, exc.strerror or str(exc))}）", detail=str(exc)) from exc
-    except Exception as exc:  # the Rust writer reports I/O trouble as plain exceptions, in English
-        code = re.search(r"os error (\d+)", str(exc))
-        reason = _system_reason(int(code.group(1)), None) if code else "写入时出错"
-        raise OutputError(f"{path}: 无法写入（{reason}）", detail=str(exc)) from exc
+        raise OutputError(f"{path}: 无法写入（{_SYSTEM_REASONS.get(exc.errno, exc.strerror or str(exc))}）", detail=str(exc)) from exc
     finally:
         temp.unlink(missing_ok=True)
     return path
+
+
+def write_workbooks(what: str, books: Sequence[tuple[Path, Callable[[], Sequence[SheetSpec]]]], inputs: Sequence[Path | None] = ()) -> Iterator[Path]:
+    """Write many workbooks (`books`: each path with what makes its sheets), each as `write_workbook`
+    does, under one progress bar titled `what`; yields each path once written, in the order given.
+
+    Two at a time: the writer lets go of the interpreter while it packs a workbook, so the second
+    core lays out the next one meanwhile (README › Performance has the measurement)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def write(book):
+        path, sheets = book
+        return write_workbook(path, sheets(), inputs=inputs)
+
+    pool = ThreadPoolExecutor(2, thread_name_prefix="pfk-write")
+    try:
+        with step(what, total=len(books)) as bar:
+            for path in pool.map(write, books):
+                bar.advance()
+                yield path
+    finally:
+        # Stopped early (a file that cannot be written, Ctrl-C): what has not begun is not begun.
+        pool.shutdown(cancel_futures=True)
 
 
 # What the operating system says when a file cannot be written, by errno, as a teacher can act on it.
@@ -299,11 +330,11 @@ _SYSTEM_REASONS = {
 }
 
 
-def _system_reason(code: int | None, fallback: str | None) -> str:
-    return _SYSTEM_REASONS.get(code, f"系统错误 {code}" if fallback is None else fallback)
 
+def _workbook(sheets: Sequence[SheetSpec]) -> bytes:
+    """The workbook's file, made in memory (the caller writes it where it belongs, at once)."""
+    import io
 
-def _write(target: Path, sheets: Sequence[SheetSpec]) -> None:
     from rustpy_xlsxwriter import Format, write_worksheets
 
     # Headers are user text too (unknown columns, teacher names in a summary): quote-prefixed like the rest.
@@ -327,7 +358,7 @@ def _write(target: Path, sheets: Sequence[SheetSpec]) -> None:
     for number, sheet in enumerate(sheets, 1):
         sheet = prepared(sheet)
         frame = sheet.frame
-        entries.append((sheet.name, frame))
+        entries.append((sheet.name, sheet.cells))
         # Headers are user text too (unknown columns, teacher names in a summary): quote-prefixed like the rest.
         headers[sheet.name] = cell_format(header=True)  # wrapped and top-aligned whatever the sheet's `wrap`
         if sheet.freeze:
@@ -357,9 +388,10 @@ def _write(target: Path, sheets: Sequence[SheetSpec]) -> None:
             views[sheet.name] = {"hidden": True}
         if sheet.row_validations:
             row_rules[number] = _validation_xml(sheet.row_validations, [str(c) for c in frame.columns])
+    made = io.BytesIO()
     write_worksheets(
         entries,
-        str(target),
+        made,
         # The writer's standard mode, not its default constant-memory mode: rust_xlsxwriter's
         # constant-memory flush writes the last row a second time, as an empty `<row r="N"/>`, when
         # that row has a row format (every pfk data row has one: fill and quote prefix), and Excel
@@ -378,8 +410,7 @@ def _write(target: Path, sheets: Sequence[SheetSpec]) -> None:
         page_setup=pages or None,
         sheet_view=views or None,
     )
-    if row_rules:
-        _add_validations(target, row_rules)
+    return _with_validations(made.getvalue(), row_rules)
 
 
 # Excel's limits on a rule's texts: longer ones make it offer to repair the file.
@@ -431,13 +462,13 @@ def _validation_xml(rules: Sequence[RowValidation], columns: list[str]) -> list[
     return elements
 
 
-def _add_validations(target: Path, rules: dict[int, list[str]]) -> None:
-    """Put `rules` (worksheet number → <dataValidation> elements) into the written workbook, beside the
-    rules the writer wrote (it takes one rule per column, over all its rows). The writer names the
-    worksheets sheet1.xml, sheet2.xml … in order. Written beside the workbook and renamed."""
+def _with_validations(data: bytes, rules: dict[int, list[str]]) -> bytes:
+    """The workbook `data` with `rules` (worksheet number → <dataValidation> elements) put in, beside
+    the rules the writer wrote (it takes one rule per column, over all its rows). The writer names the
+    worksheets sheet1.xml, sheet2.xml … in order."""
     parts = {f"xl/worksheets/sheet{number}.xml": elements for number, elements in rules.items() if elements}
     if not parts:
-        return
+        return data
 
     def with_rules(name: str, xml: bytes) -> bytes:
         text, elements = xml.decode("utf-8"), parts[name]
@@ -453,12 +484,7 @@ def _add_validations(target: Path, rules: dict[int, list[str]]) -> None:
             text = text[:at] + f'<dataValidations count="{len(elements)}">' + "".join(elements) + "</dataValidations>" + text[at:]
         return text.encode("utf-8")
 
-    rewritten = target.with_name(target.name + ".rules")
-    try:
-        rewritten.write_bytes(_rezip(target.read_bytes(), parts.keys(), with_rules))
-        os.replace(rewritten, target)
-    finally:
-        rewritten.unlink(missing_ok=True)
+    return _rezip(data, parts.keys(), with_rules)
 
 
 def _rezip(data: bytes, names, change) -> bytes:

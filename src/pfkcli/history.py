@@ -496,20 +496,22 @@ def newest_callbacks(conn: sqlite3.Connection | None, frame, as_of: dt.date):
     """
     import pandas as pd
 
-    ids = frame["student_id"]
-
-    def per_student(table):
-        table = table.reindex(ids)
-        table.index = frame.index
-        return table
-
-    recorded = per_student(_recorded_callbacks(conn, as_of))
+    # What the history holds, each table by student_id, joined and laid on the frame's rows at once.
+    known = pd.concat(
+        {
+            "call": _recorded_callbacks(conn, as_of),
+            "tries": _attempts(conn, as_of),
+            **{axis: _recorded_scores(conn, axis, as_of) for axis in ("P", "K")},
+        },
+        axis=1,
+    ).reindex(frame["student_id"])
+    known.index = frame.index
+    recorded, attempts = known["call"], known["tries"]
     roster_on = frame["last_callback"]
     recorded_on = recorded["called_on"]
     use_recorded = recorded_on.notna() & (roster_on.isna() | (recorded_on >= roster_on))
     last_called = recorded_on.where(use_recorded, roster_on)
     follow_up = recorded["follow_up"].where(use_recorded, frame["next_followup"])
-    attempts = per_student(_attempts(conn, as_of))
     facts = pd.DataFrame(
         {
             "last_called": last_called,
@@ -521,8 +523,7 @@ def newest_callbacks(conn: sqlite3.Connection | None, frame, as_of: dt.date):
         index=frame.index,
     )
     for axis, roster_score in (("P", frame["p_score"]), ("K", frame["k_score"])):
-        score = per_student(_recorded_scores(conn, axis, as_of))
-        value, on = score["value"], score["called_on"]
+        value, on = known[axis]["value"], known[axis]["called_on"]
         newer = value.notna() & (roster_score.isna() | roster_on.isna() | (on >= roster_on))
         facts[axis] = value.where(newer, roster_score).astype("float64")
         facts[f"{axis}_on"] = on.where(newer, roster_on.where(roster_score.notna()))

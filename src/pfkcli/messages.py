@@ -27,8 +27,8 @@ from . import history
 from .alert_rules import AlertContext
 from .callsheet import callsheet_name, keep_filled
 from .columns import normalise_header
-from .errors import InputError, OutputError, Problem, UsageError
-from .excel import SheetSpec, fitted_heights, write_workbook
+from .errors import InputError, Problem, UsageError
+from .excel import SheetSpec, fitted_heights, write_workbooks
 from .outputs import (
     INFO_TEACHER,
     MESSAGE_COLUMNS,
@@ -37,7 +37,7 @@ from .outputs import (
     MESSAGES_INFO_SHEET_ID,
     MESSAGES_SHEET,
 )
-from .paths import check_output_folder, check_outputs, inside
+from .paths import check_output_folder, check_outputs, inside, make_folder
 from .plan import build_plan
 from .playbooks import load_playbooks
 from .pool import placed_snapshot
@@ -245,25 +245,19 @@ def make_messages(workspace: Workspace, as_of: dt.date, teacher: str | None = No
         targets = [inside(folder, messages_name(t, as_of, taken, scene)) for t in with_drafts]
         check_outputs(targets, workspace_root=workspace.root, folder_made_later=True)
         keep_filled(targets, MESSAGES_SHEET, ["已发送"], "消息表")
-        _make_folder(folder)
+        make_folder(folder, "消息表")
         per_teacher = [rows[rows["teacher"] == t].reset_index(drop=True) for t in with_drafts]
         ids = history.register_sheets(conn, "messages", as_of, [(t, own["student_id"].tolist()) for t, own in zip(with_drafts, per_teacher)])
     scene_names = [s.name for s in SCENES]
-    with step("写出消息表", total=len(targets)) as bar:
-        for name, own, target, sheet_id in zip(with_drafts, per_teacher, targets, ids):
-            write_workbook(target, messages_sheets(own, name, as_of, sheet_id, workspace.config))
-            counts = own["scene"].value_counts()
-            result.sheets.append(WrittenMessages(name, target, {s: int(counts[s]) for s in scene_names if s in counts}))
-            bar.advance()
+    def sheets_of(name, own, sheet_id):
+        return lambda: messages_sheets(own, name, as_of, sheet_id, workspace.config)
+
+    books = [(target, sheets_of(name, own, sheet_id)) for name, own, target, sheet_id in zip(with_drafts, per_teacher, targets, ids)]
+    for name, own, target in zip(with_drafts, per_teacher, write_workbooks("写出消息表", books)):
+        counts = own["scene"].value_counts()
+        result.sheets.append(WrittenMessages(name, target, {s: int(counts[s]) for s in scene_names if s in counts}))
     return result
 
-
-def _make_folder(folder: Path) -> None:
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:  # a file named messages, no permission
-        reason = "已有同名的文件" if isinstance(exc, FileExistsError) else exc.strerror
-        raise OutputError(f"{folder}: 无法建立消息表文件夹（{reason}）") from exc
 
 
 def messages_sheets(rows, teacher: str, as_of: dt.date, sheet_id: str, config) -> list[SheetSpec]:

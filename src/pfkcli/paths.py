@@ -105,6 +105,15 @@ def check_output_folder(folder: Path, workspace_root: Path | None = None) -> Pat
     return folder
 
 
+def make_folder(folder: Path, what: str) -> None:
+    """Make the folder the outputs go to (`what`: 回访表, 消息表 …), or say in one line why it cannot be."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file of that name, no permission
+        reason = "已有同名的文件" if isinstance(exc, FileExistsError) else exc.strerror
+        raise OutputError(f"{folder}: 无法建立{what}文件夹（{reason}）") from exc
+
+
 def _refuse(path: Path, suffix: str, inputs: list[Path], root: Path | None, folder_made_later: bool) -> Path:
     resolved = path.resolve()
     _refuse_workspace_files(path, resolved, root)

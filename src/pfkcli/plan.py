@@ -74,7 +74,7 @@ class TeacherLoad:
 class CallPlan:
     as_of: dt.date
     capacity: int
-    # The students on the sheets, each teacher's together (teachers in name order), in calling order:
+    # The students on the sheets, each teacher's together in the order of `loads` (`on_sheet` rows each), in calling order:
     # student_id name teacher phone segment priority why_now last_called last_note waited
     rows: object
     loads: list[TeacherLoad] = field(default_factory=list)
@@ -102,10 +102,12 @@ def build_plan(
         left_off = held_out.reindex(frame.index, fill_value=False).astype(bool) & holdout_eligible(reasons)
         due &= ~left_off
 
-    teachers_all = sorted(frame["teacher"].dropna().unique().tolist())
-    chosen = teachers_all if teachers is None else teachers
-    keep = due & frame["teacher"].isin(chosen)
-    teacher_code = pd.Categorical(frame["teacher"].where(frame["teacher"].isin(chosen)), categories=chosen).codes
+    chosen = sorted(frame["teacher"].dropna().unique().tolist()) if teachers is None else teachers
+    # Each row's teacher as a place in `chosen` (-1: another teacher, or nobody): the few names
+    # looked up once, not once per student.
+    codes, names = pd.factorize(frame["teacher"])
+    teacher_code = np.append(pd.Index(chosen).get_indexer(names), -1)[codes]
+    keep = due & (teacher_code >= 0)
     positions = np.flatnonzero(keep.to_numpy())
     id_rank = pd.factorize(frame["student_id"].iloc[positions], sort=True)[0]
     order = np.lexsort((id_rank, -urgency.to_numpy()[positions], rank.to_numpy()[positions], teacher_code[positions]))
@@ -212,7 +214,11 @@ def holdout_eligible(reasons: dict):
 
 def _score_age(ctx: AlertContext):
     """Days since the older of the student's P and K were scored (NaN when not both are dated)."""
-    return days_between(ctx.as_of, ctx.callbacks[["P_on", "K_on"]].min(axis=1, skipna=False))
+    import numpy as np
+    import pandas as pd
+
+    scored = ctx.callbacks
+    return days_between(ctx.as_of, pd.Series(np.minimum(scored["P_on"].to_numpy(), scored["K_on"].to_numpy()), index=scored.index))
 
 
 def _unreachable(ctx: AlertContext):
@@ -223,10 +229,9 @@ def _unreachable(ctx: AlertContext):
 def _waited(ctx: AlertContext):
     """Days since the last call; never called: since enrolment or the course start (the later);
     neither known: one cadence."""
-    frame, as_of = ctx.frame, ctx.as_of
-    since = ctx.courses[["start"]].assign(enrolled=frame["enrolled_on"]).max(axis=1)
+    as_of = ctx.as_of
     waited = days_between(as_of, ctx.callbacks["last_called"])
-    waited = waited.fillna(days_between(as_of, since).clip(lower=0))
+    waited = waited.fillna(days_between(as_of, ctx.started).clip(lower=0))
     return waited.fillna(ctx.config.callbacks.cadence_days)
 
 

@@ -67,9 +67,13 @@ def place_students(conn, frame, config: Config, as_of: dt.date, callbacks):
     the student entered the pool; NaT: not in it), `pool_<rule>` (the day each rule took the student
     in) and `failed_count`, `failed_last` (the calls not reached that count). `callbacks`:
     `history.newest_callbacks(conn, frame, as_of)`, which the caller needs too."""
+    import numpy as np
+    import pandas as pd
+
     held = history.owners(conn, frame, as_of)
     entries = _entries(conn, frame, config, as_of, held, callbacks["last_called"])
-    pool_on = entries[[f"pool_{rule.code}" for rule in POOL_RULES]].min(axis=1)
+    # The earliest rule that took the student in (NaT: none did).
+    pool_on = pd.Series(np.fmin.reduce([entries[f"pool_{rule.code}"].to_numpy() for rule in POOL_RULES]), index=frame.index)
     return frame.assign(
         roster_teacher=held["roster_teacher"],
         owner=held["teacher"],

@@ -22,7 +22,7 @@ import string
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from .alert_rules import AlertContext
+from .alert_rules import AlertContext, learning_gap
 from .frames import days_between
 from .model import shown
 
@@ -91,11 +91,7 @@ def _progress(ctx: AlertContext):
 def _days_without_study(ctx: AlertContext):
     """As the inactive alert counts them: since the last learning record; never active, since the
     later of the course start and the enrolment."""
-    frame = ctx.frame
-    last = frame["last_active"]
-    never = last.isna() & frame["activity_known"].fillna(False).astype(bool)
-    since = ctx.courses[["start"]].assign(enrolled=frame["enrolled_on"]).max(axis=1).where(never)
-    return _days(days_between(ctx.as_of, last.fillna(since)))
+    return _days(days_between(ctx.as_of, learning_gap(ctx)[0]))
 
 
 PLACEHOLDERS: tuple[Placeholder, ...] = (

@@ -72,3 +72,10 @@ def main() -> None:
     except KeyboardInterrupt:  # Ctrl-C before a command's own boundary (common.run) was set up
         print("已中断。", file=sys.stderr)
         sys.exit(130)
+    finally:
+        # Everything the command made is thrown away now: the interpreter's exit still runs every
+        # clean-up (atexit, flushing, closing), but need not search a heap of pandas objects for
+        # reference cycles first (0.17 s of `pfk callsheet --all`'s 1.9 s: README › Performance).
+        import gc
+
+        gc.freeze()

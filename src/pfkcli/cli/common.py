@@ -125,8 +125,7 @@ def print_error(message: str) -> None:
 @contextmanager
 def native_output_aside(shown: Callable[[], bool]) -> Iterator[None]:
     """Keep aside what native code writes straight to the process's stderr — the Rust reader's panic
-    traces, the writer's `ZipWriter::drop: failed to finalize archive: …` when a disk is full —, in
-    English and meant for a developer: it goes to a file, shown at the end when `shown()` (--debug).
+    traces —, in English and meant for a developer: it goes to a file, shown at the end when `shown()` (--debug).
     Python's own stderr (pfk's messages, the progress bars) keeps writing to the screen."""
     import io
 
