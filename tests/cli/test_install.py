@@ -38,8 +38,8 @@ def test_installed_pfk_reports_a_missing_file_in_one_line(tmp_path):
 
 
 def test_installed_pfk_leaves_with_every_line_and_file_in_place(tmp_path):
-    """pfk ends its process without the interpreter's teardown: the output through a pipe is whole and
-    the workbook complete."""
+    """pfk's exit skips the interpreter's search for reference cycles (gc.freeze), nothing else: the
+    output through a pipe is whole and the workbook complete."""
     roster = shutil.copy(SAMPLES / "roster.xlsx", tmp_path / "roster.xlsx")
     result = subprocess.run([installed_pfk(), "classify", str(roster), "--as-of", "2026-11-23"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
@@ -47,6 +47,31 @@ def test_installed_pfk_leaves_with_every_line_and_file_in_place(tmp_path):
     assert "第52行: 「合计」行是合计行，已跳过" in result.stderr
     rows = read_sheet(tmp_path / "roster.pfk.xlsx", RESULT_SHEET)
     assert len(rows) == 1 + 48 and rows[1][0] == "DS2026001"
+
+
+def test_the_wheel_ships_the_playbooks_of_the_top_level_folder_and_no_other_copy(tmp_path):
+    """The defaults a team edits in git live in `playbooks/` at the top of the repository, once; the
+    package built from the repository carries those very files, which `pfk init` copies."""
+    import zipfile
+
+    root = Path(__file__).resolve().parents[2]
+    source = tmp_path / "source"  # the files a build reads, so that the build leaves nothing in the repository
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(root / name, source / name)
+    for folder in ("src", "playbooks"):
+        shutil.copytree(root / folder, source / folder, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path / "dist"), str(source)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert built.returncode == 0, built.stderr
+    (wheel,) = (tmp_path / "dist").glob("pfk-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        shipped = {Path(name).name: archive.read(name) for name in archive.namelist() if name.startswith("pfkcli/default_playbooks/") and name.endswith(".yaml")}
+    defaults = {path.name: path.read_bytes() for path in (root / "playbooks").glob("*.yaml")}
+    assert len(defaults) == 9 and shipped == defaults
+    assert not (root / "src" / "pfkcli" / "default_playbooks").exists()  # one copy in git
 
 
 def test_help_does_not_import_pandas():
