@@ -77,8 +77,8 @@ class SheetSpec:
     wrap: bool = False  # long texts wrap within their column width, top-aligned
     row_heights: Sequence[float] | None = None  # per data row, in points (fitted to wrapped text)
     page: dict | None = None  # print setup, as the writer takes it (landscape, fit_to_pages, header …); default: one page wide
-    # `frame` as the writer takes it (Arrow, from `writable`), set by `prepared` — which also names every
-    # column in `widths` —: a sheet in many workbooks is converted once.
+    # `frame` as the writer takes it (an Arrow table of the `writable` frame). Set by `prepared`, which
+    # also gives every column a width, so that a sheet going into many workbooks is converted once.
     cells: object = None
     row_validations: list[RowValidation] = field(default_factory=list)  # rules on some rows of a column
     hidden: bool = False  # a helper sheet (the lists drop-downs read), out of sight
