@@ -193,3 +193,12 @@ def test_a_workbook_that_cannot_be_written_stops_the_run_with_its_name(tmp_path)
         next(written)
     assert "是文件" in raised.value.message and "1.xlsx" in raised.value.message
     assert openpyxl.load_workbook(tmp_path / "0.xlsx")["分层结果"]["A2"].value == "S001"
+
+
+def test_workbooks_written_at_once_whose_names_begin_alike_keep_their_own_cells(tmp_path):
+    """The temporary files are named from the first 40 characters of a name: each still has its own."""
+    stem = "运营老师" * 12  # 48 characters, the same in every name
+    books = [(tmp_path / f"{stem}{n}.xlsx", lambda n=n: [SheetSpec("编号", pd.DataFrame({"n": [n] * 200}))]) for n in range(8)]
+    for n, path in enumerate(write_workbooks("写出", books)):
+        assert {row[0] for row in openpyxl.load_workbook(path)["编号"].iter_rows(min_row=2, values_only=True)} == {n}
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{stem}{n}.xlsx" for n in range(8))

@@ -20,6 +20,7 @@ its file at once.
 from __future__ import annotations
 
 import errno
+import itertools
 import math
 import os
 import re
@@ -260,6 +261,9 @@ def arrow_cells(frame):
     return pa.Table.from_pandas(frame, preserve_index=False)
 
 
+_TEMP_NUMBERS = itertools.count(1)
+
+
 def write_workbook(
     path: Path, sheets: Sequence[SheetSpec], inputs: Sequence[Path | None] = (), max_rows: int = EXCEL_MAX_ROWS
 ) -> Path:
@@ -272,8 +276,9 @@ def write_workbook(
     for sheet in sheets:
         check_width(len(sheet.frame.columns), f"工作表「{sheet.name}」")
     sheets = split_sheets(sheets, max_rows)
-    # Short, so that a name near the file system's limit still leaves room for the temporary one.
-    temp = path.parent / f".{path.stem[:40]}.{os.getpid()}.part.xlsx"
+    # Short, so that a name near the file system's limit still leaves room for the temporary one; its
+    # own number, so that two workbooks written at once whose names begin alike never share it.
+    temp = path.parent / f".{path.stem[:40]}.{os.getpid()}-{next(_TEMP_NUMBERS)}.part.xlsx"
     try:
         with step(f"写出 {path.name}"):
             temp.write_bytes(_workbook(sheets))
