@@ -74,8 +74,8 @@ class TeacherLoad:
 class CallPlan:
     as_of: dt.date
     capacity: int
-    # The students on the sheets, each teacher's together in the order of `loads` (`on_sheet` rows each), in calling order:
-    # student_id name teacher phone segment priority why_now last_called last_note waited
+    # The students on the sheets, each teacher's together (`on_sheet` rows, in the order of `loads`),
+    # in calling order: student_id name teacher phone segment priority why_now last_called last_note waited
     rows: object
     loads: list[TeacherLoad] = field(default_factory=list)
 
