@@ -335,7 +335,6 @@ _SYSTEM_REASONS = {
 }
 
 
-
 def _workbook(sheets: Sequence[SheetSpec]) -> bytes:
     """The workbook's file, made in memory (the caller writes it where it belongs, at once)."""
     import io

@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from . import history
@@ -249,15 +250,14 @@ def make_messages(workspace: Workspace, as_of: dt.date, teacher: str | None = No
         per_teacher = [rows[rows["teacher"] == t].reset_index(drop=True) for t in with_drafts]
         ids = history.register_sheets(conn, "messages", as_of, [(t, own["student_id"].tolist()) for t, own in zip(with_drafts, per_teacher)])
     scene_names = [s.name for s in SCENES]
-    def sheets_of(name, own, sheet_id):
-        return lambda: messages_sheets(own, name, as_of, sheet_id, workspace.config)
-
-    books = [(target, sheets_of(name, own, sheet_id)) for name, own, target, sheet_id in zip(with_drafts, per_teacher, targets, ids)]
+    books = [
+        (target, partial(messages_sheets, own, name, as_of, sheet_id, workspace.config))
+        for name, own, target, sheet_id in zip(with_drafts, per_teacher, targets, ids)
+    ]
     for name, own, target in zip(with_drafts, per_teacher, write_workbooks("写出消息表", books)):
         counts = own["scene"].value_counts()
         result.sheets.append(WrittenMessages(name, target, {s: int(counts[s]) for s in scene_names if s in counts}))
     return result
-
 
 
 def messages_sheets(rows, teacher: str, as_of: dt.date, sheet_id: str, config) -> list[SheetSpec]:
