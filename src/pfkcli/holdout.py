@@ -106,3 +106,31 @@ def recorded_draws(conn: sqlite3.Connection, end: dt.date):
         until=pd.to_datetime(frame["until"]).astype("datetime64[ns]"),
         held_out=frame["held_out"].astype(bool),
     )
+
+
+def held_out_at_margin(conn: sqlite3.Connection, ranked, slots: dict[str, int], as_of: dt.date, config) -> set[str]:
+    """Who is left off this round (SPEC §12): `ranked` holds the plan's candidates that are not promises
+    (student_id, teacher, segment), best first; `slots` each teacher's places for them. Among each
+    teacher's first `slots` candidates, the students in no round yet are drawn (`draw_value`) and both
+    arms recorded for `[plan] holdout_weeks`; the held-out ones, and those still held out from a round
+    that runs, are returned — the plan gives their places to the next in line."""
+    plan = config.plan
+    day = as_of.isoformat()
+    rounds = conn.execute("SELECT student_id, drawn_on, held_out FROM holdout_draws WHERE until > ?", (day,)).fetchall()
+    in_round = {student for student, _, _ in rounds}
+    held = {student for student, drawn_on, held_out in rounds if held_out and drawn_on <= day}
+    place = ranked.groupby("teacher", sort=False).cumcount()
+    margin = ranked[place.to_numpy() < ranked["teacher"].map(slots).fillna(0).to_numpy()]
+    fresh = margin[~margin["student_id"].isin(in_round)]
+    if len(fresh):
+        seed = workspace_seed(conn, plan.holdout_seed)
+        until = (as_of + dt.timedelta(weeks=plan.holdout_weeks)).isoformat()
+        rows = []
+        for student, teacher, segment in fresh[["student_id", "teacher", "segment"]].itertuples(index=False):
+            out = draw_value(seed, student, as_of) < plan.holdout_share
+            rows.append((student, day, until, int(out), plan.holdout_share, teacher, segment))
+            if out:
+                held.add(student)
+        with history.transaction(conn):
+            conn.executemany("INSERT OR IGNORE INTO holdout_draws VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+    return held & set(ranked["student_id"])

@@ -336,16 +336,16 @@ def test_the_holdout_compares_the_same_students_it_left_off(invoke, held_out_wee
     path = learned_report(invoke, folder)
     students = read_sheet(path, HOLDOUT_STUDENTS_SHEET)
     assert students[0] == HOLDOUT_STUDENT_COLUMNS
-    # Exactly the students missing from the first week's sheet, the one brought back by a 1-star rating reached.
+    # Exactly the students missing from the first week's sheet; none reached in the round (a 1-star rating is no promise).
     assert [row[0] for row in students[1:]] == found["held"] == ["H02", "H15", "H25", "H29", "H30"]
-    assert {row[0]: row[-1] for row in students[1:]} == {"H02": "是", "H15": "否", "H25": "否", "H29": "否", "H30": "否"}
+    assert {row[0]: row[-1] for row in students[1:]} == {"H02": "否", "H15": "否", "H25": "否", "H29": "否", "H30": "否"}
     assert {(row[4], row[5]) for row in students[1:]} == {(dt.datetime(2026, 11, 9), dt.datetime(2026, 12, 7))}
     rows = read_sheet(path, HOLDOUT_SHEET)
     assert rows[0] == HOLDOUT_COLUMNS
     running = "留出期还没结束（到 2026-12-07），按最新快照计："
     overall = [row for row in rows[1:] if row[0] == "全部"]
     assert [row[1:8] for row in overall] == [
-        ("留出期内接通", 25, 25, 100, 5, 1, 20),
+        ("留出期内接通", 25, 25, 100, 5, 0, 0),
         ("分层上升", 25, 0, 0, 5, 0, 0),
         ("分层下降", 25, 0, 0, 5, 0, 0),
         ("仍在学习", 25, 25, 100, 5, 5, 100),
