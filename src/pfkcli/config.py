@@ -110,17 +110,17 @@ class Risk(_Section):
     week's plan gives the evidence behind each default; `pfk risk fit` fits them to finished cohorts."""
 
     intercept: float = -2.5
-    behind: float = 2.0
-    growing: float = 0.6
+    behind: float = 3.0
+    growing: float = 1.0
     missed: float = 0.9
     never_started: float = 1.5
     low_score: float = 1.5
     unhappy: float = 1.0
     unreached: float = 0.8
-    low_p: float = 0.8
+    low_p: float = 1.2
     low_k: float = 0.3
     # From this chance on a student is due for a call for the risk alone.
-    at_risk: float = Field(0.25, gt=0, lt=1)
+    at_risk: float = Field(0.2, gt=0, lt=1)
 
     def weights(self) -> dict[str, float]:
         return {name: float(getattr(self, name)) for name in RISK_SIGNALS}

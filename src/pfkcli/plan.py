@@ -39,8 +39,10 @@ QUIET_DAYS = 7
 # What a call counts for when it is not about the risk (README › This week's plan): a renewal talk as a
 # student at this risk; a student without P/K (a first real talk) at least this; a routine call this.
 RENEWAL_STAKE = 0.3
-PENDING_STAKE = 0.15
+PENDING_STAKE = 0.25
 ROUTINE_STAKE = 0.05
+# A new student not yet reached stays a first contact (a promise) for this many days after enrolling.
+FIRST_CONTACT_WINDOW = 7
 
 
 @dataclass(frozen=True)
@@ -206,8 +208,16 @@ def stand(ctx: AlertContext, previous=None) -> Standing:
     weight = segment_weight(ctx.frame["segment"])
     value = call_value(ctx, found)
     value = value.where(~reasons["renewal"], np.maximum(value, RENEWAL_STAKE * reach_open * weight))
-    value = value.where(~reasons["pending"], np.maximum(value, PENDING_STAKE * reach_open * weight))
-    value = value.where(~reasons["routine"], np.maximum(value, ROUTINE_STAKE * found.reach * weight))
+    # A first real talk (no P/K yet) and a routine call add their stake to the risk's, so that among
+    # them the student at risk still goes first; waiting raises the stake, up to twice (nobody is left
+    # unreached, and a whole roster without P/K is still ordered by risk).
+    waited = _waited(ctx) / ctx.config.callbacks.cadence_days
+    value = value + reasons["pending"] * PENDING_STAKE * (1 + waited / 2).clip(upper=2) * reach_open * weight
+    value = value + reasons["routine"] * (ROUTINE_STAKE * waited).clip(upper=2 * ROUTINE_STAKE) * found.reach * weight
+    # A student reached recently is called again for the same risk only as the cadence comes round: the
+    # call has been made, and the numbers have not had time to show what it changed.
+    since = days_between(ctx.as_of, ctx.callbacks["last_called"]) / ctx.config.callbacks.cadence_days
+    value = value * since.clip(lower=0.25, upper=1).fillna(1.0)
     # The share limits a renewal call that nothing else brings: neither risk nor a last stage.
     last = _stage_mask(ctx, LAST_STAGES)
     capped = reasons["renewal"] & (rank == RANK["renewal"]) & ~last
@@ -253,9 +263,8 @@ def due_reasons(ctx: AlertContext, found=None) -> dict[str, object]:
     enrolled = days_between(as_of, frame["enrolled_on"])
     # No enrolment date: new on the roster since the snapshot before (within that week).
     new_since = days_between(as_of, frame["first_seen"]) if "first_seen" in frame else enrolled * float("nan")
-    joined_now = ((enrolled >= 0) & (enrolled <= plan.first_contact_days)) | (
-        frame["enrolled_on"].isna() & (new_since >= 0) & (new_since <= max(plan.first_contact_days, QUIET_DAYS))
-    )
+    window = max(plan.first_contact_days, FIRST_CONTACT_WINDOW)
+    joined_now = ((enrolled >= 0) & (enrolled <= window)) | (frame["enrolled_on"].isna() & (new_since >= 0) & (new_since <= window))
     pending = frame["segment"] == PENDING_CODE
     renewal = pd.concat([masks[c] for c in RENEWAL_RULES], axis=1).any(axis=1)
     stale = (waited >= config.callbacks.cadence_days) | (never_called & ~pending)
@@ -363,6 +372,10 @@ def _rows(ctx: AlertContext, standing: Standing, positions):
     moved_on = picked["moved_on"] if "moved_on" in picked else None
     move = picked["move"] if "move" in picked else None
     rank = standing.rank.to_numpy()[positions]
+    joined = days_between(as_of, frame["enrolled_on"])
+    if "first_seen" in frame:
+        joined = joined.fillna(days_between(as_of, frame["first_seen"]))
+    joined = joined.fillna(0).to_numpy()[positions]
     score_age = _score_age(ctx).to_numpy()[positions]
     rescore = score_age > config.plan.rescore_after_days
     unreachable_after = config.plan.unreachable_after
@@ -371,7 +384,10 @@ def _rows(ctx: AlertContext, standing: Standing, positions):
     for i in range(len(positions)):
         code = PRIORITIES[rank[i]].code if rank[i] < len(PRIORITIES) else "routine"
         if code == "first_contact":
-            head = "新学员：24 小时内首次联系" if first_days <= 1 else f"新学员：报名 {first_days} 天内首次联系"
+            if joined[i] > max(first_days, 1):
+                head = f"新学员：报名 {int(joined[i])} 天了还没联系上"
+            else:
+                head = "新学员：24 小时内首次联系" if first_days <= 1 else f"新学员：报名 {first_days} 天内首次联系"
         elif code == "complaint":
             head = f"投诉 {int(days_between(as_of, complaint_on.iloc[i]))} 天还没解决"
         elif code == "follow_up":

@@ -10,7 +10,7 @@ them to the team's own finished cohorts.
 | signal | strength |
 | --- | --- |
 | behind | share of what the course has released that the student has not done: (expected F − F) ÷ expected F, 0–1 (0 in the first `pace_grace_days`) |
-| growing | 1 when that gap grew by more than `GROWING` of the course since the previous snapshot |
+| growing | the share of what the course released since the previous snapshot that the student did not do, 0–1 |
 | missed | learning missed against the course's own rhythm: days since the last study ÷ the rhythm, beyond the first rhythm, at most `MISSED_CAP` |
 | never_started | 1 for a student who has never studied although the course (or the enrolment) began a rhythm ago |
 | low_score | homework or test scores below 60 % of full marks: (0.6 − share) ÷ 0.6 |
@@ -34,14 +34,13 @@ from dataclasses import dataclass
 
 from .frames import days_between
 
-GROWING = 0.05  # the gap's growth that counts, in shares of the course
 MISSED_CAP = 4.0  # rhythms: beyond, more silence says no more
 from .config import RISK_SIGNALS as SIGNALS
 # Chance a call reaches a student who answered the last call, and the factor each call not reached since takes off.
 REACH_BASE = 0.8
 REACH_PER_MISS = 0.6
 # Silence beyond this many rhythms makes a call less likely to change anything: the student is probably gone.
-OPEN_RHYTHMS = 4.0
+OPEN_RHYTHMS = 6.0
 
 
 @dataclass
@@ -106,9 +105,10 @@ def estimate(ctx, previous=None) -> Estimate:
     growing = pd.Series(0.0, index=index)
     if previous is not None and len(previous):
         before = previous.drop_duplicates("student_id").set_index("student_id")
-        earlier = ((before["expected_f"] - before["F"]) / before["expected_f"].where(before["expected_f"] > 0)).clip(0, 1)
-        was = pd.Series(frame["student_id"].map(earlier).to_numpy(dtype="float64"), index=index)
-        growing = ((gap - was) > GROWING).astype("float64").where(was.notna(), 0.0)
+        ids = frame["student_id"]
+        released = expected - pd.Series(ids.map(before["expected_f"]).to_numpy(dtype="float64"), index=index)
+        done = f - pd.Series(ids.map(before["F"]).to_numpy(dtype="float64"), index=index)
+        growing = ((released - done) / released.where(released > 0.02)).clip(0, 1).where(settled, 0.0).fillna(0.0)
     rhythm = frame["rhythm_days"].astype("float64") if "rhythm_days" in frame else pd.Series(float(config.alerts.inactive_days), index=index)
     rhythm = rhythm.fillna(float(config.alerts.inactive_days))
     seen, never = learning_gap(ctx)
@@ -121,7 +121,7 @@ def estimate(ctx, previous=None) -> Estimate:
     unhappy = ((3 - frame["satisfaction"].astype("float64")) / 2).clip(0, 1).fillna(0.0)
     failed = ctx.callbacks["failed_in_a_row"].astype("float64")
     unreached = (failed / config.plan.unreachable_after).clip(0, 1)
-    low_p = ((3 - frame["P"].astype("float64")) / 2).clip(0, 1).fillna(0.0)
+    low_p = ((3.5 - frame["P"].astype("float64")) / 2.5).clip(0, 1).fillna(0.0)
     low_k = ((3 - frame["K"].astype("float64")) / 2).clip(0, 1).fillna(0.0)
     signals = pd.DataFrame(
         {"behind": gap, "growing": growing, "missed": missed, "never_started": never_started, "low_score": low_score,
@@ -216,7 +216,7 @@ def _reason(name: str, fact) -> str:
             return f"作业落下 {int(behind)} 次"
         return f"进度落后三成以上" if fact["gap"] >= 0.3 else "进度有点落后"
     if name == "growing":
-        return "越落越多"
+        return "上周的课没跟上"
     if name == "low_score":
         return f"作业只得 {round(fact['score'] * 100)} 分" if known(fact["score"]) else "成绩偏低"
     if name == "unhappy":
@@ -242,7 +242,7 @@ def basis_texts(estimate: Estimate, positions) -> list[str]:
         if signal["behind"] > 0:
             parts.append(f"落后应达进度 {round(fact['gap'] * 100)}%")
         if signal["growing"] > 0:
-            parts.append("比上周落得更多")
+            parts.append(f"上次快照以来放出的内容没学 {round(signal['growing'] * 100)}%")
         silent = fact["silent"]
         if silent == silent and silent is not None:
             parts.append(f"{'从未学习，开课或报名' if fact['never'] else '距上次学习'} {int(silent)} 天（节奏 {fact['rhythm']:g} 天）")
