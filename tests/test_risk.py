@@ -137,3 +137,38 @@ def test_a_student_new_on_the_roster_without_an_enrolment_date_is_a_first_contac
     sheet = list(openpyxl.load_workbook(folder / "callsheets" / f"张老师-{day}.xlsx")["回访表"].iter_rows(values_only=True))
     assert [row[4] for row in sheet[1:]][0] == "新学员：24 小时内首次联系"
     assert "共 0 人" in invoke("pool", "list", "--as-of", day).stdout
+
+
+def test_the_weights_are_fitted_to_a_finished_cohort_and_compared_with_those_in_force(tmp_path, invoke):
+    """Forty students of a course that ended 11-01: mid-course (10-01) half of them were behind and
+    silent; after the end those are gone from the roster or ended with F < 1."""
+    import random
+
+    rng = random.Random(3)
+    start, end = dt.datetime(2026, 9, 1), dt.datetime(2026, 11, 1)
+    mid, after = [HEADER], [HEADER]
+    for n in range(40):
+        slipping = n % 2 == 0
+        hw, hours = (rng.randint(0, 2), rng.uniform(0, 8)) if slipping else (rng.randint(4, 6), rng.uniform(30, 40))
+        last = dt.datetime(2026, 10, 1) - dt.timedelta(days=rng.randint(12, 30) if slipping else rng.randint(0, 6))
+        mid.append(_row(f"S{n:02d}", hw=hw, hours=hours, last=last, start=start, end=end, p=None, k=None, called=None))
+        if not slipping or n % 4 == 2:  # half the slipping ones left; the rest end far behind
+            final = (hw + 1, hours + 4) if slipping else (11, 76)
+            after.append(_row(f"S{n:02d}", hw=final[0], hours=final[1], last=end, start=start, end=end, p=None, k=None, called=None))
+    assert invoke("init", ".").exit_code == 0
+    for day, rows in (("2026-10-01", mid), ("2026-11-02", after)):
+        write_xlsx(tmp_path / "roster.xlsx", rows)
+        assert invoke("classify", "roster.xlsx", "--as-of", day).exit_code == 0
+    result = invoke("risk", "fit", "--as-of", "2026-11-02")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == "已结课的学员 40 人，其中流失（结课前离开名单，或结课时 F < 1）20 人；共 1 期：（未填课程） 2026-11-01"
+    assert lines[1].startswith("排序好坏（AUC，0.5 = 随机，1 = 完全分开）：现用权重 1.000，拟合的权重 1.000（只有一期")
+    assert "[risk]" in lines and any(line.startswith("behind = ") for line in lines)
+
+
+def test_too_few_finished_students_to_fit_says_what_is_needed(tmp_path, invoke):
+    folder = _school(tmp_path, invoke, [_row("S1")])
+    result = invoke("risk", "fit", "--as-of", AS_OF.isoformat())
+    assert result.exit_code == 2
+    assert "不够拟合：至少要 20 人" in result.stderr

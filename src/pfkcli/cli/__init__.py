@@ -42,7 +42,7 @@ def _main(
 
 
 def _register() -> None:
-    from . import alerts, assign, backup, callsheet, check, classify, history, init, messages, playbook, pool, record, report, restore
+    from . import alerts, assign, backup, callsheet, check, classify, history, init, messages, playbook, pool, record, report, restore, risk
 
     for name, function in (
         ("init", init.init),
@@ -61,6 +61,7 @@ def _register() -> None:
         app.command(name, cls=usage.Command)(function)
     app.add_typer(playbook.app, name="playbook")
     app.add_typer(pool.app, name="pool")
+    app.add_typer(risk.app, name="risk")
 
 
 _register()
