@@ -69,6 +69,11 @@ FIELDS: tuple[Field, ...] = (
     )),
     # Kept as typed (是/否, 已续费, a date …): what counts as renewed is decided where it is used.
     Field("renewal", "续费", "text", ("是否续费", "续费状态", "续报", "续费日期", "续费", "renewal")),
+    # Kept as typed (在读, 已退费, 休学 …): outcomes.LEFT_WORDS decides which words mean the student left.
+    Field("status", "学员状态", "text", (
+        "学员状态", "学生状态", "学籍状态", "在读状态", "状态", "退课", "是否退课", "退课状态", "退费", "是否退费", "退费状态",
+        "status",
+    )),
     Field("satisfaction", "满意度", "number", ("满意度", "课程满意度", "课程评分", "评分", "星级", "rating", "satisfaction")),
     Field("fast_forward", "快进比例", "share", ("快进比例", "快进占比", "快进率", "fast_forward", "fast forward")),
     Field("p_score", "P", "score", ("P", "积极性", "学习积极性", "学习积极程度", "积极程度", "P分", "P值", "positivity")),

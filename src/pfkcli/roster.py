@@ -39,6 +39,7 @@ class StudentRow(BaseModel):
     course_end: dt.date | None = None
     enrolled_on: dt.date | None = None
     renewal: str | None = None
+    status: str | None = None
     satisfaction: float | None = Field(None, ge=0, le=5)
     fast_forward: float | None = Field(None, ge=0, le=1)
     p_score: float | None = Field(None, ge=1, le=5)
