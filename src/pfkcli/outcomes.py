@@ -14,7 +14,7 @@ teacher typed during the call, which moves with the call itself before anything 
 | active_14 | 14 天后仍在学习 | the last learning is less than `[alerts] inactive_days` old on the first snapshot 14–21 days on | that snapshot |
 | active_28 | 28 天后仍在学习 | the same 28–35 days on | that snapshot |
 | left_28 | 28 天内退课 | the roster's status says the student left (`LEFT_WORDS`), or the student is gone from the roster while the course still runs, on the first snapshot 28–35 days on | that snapshot |
-| renewed | 已续费 | renewed on any snapshot up to the newest (`model.renewed`) | a yes at once; a no only once the renewal window has closed (the course end + `[plan] after_end_days`) |
+| renewed | 已续费 | renewed on any snapshot up to the newest (`model.renewed`) | once the renewal window has closed (the course end + `[plan] after_end_days`), yes and no alike: an early yes alone would show only the renewers |
 
 An outcome not yet knowable is blank, never "no", and `measure` gives the day it will be known
 (`<key>_on`). One whose snapshot never came (no snapshot in the window) stays blank for good. A
@@ -112,8 +112,16 @@ class Snapshots:
 _COLUMNS = {
     "active": ("student_id", "last_active", "activity_known"),
     "progress": ("student_id", "F", "expected_f"),
-    "left": ("student_id", "status", "course_end"),
+    "left": ("student_id", "status", "course", "course_start", "course_end"),
 }
+
+
+def course_ends(table, config):
+    """The course end of each student of a snapshot table indexed by student_id (the roster's own
+    date, else the course's in pfk.toml: `model.student_courses`), datetime64 on the same index."""
+    from .model import student_courses
+
+    return student_courses(table.reset_index(), config)["end"].set_axis(table.index)
 
 
 def measure(snapshots: Snapshots, students, anchors, config, keys: tuple[str, ...] | None = None):
@@ -132,8 +140,6 @@ def measure(snapshots: Snapshots, students, anchors, config, keys: tuple[str, ..
         return result
     newest = snapshots.dates[-1]
     anchors = pd.to_datetime(anchors)
-    pace_share = config.thresholds.pace_share
-    inactive_days = config.alerts.inactive_days
     for anchor in sorted(set(anchors.dropna().tolist())):
         mine = anchors == anchor
         ids = students[mine]
@@ -151,7 +157,7 @@ def measure(snapshots: Snapshots, students, anchors, config, keys: tuple[str, ..
                 continue
             base = snapshots.frame(base_day, columns) if base_day else None
             later = snapshots.frame(told_on, columns)
-            values = _told(outcome.key, ids, base, later, told_on, pace_share, inactive_days)
+            values = _told(outcome.key, ids, base, later, told_on, config)
             result.loc[mine, outcome.key] = values.to_numpy()
     if "renewed" in result:
         renewed, renewed_on = renewal_outcome(snapshots, students, config)
@@ -159,7 +165,7 @@ def measure(snapshots: Snapshots, students, anchors, config, keys: tuple[str, ..
     return result
 
 
-def _told(key: str, ids, base, later, told_on: dt.date, pace_share: float, inactive_days: int):
+def _told(key: str, ids, base, later, told_on: dt.date, config):
     """One outcome of the students `ids`, from their anchor's snapshot `base` and the snapshot `later` of `told_on`."""
     import pandas as pd
 
@@ -167,6 +173,7 @@ def _told(key: str, ids, base, later, told_on: dt.date, pace_share: float, inact
     from .model import TOLERANCE
 
     present = ids.isin(later.index)
+    pace_share, inactive_days = config.thresholds.pace_share, config.alerts.inactive_days
     if key.startswith("active"):
         last = pd.to_datetime(ids.map(later["last_active"]))
         known = ids.map(later["activity_known"]).fillna(False).astype(bool)
@@ -183,18 +190,17 @@ def _told(key: str, ids, base, later, told_on: dt.date, pace_share: float, inact
         return kept_up.where(gained.notna() & (released > TOLERANCE), pd.NA)
     # left_28: said so by the roster's status, or gone while the course runs.
     said = left_course(ids.map(later["status"]))
-    end = ids.map(base["course_end"]) if base is not None else pd.Series(pd.NaT, index=ids.index)
-    end = pd.to_datetime(end)
+    end = pd.to_datetime(ids.map(course_ends(base, config)) if base is not None else pd.Series(pd.NaT, index=ids.index))
     running = end > pd.Timestamp(told_on)
     left = pd.Series(pd.array(said | (~present & running), dtype="boolean"), index=ids.index)
     return left.where(present | end.notna(), pd.NA)
 
 
 def renewal_outcome(snapshots: Snapshots, students, config):
-    """(renewed, renewed_on) for each student of `students`: yes as soon as any snapshot up to the
-    newest says so; no once the newest snapshot is past the course end + `[plan] after_end_days`
-    (the end as the student's last snapshot gives it); blank before, with the day it will be known
-    (NaT where the course end is not known)."""
+    """(renewed, renewed_on) for each student of `students`: once the newest snapshot is past the
+    course end + `[plan] after_end_days` (the end as the student's last snapshot gives it), whether any
+    snapshot up to the newest says renewed; blank before, with the day it will be known (NaT where the
+    course end is not known)."""
     import pandas as pd
 
     index = students.index
@@ -204,20 +210,21 @@ def renewal_outcome(snapshots: Snapshots, students, config):
     from .model import renewed
 
     for day in snapshots.dates:
-        table = snapshots.frame(day, ("student_id", "renewal", "course_end"))
+        table = snapshots.frame(day, ("student_id", "renewal", "course", "course_start", "course_end"))
         here = ids[ids.isin(table.index)]
         if not len(here):
             continue
         rows = table.loc[here]
         yes.loc[here] |= renewed(rows.reset_index()).to_numpy()
-        ends = pd.to_datetime(rows["course_end"])
+        ends = pd.to_datetime(course_ends(rows, config))
         end.loc[here] = ends.where(ends.notna(), end.loc[here]).to_numpy()
     closes = end + pd.Timedelta(days=config.plan.after_end_days)
     newest = pd.Timestamp(snapshots.dates[-1]) if snapshots.dates else pd.NaT
-    known_no = closes <= newest
+    # Known for everyone at once, when the window closes: an early "yes" alone would show only the
+    # renewers and read as a high rate.
+    closed = closes <= newest
     flags = pd.Series(pd.NA, index=ids, dtype="boolean")
-    flags[known_no] = False
-    flags[yes] = True
+    flags[closed] = yes[closed]
     waiting = closes.where(flags.isna())
     return (
         pd.Series(flags.reindex(students).to_numpy(), index=index, dtype="boolean"),
