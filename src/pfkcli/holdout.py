@@ -7,7 +7,13 @@ Course Signals' retention claims never answered). A team that wants a fair answe
 routine call alone off the sheets for `[plan] holdout_weeks` (4). The report then compares them with
 the students drawn at the same time and kept on the plan, segment by segment (learning.py).
 
-- Who may be drawn: due this week for a routine call and for nothing else (`plan.holdout_eligible`):
+- At the sheet's margin (`held_out_at_margin`, the plan's draw): among the students this week's plan
+  would call for a reason that is not a promise, in calling order, each teacher's list walked until
+  her sheet is full; a held-out student's place goes to the next in line. Promises (a first contact,
+  an open complaint, an agreed follow-up, a handover) are never held out. The report then shows the
+  calls each arm actually received in its round: when the held-out students were called about as
+  often as the kept ones, the comparison says so and draws no conclusion (learning.py).
+- The older draw (`draw`): who may be drawn: due this week for a routine call and for nothing else (`plan.holdout_eligible`):
   never a new student, an open complaint, an agreed follow-up, a student without P/K (待回访), a
   serious alert or a renewal stage. A held-out student who comes to need one of those is on the sheet
   the same week: the holdout only ever skips routine calls.
@@ -88,6 +94,49 @@ def draw(conn: sqlite3.Connection | None, frame, eligible, as_of: dt.date, confi
         with history.transaction(conn):
             conn.executemany("INSERT OR IGNORE INTO holdout_draws VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
     return pd.Series(ids.isin(held).to_numpy(), index=frame.index)
+
+
+def held_out_at_margin(conn: sqlite3.Connection | None, ranked, slots: dict[str, int], as_of: dt.date, config) -> set[str]:
+    """Who is left off this week's sheets for the comparison, drawn at the sheet's margin.
+
+    `ranked`: the plan's candidates for a reason that is not a promise, in calling order (best
+    first; columns student_id, teacher, segment; every teacher's together or not). `slots`: per
+    teacher, how many places her sheet has for them this week. Each teacher's list is walked in
+    order until her places are filled: a student in no round yet is drawn on the way (held out when
+    `draw_value` < `[plan] holdout_share`), a held-out one gives the place to the next in line — who
+    is then drawn too, so that every student the sheet reaches is in one arm or the other. Both arms
+    are recorded (`holdout_draws`, a round of `holdout_weeks` weeks). Returns the students held out:
+    those drawn now and those still held out from a running round, wherever they stand in `ranked`.
+    Empty when the holdout is off or there is no history to record it in; a pending student (待回访)
+    is never drawn (a first score is not a routine call)."""
+    plan = config.plan
+    if conn is None or plan.holdout_share <= 0 or not len(ranked):
+        return set()
+    day = as_of.isoformat()
+    rounds = conn.execute("SELECT student_id, held_out FROM holdout_draws WHERE until > ? AND drawn_on <= ?", (day, day)).fetchall()
+    in_round = {student: bool(held) for student, held in rounds}
+    held = {student for student in ranked["student_id"] if in_round.get(student)}
+    seed = workspace_seed(conn, plan.holdout_seed)
+    until = (as_of + dt.timedelta(weeks=plan.holdout_weeks)).isoformat()
+    rows = []
+    places = dict(slots)
+    for student, teacher, segment in ranked[["student_id", "teacher", "segment"]].itertuples(index=False):
+        if places.get(teacher, 0) <= 0:
+            continue
+        if student in in_round or segment == PENDING_CODE:
+            places[teacher] -= not in_round.get(student, False)
+            continue
+        out = draw_value(seed, student, as_of) < plan.holdout_share
+        in_round[student] = out
+        rows.append((student, day, until, int(out), plan.holdout_share, teacher, segment))
+        if out:
+            held.add(student)
+        else:
+            places[teacher] -= 1
+    if rows:
+        with history.transaction(conn):
+            conn.executemany("INSERT OR IGNORE INTO holdout_draws VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+    return held
 
 
 def recorded_draws(conn: sqlite3.Connection, end: dt.date):
