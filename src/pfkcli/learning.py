@@ -50,8 +50,10 @@ SOLUTION_EFFECT = 0.10
 CALL_EFFECT = 0.05
 
 OUTCOME_LABELS = {outcome.key: outcome.label for outcome in OUTCOMES}
-# What every comparison adds: what it can tell.
-POWER_COLUMNS = ("能看出的最小差别（百分点）", "还需（人次）", "按目前进度约需（周）")
+# What every comparison adds: what it can tell (the rows still needed, in the table's unit).
+DETECTABLE, WEEKS_NEEDED = "能看出的最小差别（百分点）", "按目前进度约需（周）"
+POWER_COLUMNS = (DETECTABLE, "还需（人次）", WEEKS_NEEDED)
+HOLDOUT_POWER_COLUMNS = (DETECTABLE, "还需（人）", WEEKS_NEEDED)
 # 方案效果 (report sheet): one row per solution and outcome, by what was proposed.
 SOLUTION_COLUMNS = (
     "排名", "分层", "方案编号", "方案", "建议（人次）", "照建议用了（人次）", "使用次数",
@@ -69,9 +71,10 @@ RENEWAL_COLUMNS = (
 # 留出对照 (report sheet): per segment at the draw, kept on the plan against held out.
 HOLDOUT_COLUMNS = (
     "起始分层", "结果", "照常安排（人）", "照常：其中", "照常：占比（%）", "留出（人）", "留出：其中", "留出：占比（%）",
-    "差（百分点）", "95% 区间", *POWER_COLUMNS, "结论",
+    "差（百分点）", "95% 区间", *HOLDOUT_POWER_COLUMNS, "结论",
 )
-HOLDOUT_CALLS = "留出期内每人接通次数"
+# The first row of each group: the calls reached in the round (其中: how many in all; 结论: per student).
+HOLDOUT_CALLS = "留出期内接通电话（次）"
 HOLDOUT_STUDENT_COLUMNS = ("学号", "姓名", "运营老师", "抽签时分层", "抽签日期", "留出到", "留出期内接通")
 ALL_LABEL = "全部"
 # The arms were kept apart when the held-out students received at most half the calls of the kept
@@ -115,13 +118,13 @@ class Told:
             text += f"；还有 {self.waiting} {unit}的结果 {self.known_on:%Y-%m-%d} 以后才知道"
         return text
 
-    def power_cells(self) -> dict:
+    def power_cells(self, columns: tuple[str, str, str] = POWER_COLUMNS) -> dict:
         detectable = self.comparison.detectable
         return {
             # Past 100 points nothing at all could be told: shown as 100.
-            POWER_COLUMNS[0]: percent(min(detectable, 1.0)) if detectable == detectable else math.nan,
-            POWER_COLUMNS[1]: self.more,
-            POWER_COLUMNS[2]: self.weeks,
+            columns[0]: percent(min(detectable, 1.0)) if detectable == detectable else math.nan,
+            columns[1]: self.more,
+            columns[2]: self.weeks,
         }
 
 
@@ -147,7 +150,7 @@ def _weeks_between(days) -> float:
 
 
 def _power_types(table, columns) -> object:
-    return table.astype({c: "Int64" for c in columns if c in (POWER_COLUMNS[1], POWER_COLUMNS[2])})
+    return table.astype({c: "Int64" for c in columns if c in (POWER_COLUMNS[1], HOLDOUT_POWER_COLUMNS[1], WEEKS_NEEDED)})
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -338,7 +341,7 @@ def renewal_cohort(conn: sqlite3.Connection, config, newest: dt.date, snapshots:
     each — student_id, end (the course end, from the student's last snapshot), start (the window's
     first day), teacher (who held the student then: pool.place_students on the snapshot on or before
     the start, else the first after it; blank: 公海), segment (then), renewed (on any snapshot up to
-    `newest`), open (not renewed and the window not closed yet: the course end + after_end_days)."""
+    `newest`), closed (the window closed: the course end + after_end_days), open (not renewed, not closed)."""
     import pandas as pd
 
     from .pool import place_students
@@ -350,7 +353,7 @@ def renewal_cohort(conn: sqlite3.Connection, config, newest: dt.date, snapshots:
         table = snapshots.frame(day, columns)
         seen.append(pd.DataFrame({"student_id": table.index, "end": course_ends(table, config).to_numpy(), "renewed": renewed(table.reset_index()).to_numpy()}))
     if not seen:
-        return pd.DataFrame(columns=["student_id", "end", "start", "teacher", "segment", "renewed", "open"])
+        return pd.DataFrame(columns=["student_id", "end", "start", "teacher", "segment", "renewed", "closed", "open"])
     everyone = pd.concat(seen, ignore_index=True)
     last_end = everyone.dropna(subset=["end"]).groupby("student_id")["end"].last()
     ever = everyone.groupby("student_id")["renewed"].any()
@@ -380,7 +383,8 @@ def renewal_cohort(conn: sqlite3.Connection, config, newest: dt.date, snapshots:
                 cohort.loc[placed.index, "segment"] = placed["segment"]
                 missing = [sid for sid in missing if sid not in placed.index]
     closes = cohort["end"] + pd.Timedelta(days=config.plan.after_end_days)
-    cohort["open"] = ~cohort["renewed"] & (closes > pd.Timestamp(newest))
+    cohort["closed"] = closes <= pd.Timestamp(newest)
+    cohort["open"] = ~cohort["renewed"] & ~cohort["closed"]
     return cohort.rename_axis("student_id").reset_index()
 
 
@@ -415,6 +419,7 @@ def renewal_table(
 
     rows = []
     latest_close = (ends[still_open] + pd.Timedelta(days=config.plan.after_end_days)).max() if still_open.any() else None
+    latest_open = (ends[~people["closed"]] + pd.Timedelta(days=config.plan.after_end_days)).max() if (~people["closed"]).any() else None
 
     def share_row(dimension: str, group: str, mask) -> None:
         n, k, waiting = int(mask.sum()), int((done & mask).sum()), int((still_open & mask).sum())
@@ -432,14 +437,15 @@ def renewal_table(
         )
 
     def compare_row(dimension: str, group: str, other: str, mask, among) -> None:
-        # A student still open is not yet a "no": left out of the comparison until the window closes.
-        known = among & (done | ~still_open)
+        # Compared once the window has closed, for yes and no alike: an early yes alone would show
+        # only the renewers (as outcomes.renewal_outcome).
+        known = among & people["closed"]
         flags = pd.Series(pd.array(done, dtype="boolean")).where(known.to_numpy(), pd.NA)
         c = compare(flags, mask & among)
         low1, high1 = wilson(c.k1, c.n1)
         d, low, high = c.interval
-        waiting = int((still_open & among).sum())
-        t = Told(c, waiting, latest_close.date() if waiting and latest_close is not None else None, None, None)
+        waiting = int((among & ~people["closed"]).sum())
+        t = Told(c, waiting, latest_open.date() if waiting and latest_open is not None else None, None, None)
         rows.append(
             {
                 "维度": dimension, "分组": group, "学员数": c.n1, "已续费": c.k1, "续费率（%）": percent(c.share1),
@@ -534,8 +540,7 @@ def holdout_table(result: HoldoutResult):
         rows.append(
             {
                 "起始分层": label, "结果": HOLDOUT_CALLS, "照常安排（人）": len(kept), "照常：其中": int(kept["calls"].sum()),
-                "照常：占比（%）": round(k, 2) if k == k else math.nan, "留出（人）": len(held), "留出：其中": int(held["calls"].sum()),
-                "留出：占比（%）": round(h, 2) if h == h else math.nan, "结论": running + calls_said,
+                "留出（人）": len(held), "留出：其中": int(held["calls"].sum()), "结论": running + calls_said,
             }
         )
         weeks = _weeks_between(part["drawn_on"])
@@ -550,7 +555,7 @@ def holdout_table(result: HoldoutResult):
                     "起始分层": label, "结果": outcome.label,
                     "照常安排（人）": c.n1, "照常：其中": c.k1, "照常：占比（%）": percent(c.share1),
                     "留出（人）": c.n0, "留出：其中": c.k0, "留出：占比（%）": percent(c.share0),
-                    "差（百分点）": percent(d), "95% 区间": interval_text(low, high), **t.power_cells(),
+                    "差（百分点）": percent(d), "95% 区间": interval_text(low, high), **t.power_cells(HOLDOUT_POWER_COLUMNS),
                     "结论": running + said,
                 }
             )
