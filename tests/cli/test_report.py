@@ -300,9 +300,10 @@ def test_solution_effects_are_measured_by_what_was_proposed_and_say_what_they_ca
     first = new[0]
     assert first["建议这条（人次）"] + first["建议别的（人次）"] == 10  # the first week's ten rows of 张老师's, told on 11-23
     assert first["能看出的最小差别（百分点）"] > 50 and first["还需（人次）"] > 500 and first["按目前进度约需（周）"] > 50
-    assert first["结论"].startswith("人数太少（每组至少要 5 人次），还不能判断；还有 ") and first["结论"].endswith("2026-12-07 以后才知道")
+    assert (first["建议这条（人次）"], first["建议这条：其中"], first["建议别的（人次）"], first["建议别的：其中"]) == (4, 1, 6, 4)
+    assert first["结论"] == "人数太少（每组至少要 5 人次），还不能判断"
     # Not knowable yet: said so, with the day — never "no difference".
-    assert new[1]["结论"] == "还不能判断：要到 2026-12-21 以后才知道"
+    assert new[1]["结论"] == "还不能判断：要到 2026-12-07 以后才知道"
     assert new[5]["结论"] == "还不能判断：要到 2027-07-14 以后才知道"
     assert not any("没有差别" in (row["结论"] or "") and "不等于" not in row["结论"] for row in rows)
     # A segment with one numbered solution has nothing to compare with; one never proposed says so in one row.
