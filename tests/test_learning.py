@@ -148,3 +148,18 @@ def test_the_draws_are_recorded_with_both_arms(held_out_weeks):
         seed = conn.execute("SELECT count(*) FROM holdout_seed").fetchone()[0]
     assert rows == [("2026-11-09", "2026-12-07", 0, 25), ("2026-11-09", "2026-12-07", 1, 5)]
     assert seed == 0  # the seed of pfk.toml was used: nothing drawn at random
+
+
+def test_the_rosters_status_is_kept_with_the_snapshot(invoke, tmp_path):
+    from .conftest import write_xlsx
+
+    assert invoke("init", ".").exit_code == 0
+    header = ["学号", "姓名", "运营老师", "作业完成次数", "观看课时", "P", "K", "退费状态"]
+    write_xlsx(tmp_path / "roster.xlsx", [header, ["S1", "甲", "张老师", 3, 10, 3, 3, "已退费"], ["S2", "乙", "张老师", 3, 10, 3, 3, "未退费"]])
+    assert invoke("classify", "roster.xlsx", "--as-of", "2026-11-23").exit_code == 0
+    conn = history.connect(tmp_path / ".pfk" / "history.sqlite")
+    try:
+        stored = history.load_snapshot(conn, dt.date(2026, 11, 23), ["student_id", "status"])
+    finally:
+        conn.close()
+    assert stored.set_index("student_id")["status"].to_dict() == {"S1": "已退费", "S2": "未退费"}

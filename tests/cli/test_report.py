@@ -430,3 +430,51 @@ def test_without_a_holdout_the_sheets_say_how_to_turn_it_on(invoke, three_weeks)
     path = learned_report(invoke, folder)
     note = "没有留出对照的记录：要比较回访与不回访，在 pfk.toml [plan] 里设 holdout_share（如 0.2），见 README"
     assert read_sheet(path, HOLDOUT_SHEET) == read_sheet(path, HOLDOUT_STUDENTS_SHEET) == [("说明",), (note,)]
+
+
+def test_a_planted_solution_effect_is_learnt_proposed_more_and_ranked_first(invoke, tmp_path):
+    """Six weekly sheets for thirty students of one segment, two solutions. Planted: a student whose row
+    proposed the new solution is still learning two weeks later, one proposed the old one is not —
+    whatever the teacher typed. Thompson sampling proposes the new one more once outcomes are known,
+    and 方案效果 ranks it first with a verdict."""
+    import sqlite3
+
+    from pfkcli.learning import SOLUTION_COLUMNS
+    from pfkcli.playbooks import load_playbooks
+    from pfkcli.report import SOLUTIONS_SHEET
+
+    from ..conftest import callsheet_rows
+    from ..weeks import HEADER, NEW_SOLUTION, set_fixed_f
+
+    assert invoke("init", ".").exit_code == 0
+    set_fixed_f(tmp_path)
+    added = invoke("playbook", "add", "P_S-F_S-K_L", "--author", "张老师", *(f"--{key}={value}" for key, value in NEW_SOLUTION.items()))
+    assert added.exit_code == 0, added.output
+    new_id = load_playbooks(tmp_path / "playbooks")["P_S-F_S-K_L"].problems[-1].id
+    students = [f"W{i:02d}" for i in range(30)]
+    days = [dt.date(2026, 10, 5) + dt.timedelta(weeks=w) for w in range(6)]
+    proposed: dict[dt.date, dict[str, str]] = {}
+    for day in days:
+        earlier = proposed.get(day - dt.timedelta(days=14), {})
+        rows = []
+        for n, sid in enumerate(students):
+            # Learning yesterday if two weeks ago the sheet proposed the new solution (or the week is too early to say).
+            learning = earlier.get(sid, new_id) == new_id
+            last = day - dt.timedelta(days=1 if learning else 20)
+            rows.append([sid, f"王{n}", "王老师", 13700000000 + n, 2, 10, 2, 4, dt.datetime.combine(last, dt.time()), None, None, None])
+        write_xlsx(tmp_path / f"{day}.xlsx", [HEADER, *rows])
+        assert invoke("classify", f"{day}.xlsx", "--as-of", day.isoformat()).exit_code == 0
+        assert invoke("callsheet", "--all", "--as-of", day.isoformat()).exit_code == 0
+        _, sheet_rows = callsheet_rows(tmp_path / "callsheets" / f"王老师-{day}.xlsx")
+        proposed[day] = {row["学号"]: row["建议方案"].split(" ")[0] for row in sheet_rows}
+    share_new = [sum(s == new_id for s in week.values()) / len(week) for week in proposed.values()]
+    assert share_new[-1] > 0.8 > share_new[0]  # learnt: mostly the one that works, once its outcomes are known
+    report = invoke("report", "--as-of", days[-1].isoformat())
+    assert report.exit_code == 0, report.output
+    rows = [dict(zip(SOLUTION_COLUMNS, row)) for row in read_sheet(tmp_path / "reports" / f"report-{days[-1]}.xlsx", SOLUTIONS_SHEET)[1:]]
+    mine = [row for row in rows if row["分层"] == "重点挽留学员" and row["结果"] == "14 天后仍在学习"]
+    assert [(row["排名"], row["方案编号"]) for row in mine][0] == (1, new_id)
+    assert mine[0]["结论"] == "建议这条的更高" and mine[1]["结论"] == "建议这条的更低"
+    assert mine[0]["建议这条：占比（%）"] == 100 and mine[1]["建议这条：占比（%）"] == 0
+    with sqlite3.connect(tmp_path / ".pfk" / "history.sqlite") as conn:
+        assert conn.execute("SELECT count(DISTINCT proposed_on) FROM proposals").fetchone()[0] == 6
