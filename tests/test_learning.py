@@ -131,14 +131,14 @@ def test_the_draw_is_the_students_own_reproducible_and_about_the_share():
     assert 0.19 < held / 20_000 < 0.21
 
 
-def test_only_a_routine_call_can_be_held_out():
+def test_a_promise_is_never_held_out():
     index = pd.RangeIndex(4)
-    reasons = {code: pd.Series(False, index=index) for code in ("first_contact", "complaint", "follow_up", "pending", "serious", "renewal", "routine")}
+    reasons = {code: pd.Series(False, index=index) for code in ("first_contact", "complaint", "follow_up", "handover", "at_risk", "renewal", "pending", "routine")}
     reasons["routine"][:] = True
     reasons["complaint"][1] = True
     reasons["renewal"][2] = True
     reasons["follow_up"][3] = True
-    assert holdout_eligible(reasons).tolist() == [True, False, False, False]
+    assert holdout_eligible(reasons).tolist() == [True, False, True, False]
 
 
 def test_the_draws_are_recorded_with_both_arms(held_out_weeks):

@@ -79,33 +79,40 @@ def test_a_claim_takes_a_student_out_and_only_later_calls_count_again(conn):
     assert again.loc["S1", "pool_on"] == pd.Timestamp("2026-11-23") and pd.isna(again.loc["S1", "teacher"])
 
 
-def test_a_month_without_learning_in_the_course_puts_a_student_in_the_pool():
+def test_a_student_in_the_course_never_enters_the_pool_for_not_learning(conn):
+    """Issue 27: the pool is for students nobody can reach. A month or two without learning while the
+    course runs (or never having started) makes a student the plan's most urgent call, never nobody's."""
     frame = students(
         {"student_id": "S1", "last_active": "2026-10-23", "course_end": "2026-12-17"},  # 31 days
-        {"student_id": "S2", "last_active": "2026-10-25", "course_end": "2026-12-17"},  # 29 days
+        {"student_id": "S2", "last_active": "2026-09-01", "course_end": "2026-12-17"},  # 83 days
         {"student_id": "S3", "last_active": None, "course_start": "2026-10-20", "course_end": "2026-12-17"},  # never, 34 days
-        {"student_id": "S4", "last_active": "2026-10-01", "course_end": "2026-11-20"},  # entered 10-31, before the end
+        {"student_id": "S4", "last_active": "2026-10-01", "course_end": "2026-11-20"},  # ended 3 days ago
     )
-    out = placed(None, frame)
-    assert out["pool_on"].dt.strftime("%Y-%m-%d").fillna("").tolist() == ["2026-11-22", "", "2026-11-19", "2026-10-31"]
-    assert pool_why(out.loc[["S1", "S3"]].reset_index(), Config(), NOV_23) == [
-        "已 31 天没有学习（最近一次 2026-10-23）",
-        "从未学习（开课或报名已 34 天）",
-    ]
+    calls(conn, "a", "2026-11-16", ("S1", True))
+    assert placed(conn, frame)["pool_on"].isna().all()
+    assert placed(conn, frame)["teacher"].tolist() == ["张老师"] * 4
 
 
-def test_a_reached_call_gives_a_student_who_does_not_learn_another_month(conn):
+def test_a_promise_keeps_a_student_out_of_the_pool(conn):
+    """An agreed follow-up with a student not reached three times since, and a finished student's open
+    complaint: promises, kept by the teacher who made them."""
     frame = students(
-        {"student_id": "S1", "last_active": "2026-10-20", "course_end": "2026-12-31"},
-        {"student_id": "S2", "last_active": "2026-10-20", "course_end": "2026-12-31"},
-        {"student_id": "S3", "last_active": "2026-10-20", "course_end": "2026-12-31",
-         "last_callback": "2026-11-10"},  # the roster's own 最近回访日期 is a reached call too
+        {"student_id": "S1"},
+        {"student_id": "S2", "course_end": "2026-10-01", "renewal": "否"},  # finished 53 days ago, not renewed
+        {"student_id": "S3", "course_end": "2026-10-01", "renewal": "否"},
     )
-    calls(conn, "a", "2026-11-16", ("S1", True), ("S2", False))
+    history.import_callbacks(conn, "x", "x", "x.xlsx", [
+        {"teacher": "张老师", "student_id": "S1", "called_on": dt.date(2026, 11, 2), "p": 3.0, "k": 3.0, "note": "下周再聊",
+         "follow_up": dt.date(2026, 11, 20), "outcome": "已接通", "reached": True},
+        {"teacher": "张老师", "student_id": "S2", "called_on": dt.date(2026, 11, 20), "p": None, "k": None, "note": "要退费",
+         "follow_up": None, "outcome": "已接通", "reached": True, "problem_type": "投诉", "resolved": 0},
+    ])
+    for sheet, day in (("a", "2026-11-09"), ("b", "2026-11-16"), ("c", "2026-11-21")):
+        calls(conn, sheet, day, ("S1", False))
     out = placed(conn, frame)
-    assert out["pool_on"].dt.strftime("%Y-%m-%d").fillna("").tolist() == ["", "2026-11-19", ""]
-    assert placed(conn, frame, dt.date(2026, 12, 16)).loc["S1", "pool_on"] == pd.Timestamp("2026-12-16")
-    assert placed(conn, frame, dt.date(2026, 12, 10)).loc["S3", "pool_on"] == pd.Timestamp("2026-12-10")
+    assert pd.isna(out.loc["S1", "pool_on"]) and out.loc["S1", "teacher"] == "张老师"  # unreachable, but promised
+    assert pd.isna(out.loc["S2", "pool_on"]) and out.loc["S2", "teacher"] == "张老师"  # finished, complaint open
+    assert out.loc["S3", "pool_on"] == pd.Timestamp("2026-10-16")  # finished, nothing promised
 
 
 def test_a_roster_without_a_last_active_column_puts_no_one_in_for_learning():

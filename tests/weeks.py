@@ -147,8 +147,7 @@ def holdout_rows(week: int, unhappy: str | None = None) -> list[list]:
 def holdout_weeks(folder: Path, invoke) -> dict:
     """**The holdout workspace**: 王老师's thirty students H01–H30 (`holdout_rows`), `holdout_share = 0.2`
     with a fixed seed. On 11-09 every student on the sheet is reached. On 11-16 the first held-out
-    student rates the course 1 star — a serious alert — and is on the sheet (and reached) though held
-    out. On 11-23 the students kept on the plan are due again (14 days); three are reached.
+    student rates the course 1 star — a risk, not a promise: the round holds, he stays off. On 11-23 the students kept on the plan are due again (14 days); three are reached.
     Returns {"on_sheet": {week: ids}, "held": the held-out ids, "unhappy": that student}."""
     assert invoke("init", ".").exit_code == 0
     set_fixed_f(folder, holdout_share=0.2)

@@ -60,7 +60,10 @@ class AlertContext:
         import numpy as np
         import pandas as pd
 
-        return pd.Series(np.fmax(self.courses["start"].to_numpy(), self.frame["enrolled_on"].to_numpy()), index=self.frame.index)
+        joined = self.frame["enrolled_on"]
+        if "first_seen" in self.frame:  # no enrolment date: the first snapshot that held the student
+            joined = joined.fillna(self.frame["first_seen"])
+        return pd.Series(np.fmax(self.courses["start"].to_numpy(), joined.to_numpy()), index=self.frame.index)
 
     @cached_property
     def days_left(self):
@@ -110,11 +113,22 @@ def learning_gap(ctx: AlertContext):
     return last.fillna(ctx.started.where(never)), never
 
 
+def rhythm_of(ctx: AlertContext):
+    """Each student's rhythm in days (risk.rhythm_days, stored with the snapshot); a snapshot of an
+    older pfk has none: [alerts] inactive_days."""
+    days = float(ctx.config.alerts.inactive_days)
+    if "rhythm_days" not in ctx.frame:
+        import pandas as pd
+
+        return pd.Series(days, index=ctx.frame.index)
+    return ctx.frame["rhythm_days"].fillna(days).clip(lower=days)
+
+
 def _inactive(ctx: AlertContext):
     last = ctx.frame["last_active"]
     seen, never = learning_gap(ctx)
     days = days_between(ctx.as_of, seen)
-    mask = ctx.in_course & (days >= ctx.config.alerts.inactive_days)
+    mask = ctx.in_course & (days >= rhythm_of(ctx))
 
     def why(rows):
         seen = join("已连续 ", _int_text(days[rows]), " 天没有学习记录（最近一次 ", day_text(last[rows]), "）")
@@ -257,7 +271,7 @@ def rules_text(config: Config) -> list[str]:
     a = config.alerts
     return [
         "投诉未闭环：回访里记下的投诉，48 小时后还没标为已解决",
-        f"连续未学习：最近学习时间距今 ≥ {a.inactive_days} 天（从未学习的，从开课或报名算起）",
+        f"连续未学习：最近学习时间距今 ≥ {a.inactive_days} 天，或课程节奏更慢时（只记作业的平台）≥ 两次作业的间隔（从未学习的，从开课或报名算起）",
         f"进度严重落后：F < {a.behind_pace_share:g} × 按进度应达的 F（开课 {config.thresholds.pace_grace_days} 天后）",
         f"满意度低：满意度 < {a.low_satisfaction_below:g} 星（有历史评分时须连续两次）",
         f"快进过多：快进比例 > {a.fast_forward_share:.0%}",

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 from pathlib import Path
 
-from . import history, holdout, proposals
+from . import history, proposals
 from .alert_rules import AlertContext
 from .calls import COMPLAINT, OUTCOMES, PROBLEM_TYPES, RESOLVED_CHOICES
 from .errors import OutputError, Problem
@@ -28,7 +28,7 @@ from .outputs import (
     REFERENCE_COLUMNS,
 )
 from .paths import check_output_folder, check_outputs, inside, make_folder, safe_name
-from .plan import CallPlan, TeacherLoad, build_plan, due_reasons, holdout_eligible
+from .plan import CallPlan, TeacherLoad, build_plan
 from .playbooks import OTHER_SOLUTION, load_playbooks
 from .pool import placed_snapshot
 from .progress import step
@@ -94,9 +94,8 @@ def _write_sheets(workspace, conn, ctx, source, snapshot_date, warnings, playboo
     teachers = teachers_to_serve(frame["teacher"], teacher)
     capacity = limit or config.plan.calls_per_week
     with step("排定本周回访"):
-        reasons = due_reasons(ctx)
-        held_out = holdout.draw(conn, frame, holdout_eligible(reasons), as_of, config, teachers)
-        plan = build_plan(ctx, capacity, teachers, reasons=reasons, held_out=held_out)
+        previous = history.previous_snapshot(conn, snapshot_date or as_of)
+        plan = build_plan(ctx, capacity, teachers, conn=conn, previous=previous)
         plan.rows["proposal"] = proposals.propose(conn, plan.rows, playbooks, as_of, config)
     folder = folder or workspace.callsheets_dir
     make_folder(folder, "回访表")
@@ -160,7 +159,7 @@ CALLSHEET_WIDTHS = {
     "顺序": 5.0, "姓名": 9.0, "手机号": 13.0, "分层": 9.0, "为什么现在打": 24.0, "建议方案": 12.0,
     "回访结果": 10.0, "P（1-5）": 9.0, "K（1-5）": 9.0, "问题类型": 10.0, "是否解决": 9.0, "使用方案": 12.0,
     "回访备注": 16.0, "下次跟进日期": 13.0,
-    "学号": 12.0, "上次回访日期": 12.0, "上次回访备注": 30.0, "分层代码": 13.0,
+    "学号": 12.0, "上次回访日期": 12.0, "上次回访备注": 30.0, "分层代码": 13.0, "流失风险": 9.0, "风险依据": 40.0,
 }
 FROZEN_COLUMNS = 3  # 顺序, 姓名, 手机号
 
@@ -283,6 +282,8 @@ def call_sheets(plan: CallPlan, playbooks, config) -> dict[str, SheetSpec]:
             "上次回访日期": pd.to_datetime(rows["last_called"]),
             "上次回访备注": rows["last_note"],
             "分层代码": segments,
+            "流失风险": rows["risk"].astype("Int64"),
+            "风险依据": rows["basis"],
         },
         columns=[*CALLSHEET_COLUMNS, *FILL_IN_COLUMNS, *REFERENCE_COLUMNS],
     )
@@ -364,8 +365,10 @@ def info_sheet(load, plan: CallPlan, config, sheet_id: str) -> SheetSpec:
         (INFO_AS_OF, plan.as_of.isoformat()),
         (INFO_SHEET_ID, sheet_id),
         ("学员数", str(load.students)),
-        ("本周该打", f"{load.due} 人；本表 {load.on_sheet} 人（每周上限 {plan.capacity}），顺延到下周 {load.waiting} 人"
-                    + (f"；另有 {load.held_out} 人留作对照，本周不安排例行回访（pfk.toml [plan] holdout_share）" if load.held_out else "")),
+        ("本周该打", f"{load.due} 人；本表 {load.on_sheet} 人（其中答应过的 {load.promises} 人一个不落；其余按每周上限 {plan.capacity}），顺延到下周 {load.waiting} 人"
+                    + (f"；另有 {load.held_out} 人抽签留作对照，本周不打（pfk.toml [plan] holdout_share）" if load.held_out else "")),
+        ("排序", "先打答应过的（新学员首次联系、投诉、约好的跟进、新接手），再按「流失风险 × 接通机会 × 还来得及 × 分层权重」排；"
+                "「流失风险」一列是退课或学不完的估计概率，「风险依据」是算它用到的数"),
         ("填写说明", "每通电话后填：回访结果、P、K（下拉选择）、问题类型与是否解决、使用方案、回访备注、下次跟进日期。"
                     "保存后交给主管运行 pfk record 导入；请勿改动表头、学号和本页的编号。"),
         ("使用方案", f"这次通话用了学员所在分层方案库里的哪条办法（编号见「{CALLSHEET_PLAYBOOK_SHEET}」）；用了库外的办法选「{OTHER_SOLUTION}」，"

@@ -14,12 +14,13 @@ from .config import Config
 from .errors import OutputError, Problem
 from .excel import SheetSpec, write_workbook
 from .frames import complete
-from .model import AxisCut, classify_frame, shown
+from .model import AxisCut, classify_frame, shown, student_courses
 from .outputs import RESULT_COLUMNS, RESULT_SHEET, SUMMARY_SHEET
 from .paths import check_output
 from .playbooks import load_playbooks
 from .pool import POOL_NAME, place_students
 from .progress import step
+from .risk import rhythm_days, score_shares
 from .roster import Roster, load_roster
 from .segments import ALL_SEGMENTS, BY_CODE
 from .workspace import Workspace
@@ -94,8 +95,11 @@ def score_roster(
     # Whether a blank 最近学习时间 means "never studied" or "not in this export" (frames.complete fills it).
     frame = complete(frame).assign(activity_known="last_active" in roster.fields or progress_path is not None)
     callbacks = history.newest_callbacks(conn, frame, as_of)
-    frame = frame.assign(**{name: callbacks[name] for name in ("P", "P_on", "K", "K_on")})
+    frame = frame.assign(**{name: callbacks[name] for name in ("P", "P_on", "K", "K_on")}, first_seen=history.first_seen(conn, frame, as_of))
     frame, cuts = classify_frame(frame, config, as_of)
+    frame = frame.assign(
+        rhythm_days=rhythm_days(frame, config, student_courses(frame, config)), score_share=score_shares(frame["homework_score"])
+    )
     frame = place_students(conn, frame, config, as_of, callbacks)
     return ClassifyResult(roster, frame, callbacks, cuts, as_of, warnings)
 

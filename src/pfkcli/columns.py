@@ -74,6 +74,11 @@ FIELDS: tuple[Field, ...] = (
         "学员状态", "学生状态", "学籍状态", "在读状态", "状态", "退课", "是否退课", "退课状态", "退费", "是否退费", "退费状态",
         "status",
     )),
+    # Homework or test scores as the platform exports them (0–100, 0–10 or 0–5: risk.score_shares reads the scale).
+    Field("homework_score", "作业成绩", "number", (
+        "作业成绩", "作业得分", "作业平均分", "作业分数", "测验得分", "测验成绩", "测验分数", "测试得分", "测试成绩",
+        "平均分", "考试成绩", "考试得分", "成绩", "得分", "score", "grade", "homework_score",
+    )),
     Field("satisfaction", "满意度", "number", ("满意度", "课程满意度", "课程评分", "评分", "星级", "rating", "satisfaction")),
     Field("fast_forward", "快进比例", "share", ("快进比例", "快进占比", "快进率", "fast_forward", "fast forward")),
     Field("p_score", "P", "score", ("P", "积极性", "学习积极性", "学习积极程度", "积极程度", "P分", "P值", "positivity")),

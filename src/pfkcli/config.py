@@ -35,6 +35,9 @@ class Course(_Section):
     start: dt.date | None = None
     end: dt.date | None = None
     releases: list[Release] = []
+    # Days between what the course asks of a student (risk.py): blank, a week — or, where the platform
+    # logs homework only, the days between two assignments. Never less than [alerts] inactive_days.
+    rhythm_days: float | None = Field(None, gt=0)
 
 
 class Thresholds(_Section):
@@ -67,6 +70,9 @@ class Plan(_Section):
     after_end_days: int = Field(14, ge=0)
     rescore_after_days: int = Field(60, ge=1)
     unreachable_after: int = Field(3, ge=1)
+    # Renewal calls take at most this share of a week's places (the last stage, three days before the
+    # end and after it, excepted): the month before the end must not crowd out the students slipping now.
+    renewal_share: float = Field(0.4, ge=0, le=1)
     # The holdout comparison (holdout.py): off at 0. At most half: the rest must still be called.
     holdout_share: float = Field(0, ge=0, le=0.5)
     holdout_weeks: int = Field(4, ge=1, le=26)
@@ -88,9 +94,36 @@ class Assign(_Section):
 
 
 class Pool(_Section):
-    """The public pool (公海, pool.py): when a student leaves a teacher for it."""
+    """The public pool (公海, pool.py)."""
 
+    # No longer used: a paying student in a running course who stopped learning is the plan's most
+    # urgent call, never nobody's (issue 27). Kept so that older pfk.toml files still load.
     inactive_days: int = Field(30, ge=1)
+
+
+# The signals of the risk estimate (risk.py), in the order its tables show them.
+RISK_SIGNALS = ("behind", "growing", "missed", "never_started", "low_score", "unhappy", "unreached", "low_p", "low_k")
+
+
+class Risk(_Section):
+    """The risk estimate's weights (risk.py): log-odds of dropping out or failing. README › This
+    week's plan gives the evidence behind each default; `pfk risk fit` fits them to finished cohorts."""
+
+    intercept: float = -2.5
+    behind: float = 2.0
+    growing: float = 0.6
+    missed: float = 0.9
+    never_started: float = 1.5
+    low_score: float = 1.5
+    unhappy: float = 1.0
+    unreached: float = 0.8
+    low_p: float = 0.8
+    low_k: float = 0.3
+    # From this chance on a student is due for a call for the risk alone.
+    at_risk: float = Field(0.25, gt=0, lt=1)
+
+    def weights(self) -> dict[str, float]:
+        return {name: float(getattr(self, name)) for name in RISK_SIGNALS}
 
 
 ScaleLevel = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=60, pattern=r"^[^：:]{1,6}[：:].+$")]
@@ -149,6 +182,7 @@ class Config(_Section):
     teachers: dict[str, Teacher] = {}
     assign: Assign = Assign()
     pool: Pool = Pool()
+    risk: Risk = Risk()
 
     @model_validator(mode="before")
     @classmethod

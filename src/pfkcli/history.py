@@ -256,6 +256,8 @@ SNAPSHOT_COLUMNS: dict[str, str] = {
     "K": "number",
     "expected_f": "number",
     "f_cut": "number",
+    "score_share": "number",  # homework or test scores as a share of full marks (risk.py)
+    "rhythm_days": "number",  # the days between what the student's course asks for (risk.rhythm_days)
     "segment": "text",
     "why": "text",
 }
@@ -468,6 +470,42 @@ def load_snapshot(conn: sqlite3.Connection, as_of: dt.date, columns: list[str] |
     # An older snapshot does not say whether its blank 最近学习时间 meant "never": it is read as "not known".
     kinds = {**dict.fromkeys(dates, "datetime64[ns]"), **({"activity_known": "bool"} if "activity_known" in frame else {})}
     return frame.astype(kinds)
+
+
+def first_seen(conn: sqlite3.Connection | None, frame, as_of: dt.date):
+    """For a roster without an enrolment column: the day of the newest snapshot on or before `as_of` for
+    the students of `frame` who are not in the snapshot before it (new since), or `as_of` for those in
+    no snapshot when snapshots exist (classified today); NaT for the rest, and in a workspace's first week."""
+    import pandas as pd
+
+    out = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
+    dates = [d for d in snapshot_dates(conn) if d <= as_of] if conn is not None else []
+    if not dates:
+        return out
+    newest, earlier = (dates[-1], dates[:-1]) if dates[-1] == as_of else (as_of, dates)
+    if not earlier:
+        return out
+    data = conn.execute("SELECT data FROM snapshot_tables WHERE as_of = ?", (earlier[-1].isoformat(),)).fetchone()[0]
+    before = _read_blob(data, columns=["student_id"]).column("student_id")
+    import pyarrow.compute as pc
+
+    new = ~pd.Series(pc.is_in(pa_array(frame["student_id"]), value_set=before).to_numpy(zero_copy_only=False), index=frame.index)
+    out[new] = pd.Timestamp(newest)
+    return out
+
+
+def pa_array(values):
+    import pyarrow as pa
+
+    return pa.array(values, pa.string(), from_pandas=True)
+
+
+def previous_snapshot(conn: sqlite3.Connection | None, before: dt.date, columns=("student_id", "F", "expected_f")):
+    """The newest snapshot strictly before `before` (only `columns`), or None."""
+    if conn is None:
+        return None
+    dates = [d for d in snapshot_dates(conn) if d < before]
+    return load_snapshot(conn, dates[-1], list(columns)) if dates else None
 
 
 def ratings_before(conn: sqlite3.Connection | None, as_of: dt.date):

@@ -3,9 +3,9 @@
 Comparing called students with students not called says little about the calls: teachers call the
 students who worry them, and those differ from the rest before anyone picks up the phone (the question
 Course Signals' retention claims never answered). A team that wants a fair answer sets
-`[plan] holdout_share` (0.2: a fifth) and pfk leaves a random share of the students who are due for a
-routine call alone off the sheets for `[plan] holdout_weeks` (4). The report then compares them with
-the students drawn at the same time and kept on the plan, segment by segment (learning.py).
+`[plan] holdout_share` (0.2: a fifth) and pfk leaves a random share of the students at the sheet's
+margin off the sheets for `[plan] holdout_weeks` (4). The report then compares them with the students
+drawn at the same time and kept on the plan, segment by segment (learning.py).
 
 - At the sheet's margin (`held_out_at_margin`, the plan's draw): among the students this week's plan
   would call for a reason that is not a promise, in calling order, each teacher's list walked until
@@ -13,10 +13,6 @@ the students drawn at the same time and kept on the plan, segment by segment (le
   an open complaint, an agreed follow-up, a handover) are never held out. The report then shows the
   calls each arm actually received in its round: when the held-out students were called about as
   often as the kept ones, the comparison says so and draws no conclusion (learning.py).
-- The older draw (`draw`): who may be drawn: due this week for a routine call and for nothing else (`plan.holdout_eligible`):
-  never a new student, an open complaint, an agreed follow-up, a student without P/K (待回访), a
-  serious alert or a renewal stage. A held-out student who comes to need one of those is on the sheet
-  the same week: the holdout only ever skips routine calls.
 - A round: a student is drawn once, on the date of the first call sheet made for them after their
   previous round ended, and stays in the arm drawn (held out or kept) until `drawn_on + holdout_weeks`
   weeks. Both arms are recorded in the history (`holdout_draws`), so the comparison is between the
@@ -62,38 +58,6 @@ def draw_value(seed: str, student_id: str, day: dt.date) -> float:
     """
     digest = hashlib.sha256(f"{seed}|{student_id}|{day.isoformat()}".encode("utf-8")).digest()
     return int.from_bytes(digest[:8], "big") / 2**64
-
-
-def draw(conn: sqlite3.Connection | None, frame, eligible, as_of: dt.date, config, teachers: list[str]):
-    """Who is held out on `as_of` (a bool Series on `frame`'s index), drawing the students of `teachers`
-    who are `eligible` and in no round yet; the draw is recorded. None when the holdout is off, or
-    with no history to record it in.
-    """
-    import pandas as pd
-
-    plan = config.plan
-    if conn is None or plan.holdout_share <= 0:
-        return None
-    day = as_of.isoformat()
-    rounds = conn.execute(
-        "SELECT student_id, drawn_on, held_out FROM holdout_draws WHERE until > ?", (day,)
-    ).fetchall()
-    in_round = {student for student, _, _ in rounds}
-    held = {student for student, drawn_on, held_out in rounds if held_out and drawn_on <= day}
-    ids = frame["student_id"]
-    candidates = frame[eligible & frame["teacher"].isin(teachers) & ~ids.isin(in_round) & (frame["segment"] != PENDING_CODE)]
-    if len(candidates):
-        seed = workspace_seed(conn, plan.holdout_seed)
-        until = (as_of + dt.timedelta(weeks=plan.holdout_weeks)).isoformat()
-        rows = []
-        for student, teacher, segment in candidates[["student_id", "teacher", "segment"]].itertuples(index=False):
-            out = draw_value(seed, student, as_of) < plan.holdout_share
-            rows.append((student, day, until, int(out), plan.holdout_share, teacher, segment))
-            if out:
-                held.add(student)
-        with history.transaction(conn):
-            conn.executemany("INSERT OR IGNORE INTO holdout_draws VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
-    return pd.Series(ids.isin(held).to_numpy(), index=frame.index)
 
 
 def held_out_at_margin(conn: sqlite3.Connection | None, ranked, slots: dict[str, int], as_of: dt.date, config) -> set[str]:
@@ -155,3 +119,4 @@ def recorded_draws(conn: sqlite3.Connection, end: dt.date):
         until=pd.to_datetime(frame["until"]).astype("datetime64[ns]"),
         held_out=frame["held_out"].astype(bool),
     )
+

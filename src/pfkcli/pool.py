@@ -1,21 +1,23 @@
-"""The public pool (公海, SPEC §10; seed 001): students no teacher should spend her calls on for now,
-until one claims them — so that each teacher holds a steady number she can look after (有舍才有得).
+"""The public pool (公海, SPEC §10; seed 001): students no teacher can spend her calls on for now, until
+one claims them — so that each teacher holds a steady number she can look after (有舍才有得).
 
-A student enters the pool by these rules, worked out on the as-of day from the newest snapshot and
-the history (`place_students`):
+The pool is for students nobody can reach, and for finished students who did not renew; never for
+a paying student in a running course who stopped learning — that student is the plan's most urgent
+call after the promises (plan.py) — and never for a student with a promise (an open complaint, an
+agreed follow-up). A student enters by these rules, worked out on the as-of day from the newest
+snapshot and the history (`place_students`):
 
 | code | enters when | on the day |
 | --- | --- | --- |
-| unreachable | `[plan] unreachable_after` (3) calls in a row not reached (未接通, 拒接, 号码错误, 关机停机) | of the call that made it 3 |
-| inactive | no learning for `[pool] inactive_days` (30) while in the course and no reached call in them; never studied: counted from the course start or enrolment, as the inactive alert counts | the 30th day |
+| unreachable | `[plan] unreachable_after` (3) calls in a row not reached (未接通, 拒接, 号码错误, 关机停机); the sheet warns after the one before | of the call that made it 3 |
 | finished | the course ended more than `[plan] after_end_days` (14) days ago, not renewed | the day after those 14 |
 | released | released by hand, `pfk pool release ID… --reason …` (a move in the history) | of the release |
 
 A move made after a student entered — `pfk pool claim`, `pfk assign` — takes the student out, and a
-rule counts again only from the move: calls dated after its day, learning days since it (the claiming
-teacher has the full 30 days), a course end that comes after it. In the pool a student belongs to
-nobody (`teacher` is blank) and is on nobody's call sheet; `pfk pool claim` gives the best of them,
-in the calling order of the plan (`plan.calling_order`), to a teacher within her capacity.
+rule counts again only from the move: calls dated after its day, a course end that comes after it. In
+the pool a student belongs to nobody (`teacher` is blank) and is on nobody's call sheet, but stays
+counted under the teacher who held them (`owner`) in the reports; `pfk pool claim` gives the best of
+them, in the calling order of the plan (`plan.calling_order`), to a teacher within her capacity.
 
 The renewal pool (续费公海) is a list for the sales team, not a move: students in a renewal stage
 (30/7/3 days before the end, or just after it) whom nobody has reached in that stage and who have not
@@ -45,7 +47,6 @@ class PoolRule:
 POOL_RULES: tuple[PoolRule, ...] = (
     PoolRule("released", "手动放入"),
     PoolRule("unreachable", "联系不上"),
-    PoolRule("inactive", "长期未学习"),
     PoolRule("finished", "结课未续费"),
 )
 
@@ -54,9 +55,8 @@ def rules_text(config: Config) -> list[str]:
     """The rules in force with their thresholds, one short line each (`POOL_RULES` order), printed with the list."""
     return [
         "pfk pool release 手动放入",
-        f"连续 {config.plan.unreachable_after} 次没联系上",
-        f"在课期间连续 {config.pool.inactive_days} 天没有学习",
-        f"结课超过 {config.plan.after_end_days} 天没有续费",
+        f"连续 {config.plan.unreachable_after} 次没联系上（有投诉没解决、约了跟进的不进公海）",
+        f"结课超过 {config.plan.after_end_days} 天没有续费（同上）",
     ]
 
 
@@ -71,7 +71,7 @@ def place_students(conn, frame, config: Config, as_of: dt.date, callbacks):
     import pandas as pd
 
     held = history.owners(conn, frame, as_of)
-    entries = _entries(conn, frame, config, as_of, held, callbacks["last_called"])
+    entries = _entries(conn, frame, config, as_of, held, callbacks)
     # The earliest rule that took the student in (NaT: none did).
     pool_on = pd.Series(np.fmin.reduce([entries[f"pool_{rule.code}"].to_numpy() for rule in POOL_RULES]), index=frame.index)
     return frame.assign(
@@ -87,11 +87,11 @@ def place_students(conn, frame, config: Config, as_of: dt.date, callbacks):
     )
 
 
-def _entries(conn, frame, config: Config, as_of: dt.date, held, last_called):
+def _entries(conn, frame, config: Config, as_of: dt.date, held, callbacks):
     """The day each rule took each student into the pool (NaT: it does not), on `frame.index`."""
     import pandas as pd
 
-    from .alert_rules import AlertContext, learning_gap
+    from .alert_rules import AlertContext
     from .model import renewed
 
     day = pd.Timestamp(as_of)
@@ -99,21 +99,13 @@ def _entries(conn, frame, config: Config, as_of: dt.date, held, last_called):
     ctx = AlertContext(frame, config, as_of, None, None)
     end = ctx.courses["end"]
     failed = _failed_after(conn, frame, config.plan.unreachable_after, as_of, since)
-
-    seen, _ = learning_gap(ctx)
-    # Not learning counts from the last learning, the move that stands or the newest reached call,
-    # whichever is latest: a student the teacher has just reached is being looked after.
-    start = seen.dt.normalize()
-    for later in (since, last_called.dt.normalize()):
-        start = start.where(~(start < later), later)
-    inactive = start + pd.Timedelta(days=config.pool.inactive_days)
+    # A promise keeps a student with the teacher who made it, whatever else holds (issue 27).
+    promised = callbacks["complaint_on"].notna() | callbacks["follow_up"].notna()
     finished = end + pd.Timedelta(days=config.plan.after_end_days + 1)
     entered = {
         "pool_released": since.where(held["move"].eq("release")),
-        "pool_unreachable": failed["entered"],
-        # Entered while the course ran (or no end is known): a course ending later does not undo it.
-        "pool_inactive": inactive.where((inactive <= day) & ~(inactive > end)),
-        "pool_finished": finished.where((finished <= day) & ~renewed(frame) & ~(finished <= since)),
+        "pool_unreachable": failed["entered"].where(~promised),
+        "pool_finished": finished.where((finished <= day) & ~renewed(frame) & ~(finished <= since) & ~promised),
     }
     return pd.DataFrame(
         {**{name: dates.astype("datetime64[ns]") for name, dates in entered.items()}, "failed_count": failed["count"], "failed_last": failed["last"]},
@@ -152,25 +144,19 @@ def pool_why(frame, config: Config, as_of: dt.date) -> list[str]:
     """Why each student of `frame` (placed, all in the pool) is there: one line, each rule that holds."""
     import pandas as pd
 
-    from .alert_rules import AlertContext, learning_gap
-
-    seen, never = learning_gap(AlertContext(frame, config, as_of, None, None))
     day = pd.Timestamp(as_of)
     after_end = pd.Timedelta(days=config.plan.after_end_days + 1)
     lines = []
     columns = (
         frame["pool_released"], frame["move_reason"], frame["pool_unreachable"], frame["failed_count"], frame["failed_last"],
-        frame["pool_inactive"], seen, never, frame["pool_finished"],
+        frame["pool_finished"],
     )
-    for released, reason, unreachable, failed, last_failed, inactive, last_seen, never_seen, finished in zip(*(c.tolist() for c in columns)):
+    for released, reason, unreachable, failed, last_failed, finished in zip(*(c.tolist() for c in columns)):
         parts = []
         if pd.notna(released):
             parts.append(f"手动放入：{reason}" if isinstance(reason, str) and reason else "手动放入")
         if pd.notna(unreachable):
             parts.append(f"连续 {failed} 次没联系上（最近一次 {last_failed:%Y-%m-%d}）")
-        if pd.notna(inactive):
-            gap = (day - last_seen.normalize()).days
-            parts.append(f"从未学习（开课或报名已 {gap} 天）" if never_seen else f"已 {gap} 天没有学习（最近一次 {last_seen:%Y-%m-%d}）")
         if pd.notna(finished):
             end = finished - after_end
             parts.append(f"{end:%Y-%m-%d} 结课，已过 {(day - end).days} 天，没有续费")
@@ -199,6 +185,7 @@ def placed_snapshot(conn, config: Config, as_of: dt.date, other_way: str = ""):
     if not dates:
         raise UsageError(f"{as_of} 及以前没有分层快照：请先运行 pfk classify{other_way}")
     frame = history.load_snapshot(conn, dates[-1], history.WORKING_COLUMNS)
+    frame = frame.assign(first_seen=history.first_seen(conn, frame, dates[-1]))
     callbacks = history.newest_callbacks(conn, frame, as_of)
     return place_students(conn, frame, config, as_of, callbacks), callbacks, dates[-1]
 

@@ -137,7 +137,7 @@ def test_the_call_sheet_and_the_alerts_agree_on_the_follow_up(invoke, tmp_path):
     ws = openpyxl.load_workbook(tmp_path / "callsheets" / f"张老师-{AS_OF}.xlsx")["回访表"]
     whys = [row[4] or "" for row in ws.iter_rows(min_row=2, values_only=True)]
     # Due for the cadence from the roster's 11-01 call, not for the settled 10-25 follow-up.
-    assert whys == ["距上次回访 22 天（≥14 天）"]
+    assert whys == ["22 天没回访了"]
     alerts = invoke("alerts", "november.xlsx", "--as-of", AS_OF)
     assert alerts.exit_code == 0
     rows = list(openpyxl.load_workbook(tmp_path / "november.alerts.xlsx")["预警"].iter_rows(values_only=True))
@@ -196,9 +196,9 @@ def test_the_solution_used_is_a_drop_down_of_the_students_own_segment(invoke, wo
 
 
 def test_a_fifth_of_the_routine_calls_are_held_out_and_said_so(held_out_weeks):
-    """holdout_share = 0.2 with a fixed seed: 5 of the 30 students due for a routine call alone are off
-    the first sheet; the one who rates the course 1 star the next week is back on it; the third
-    week the kept students are due again and the held-out ones still off."""
+    """holdout_share = 0.2 with a fixed seed: 5 of the 30 students the plan would call are off the first
+    sheet; the one who rates the course 1 star the next week stays off (only a promise brings a
+    held-out student back); the third week the kept students are due again and the held-out ones still off."""
     import openpyxl
 
     from ..weeks import HELD, WEEKS, sheet
@@ -207,11 +207,11 @@ def test_a_fifth_of_the_routine_calls_are_held_out_and_said_so(held_out_weeks):
     held = ["H02", "H15", "H25", "H29", "H30"]
     assert found["held"] == held
     assert found["on_sheet"][1] == [sid for sid in HELD if sid not in held]
-    assert found["on_sheet"][2] == ["H02"]  # a serious alert: a holdout never skips one
+    assert found["on_sheet"][2] == []  # a low rating is a risk, not a promise: the round holds
     assert sorted(found["on_sheet"][3]) == found["on_sheet"][1]
     info = {row[0]: row[1] for row in openpyxl.load_workbook(sheet(folder, "王老师", 1))["说明"].iter_rows(values_only=True)}
     assert info["本周该打"] == (
-        "25 人；本表 25 人（每周上限 40），顺延到下周 0 人；另有 5 人留作对照，本周不安排例行回访（pfk.toml [plan] holdout_share）"
+        "25 人；本表 25 人（其中答应过的 0 人一个不落；其余按每周上限 40），顺延到下周 0 人；另有 5 人抽签留作对照，本周不打（pfk.toml [plan] holdout_share）"
     )
     assert WEEKS[0] == info["回访表日期"]
 
@@ -229,9 +229,9 @@ def test_the_console_says_how_many_were_held_out(invoke, held_out_weeks):
     result = invoke("callsheet", "--all", "--as-of", "2026-11-23")
     assert result.exit_code == 0, result.output
     row = next(line for line in result.stdout.splitlines() if line.startswith("│ 王老师"))
-    # Made again after three of the 25 were reached today; H02 was called a week ago: 4 held out.
-    assert [cell.strip() for cell in row.strip("│").split("│")][:6] == ["王老师", "30", "22", "22", "0", "4"]
-    assert "留出对照：4 人只因例行回访该打，抽签留出，暂不安排" in result.stdout
+    # Made again after three of the 25 were reached today: the 5 held out still are.
+    assert [cell.strip() for cell in row.strip("│").split("│")][:6] == ["王老师", "30", "22", "22", "0", "5"]
+    assert "留出对照：5 人抽签留出，本轮不打" in result.stdout
 
 
 def test_holdout_share_0_turns_it_off(invoke, held_out_weeks):
@@ -243,7 +243,7 @@ def test_holdout_share_0_turns_it_off(invoke, held_out_weeks):
     assert result.exit_code == 0, result.output
     assert "留出" not in result.stdout
     row = next(line for line in result.stdout.splitlines() if line.startswith("│ 王老师"))
-    assert [cell.strip() for cell in row.strip("│").split("│")][:5] == ["王老师", "30", "26", "26", "0"]  # the 4 are back
+    assert [cell.strip() for cell in row.strip("│").split("│")][:5] == ["王老师", "30", "27", "27", "0"]  # the 5 are back
 
 
 def test_solutions_without_an_id_are_named_with_the_fix(invoke, workspace):

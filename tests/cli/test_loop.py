@@ -34,7 +34,7 @@ def test_callsheet_for_one_teacher(invoke, workspace):
     assert header == list(CALLSHEET_COLUMNS) + list(FILL_IN_COLUMNS) + list(REFERENCE_COLUMNS)
     assert [r["学号"] for r in rows][0] == "S004"  # the never-called student comes first
     assert {r["学号"] for r in rows} <= {"S003", "S004"}  # 李老师's students alone
-    assert rows[0]["为什么现在打"].startswith("从未回访")
+    assert rows[0]["为什么现在打"].startswith("还没打过分")
     assert rows[0]["手机号"] == "13800000004"
     assert rows[0]["分层"] == "待回访"
     book = openpyxl.load_workbook(path)

@@ -70,8 +70,8 @@ def test_one_scene_goes_to_a_file_of_its_own(invoke, workspace):
     assert result.exit_code == 0, result.output
     written = sorted(p.name for p in (workspace / "messages").iterdir())
     assert written == [f"张老师-{DAY}-进度督促.xlsx", f"李老师-{DAY}-进度督促.xlsx"]
-    # In the plan's order: S10 is due for her renewal talk, S07 for a routine call.
-    assert [r["学号"] for r in rows_of(workspace / "messages" / f"李老师-{DAY}-进度督促.xlsx")] == ["S10", "S07"]
+    # In the plan's order: S07, far behind, before S10's renewal talk.
+    assert [r["学号"] for r in rows_of(workspace / "messages" / f"李老师-{DAY}-进度督促.xlsx")] == ["S07", "S10"]
 
 
 def test_a_teacher_with_nothing_to_send_gets_no_file(invoke, workspace):

@@ -377,19 +377,19 @@ def test_the_holdout_shows_the_calls_each_arm_received_and_gives_no_verdict_when
     path = learned_report(invoke, folder)
     students = read_sheet(path, HOLDOUT_STUDENTS_SHEET)
     assert students[0] == HOLDOUT_STUDENT_COLUMNS
-    # Exactly the students missing from the first week's sheet, the one brought back by a 1-star rating reached.
+    # Exactly the students missing from the first week's sheet; none reached in the round (a 1-star rating is no promise).
     assert [row[0] for row in students[1:]] == found["held"] == ["H02", "H15", "H25", "H29", "H30"]
-    assert {row[0]: row[-1] for row in students[1:]} == {"H02": "是", "H15": "否", "H25": "否", "H29": "否", "H30": "否"}
+    assert {row[0]: row[-1] for row in students[1:]} == {"H02": "否", "H15": "否", "H25": "否", "H29": "否", "H30": "否"}
     assert {(row[4], row[5]) for row in students[1:]} == {(dt.datetime(2026, 11, 9), dt.datetime(2026, 12, 7))}
     rows = read_sheet(path, HOLDOUT_SHEET)
     assert rows[0] == HOLDOUT_COLUMNS
     running = "留出期还没结束（到 2026-12-07）："
     overall = [dict(zip(HOLDOUT_COLUMNS, row)) for row in rows[1:] if row[0] == "全部"]
-    # The calls each arm received in the round: 25 kept, reached 25 + 3 times (11-09, 11-23); 5 held
-    # out, H02 reached once (11-16). Far apart: a verdict may follow.
+    # The calls each arm received in the round: 25 kept, reached 25 + 3 times (11-09, 11-23); the 5
+    # held out none. Far apart: a verdict may follow.
     calls = overall[0]
-    assert (calls["结果"], calls["照常安排（人）"], calls["照常：其中"], calls["留出（人）"], calls["留出：其中"]) == ("留出期内接通电话（次）", 25, 28, 5, 1)
-    assert calls["结论"] == running + "两组分开了：照常安排的每人接通 1.12 次，留出的 0.20 次"
+    assert (calls["结果"], calls["照常安排（人）"], calls["照常：其中"], calls["留出（人）"], calls["留出：其中"]) == ("留出期内接通电话（次）", 25, 28, 5, 0)
+    assert calls["结论"] == running + "两组分开了：照常安排的每人接通 1.12 次，留出的 0.00 次"
     active = overall[1]
     assert (active["结果"], active["照常安排（人）"], active["照常：其中"], active["留出（人）"], active["留出：其中"]) == ("14 天后仍在学习", 25, 25, 5, 5)
     assert active["结论"] == running + "还看不出差别（区间包含 0，不等于没有差别）"

@@ -48,7 +48,7 @@ def callsheet(
     common.out.print(table)
     if held:
         common.out.print(
-            f"留出对照：{held} 人只因例行回访该打，抽签留出，暂不安排（pfk.toml [plan] holdout_share）；"
+            f"留出对照：{held} 人抽签留出，本轮不打（答应过的电话从不留出；pfk.toml [plan] holdout_share）；"
             "pfk report 的「留出对照」拿他们和照常回访的同分层学员比较。"
         )
     if one_folder:
