@@ -423,7 +423,8 @@ def renewal_table(
 
     def share_row(dimension: str, group: str, mask) -> None:
         n, k, waiting = int(mask.sum()), int((done & mask).sum()), int((still_open & mask).sum())
-        low, high = wilson(k, n)
+        # Nobody renewed and everyone's window still open: no rate yet (a 0 % would read as a result).
+        low, high = wilson(k, n) if k or waiting < n else (math.nan, math.nan)
         said = None
         if waiting:
             said = f"还有 {waiting} 人续费期未结束（最晚到 {latest_close:%Y-%m-%d}），续费率还会变" if k or waiting < n else (
@@ -431,7 +432,7 @@ def renewal_table(
             )
         rows.append(
             {
-                "维度": dimension, "分组": group, "学员数": n, "已续费": k, "续费率（%）": percent(k / n if n else math.nan),
+                "维度": dimension, "分组": group, "学员数": n, "已续费": k, "续费率（%）": percent(k / n if n and (k or waiting < n) else math.nan),
                 "95% 区间": interval_text(low, high), "续费期未结束": waiting, "结论": said,
             }
         )

@@ -39,7 +39,7 @@ from pfkcli.report import (
 )
 from pfkcli.segments import ALL_SEGMENTS, BY_CODE
 
-from ..conftest import fill_callsheet, read_sheet, write_xlsx
+from ..conftest import AS_OF, fill_callsheet, read_sheet, write_xlsx
 
 FIRST, CALLED, SECOND = "2026-11-16", "2026-11-18", "2026-11-23"
 HEADER = ["学号", "姓名", "运营老师", "手机号", "作业完成次数", "观看课时", "P", "K", "最近回访日期"]
@@ -478,3 +478,12 @@ def test_a_planted_solution_effect_is_learnt_proposed_more_and_ranked_first(invo
     assert mine[0]["建议这条：占比（%）"] == 100 and mine[1]["建议这条：占比（%）"] == 0
     with sqlite3.connect(tmp_path / ".pfk" / "history.sqlite") as conn:
         assert conn.execute("SELECT count(DISTINCT proposed_on) FROM proposals").fetchone()[0] == 6
+
+
+def test_mid_season_renewal_says_it_cannot_tell_yet_rather_than_zero(invoke, classified):
+    """The sample roster: 48 students whose renewal window has begun, none renewed, every window open."""
+    from pfkcli.report import RENEWAL_SHEET
+
+    assert invoke("report", "--as-of", AS_OF).exit_code == 0
+    rows = read_sheet(classified.root / "reports" / f"report-{AS_OF}.xlsx", RENEWAL_SHEET)
+    assert rows[1] == ("合计", "续费期已开始的学员", 48, 0, None, None, 48, None, None, None, None, None, None, "还不能判断：续费期未结束，最晚到 2026-12-31 才知道")
