@@ -5,8 +5,8 @@ typed at the call; one not yet knowable is left out and said so, with the day it
 
 - **方案效果** (`solution_results`): a solution is measured by the call-sheet rows that *proposed* it
   (建议方案, proposals.py — Thompson sampling, so who gets which proposal is the draw's doing, not a
-  teacher's judgement): its rows against the rows of the same segment, on the same days, that
-  proposed another solution (intention to treat). What the teachers recorded (使用方案) is shown
+  teacher's judgement): its rows against the rows of the same segment that proposed another solution,
+  on the days both were proposed (intention to treat). What the teachers recorded (使用方案) is shown
   beside — how often the proposal was followed, how often the solution was used at all — and never
   decides the comparison: teachers pick a solution for a student who looks worse, and "who got it"
   against "who did not" measures that pick. Ranked, within each segment, by the posterior mean of
@@ -271,8 +271,13 @@ def solution_results(found: ProposalHistory, playbooks) -> list[SolutionResult]:
             if result.proposed and alone:
                 result.results = {outcome.key: Told(compare(rows[outcome.key][this], this[this]), 0, None, None, None) for outcome in OUTCOMES}
             elif result.proposed:
-                days = set(rows["proposed_on"][this])
-                pool = rows[(rows["segment"] == segment.code) & rows["proposed_on"].isin(days)]
+                # Only the days on which both this solution and another were proposed: on a day the
+                # sampling gave everyone the same one there is nothing to compare, and counting it on one
+                # side alone would mix in whatever changed over the season.
+                segment_rows = rows[rows["segment"] == segment.code]
+                mine_days = set(segment_rows["proposed_on"][segment_rows["solution"] == entry.id])
+                other_days = set(segment_rows["proposed_on"][segment_rows["solution"] != entry.id])
+                pool = segment_rows[segment_rows["proposed_on"].isin(mine_days & other_days)]
                 group = pool["solution"] == entry.id
                 weeks = _weeks_between(pool["proposed_on"])
                 result.results = {outcome.key: told(pool, outcome.key, group, SOLUTION_EFFECT, weeks) for outcome in OUTCOMES}
