@@ -53,3 +53,18 @@ def test_reading_many_comparisons_at_once_says_how_many_look_clear_by_chance():
     from pfkcli.stats import chance_note
 
     assert chance_note(45).startswith("本表同时看了 45 项比较：即使每项都没有真的差别，按 95% 区间也会有约 2.2 项凭运气显得有差别")
+
+
+def test_a_difference_weighed_day_by_day_is_not_fooled_by_a_sampling_that_shifted():
+    """Day 1 gives the new solution to 10 of 100 when 90 % keep learning; day 2 to 90 of 100 when 30 %
+    do. Each day it makes no difference, yet pooled it looks 48 points worse (Simpson's paradox)."""
+    from pfkcli.stats import Comparison, stratified_difference
+
+    days = [(9, 10, 81, 90), (27, 90, 3, 10)]
+    pooled = Comparison(36, 100, 84, 100)
+    assert pooled.interval[0] == pytest.approx(-0.48) and pooled.interval[2] < 0
+    d, low, high = stratified_difference(days)
+    assert d == pytest.approx(0.0) and low < 0 < high
+    # One day alone: the plain difference, its interval from Agresti and Caffo's adjusted shares.
+    assert stratified_difference([(9, 10, 1, 10)]) == pytest.approx((0.8, 0.5018, 1.0), abs=5e-5)
+    assert all(value != value for value in stratified_difference([(3, 4, 0, 0)]))  # no day with both groups

@@ -41,7 +41,7 @@ from .model import renewed
 from .outcomes import OUTCOMES, PRIMARY, Snapshots, course_ends, measure
 from .playbooks import OTHER_SOLUTION
 from .segments import ALL_SEGMENTS, BY_CODE
-from .stats import Comparison, chance_note, interval_text, more_needed, percent, wilson
+from .stats import Comparison, chance_note, interval_text, more_needed, percent, stratified_difference, verdict, wilson
 
 RENEWAL_WINDOW_DAYS = RENEWAL_STAGES["renewal_30d"][0]  # the renewal window opens with the first stage (a month before the end)
 # The difference an answer is sought for. A solution worth preferring should move its outcome by ten
@@ -105,6 +105,12 @@ class Told:
     known_on: dt.date | None  # the day the last of them will be known (None: none waits, or no day known)
     more: int | None  # more rows until `effect` could be found (beyond those waiting)
     weeks: int | None  # how many weeks that is at the pace so far
+    stratified: tuple[float, float, float] | None = None  # (difference, low, high) day by day, where it differs from the pooled
+
+    @property
+    def difference(self) -> tuple[float, float, float]:
+        """(difference, low, high): day by day where the rows came on several days, else Newcombe's."""
+        return self.stratified if self.stratified is not None else self.comparison.interval
 
     def said(self, higher: str, lower: str, unit: str) -> str:
         """The verdict: before anything is known, 还不能判断 and when it will be."""
@@ -113,8 +119,10 @@ class Told:
             if self.known_on:
                 return f"还不能判断：要到 {self.known_on:%Y-%m-%d} 以后才知道"
             return "还不能判断：还没有可比的结果" + ("（课程结束日期不明，续费要等结课后才知道）" if self.waiting else "")
-        text = c.verdict(higher, lower, unit, too_few="还不能判断")
-        if not c.decided and self.known_on:
+        _, low, high = self.difference
+        text = verdict(c.n1, c.n0, low, high, higher, lower, unit, too_few="还不能判断")
+        decided = c.enough and (low > 0 or high < 0)
+        if not decided and self.known_on:
             text += f"；还有 {self.waiting} {unit}的结果 {self.known_on:%Y-%m-%d} 以后才知道"
         return text
 
@@ -128,9 +136,11 @@ class Told:
         }
 
 
-def told(measured, key: str, group, effect: float, weeks_so_far: float) -> Told:
+def told(measured, key: str, group, effect: float, weeks_so_far: float, strata=None) -> Told:
     """`key` of the rows `measured` (outcomes.measure), `group` against the rest: what it tells,
-    and — at the pace `len(measured) / weeks_so_far` — how long until `effect` could be found."""
+    and — at the pace `len(measured) / weeks_so_far` — how long until `effect` could be found.
+    `strata` (a key per row, the day proposed): with rows of both groups on more than one day, the
+    difference is weighed day by day (`stats.stratified_difference`)."""
     c = compare(measured[key], group)
     blank = measured[key].isna()
     dated = measured[f"{key}_on"].notna()
@@ -140,7 +150,20 @@ def told(measured, key: str, group, effect: float, weeks_so_far: float) -> Told:
     more = max(0, more_needed(c.n1, c.n0, c.pooled, effect) - waiting)
     pace = len(measured) / max(weeks_so_far, 1.0)
     weeks = math.ceil(more / pace) if more and pace else (0 if not more else None)
-    return Told(c, waiting, known_on.max().date() if len(known_on) else None, more, weeks)
+    return Told(c, waiting, known_on.max().date() if len(known_on) else None, more, weeks, _by_stratum(measured[key], group, strata))
+
+
+def _by_stratum(flags, group, strata) -> tuple[float, float, float] | None:
+    """`stats.stratified_difference` of `flags` in `group` against the rest, stratum by stratum; None
+    unless more than one stratum has both groups."""
+    if strata is None:
+        return None
+    counts = []
+    for _, rows in flags.groupby(strata.to_numpy()):
+        c = compare(rows, group[rows.index])
+        if c.n1 and c.n0:
+            counts.append((c.k1, c.n1, c.k0, c.n0))
+    return stratified_difference(counts) if len(counts) > 1 else None
 
 
 def _weeks_between(days) -> float:
@@ -280,7 +303,9 @@ def solution_results(found: ProposalHistory, playbooks) -> list[SolutionResult]:
                 pool = segment_rows[segment_rows["proposed_on"].isin(mine_days & other_days)]
                 group = pool["solution"] == entry.id
                 weeks = _weeks_between(pool["proposed_on"])
-                result.results = {outcome.key: told(pool, outcome.key, group, SOLUTION_EFFECT, weeks) for outcome in OUTCOMES}
+                result.results = {
+                    outcome.key: told(pool, outcome.key, group, SOLUTION_EFFECT, weeks, strata=pool["proposed_on"]) for outcome in OUTCOMES
+                }
                 primary = rows[PRIMARY][this].dropna()
                 result.primary_yes, result.primary_known = int(primary.astype(bool).sum()), len(primary)
             mine.append(result)
@@ -317,7 +342,7 @@ def solution_table(results: list[SolutionResult]):
         for outcome in OUTCOMES:
             t = result.results[outcome.key]
             c = t.comparison
-            d, low, high = c.interval
+            d, low, high = t.difference
             compared += bool(c.n1 and c.n0)
             said = ALONE if result.alone else t.said("建议这条的更高", "建议这条的更低", "人次")
             rows.append(

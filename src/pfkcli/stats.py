@@ -99,6 +99,34 @@ class Comparison:
         return verdict(self.n1, self.n0, low, high, higher, lower, unit, too_few)
 
 
+def stratified_difference(strata) -> tuple[float, float, float]:
+    """The difference of two shares over strata (each (k1, n1, k0, n0): a day's rows of each group),
+    weighted as Mantel and Haenszel weigh them (n1·n0 / (n1 + n0)), with a 95 % interval whose variance
+    takes each stratum's shares with one success and one failure added (Agresti and Caffo's adjustment:
+    a stratum at 0 % or 100 % still has a spread). Strata without both groups are left out; NaN when
+    none has both. When the groups' sizes change from one stratum to the next (a sampling that learns),
+    the pooled difference mixes in whatever differs between the strata; this one does not.
+
+    >>> d, low, high = stratified_difference([(9, 10, 1, 10)])
+    >>> round(d, 2), round(low, 3), round(high, 3)
+    (0.8, 0.502, 1.0)
+    """
+    weight = weighted = variance = 0.0
+    for k1, n1, k0, n0 in strata:
+        if not (n1 and n0):
+            continue
+        w = n1 * n0 / (n1 + n0)
+        a1, a0 = (k1 + 1) / (n1 + 2), (k0 + 1) / (n0 + 2)
+        weight += w
+        weighted += w * (k1 / n1 - k0 / n0)
+        variance += w * w * (a1 * (1 - a1) / (n1 + 2) + a0 * (1 - a0) / (n0 + 2))
+    if not weight:
+        return (math.nan, math.nan, math.nan)
+    d = weighted / weight
+    half = Z_ALPHA * math.sqrt(variance) / weight
+    return d, max(-1.0, d - half), min(1.0, d + half)
+
+
 def _spread(share: float) -> float:
     p = min(max(share, SHARE_FLOOR), 1 - SHARE_FLOOR) if share == share else 0.5
     return p * (1 - p)
