@@ -9,8 +9,8 @@ typed at the call; one not yet knowable is left out and said so, with the day it
   on the days both were proposed (intention to treat). What the teachers recorded (使用方案) is shown
   beside — how often the proposal was followed, how often the solution was used at all — and never
   decides the comparison: teachers pick a solution for a student who looks worse, and "who got it"
-  against "who did not" measures that pick. Ranked, within each segment, by the posterior mean of
-  the primary outcome (`outcomes.PRIMARY`: still learning 14 days on).
+  against "who did not" measures that pick. Ranked, within each segment, by that difference in the
+  primary outcome (`outcomes.PRIMARY`: still learning 14 days on).
 - **续费** (`renewal_table`): every student whose renewal window (a month before the course end)
   has begun, counted with the teacher who held them and the segment they had when it began — a
   student moved to 公海 or gone from the roster since stays in the denominator. A "no" is only known
@@ -229,13 +229,17 @@ class SolutionResult:
     followed: int  # of those, calls from that sheet that recorded it (使用方案)
     uses: int  # reached calls that recorded it, proposed or not
     results: dict[str, Told] = field(default_factory=dict)  # outcome key → proposed it against another of the segment, same days
-    primary_yes: int = 0  # the primary outcome among the rows that proposed it, where known
-    primary_known: int = 0
 
     @property
     def score(self) -> float | None:
-        """The posterior mean of the primary outcome (Beta(1, 1) prior), once any of it is known."""
-        return (1 + self.primary_yes) / (2 + self.primary_known) if self.primary_known else None
+        """What it is ranked by: the difference in the primary outcome against the segment's other
+        proposals on the same days (day by day), once both sides have any known. Not the solution's own
+        share: the sampling gives the best one most of the later rows, and a season's drift would move
+        that share whatever the solution does."""
+        told = self.results.get(PRIMARY)
+        if self.alone or told is None or not (told.comparison.n1 and told.comparison.n0):
+            return None
+        return told.difference[0]
 
 
 @dataclass
@@ -306,8 +310,6 @@ def solution_results(found: ProposalHistory, playbooks) -> list[SolutionResult]:
                 result.results = {
                     outcome.key: told(pool, outcome.key, group, SOLUTION_EFFECT, weeks, strata=pool["proposed_on"]) for outcome in OUTCOMES
                 }
-                primary = rows[PRIMARY][this].dropna()
-                result.primary_yes, result.primary_known = int(primary.astype(bool).sum()), len(primary)
             mine.append(result)
         scored = sorted((r for r in mine if r.score is not None and not r.alone), key=lambda r: -r.score)
         rest = sorted((r for r in mine if r.score is None or r.alone), key=lambda r: -r.proposed)
