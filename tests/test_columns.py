@@ -28,6 +28,7 @@ from pfkcli.columns import field_for_header, header_unit, is_weak_header, normal
         ("报名日期", "enrolled_on"), ("报名时间", "enrolled_on"), ("入学时间", "enrolled_on"), ("缴费日期", "enrolled_on"),
         ("开通时间", "enrolled_on"), ("购买时间", "enrolled_on"), ("下单时间", "enrolled_on"),
         ("是否续费", "renewal"), ("续费状态", "renewal"), ("续报", "renewal"), ("续费日期", "renewal"),
+        ("学员状态", "status"), ("状态", "status"), ("退课", "status"), ("退费状态", "status"), ("學員狀態", "status"),
     ],
 )
 def test_headers_of_real_exports(header, field):

@@ -11,6 +11,7 @@ from pfkcli.config import Config
 from pfkcli.errors import UsageError
 from pfkcli.report import (
     ALL_SEGMENTS_LABEL,
+    DESCRIPTIVE,
     CALLED_GROUP,
     COVERAGE_COLUMNS,
     EFFECT_COLUMNS,
@@ -145,7 +146,7 @@ def test_effect_compares_students_who_started_in_the_same_segment():
     ]
     # No segment has both groups, and every group is tiny: said plainly, no number made up.
     overall = effect[(effect["起始分层"] == ALL_SEGMENTS_LABEL) & (effect["组别"] == CALLED_GROUP)].iloc[0]
-    assert overall["结论"] == "人数太少（每组至少要 5 人），看不出回访的作用"
+    assert overall["结论"] == DESCRIPTIVE + "人数太少（每组至少要 5 人），看不出什么"
     assert pd.isna(overall["上升占比之差（百分点）"]) and overall["95% 区间"] is None
 
 
@@ -158,7 +159,9 @@ def test_effect_with_enough_students_gives_the_difference_and_its_interval():
     assert (row["上升占比（%）"], effect.loc[("重点挽留学员", NOT_CALLED_GROUP), "上升占比（%）"]) == (75.0, 15.0)
     assert row["上升占比之差（百分点）"] == 60.0
     assert row["95% 区间"] == "29.7 ～ 76.9"
-    assert row["结论"] == "回访过的学员上升更多"
+    # Said as what it is: whom the teachers called, not what the calls did.
+    assert row["结论"] == DESCRIPTIVE + "回访过的学员上升更多"
+    assert DESCRIPTIVE.startswith("只是描述，不是回访的效果")
     assert effect.loc[(ALL_SEGMENTS_LABEL, CALLED_GROUP), "上升占比之差（百分点）"] == 60.0
 
 

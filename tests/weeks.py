@@ -46,13 +46,14 @@ def day(text: str) -> dt.datetime:
 
 
 def set_fixed_f(folder: Path, holdout_share: float = 0) -> None:
-    """F high from 1.0, whatever the date: the segments follow the scores alone. With `holdout_share`,
-    the holdout on, drawn with a seed of the test's."""
+    """F high from 1.0, whatever the date: the segments follow the scores alone. The seed of the draws
+    (the holdout's, the proposals') is the test's: every build proposes the same. With `holdout_share`,
+    the holdout on."""
     toml = folder / "pfk.toml"
     text = toml.read_text(encoding="utf-8").replace('f_rule = "pace"', 'f_rule = "fixed"')
+    text = text.replace('holdout_seed = ""', f'holdout_seed = "{HOLDOUT_SEED}"')
     if holdout_share:
         text = text.replace("holdout_share = 0\n", f"holdout_share = {holdout_share}\n")
-        text = text.replace('holdout_seed = ""', f'holdout_seed = "{HOLDOUT_SEED}"')
     toml.write_text(text, encoding="utf-8")
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 from pathlib import Path
 
-from . import history
+from . import history, proposals
 from .alert_rules import AlertContext
 from .calls import COMPLAINT, OUTCOMES, PROBLEM_TYPES, RESOLVED_CHOICES
 from .errors import OutputError, Problem
@@ -96,6 +96,7 @@ def _write_sheets(workspace, conn, ctx, source, snapshot_date, warnings, playboo
     with step("排定本周回访"):
         previous = history.previous_snapshot(conn, snapshot_date or as_of)
         plan = build_plan(ctx, capacity, teachers, conn=conn, previous=previous)
+        plan.rows["proposal"] = proposals.propose(conn, plan.rows, playbooks, as_of, config)
     folder = folder or workspace.callsheets_dir
     make_folder(folder, "回访表")
     result = CallsheetResult(as_of, source, snapshot_date, capacity, warnings=warnings)
@@ -110,6 +111,9 @@ def _write_sheets(workspace, conn, ctx, source, snapshot_date, warnings, playboo
     students = [(load.teacher, calls[load.teacher].frame["学号"].tolist()) for load in plan.loads]
     # Outside a workspace nothing can be recorded: the sheets still carry an id, kept nowhere.
     ids = history.register_sheets(conn, "callsheet", as_of, students) if conn is not None else [secrets.token_hex(5) for _ in students]
+    if conn is not None:
+        rows = plan.rows.groupby("teacher", sort=False)
+        proposals.store(conn, as_of, [(sheet_id, rows.get_group(load.teacher)) for load, sheet_id in zip(plan.loads, ids) if load.on_sheet])
 
     def sheets_of(load, sheet_id):
         # The calls, the playbooks, 说明, and (hidden) the lists of the 使用方案 drop-downs.
@@ -147,14 +151,14 @@ def _students(workspace: Workspace, conn, as_of: dt.date, roster_path, progress_
     return frame, callbacks, f"{snapshot_date} 的分层快照", snapshot_date, []
 
 
-# Excel width units. The 13 columns before 学号 take 160 (169 as stored, with Excel's padding): in view
+# Excel width units. The 14 columns before 学号 take 160 (170 as stored, with Excel's padding): in view
 # at once on a 1366 px screen at 100 % zoom (about 170 units), with names and phones frozen at the
-# left. 使用方案 shows the id and the title's first words (its input message lists them whole); 回访备注
-# and 为什么现在打 gave it the room.
+# left. 使用方案 and 建议方案 show the id and the title's first words (使用方案's input message lists them
+# whole); 回访备注 and 为什么现在打 gave them the room.
 CALLSHEET_WIDTHS = {
-    "顺序": 5.0, "姓名": 9.0, "手机号": 13.0, "分层": 9.0, "为什么现在打": 32.0,
-    "回访结果": 10.0, "P（1-5）": 9.0, "K（1-5）": 9.0, "问题类型": 10.0, "是否解决": 9.0, "使用方案": 14.0,
-    "回访备注": 18.0, "下次跟进日期": 13.0,
+    "顺序": 5.0, "姓名": 9.0, "手机号": 13.0, "分层": 9.0, "为什么现在打": 24.0, "建议方案": 12.0,
+    "回访结果": 10.0, "P（1-5）": 9.0, "K（1-5）": 9.0, "问题类型": 10.0, "是否解决": 9.0, "使用方案": 12.0,
+    "回访备注": 16.0, "下次跟进日期": 13.0,
     "学号": 12.0, "上次回访日期": 12.0, "上次回访备注": 30.0, "分层代码": 13.0, "流失风险": 9.0, "风险依据": 40.0,
 }
 FROZEN_COLUMNS = 3  # 顺序, 姓名, 手机号
@@ -272,6 +276,7 @@ def call_sheets(plan: CallPlan, playbooks, config) -> dict[str, SheetSpec]:
             "手机号": rows["phone"],
             "分层": segments.map({code: s.name.removesuffix("学员") for code, s in BY_CODE.items()}),
             "为什么现在打": rows["why_now"],
+            "建议方案": rows["proposal"] if "proposal" in rows else nothing,
             **{column: nothing for column in FILL_IN_COLUMNS},
             "学号": rows["student_id"],
             "上次回访日期": pd.to_datetime(rows["last_called"]),
@@ -368,6 +373,8 @@ def info_sheet(load, plan: CallPlan, config, sheet_id: str) -> SheetSpec:
                     "保存后交给主管运行 pfk record 导入；请勿改动表头、学号和本页的编号。"),
         ("使用方案", f"这次通话用了学员所在分层方案库里的哪条办法（编号见「{CALLSHEET_PLAYBOOK_SHEET}」）；用了库外的办法选「{OTHER_SOLUTION}」，"
                     "没用就留空。记下来，方案库才知道哪条办法真的管用。"),
+        ("建议方案", "pfk 为这位学员建议先试的一条办法：多数时候是到目前效果最好的，有时是还没试够的新办法（这样才比得出哪条管用）。"
+                    "合适就用它，不合适用别的也行，在「使用方案」里照实选。"),
         *[(f"P {line.split(' ', 1)[0]} 分", line.split(" ", 1)[1]) for line in scale.lines("p")],
         *[(f"K {line.split(' ', 1)[0]} 分", line.split(" ", 1)[1]) for line in scale.lines("k")],
         ("回访结果", "、".join(o.label for o in OUTCOMES if o.reached) + " 算一次回访；"

@@ -69,6 +69,11 @@ FIELDS: tuple[Field, ...] = (
     )),
     # Kept as typed (是/否, 已续费, a date …): what counts as renewed is decided where it is used.
     Field("renewal", "续费", "text", ("是否续费", "续费状态", "续报", "续费日期", "续费", "renewal")),
+    # Kept as typed (在读, 已退费, 休学 …): outcomes.LEFT_WORDS decides which words mean the student left.
+    Field("status", "学员状态", "text", (
+        "学员状态", "学生状态", "学籍状态", "在读状态", "状态", "退课", "是否退课", "退课状态", "退费", "是否退费", "退费状态",
+        "status",
+    )),
     # Homework or test scores as the platform exports them (0–100, 0–10 or 0–5: risk.score_shares reads the scale).
     Field("homework_score", "作业成绩", "number", (
         "作业成绩", "作业得分", "作业平均分", "作业分数", "测验得分", "测验成绩", "测验分数", "测试得分", "测试成绩",

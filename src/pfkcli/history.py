@@ -212,6 +212,19 @@ MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
     CREATE INDEX holdout_draws_by_until ON holdout_draws (until);
     CREATE TABLE holdout_seed (id INTEGER PRIMARY KEY CHECK (id = 1), seed TEXT NOT NULL, created_at TEXT NOT NULL);
     """,
+    # 12: the solution each call-sheet row proposed (建议方案, proposals.py), kept with its sheet: what
+    # learning.py measures a solution by (intention to treat)
+    """
+    CREATE TABLE proposals (
+        sheet_id TEXT NOT NULL,
+        student_id TEXT NOT NULL,
+        solution TEXT NOT NULL,
+        segment TEXT NOT NULL,
+        proposed_on TEXT NOT NULL,
+        PRIMARY KEY (sheet_id, student_id)
+    );
+    CREATE INDEX proposals_by_day ON proposals (proposed_on);
+    """,
 )
 
 # What a snapshot keeps of each classified student, by the frame's own column names, and their
@@ -237,6 +250,7 @@ SNAPSHOT_COLUMNS: dict[str, str] = {
     "last_callback": "date",
     "next_followup": "date",
     "renewal": "text",
+    "status": "text",  # the roster's 学员状态 (outcomes.left_course)
     "P": "number",
     "F": "number",
     "K": "number",

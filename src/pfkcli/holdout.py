@@ -3,14 +3,16 @@
 Comparing called students with students not called says little about the calls: teachers call the
 students who worry them, and those differ from the rest before anyone picks up the phone (the question
 Course Signals' retention claims never answered). A team that wants a fair answer sets
-`[plan] holdout_share` (0.2: a fifth) and pfk leaves a random share of the students who are due for a
-routine call alone off the sheets for `[plan] holdout_weeks` (4). The report then compares them with
-the students drawn at the same time and kept on the plan, segment by segment (learning.py).
+`[plan] holdout_share` (0.2: a fifth) and pfk leaves a random share of the students at the sheet's
+margin off the sheets for `[plan] holdout_weeks` (4). The report then compares them with the students
+drawn at the same time and kept on the plan, segment by segment (learning.py).
 
-- Who may be drawn: due this week for a routine call and for nothing else (`plan.holdout_eligible`):
-  never a new student, an open complaint, an agreed follow-up, a student without P/K (待回访), a
-  serious alert or a renewal stage. A held-out student who comes to need one of those is on the sheet
-  the same week: the holdout only ever skips routine calls.
+- At the sheet's margin (`held_out_at_margin`, the plan's draw): among the students this week's plan
+  would call for a reason that is not a promise, in calling order, each teacher's list walked until
+  her sheet is full; a held-out student's place goes to the next in line. Promises (a first contact,
+  an open complaint, an agreed follow-up, a handover) are never held out. The report then shows the
+  calls each arm actually received in its round: when the held-out students were called about as
+  often as the kept ones, the comparison says so and draws no conclusion (learning.py).
 - A round: a student is drawn once, on the date of the first call sheet made for them after their
   previous round ended, and stays in the arm drawn (held out or kept) until `drawn_on + holdout_weeks`
   weeks. Both arms are recorded in the history (`holdout_draws`), so the comparison is between the
@@ -58,36 +60,47 @@ def draw_value(seed: str, student_id: str, day: dt.date) -> float:
     return int.from_bytes(digest[:8], "big") / 2**64
 
 
-def draw(conn: sqlite3.Connection | None, frame, eligible, as_of: dt.date, config, teachers: list[str]):
-    """Who is held out on `as_of` (a bool Series on `frame`'s index), drawing the students of `teachers`
-    who are `eligible` and in no round yet; the draw is recorded. None when the holdout is off, or
-    with no history to record it in.
-    """
-    import pandas as pd
+def held_out_at_margin(conn: sqlite3.Connection | None, ranked, slots: dict[str, int], as_of: dt.date, config) -> set[str]:
+    """Who is left off this week's sheets for the comparison, drawn at the sheet's margin.
 
+    `ranked`: the plan's candidates for a reason that is not a promise, in calling order (best
+    first; columns student_id, teacher, segment; every teacher's together or not). `slots`: per
+    teacher, how many places her sheet has for them this week. Each teacher's list is walked in
+    order until her places are filled: a student in no round yet is drawn on the way (held out when
+    `draw_value` < `[plan] holdout_share`), a held-out one gives the place to the next in line — who
+    is then drawn too, so that every student the sheet reaches is in one arm or the other. Both arms
+    are recorded (`holdout_draws`, a round of `holdout_weeks` weeks). Returns the students held out:
+    those drawn now and those still held out from a running round, wherever they stand in `ranked`.
+    Empty when the holdout is off or there is no history to record it in; a pending student (待回访)
+    is never drawn (a first score is not a routine call)."""
     plan = config.plan
-    if conn is None or plan.holdout_share <= 0:
-        return None
+    if conn is None or plan.holdout_share <= 0 or not len(ranked):
+        return set()
     day = as_of.isoformat()
-    rounds = conn.execute(
-        "SELECT student_id, drawn_on, held_out FROM holdout_draws WHERE until > ?", (day,)
-    ).fetchall()
-    in_round = {student for student, _, _ in rounds}
-    held = {student for student, drawn_on, held_out in rounds if held_out and drawn_on <= day}
-    ids = frame["student_id"]
-    candidates = frame[eligible & frame["teacher"].isin(teachers) & ~ids.isin(in_round) & (frame["segment"] != PENDING_CODE)]
-    if len(candidates):
-        seed = workspace_seed(conn, plan.holdout_seed)
-        until = (as_of + dt.timedelta(weeks=plan.holdout_weeks)).isoformat()
-        rows = []
-        for student, teacher, segment in candidates[["student_id", "teacher", "segment"]].itertuples(index=False):
-            out = draw_value(seed, student, as_of) < plan.holdout_share
-            rows.append((student, day, until, int(out), plan.holdout_share, teacher, segment))
-            if out:
-                held.add(student)
+    rounds = conn.execute("SELECT student_id, held_out FROM holdout_draws WHERE until > ? AND drawn_on <= ?", (day, day)).fetchall()
+    in_round = {student: bool(held) for student, held in rounds}
+    held = {student for student in ranked["student_id"] if in_round.get(student)}
+    seed = workspace_seed(conn, plan.holdout_seed)
+    until = (as_of + dt.timedelta(weeks=plan.holdout_weeks)).isoformat()
+    rows = []
+    places = dict(slots)
+    for student, teacher, segment in ranked[["student_id", "teacher", "segment"]].itertuples(index=False):
+        if places.get(teacher, 0) <= 0:
+            continue
+        if student in in_round or segment == PENDING_CODE:
+            places[teacher] -= not in_round.get(student, False)
+            continue
+        out = draw_value(seed, student, as_of) < plan.holdout_share
+        in_round[student] = out
+        rows.append((student, day, until, int(out), plan.holdout_share, teacher, segment))
+        if out:
+            held.add(student)
+        else:
+            places[teacher] -= 1
+    if rows:
         with history.transaction(conn):
             conn.executemany("INSERT OR IGNORE INTO holdout_draws VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
-    return pd.Series(ids.isin(held).to_numpy(), index=frame.index)
+    return held
 
 
 def recorded_draws(conn: sqlite3.Connection, end: dt.date):
@@ -107,30 +120,3 @@ def recorded_draws(conn: sqlite3.Connection, end: dt.date):
         held_out=frame["held_out"].astype(bool),
     )
 
-
-def held_out_at_margin(conn: sqlite3.Connection, ranked, slots: dict[str, int], as_of: dt.date, config) -> set[str]:
-    """Who is left off this round (SPEC §12): `ranked` holds the plan's candidates that are not promises
-    (student_id, teacher, segment), best first; `slots` each teacher's places for them. Among each
-    teacher's first `slots` candidates, the students in no round yet are drawn (`draw_value`) and both
-    arms recorded for `[plan] holdout_weeks`; the held-out ones, and those still held out from a round
-    that runs, are returned — the plan gives their places to the next in line."""
-    plan = config.plan
-    day = as_of.isoformat()
-    rounds = conn.execute("SELECT student_id, drawn_on, held_out FROM holdout_draws WHERE until > ?", (day,)).fetchall()
-    in_round = {student for student, _, _ in rounds}
-    held = {student for student, drawn_on, held_out in rounds if held_out and drawn_on <= day}
-    place = ranked.groupby("teacher", sort=False).cumcount()
-    margin = ranked[place.to_numpy() < ranked["teacher"].map(slots).fillna(0).to_numpy()]
-    fresh = margin[~margin["student_id"].isin(in_round)]
-    if len(fresh):
-        seed = workspace_seed(conn, plan.holdout_seed)
-        until = (as_of + dt.timedelta(weeks=plan.holdout_weeks)).isoformat()
-        rows = []
-        for student, teacher, segment in fresh[["student_id", "teacher", "segment"]].itertuples(index=False):
-            out = draw_value(seed, student, as_of) < plan.holdout_share
-            rows.append((student, day, until, int(out), plan.holdout_share, teacher, segment))
-            if out:
-                held.add(student)
-        with history.transaction(conn):
-            conn.executemany("INSERT OR IGNORE INTO holdout_draws VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
-    return held & set(ranked["student_id"])

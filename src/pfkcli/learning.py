@@ -1,26 +1,31 @@
-"""The playbooks learn (seed 000's "online learning algorithm", SPEC §12): what followed each solution,
-whether students renew, and the holdout comparison — each as a table the report writes and
-`pfk playbook show` prints.
+"""The playbooks learn (seed 000's "online learning algorithm", SPEC §12): what followed each solution
+proposed, who renews, and the holdout — each as a table the report writes and `pfk playbook show`
+prints. What followed is always one of the platform's own outcomes (outcomes.py), never the P or K
+typed at the call; one not yet knowable is left out and said so, with the day it will be known.
 
-The unit is a **student-week**: a student reached at least once between two snapshots (a week of the
-loop: the calls of a sheet dated D are the week of the newest snapshot on or before D), in the segment
-that snapshot gave them. What followed, for each student-week (blank where it cannot be told yet):
+- **方案效果** (`solution_results`): a solution is measured by the call-sheet rows that *proposed* it
+  (建议方案, proposals.py — Thompson sampling, so who gets which proposal is the draw's doing, not a
+  teacher's judgement): its rows against the rows of the same segment that proposed another solution,
+  on the days both were proposed (intention to treat). What the teachers recorded (使用方案) is shown
+  beside — how often the proposal was followed, how often the solution was used at all — and never
+  decides the comparison: teachers pick a solution for a student who looks worse, and "who got it"
+  against "who did not" measures that pick. Ranked, within each segment, by that difference in the
+  primary outcome (`outcomes.PRIMARY`: still learning 14 days on).
+- **续费** (`renewal_table`): every student whose renewal window (a month before the course end)
+  has begun, counted with the teacher who held them and the segment they had when it began — a
+  student moved to 公海 or gone from the roster since stays in the denominator. A "no" is only known
+  once the window has closed; until then the row says how many are still open.
+- **留出对照** (`holdout_table`): the students drawn into a round, held out against kept on the
+  plan (holdout.py), with the calls each arm actually received. When the arms were not kept apart the
+  sheet says so and gives no verdict.
 
-- 分层上升 / 分层下降: the segment's rank (segments.py) at the next snapshot, against this one's. A
-  student pending (待回访) at the start is left out: a first call always gives a segment.
-- 两周内再次接通: another reached call within 14 days after the week's last reached call (told once
-  the newest snapshot is 14 days past it).
-- 两周后仍在学习: at the first snapshot 14–21 days after that call, the last learning is less than
-  `[alerts] inactive_days` old (never active: no).
-- 已续费: renewed on the newest snapshot (`model.renewed`).
+Every comparison says what it can tell (stats.py): its size, the smallest difference it could find
+(80 % power, two-sided 5 %), how many more rows an answer needs and how many weeks that is at this
+team's pace, and a note of how many comparisons read at once look clear by chance.
 
-A solution's students are the student-weeks whose calls recorded it (使用方案); its comparison, the
-student-weeks of the same segment and of the same weeks, reached, whose calls did not record it. The
-difference of the two shares has Newcombe's 95 % interval; with fewer than `stats.MIN_GROUP` in either
-group the table says there is too little to tell. Solutions are ranked by the lower end of that
-interval for moving up (for 待回访's solutions, still learning): the difference they can claim at least.
-This is still "who got it" against "who did not": teachers pick a solution for a reason. The holdout
-(holdout.py) is the comparison free of that.
+A **student-week** (`student_weeks`) is a student reached at least once between two snapshots (the
+calls of a sheet dated D are the week of the newest snapshot on or before D), with its outcomes
+measured from that week's snapshot.
 """
 
 from __future__ import annotations
@@ -28,200 +33,59 @@ from __future__ import annotations
 import datetime as dt
 import math
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from . import history
 from .alert_rules import RENEWAL_STAGES, RULE_BY_CODE, AlertContext, renewal_stages
-from .frames import days_between
 from .model import renewed
+from .outcomes import OUTCOMES, PRIMARY, Snapshots, course_ends, measure
 from .playbooks import OTHER_SOLUTION
-from .segments import ALL_SEGMENTS, BY_CODE, PENDING_CODE
-from .stats import Comparison, interval_text, percent, wilson
+from .segments import ALL_SEGMENTS, BY_CODE
+from .stats import Comparison, chance_note, interval_text, more_needed, percent, stratified_difference, verdict, wilson
 
-FOLLOW_DAYS = 14  # "two weeks later"
-ACTIVE_WINDOW_DAYS = 7  # the snapshot that tells "still learning" is 14 to 21 days after the call
 RENEWAL_WINDOW_DAYS = RENEWAL_STAGES["renewal_30d"][0]  # the renewal window opens with the first stage (a month before the end)
+# The difference an answer is sought for. A solution worth preferring should move its outcome by ten
+# points; a call by five (the best randomised outreach studies found +2 to +7 points).
+SOLUTION_EFFECT = 0.10
+CALL_EFFECT = 0.05
 
-# What followed, in the order the tables show it: key, label.
-OUTCOMES = (
-    ("up", "分层上升"),
-    ("down", "分层下降"),
-    ("reached_again", "两周内再次接通"),
-    ("active", "两周后仍在学习"),
-    ("renewed", "已续费"),
-)
-OUTCOME_LABELS = dict(OUTCOMES)
-
-# 方案效果 (report sheet): one row per solution and outcome.
+OUTCOME_LABELS = {outcome.key: outcome.label for outcome in OUTCOMES}
+# What every comparison adds: what it can tell (the rows still needed, in the table's unit).
+DETECTABLE, WEEKS_NEEDED = "能看出的最小差别（百分点）", "按目前进度约需（周）"
+POWER_COLUMNS = (DETECTABLE, "还需（人次）", WEEKS_NEEDED)
+HOLDOUT_POWER_COLUMNS = (DETECTABLE, "还需（人）", WEEKS_NEEDED)
+# 方案效果 (report sheet): one row per solution and outcome, by what was proposed.
 SOLUTION_COLUMNS = (
-    "排名", "分层", "方案编号", "方案", "使用次数", "结果",
-    "用过（人次）", "用过：其中", "用过：占比（%）", "对照（人次）", "对照：其中", "对照：占比（%）",
-    "差（百分点）", "95% 区间", "结论",
+    "排名", "分层", "方案编号", "方案", "建议（人次）", "照建议用了（人次）", "使用次数",
+    "结果", "建议这条（人次）", "建议这条：其中", "建议这条：占比（%）", "建议别的（人次）", "建议别的：其中", "建议别的：占比（%）",
+    "差（百分点）", "95% 区间", *POWER_COLUMNS, "结论",
 )
-NEVER_USED = "还没有回访记录用过这条方案"
+NEVER_PROPOSED = "回访表还没有建议过这条方案"
+ALONE = "这个分层只有这一条带编号的方案，每次都建议它，没有可比的对照：再加一条办法（pfk playbook add）才比得出"
+NOTE_LABEL = "（说明）"
 # 续费 (report sheet): one row per group, with the group it is compared with where there is one.
 RENEWAL_COLUMNS = (
-    "维度", "分组", "学员数", "已续费", "续费率（%）", "95% 区间",
+    "维度", "分组", "学员数", "已续费", "续费率（%）", "95% 区间", "续费期未结束",
     "对比组", "对比组学员数", "对比组已续费", "对比组续费率（%）", "差（百分点）", "差的 95% 区间", "结论",
 )
 # 留出对照 (report sheet): per segment at the draw, kept on the plan against held out.
-HOLDOUT_OUTCOMES = (("reached", "留出期内接通"), ("up", "分层上升"), ("down", "分层下降"), ("active", "仍在学习"), ("renewed", "已续费"))
 HOLDOUT_COLUMNS = (
     "起始分层", "结果", "照常安排（人）", "照常：其中", "照常：占比（%）", "留出（人）", "留出：其中", "留出：占比（%）",
-    "差（百分点）", "95% 区间", "结论",
+    "差（百分点）", "95% 区间", *HOLDOUT_POWER_COLUMNS, "结论",
 )
+# The first row of each group: the calls reached in the round (其中: how many in all; 结论: per student).
+HOLDOUT_CALLS = "留出期内接通电话（次）"
 HOLDOUT_STUDENT_COLUMNS = ("学号", "姓名", "运营老师", "抽签时分层", "抽签日期", "留出到", "留出期内接通")
 ALL_LABEL = "全部"
+# The arms were kept apart when the held-out students received at most half the calls of the kept
+# ones, and a quarter of a call fewer each at least.
+APART_RATIO = 0.5
+APART_CALLS = 0.25
+NOT_APART = "这次对照两组接到的电话差不多，看不出回访的作用"
 
 
 # ---------------------------------------------------------------------------------------------------
-# What the history says: snapshots and student-weeks
-# ---------------------------------------------------------------------------------------------------
-
-
-class Snapshots:
-    """The snapshots on or before `end`, each read once and only for the columns asked.
-
-    `newest_frame`: the newest of them (`history.load_snapshot`, columns may be added), when the caller
-    holds it already: its columns are taken from it rather than read again."""
-
-    def __init__(self, conn: sqlite3.Connection, end: dt.date, newest_frame=None) -> None:
-        self.conn = conn
-        self.dates = [d for d in history.snapshot_dates(conn) if d <= end]
-        self._newest = newest_frame if self.dates else None
-        self._frames: dict[tuple, object] = {}
-
-    def frame(self, day: dt.date, columns: tuple[str, ...]):
-        key = (day, columns)
-        if key not in self._frames:
-            held = self._newest is not None and day == self.dates[-1] and set(columns) <= set(self._newest.columns)
-            table = self._newest[list(columns)] if held else history.load_snapshot(self.conn, day, list(columns))
-            self._frames[key] = table.drop_duplicates("student_id").set_index("student_id")
-        return self._frames[key]
-
-    def on_or_before(self, day) -> dt.date | None:
-        earlier = [d for d in self.dates if d <= day]
-        return earlier[-1] if earlier else None
-
-    def after(self, day: dt.date) -> dt.date | None:
-        later = [d for d in self.dates if d > day]
-        return later[0] if later else None
-
-    def between(self, first: dt.date, last: dt.date) -> dt.date | None:
-        found = [d for d in self.dates if first <= d <= last]
-        return found[0] if found else None
-
-
-def _rank(codes):
-    return codes.map({code: segment.rank for code, segment in BY_CODE.items()})
-
-
-def _moves(snapshots: Snapshots, students, start_days, end_days):
-    """(up, down) for each student between their start and end snapshot: nullable booleans, blank where
-    either is missing or the student was pending at the start."""
-    import pandas as pd
-
-    start_segment = _lookup(snapshots, students, start_days, ("student_id", "segment"), "segment")
-    end_segment = _lookup(snapshots, students, end_days, ("student_id", "segment"), "segment")
-    judged = start_segment.notna() & end_segment.notna() & (start_segment != PENDING_CODE)
-    change = _rank(end_segment) - _rank(start_segment)
-    up = pd.Series(pd.array(change > 0, dtype="boolean")).where(judged.to_numpy(), pd.NA)
-    down = pd.Series(pd.array(change < 0, dtype="boolean")).where(judged.to_numpy(), pd.NA)
-    return start_segment, up.set_axis(students.index), down.set_axis(students.index)
-
-
-def _lookup(snapshots: Snapshots, students, days, columns: tuple[str, ...], name: str):
-    """Each student's `name` in the snapshot of their day (`days`: datetime64; blank where there is none)."""
-    import pandas as pd
-
-    values = pd.Series(None, index=students.index, dtype=object)
-    for day in sorted({d for d in days.dropna().tolist()}):
-        mine = days == day
-        table = snapshots.frame(day.date(), columns)
-        values[mine] = students[mine].map(table[name]).to_numpy()
-    return values
-
-
-def _active(snapshots: Snapshots, students, days, inactive_days: int):
-    """Still learning at the snapshot of `days` (datetime64): last learning less than `inactive_days`
-    before it (never active: no; not known, or not in that snapshot: blank)."""
-    import pandas as pd
-
-    result = pd.Series(pd.NA, index=students.index, dtype="boolean")
-    columns = ("student_id", "last_active", "activity_known")
-    for day in sorted({d for d in days.dropna().tolist()}):
-        mine = days == day
-        table = snapshots.frame(day.date(), columns)
-        last = students[mine].map(table["last_active"])
-        # A student not in the snapshot has neither a last learning nor a known activity: blank.
-        known = students[mine].map(table["activity_known"]).fillna(False).astype(bool)
-        waited = days_between(day.date(), pd.to_datetime(last))
-        active = pd.Series(pd.array(waited < inactive_days, dtype="boolean"), index=last.index)
-        active = active.where(last.notna() | known, pd.NA)
-        result[mine] = active.to_numpy()
-    return result
-
-
-def renewed_now(snapshots: Snapshots, students):
-    """Renewed on the newest snapshot (blank for a student not in it)."""
-    import pandas as pd
-
-    if not snapshots.dates:
-        return pd.Series(pd.NA, index=students.index, dtype="boolean")
-    table = snapshots.frame(snapshots.dates[-1], ("student_id", "renewal"))
-    flags = renewed(table.reset_index()).set_axis(table.index)
-    out = students.map(flags)
-    return pd.Series(pd.array(out, dtype="boolean"), index=students.index)
-
-
-def student_weeks(conn: sqlite3.Connection, end: dt.date, inactive_days: int, snapshots: Snapshots | None = None, calls=None):
-    """One row per student reached in a week (between two snapshots), up to `end`: student_id, week
-    (that week's snapshot date), segment (in it), last_call, solutions (the ids and 其他 the week's
-    calls recorded), and what followed (`OUTCOMES`: nullable booleans, blank where not told yet).
-    `snapshots` (`Snapshots(conn, end)`) and `calls` (`history.reached_calls(conn, end)`): when the
-    caller has them already."""
-    import numpy as np
-    import pandas as pd
-
-    snapshots = snapshots if snapshots is not None else Snapshots(conn, end)
-    calls = calls if calls is not None else history.reached_calls(conn, end)
-    columns = ["student_id", "week", "segment", "last_call", "solutions", *(key for key, _ in OUTCOMES)]
-    if calls.empty or not snapshots.dates:
-        return pd.DataFrame(columns=columns), snapshots
-    days = np.array(snapshots.dates, dtype="datetime64[D]").astype("datetime64[ns]")
-    place = np.searchsorted(days, calls["called_on"].to_numpy(), side="right") - 1
-    calls = calls[place >= 0].assign(week=days[place[place >= 0]])
-    weeks = calls.groupby(["student_id", "week"], sort=True).agg(
-        last_call=("called_on", "max"),
-        solutions=("solution", lambda values: frozenset(v for v in values if isinstance(v, str) and v)),
-    ).reset_index()
-    students = weeks["student_id"]
-    next_days = weeks["week"].map(lambda d: snapshots.after(d.date()))
-    next_days = pd.to_datetime(next_days)
-    segment, up, down = _moves(snapshots, students, weeks["week"], next_days)
-    weeks["segment"] = segment
-    weeks["up"], weeks["down"] = up, down
-    # The next reached call after the week's last one.
-    after = pd.merge_asof(
-        weeks[["student_id", "last_call"]].astype({"student_id": "str"}).reset_index().sort_values("last_call"),
-        calls[["student_id", "called_on"]].sort_values("called_on"),
-        left_on="last_call", right_on="called_on", by="student_id", direction="forward", allow_exact_matches=False,
-    ).set_index("index").sort_index()
-    horizon = pd.Timestamp(snapshots.dates[-1])
-    told = weeks["last_call"] + pd.Timedelta(days=FOLLOW_DAYS) <= horizon
-    again = (after["called_on"] - weeks["last_call"]).dt.days <= FOLLOW_DAYS
-    weeks["reached_again"] = pd.Series(pd.array(again, dtype="boolean")).where(told.to_numpy(), pd.NA)
-    later = weeks["last_call"].map(
-        lambda d: snapshots.between((d + pd.Timedelta(days=FOLLOW_DAYS)).date(), (d + pd.Timedelta(days=FOLLOW_DAYS + ACTIVE_WINDOW_DAYS)).date())
-    )
-    weeks["active"] = _active(snapshots, students, pd.to_datetime(later), inactive_days)
-    weeks["renewed"] = renewed_now(snapshots, students)
-    weeks = weeks[weeks["segment"].notna()].reset_index(drop=True)
-    return weeks[columns], snapshots
-
-
-# ---------------------------------------------------------------------------------------------------
-# Comparing two groups (stats.Comparison)
+# What a comparison can tell
 # ---------------------------------------------------------------------------------------------------
 
 
@@ -232,8 +96,126 @@ def compare(flags, group) -> Comparison:
     return Comparison(int((yes & group).sum()), int((told & group).sum()), int((yes & ~group).sum()), int((told & ~group).sum()))
 
 
+@dataclass
+class Told:
+    """One outcome of one comparison: the counts, when its blanks will be known, what more it needs."""
+
+    comparison: Comparison
+    waiting: int  # rows whose outcome is not known yet
+    known_on: dt.date | None  # the day the last of them will be known (None: none waits, or no day known)
+    more: int | None  # more rows until `effect` could be found (beyond those waiting)
+    weeks: int | None  # how many weeks that is at the pace so far
+    stratified: tuple[float, float, float] | None = None  # (difference, low, high) day by day, where it differs from the pooled
+
+    @property
+    def difference(self) -> tuple[float, float, float]:
+        """(difference, low, high): day by day where the rows came on several days, else Newcombe's."""
+        return self.stratified if self.stratified is not None else self.comparison.interval
+
+    def said(self, higher: str, lower: str, unit: str) -> str:
+        """The verdict: before anything is known, 还不能判断 and when it will be."""
+        c = self.comparison
+        if not (c.n1 and c.n0):
+            if self.known_on:
+                return f"还不能判断：要到 {self.known_on:%Y-%m-%d} 以后才知道"
+            return "还不能判断：还没有可比的结果" + ("（课程结束日期不明，续费要等结课后才知道）" if self.waiting else "")
+        _, low, high = self.difference
+        text = verdict(c.n1, c.n0, low, high, higher, lower, unit, too_few="还不能判断")
+        decided = c.enough and (low > 0 or high < 0)
+        if not decided and self.known_on:
+            text += f"；还有 {self.waiting} {unit}的结果 {self.known_on:%Y-%m-%d} 以后才知道"
+        return text
+
+    def power_cells(self, columns: tuple[str, str, str] = POWER_COLUMNS) -> dict:
+        detectable = self.comparison.detectable
+        return {
+            # Past 100 points nothing at all could be told: shown as 100.
+            columns[0]: percent(min(detectable, 1.0)) if detectable == detectable else math.nan,
+            columns[1]: self.more,
+            columns[2]: self.weeks,
+        }
+
+
+def told(measured, key: str, group, effect: float, weeks_so_far: float, strata=None) -> Told:
+    """`key` of the rows `measured` (outcomes.measure), `group` against the rest: what it tells,
+    and — at the pace `len(measured) / weeks_so_far` — how long until `effect` could be found.
+    `strata` (a key per row, the day proposed): with rows of both groups on more than one day, the
+    difference is weighed day by day (`stats.stratified_difference`)."""
+    c = compare(measured[key], group)
+    blank = measured[key].isna()
+    dated = measured[f"{key}_on"].notna()
+    # A renewal with no course end known still waits (for the end); other blanks without a day never come.
+    waiting = int((blank & (dated | (key == "renewed"))).sum())
+    known_on = measured[f"{key}_on"][blank & dated]
+    more = max(0, more_needed(c.n1, c.n0, c.pooled, effect) - waiting)
+    pace = len(measured) / max(weeks_so_far, 1.0)
+    weeks = math.ceil(more / pace) if more and pace else (0 if not more else None)
+    return Told(c, waiting, known_on.max().date() if len(known_on) else None, more, weeks, _by_stratum(measured[key], group, strata))
+
+
+def _by_stratum(flags, group, strata) -> tuple[float, float, float] | None:
+    """`stats.stratified_difference` of `flags` in `group` against the rest, stratum by stratum; None
+    unless more than one stratum has both groups."""
+    if strata is None:
+        return None
+    counts = []
+    for _, rows in flags.groupby(strata.to_numpy()):
+        c = compare(rows, group[rows.index])
+        if c.n1 and c.n0:
+            counts.append((c.k1, c.n1, c.k0, c.n0))
+    return stratified_difference(counts) if len(counts) > 1 else None
+
+
+def _weeks_between(days) -> float:
+    """Weeks from the first to the last of `days` (datetime64), counting the first week."""
+    days = days.dropna()
+    return ((days.max() - days.min()).days / 7 + 1) if len(days) else 1.0
+
+
+def _power_types(table, columns) -> object:
+    return table.astype({c: "Int64" for c in columns if c in (POWER_COLUMNS[1], HOLDOUT_POWER_COLUMNS[1], WEEKS_NEEDED)})
+
+
 # ---------------------------------------------------------------------------------------------------
-# 方案效果: per solution
+# Student-weeks: the calls reached, with what followed
+# ---------------------------------------------------------------------------------------------------
+
+
+def student_weeks(conn: sqlite3.Connection, end: dt.date, config, snapshots: Snapshots | None = None, calls=None, outcomes: bool = True):
+    """One row per student reached in a week (between two snapshots), up to `end`: student_id, week
+    (that week's snapshot date), segment (in it), last_call, solutions (the ids and 其他 the week's
+    calls recorded), and what followed (`outcomes.measure` from the week's snapshot: a nullable
+    boolean per outcome key and its `<key>_on`; not with `outcomes=False`). `snapshots`
+    (`Snapshots(conn, end)`) and `calls` (`history.reached_calls(conn, end)`): when the caller has them already."""
+    import numpy as np
+    import pandas as pd
+
+    snapshots = snapshots if snapshots is not None else Snapshots(conn, end)
+    calls = calls if calls is not None else history.reached_calls(conn, end)
+    keys = [outcome.key for outcome in OUTCOMES] if outcomes else []
+    columns = ["student_id", "week", "segment", "last_call", "solutions", *keys, *(f"{key}_on" for key in keys)]
+    if calls.empty or not snapshots.dates:
+        return pd.DataFrame(columns=columns)
+    days = np.array(snapshots.dates, dtype="datetime64[D]").astype("datetime64[ns]")
+    place = np.searchsorted(days, calls["called_on"].to_numpy(), side="right") - 1
+    calls = calls[place >= 0].assign(week=days[place[place >= 0]])
+    weeks = calls.groupby(["student_id", "week"], sort=True).agg(
+        last_call=("called_on", "max"),
+        solutions=("solution", lambda values: frozenset(v for v in values if isinstance(v, str) and v)),
+    ).reset_index()
+    segment = pd.Series(None, index=weeks.index, dtype=object)
+    for week in weeks["week"].unique():
+        mine = weeks["week"] == week
+        table = snapshots.frame(pd.Timestamp(week).date(), ("student_id", "segment"))
+        segment[mine] = weeks["student_id"][mine].map(table["segment"]).to_numpy()
+    weeks["segment"] = segment
+    if outcomes:
+        weeks = pd.concat([weeks, measure(snapshots, weeks["student_id"], weeks["week"], config)], axis=1)
+    return weeks[weeks["segment"].notna()].reset_index(drop=True)[columns]
+
+
+# ---------------------------------------------------------------------------------------------------
+# 方案效果: per solution, by what was proposed
 # ---------------------------------------------------------------------------------------------------
 
 
@@ -242,40 +224,50 @@ class SolutionResult:
     code: str  # the playbook's segment
     id: str
     title: str
-    uses: int  # reached calls that recorded it
-    results: dict[str, Comparison]  # outcome key → used against not used, same segment and weeks
-
-    @property
-    def primary(self) -> str:
-        return "active" if self.code == PENDING_CODE else "up"
+    alone: bool  # the only solution of its segment with an id: every row proposes it, nothing to compare with
+    proposed: int  # call-sheet rows that proposed it
+    followed: int  # of those, calls from that sheet that recorded it (使用方案)
+    uses: int  # reached calls that recorded it, proposed or not
+    results: dict[str, Told] = field(default_factory=dict)  # outcome key → proposed it against another of the segment, same days
 
     @property
     def score(self) -> float | None:
-        """The lower end of the primary outcome's interval, when there is enough to tell."""
-        result = self.results.get(self.primary)
-        return result.interval[1] if result is not None and result.enough else None
+        """What it is ranked by: the difference in the primary outcome against the segment's other
+        proposals on the same days (day by day), once both sides have any known. Not the solution's own
+        share: the sampling gives the best one most of the later rows, and a season's drift would move
+        that share whatever the solution does."""
+        told = self.results.get(PRIMARY)
+        if self.alone or told is None or not (told.comparison.n1 and told.comparison.n0):
+            return None
+        return told.difference[0]
 
 
-def solution_results(weeks, playbooks, uses: dict[str, int]) -> list[SolutionResult]:
-    """Every solution with an id, with what followed (`OUTCOMES`), ranked: those with enough to tell by
-    `score`, best first, then the others by use."""
-    found = []
-    for segment in ALL_SEGMENTS:
-        book = playbooks.get(segment.code)
-        if book is None:
-            continue
-        for entry in book.problems:
-            if not entry.id:
-                continue
-            used = weeks["solutions"].map(lambda chosen, key=entry.id: key in chosen).astype(bool)
-            same_weeks = weeks["week"].isin(set(weeks["week"][used]))
-            pool = weeks[used | (same_weeks & (weeks["segment"] == segment.code))]
-            group = used[pool.index]
-            results = {key: compare(pool[key], group) for key, _ in OUTCOMES}
-            found.append(SolutionResult(segment.code, entry.id, entry.short_title, uses.get(entry.id, 0), results))
-    ranked = sorted((r for r in found if r.score is not None), key=lambda r: -r.score)
-    rest = sorted((r for r in found if r.score is None), key=lambda r: -r.uses)
-    return ranked + rest
+@dataclass
+class ProposalHistory:
+    """The proposals up to a day, with what followed each and whether the teacher used it."""
+
+    rows: object  # pandas.DataFrame: recorded_proposals + outcomes.measure + followed (bool)
+    uses: dict[str, int]  # reached calls per 使用方案 (ids and 其他)
+
+
+def proposal_history(conn: sqlite3.Connection, end: dt.date, config, snapshots: Snapshots | None = None, calls=None) -> ProposalHistory:
+    """Every proposal on or before `end` with its outcomes and whether a reached call from its sheet
+    recorded the solution proposed."""
+    import pandas as pd
+
+    from .proposals import recorded_proposals
+
+    snapshots = snapshots if snapshots is not None else Snapshots(conn, end)
+    calls = calls if calls is not None else history.reached_calls(conn, end)
+    proposed = recorded_proposals(conn, end)
+    measured = measure(snapshots, proposed["student_id"], proposed["proposed_on"], config)
+    used = conn.execute(
+        "SELECT DISTINCT sheet_key, student_id, solution FROM callbacks WHERE reached = 1 AND solution IS NOT NULL AND called_on <= ?",
+        (end.isoformat(),),
+    ).fetchall()
+    followed = pd.Series(list(zip(proposed["sheet_id"], proposed["student_id"], proposed["solution"])), index=proposed.index, dtype=object).isin(set(used))
+    rows = pd.concat([proposed, measured], axis=1).assign(followed=followed.astype(bool))
+    return ProposalHistory(rows, solution_uses(conn, end, calls))
 
 
 def solution_uses(conn: sqlite3.Connection, end: dt.date, calls=None) -> dict[str, int]:
@@ -285,74 +277,168 @@ def solution_uses(conn: sqlite3.Connection, end: dt.date, calls=None) -> dict[st
     return {solution: int(count) for solution, count in calls["solution"].value_counts().items()}
 
 
-def solution_table(results: list[SolutionResult]):
-    """方案效果: per solution (ranked) and outcome, used against not used."""
-    import pandas as pd
-
-    rows = []
-    rank = 0
-    for result in results:
-        ranked = result.score is not None
-        rank += ranked
-        head = {
-            "排名": rank if ranked else None, "分层": BY_CODE[result.code].name, "方案编号": result.id, "方案": result.title,
-            "使用次数": result.uses,
-        }
-        if not result.uses:
-            rows.append({**head, "结果": "—", "结论": NEVER_USED})
+def solution_results(found: ProposalHistory, playbooks) -> list[SolutionResult]:
+    """Every solution with an id, segment by segment (`ALL_SEGMENTS` order), each segment's ranked by
+    `score` (best first, then the ones with nothing known yet by how often proposed)."""
+    rows = found.rows
+    ranked = []
+    for segment in ALL_SEGMENTS:
+        book = playbooks.get(segment.code)
+        if book is None:
             continue
-        for key, label in OUTCOMES:
-            c = result.results[key]
-            d, low, high = c.interval
-            rows.append(
-                {
-                    **head, "结果": label,
-                    "用过（人次）": c.n1, "用过：其中": c.k1, "用过：占比（%）": percent(c.share1),
-                    "对照（人次）": c.n0, "对照：其中": c.k0, "对照：占比（%）": percent(c.share0),
-                    "差（百分点）": percent(d), "95% 区间": interval_text(low, high),
-                    "结论": c.verdict("用过的更高", "用过的更低", "人次"),
-                }
+        mine = []
+        alone = sum(1 for entry in book.problems if entry.id) == 1
+        for entry in book.problems:
+            if not entry.id:
+                continue
+            this = rows["solution"] == entry.id
+            result = SolutionResult(
+                segment.code, entry.id, entry.short_title, alone, int(this.sum()), int((this & rows["followed"]).sum()), found.uses.get(entry.id, 0),
             )
-    table = pd.DataFrame(rows, columns=list(SOLUTION_COLUMNS))
-    return table.astype({"排名": "Int64", "使用次数": "int64", **{c: "Int64" for c in SOLUTION_COLUMNS if c.endswith(("（人次）", "其中"))}})
+            if result.proposed and alone:
+                result.results = {outcome.key: Told(compare(rows[outcome.key][this], this[this]), 0, None, None, None) for outcome in OUTCOMES}
+            elif result.proposed:
+                # Only the days on which both this solution and another were proposed: on a day the
+                # sampling gave everyone the same one there is nothing to compare, and counting it on one
+                # side alone would mix in whatever changed over the season.
+                segment_rows = rows[rows["segment"] == segment.code]
+                mine_days = set(segment_rows["proposed_on"][segment_rows["solution"] == entry.id])
+                other_days = set(segment_rows["proposed_on"][segment_rows["solution"] != entry.id])
+                pool = segment_rows[segment_rows["proposed_on"].isin(mine_days & other_days)]
+                group = pool["solution"] == entry.id
+                weeks = _weeks_between(pool["proposed_on"])
+                result.results = {
+                    outcome.key: told(pool, outcome.key, group, SOLUTION_EFFECT, weeks, strata=pool["proposed_on"]) for outcome in OUTCOMES
+                }
+            mine.append(result)
+        scored = sorted((r for r in mine if r.score is not None and not r.alone), key=lambda r: -r.score)
+        rest = sorted((r for r in mine if r.score is None or r.alone), key=lambda r: -r.proposed)
+        ranked += scored + rest
+    return ranked
 
 
 def solution_report(conn: sqlite3.Connection, playbooks, config, end: dt.date, snapshots: Snapshots | None = None, calls=None) -> list[SolutionResult]:
-    """Every solution's results up to `end` (the newest snapshot). `snapshots` and `calls`: as for
-    `student_weeks`."""
-    calls = calls if calls is not None else history.reached_calls(conn, end)
-    weeks, _ = student_weeks(conn, end, config.alerts.inactive_days, snapshots, calls)
-    return solution_results(weeks, playbooks, solution_uses(conn, end, calls))
+    """Every solution's results up to `end` (the newest snapshot)."""
+    return solution_results(proposal_history(conn, end, config, snapshots, calls), playbooks)
+
+
+def solution_table(results: list[SolutionResult]):
+    """方案效果: per solution (ranked within its segment) and outcome, proposed it against proposed
+    another; a last row says how many comparisons the sheet reads at once."""
+    import pandas as pd
+
+    rows = []
+    rank: dict[str, int] = {}
+    compared = 0
+    for result in results:
+        ranked = result.score is not None and not result.alone
+        if ranked:
+            rank[result.code] = rank.get(result.code, 0) + 1
+        head = {
+            "排名": rank[result.code] if ranked else None, "分层": BY_CODE[result.code].name, "方案编号": result.id, "方案": result.title,
+            "建议（人次）": result.proposed, "照建议用了（人次）": result.followed, "使用次数": result.uses,
+        }
+        if not result.proposed:
+            rows.append({**head, "结果": "—", "结论": NEVER_PROPOSED})
+            continue
+        for outcome in OUTCOMES:
+            t = result.results[outcome.key]
+            c = t.comparison
+            d, low, high = t.difference
+            compared += bool(c.n1 and c.n0)
+            said = ALONE if result.alone else t.said("建议这条的更高", "建议这条的更低", "人次")
+            rows.append(
+                {
+                    **head, "结果": outcome.label,
+                    "建议这条（人次）": c.n1, "建议这条：其中": c.k1, "建议这条：占比（%）": percent(c.share1),
+                    "建议别的（人次）": c.n0, "建议别的：其中": c.k0, "建议别的：占比（%）": percent(c.share0),
+                    "差（百分点）": percent(d), "95% 区间": interval_text(low, high), **t.power_cells(),
+                    "结论": said,
+                }
+            )
+    if compared:
+        rows.append({"分层": NOTE_LABEL, "结论": chance_note(compared)})
+    table = pd.DataFrame(rows, columns=list(SOLUTION_COLUMNS))
+    counts = [c for c in SOLUTION_COLUMNS if c.endswith(("（人次）", "其中")) or c in ("排名", "使用次数")]
+    return _power_types(table.astype({c: "Int64" for c in counts}), SOLUTION_COLUMNS)
 
 
 # ---------------------------------------------------------------------------------------------------
-# 续费: who renews
+# 续费: who renews, by who held the student when the window began
 # ---------------------------------------------------------------------------------------------------
+
+
+def renewal_cohort(conn: sqlite3.Connection, config, newest: dt.date, snapshots: Snapshots | None = None):
+    """Every student whose renewal window has begun by `newest`, as they stood when it began: one row
+    each — student_id, end (the course end, from the student's last snapshot), start (the window's
+    first day), teacher (who held the student then: pool.place_students on the snapshot on or before
+    the start, else the first after it; blank: 公海), segment (then), renewed (on any snapshot up to
+    `newest`), closed (the window closed: the course end + after_end_days), open (not renewed, not closed)."""
+    import pandas as pd
+
+    from .pool import place_students
+
+    snapshots = snapshots if snapshots is not None else Snapshots(conn, newest)
+    columns = ("student_id", "renewal", "course", "course_start", "course_end")
+    seen = []
+    for day in snapshots.dates:
+        table = snapshots.frame(day, columns)
+        seen.append(pd.DataFrame({"student_id": table.index, "end": course_ends(table, config).to_numpy(), "renewed": renewed(table.reset_index()).to_numpy()}))
+    if not seen:
+        return pd.DataFrame(columns=["student_id", "end", "start", "teacher", "segment", "renewed", "closed", "open"])
+    everyone = pd.concat(seen, ignore_index=True)
+    last_end = everyone.dropna(subset=["end"]).groupby("student_id")["end"].last()
+    ever = everyone.groupby("student_id")["renewed"].any()
+    cohort = pd.DataFrame({"end": last_end}).assign(start=lambda f: f["end"] - pd.Timedelta(days=RENEWAL_WINDOW_DAYS))
+    cohort = cohort[cohort["start"] <= pd.Timestamp(newest)].copy()
+    cohort["renewed"] = ever.reindex(cohort.index).fillna(False).astype(bool)
+    cohort["teacher"], cohort["segment"] = None, None
+    for start in sorted(set(cohort["start"])):
+        mine = cohort.index[cohort["start"] == start]
+        day = snapshots.on_or_before(start.date()) or snapshots.dates[0]
+        frame = history.load_snapshot(conn, day, history.WORKING_COLUMNS)
+        frame = frame[frame["student_id"].isin(mine)].reset_index(drop=True)
+        if len(frame):
+            placed = place_students(conn, frame, config, day, history.newest_callbacks(conn, frame, day)).drop_duplicates("student_id").set_index("student_id")
+            cohort.loc[placed.index, "teacher"] = placed["teacher"]
+            cohort.loc[placed.index, "segment"] = placed["segment"]
+        # Not yet in that snapshot (enrolled later): as the first snapshot that has them.
+        missing = [sid for sid in mine if sid not in set(frame["student_id"])]
+        for later in snapshots.dates:
+            if not missing or later <= day:
+                continue
+            found = history.load_snapshot(conn, later, history.WORKING_COLUMNS)
+            found = found[found["student_id"].isin(missing)].reset_index(drop=True)
+            if len(found):
+                placed = place_students(conn, found, config, later, history.newest_callbacks(conn, found, later)).drop_duplicates("student_id").set_index("student_id")
+                cohort.loc[placed.index, "teacher"] = placed["teacher"]
+                cohort.loc[placed.index, "segment"] = placed["segment"]
+                missing = [sid for sid in missing if sid not in placed.index]
+    closes = cohort["end"] + pd.Timedelta(days=config.plan.after_end_days)
+    cohort["closed"] = closes <= pd.Timestamp(newest)
+    cohort["open"] = ~cohort["renewed"] & ~cohort["closed"]
+    return cohort.rename_axis("student_id").reset_index()
+
+
+UNHELD = "公海（续费期开始时无运营老师）"
 
 
 def renewal_table(
     conn: sqlite3.Connection, frame, config, newest: dt.date, ctx: AlertContext | None = None, snapshots: Snapshots | None = None, calls=None
 ):
-    """续费: renewal on the newest snapshot of the students whose renewal window (a month before the
-    course end) has begun by then — per segment (as the window began), per teacher, per renewal stage
+    """续费: renewal up to the newest snapshot of every student whose renewal window (a month before
+    the course end) has begun — per segment and per teacher as the window began (`renewal_cohort`:
+    no one drops out of the denominator by moving to 公海 or leaving the roster), per renewal stage
     reached or not (a reached call within the stage), and reached anywhere in the window or not.
-    `ctx` (an AlertContext of `frame`, `config` and `newest`), `snapshots` (`Snapshots(conn, newest)`)
-    and `calls` (`history.reached_calls(conn, newest)`): when the caller has them already."""
+    `frame` and `ctx`: the newest snapshot (kept for the callers; the cohort is read from the history)."""
     import pandas as pd
 
-    ctx = ctx if ctx is not None else AlertContext(frame, config, newest, None, None)
-    end = ctx.courses["end"]
-    days_left = ctx.days_left
-    in_window = days_left.le(RENEWAL_WINDOW_DAYS).fillna(False)
-    people = frame[in_window].reset_index(drop=True)
-    ends = pd.to_datetime(end[in_window]).reset_index(drop=True)
-    left = days_left[in_window].reset_index(drop=True)
-    done = renewed(people).reset_index(drop=True)
     snapshots = snapshots if snapshots is not None else Snapshots(conn, newest)
-    starts = ends - pd.Timedelta(days=RENEWAL_WINDOW_DAYS)
-    start_days = starts.map(lambda d: snapshots.on_or_before(d.date()) or (snapshots.dates[0] if snapshots.dates else None))
-    start_segment = _lookup(snapshots, people["student_id"], pd.to_datetime(start_days), ("student_id", "segment"), "segment")
-    start_segment = start_segment.fillna(people["segment"])
+    people = renewal_cohort(conn, config, newest, snapshots)
+    done = people["renewed"]
+    still_open = people["open"]
+    ends = pd.to_datetime(people["end"])
+    left = (ends - pd.Timestamp(newest)).dt.days
     calls = calls if calls is not None else history.reached_calls(conn, newest)
 
     def reached_between(first_offset: int, last_offset: int):
@@ -364,34 +450,53 @@ def renewal_table(
         return people["student_id"].isin(set(hit))
 
     rows = []
+    latest_close = (ends[still_open] + pd.Timedelta(days=config.plan.after_end_days)).max() if still_open.any() else None
+    latest_open = (ends[~people["closed"]] + pd.Timedelta(days=config.plan.after_end_days)).max() if (~people["closed"]).any() else None
 
     def share_row(dimension: str, group: str, mask) -> None:
-        n, k = int(mask.sum()), int((done & mask).sum())
-        low, high = wilson(k, n)
-        rows.append({"维度": dimension, "分组": group, "学员数": n, "已续费": k, "续费率（%）": percent(k / n if n else math.nan), "95% 区间": interval_text(low, high)})
+        n, k, waiting = int(mask.sum()), int((done & mask).sum()), int((still_open & mask).sum())
+        # Nobody renewed and everyone's window still open: no rate yet (a 0 % would read as a result).
+        low, high = wilson(k, n) if k or waiting < n else (math.nan, math.nan)
+        said = None
+        if waiting:
+            said = f"还有 {waiting} 人续费期未结束（最晚到 {latest_close:%Y-%m-%d}），续费率还会变" if k or waiting < n else (
+                f"还不能判断：续费期未结束，最晚到 {latest_close:%Y-%m-%d} 才知道"
+            )
+        rows.append(
+            {
+                "维度": dimension, "分组": group, "学员数": n, "已续费": k, "续费率（%）": percent(k / n if n and (k or waiting < n) else math.nan),
+                "95% 区间": interval_text(low, high), "续费期未结束": waiting, "结论": said,
+            }
+        )
 
     def compare_row(dimension: str, group: str, other: str, mask, among) -> None:
-        c = compare(pd.Series(pd.array(done, dtype="boolean")).where(among.to_numpy(), pd.NA), mask & among)
+        # Compared once the window has closed, for yes and no alike: an early yes alone would show
+        # only the renewers (as outcomes.renewal_outcome).
+        known = among & people["closed"]
+        flags = pd.Series(pd.array(done, dtype="boolean")).where(known.to_numpy(), pd.NA)
+        c = compare(flags, mask & among)
         low1, high1 = wilson(c.k1, c.n1)
         d, low, high = c.interval
+        waiting = int((among & ~people["closed"]).sum())
+        t = Told(c, waiting, latest_open.date() if waiting and latest_open is not None else None, None, None)
         rows.append(
             {
                 "维度": dimension, "分组": group, "学员数": c.n1, "已续费": c.k1, "续费率（%）": percent(c.share1),
-                "95% 区间": interval_text(low1, high1), "对比组": other, "对比组学员数": c.n0, "对比组已续费": c.k0,
+                "95% 区间": interval_text(low1, high1), "续费期未结束": waiting, "对比组": other, "对比组学员数": c.n0, "对比组已续费": c.k0,
                 "对比组续费率（%）": percent(c.share0), "差（百分点）": percent(d), "差的 95% 区间": interval_text(low, high),
-                "结论": c.verdict("接通过的续费率更高", "接通过的续费率更低"),
+                "结论": "描述，不是回访的效果：" + t.said("接通过的续费率更高", "接通过的续费率更低", "人"),
             }
         )
 
     everyone = pd.Series(True, index=people.index)
     share_row("合计", "续费期已开始的学员", everyone)
     for segment in ALL_SEGMENTS:
-        mine = start_segment == segment.code
+        mine = people["segment"] == segment.code
         if mine.any():
             share_row("分层（续费期开始时）", segment.name, mine)
-    teachers = people["teacher"].fillna("（未分配）").replace("", "（未分配）")
+    teachers = people["teacher"].where(people["teacher"].notna() & (people["teacher"].astype("str").str.strip() != ""), UNHELD)
     for teacher in sorted(teachers.unique()):
-        share_row("运营老师", teacher, teachers == teacher)
+        share_row("运营老师（续费期开始时）", teacher, teachers == teacher)
     stages = renewal_stages(config)
     for code, (first, last) in stages.items():
         begun = left <= first
@@ -402,7 +507,7 @@ def renewal_table(
     window = reached_between(RENEWAL_WINDOW_DAYS, stages["renewal_after"][1])
     compare_row("续费期内回访", "续费期内接通过", "续费期内没接通", window, everyone)
     table = pd.DataFrame(rows, columns=list(RENEWAL_COLUMNS))
-    return table.astype({c: "Int64" for c in ("学员数", "已续费", "对比组学员数", "对比组已续费")})
+    return table.astype({c: "Int64" for c in ("学员数", "已续费", "续费期未结束", "对比组学员数", "对比组已续费")})
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -412,56 +517,79 @@ def renewal_table(
 
 @dataclass
 class HoldoutResult:
-    draws: object  # pandas.DataFrame: holdout.recorded_draws, with the outcomes of `HOLDOUT_OUTCOMES`
+    draws: object  # pandas.DataFrame: holdout.recorded_draws, with outcomes.measure from the draw and `calls` (reached in the round)
     running_until: dt.date | None  # the latest round not yet over on the newest snapshot (None: all over)
 
 
 def holdout_result(conn: sqlite3.Connection, config, newest: dt.date, snapshots: Snapshots | None = None, calls=None) -> HoldoutResult:
-    """Every draw up to `newest`, with what followed it: reached in the round, the segment's move and
-    still learning at the first snapshot on or after the round's end (the newest snapshot while the
-    round runs), renewed on the newest snapshot. `snapshots` (`Snapshots(conn, newest)`) and `calls`
-    (`history.reached_calls(conn, newest)`): when the caller has them already."""
+    """Every draw up to `newest`, with what followed it (outcomes.measure from the day drawn) and the
+    reached calls each student received in the round (drawn_on ≤ called_on < until, up to `newest`)."""
     import pandas as pd
 
     from .holdout import recorded_draws
 
     draws = recorded_draws(conn, newest)
-    if draws.empty:
-        return HoldoutResult(draws.assign(**{key: pd.Series(dtype="boolean") for key, _ in HOLDOUT_OUTCOMES}), None)
     snapshots = snapshots if snapshots is not None else Snapshots(conn, newest)
-    students = draws["student_id"]
-    start = draws["drawn_on"].map(lambda d: snapshots.on_or_before(d.date()))
-    measured = draws["until"].map(lambda d: next((s for s in snapshots.dates if s >= d.date()), snapshots.dates[-1]))
-    _, draws["up"], draws["down"] = _moves(snapshots, students, pd.to_datetime(start), pd.to_datetime(measured))
-    draws["active"] = _active(snapshots, students, pd.to_datetime(measured), config.alerts.inactive_days)
-    draws["renewed"] = renewed_now(snapshots, students)
+    measured = measure(snapshots, draws["student_id"], draws["drawn_on"], config)
+    draws = pd.concat([draws, measured], axis=1)
     calls = calls if calls is not None else history.reached_calls(conn, newest)
     merged = calls[["student_id", "called_on"]].merge(draws[["student_id", "drawn_on", "until"]].reset_index(), on="student_id")
     hit = merged[(merged["called_on"] >= merged["drawn_on"]) & (merged["called_on"] < merged["until"])]["index"]
-    draws["reached"] = pd.array(draws.index.isin(set(hit)), dtype="boolean")
+    draws["calls"] = hit.value_counts().reindex(draws.index, fill_value=0).astype("int64")
+    draws["reached"] = draws["calls"] > 0
     running = draws["until"] > pd.Timestamp(newest)
     return HoldoutResult(draws, draws["until"][running].max().date() if running.any() else None)
 
 
+def kept_apart(draws) -> tuple[bool, float, float]:
+    """Whether the held-out arm received clearly fewer calls in its round than the kept arm:
+    (apart, mean calls per kept student, mean per held-out student)."""
+    kept = draws.loc[~draws["held_out"], "calls"]
+    held = draws.loc[draws["held_out"], "calls"]
+    if not (len(kept) and len(held)):
+        return False, math.nan, math.nan
+    k, h = float(kept.mean()), float(held.mean())
+    return (h <= APART_RATIO * k and k - h >= APART_CALLS), k, h
+
+
 def holdout_table(result: HoldoutResult):
-    """留出对照: per segment at the draw (then all together), kept on the plan against held out."""
+    """留出对照: per segment at the draw (then all together): first the calls each arm received in the
+    round, then each outcome, kept on the plan against held out — with no verdict when the arms were
+    not kept apart. A last row says how many comparisons the sheet reads at once."""
     import pandas as pd
 
     draws = result.draws
     rows = []
-    running = f"留出期还没结束（到 {result.running_until:%Y-%m-%d}），按最新快照计：" if result.running_until else ""
+    running = f"留出期还没结束（到 {result.running_until:%Y-%m-%d}）：" if result.running_until else ""
+    compared = 0
 
     def add(label: str, part) -> None:
-        for key, name in HOLDOUT_OUTCOMES:
-            c = compare(part[key], ~part["held_out"])
+        nonlocal compared
+        apart, k, h = kept_apart(part)
+        kept, held = part[~part["held_out"]], part[part["held_out"]]
+        calls_said = (
+            f"两组分开了：照常安排的每人接通 {k:.2f} 次，留出的 {h:.2f} 次" if apart else f"{NOT_APART}（照常 {k:.2f} 次、留出 {h:.2f} 次）"
+        ) if len(kept) and len(held) else "两组都要有人才能比较"
+        rows.append(
+            {
+                "起始分层": label, "结果": HOLDOUT_CALLS, "照常安排（人）": len(kept), "照常：其中": int(kept["calls"].sum()),
+                "留出（人）": len(held), "留出：其中": int(held["calls"].sum()), "结论": running + calls_said,
+            }
+        )
+        weeks = _weeks_between(part["drawn_on"])
+        for outcome in OUTCOMES:
+            t = told(part, outcome.key, ~part["held_out"], CALL_EFFECT, weeks)
+            c = t.comparison
             d, low, high = c.interval
+            said = t.said("照常回访的更高", "照常回访的更低", "人") if apart else f"不下结论：{NOT_APART}"
+            compared += bool(apart and c.n1 and c.n0)
             rows.append(
                 {
-                    "起始分层": label, "结果": name,
+                    "起始分层": label, "结果": outcome.label,
                     "照常安排（人）": c.n1, "照常：其中": c.k1, "照常：占比（%）": percent(c.share1),
                     "留出（人）": c.n0, "留出：其中": c.k0, "留出：占比（%）": percent(c.share0),
-                    "差（百分点）": percent(d), "95% 区间": interval_text(low, high),
-                    "结论": running + c.verdict("照常回访的更高", "照常回访的更低"),
+                    "差（百分点）": percent(d), "95% 区间": interval_text(low, high), **t.power_cells(HOLDOUT_POWER_COLUMNS),
+                    "结论": running + said,
                 }
             )
 
@@ -470,8 +598,10 @@ def holdout_table(result: HoldoutResult):
         if len(part):
             add(segment.name, part)
     add(ALL_LABEL, draws)
+    if compared:
+        rows.append({"起始分层": NOTE_LABEL, "结论": chance_note(compared)})
     table = pd.DataFrame(rows, columns=list(HOLDOUT_COLUMNS))
-    return table.astype({c: "Int64" for c in ("照常安排（人）", "照常：其中", "留出（人）", "留出：其中")})
+    return _power_types(table.astype({c: "Int64" for c in ("照常安排（人）", "照常：其中", "留出（人）", "留出：其中")}), HOLDOUT_COLUMNS)
 
 
 def holdout_students(result: HoldoutResult, names):
@@ -493,18 +623,23 @@ def holdout_students(result: HoldoutResult, names):
     )
 
 
+# ---------------------------------------------------------------------------------------------------
+# pfk playbook show
+# ---------------------------------------------------------------------------------------------------
+
+
 @dataclass
 class PlaybookUsage:
     """What `pfk playbook show` says under each solution of one playbook."""
 
     newest: dt.date  # the snapshot the results reach
     results: dict[str, SolutionResult]  # by solution id
-    others: int  # student-weeks of this segment whose calls used a solution from outside the playbook
+    others: int  # reached calls of this segment's students that used a solution from outside the playbook
 
 
 def playbook_usage(workspace, playbook) -> PlaybookUsage | None:
-    """What followed each solution of `playbook`, from the workspace's history up to its newest
-    snapshot; None outside a workspace or before any snapshot (no history is created to say so)."""
+    """What followed each solution of `playbook` proposed, from the workspace's history up to its
+    newest snapshot; None outside a workspace or before any snapshot (no history is created to say so)."""
     path = workspace.history_path
     if path is None or not path.exists():
         return None
@@ -512,9 +647,9 @@ def playbook_usage(workspace, playbook) -> PlaybookUsage | None:
         dates = history.snapshot_dates(conn)
         if not dates:
             return None
-        calls = history.reached_calls(conn, dates[-1])
-        weeks, _ = student_weeks(conn, dates[-1], workspace.config.alerts.inactive_days, calls=calls)
-        uses = solution_uses(conn, dates[-1], calls)
-    results = solution_results(weeks, {playbook.code: playbook}, uses)
-    others = int(((weeks["segment"] == playbook.code) & weeks["solutions"].map(lambda chosen: OTHER_SOLUTION in chosen)).sum())
+        found = proposal_history(conn, dates[-1], workspace.config)
+        weeks = student_weeks(conn, dates[-1], workspace.config, outcomes=False)
+    results = solution_results(found, {playbook.code: playbook})
+    others = int(((weeks["segment"] == playbook.code) & weeks["solutions"].map(lambda chosen: OTHER_SOLUTION in chosen)).sum()) if len(weeks) else 0
     return PlaybookUsage(dates[-1], {result.id: result for result in results}, others)
+

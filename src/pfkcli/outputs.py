@@ -17,7 +17,8 @@ CALLSHEET_PLAYBOOK_SHEET = "话术与方案"
 CALLSHEET_INFO_SHEET = "说明"
 # Hidden: the 使用方案 drop-down of each segment, one column each (the lists are too long to write inline).
 CALLSHEET_SOLUTIONS_SHEET = "方案选项"
-CALLSHEET_COLUMNS = ("顺序", "姓名", "手机号", "分层", "为什么现在打")
+# 建议方案: the solution of the student's segment this row proposes (proposals.py, Thompson sampling).
+CALLSHEET_COLUMNS = ("顺序", "姓名", "手机号", "分层", "为什么现在打", "建议方案")
 # 使用方案: which of the student's segment's solutions (playbook ids) the call used, read after the
 # problem it answers.
 FILL_IN_COLUMNS = ("回访结果", "P（1-5）", "K（1-5）", "问题类型", "是否解决", "使用方案", "回访备注", "下次跟进日期")

@@ -15,11 +15,11 @@ Sheets, in order (names and headers are the contract, declared below):
 | 预警 | alerts per teacher × rule (`alert_rules.find_alerts` on the snapshot) | stacked bar |
 | 分层变化 | from → to matrix of segments between the two snapshots | |
 | 下降学员 | the students whose segment `rank` went down, by teacher | |
-| 回访效果 | moved up / stayed / down: students called between the snapshots against the others | 100 % stacked column |
+| 回访效果 | moved up / stayed / down: students called between the snapshots against the others — a description of whom the teachers called, not an effect (its verdicts say so) | 100 % stacked column |
 | 问题处理 | problems raised by type, resolved or not, how fast | |
-| 方案效果 | each playbook solution (使用方案): what followed, against the same segment and weeks (learning.py) | |
-| 续费 | renewal per segment, teacher, renewal stage reached, reached in the window or not (learning.py) | |
-| 留出对照 | the holdout: kept on the plan against held out, per segment (holdout.py, learning.py) | |
+| 方案效果 | each playbook solution by the call-sheet rows that proposed it (建议方案), against the rows that proposed another, on the platform's outcomes (learning.py, outcomes.py) | |
+| 续费 | renewal per segment and teacher as the renewal window began, renewal stage reached, reached in the window or not (learning.py) | |
+| 留出对照 | the holdout: the calls each arm received, then kept on the plan against held out, per segment (holdout.py, learning.py) | |
 | 留出学员 | the students held out, from when, until when | |
 
 Definitions (the team's questions, answered in one way each):
@@ -479,8 +479,13 @@ def moved_down_table(moves, called: set[str], last_called, mask: bool = False):
     return table, colours
 
 
+# 回访效果 compares whom the teachers chose to call with the rest: it describes them, and its first
+# verdict says so — a student not called cannot change P or K, and teachers call the ones who worry them.
+DESCRIPTIVE = "只是描述，不是回访的效果（没回访的学员 P、K 不会变；回访有没有用看「留出对照」）："
+
+
 def _verdict(n1: int, n0: int, low: float, high: float) -> str:
-    return verdict(n1, n0, low, high, "回访过的学员上升更多", "回访过的学员上升更少", too_few="看不出回访的作用")
+    return DESCRIPTIVE + verdict(n1, n0, low, high, "回访过的学员上升更多", "回访过的学员上升更少", too_few="看不出什么")
 
 
 def effect_table(moves, called: set[str]):
@@ -724,8 +729,8 @@ def build_report(
         else:
             sheets.append(_note_sheet(MOVED_DOWN_SHEET, f"{previous:%Y-%m-%d} → {newest:%Y-%m-%d} 没有学员分层下降"))
         # Up and down side by side at the foot of each bar, in the palette's first two colours (blue, red/orange).
-        effect_charts = [_chart("column_percent_stacked", effect, ["上升", "下降", "不变"], "同一起始分层：回访过与未回访学员的分层变化", "占比")]
-        sheets.append(SheetSpec(EFFECT_SHEET, effect, charts=effect_charts, autofilter=False, widths={"分组": 30.0, "结论": 40.0}))
+        effect_charts = [_chart("column_percent_stacked", effect, ["上升", "下降", "不变"], "同一起始分层：回访过与未回访学员的分层变化（描述，不是效果）", "占比")]
+        sheets.append(SheetSpec(EFFECT_SHEET, effect, charts=effect_charts, autofilter=False, widths={"分组": 30.0, "结论": 60.0}))
     sheets.append(SheetSpec(PROBLEMS_SHEET, problem_table(problems), autofilter=False))
     sheets += learned
 
@@ -757,18 +762,18 @@ def _learning_sheets(conn, workspace: Workspace, ctx: AlertContext) -> list[Shee
         results = learning.solution_report(conn, playbooks, config, newest, snapshots, calls)
         if results:
             table = learning.solution_table(results)
-            widths = {"方案": 26.0, "结论": 40.0, "95% 区间": 16.0}
+            widths = {"方案": 26.0, "结论": 60.0, "95% 区间": 16.0}
             sheets.append(SheetSpec(SOLUTIONS_SHEET, table, widths=widths, row_colours=_segment_colours(table["分层"])))
         else:
             sheets.append(_note_sheet(SOLUTIONS_SHEET, "方案库里还没有带编号的方案：运行 pfk playbook ids 补上编号"))
     renewal = learning.renewal_table(conn, frame, config, newest, ctx, snapshots, calls)
     if renewal["学员数"].iloc[0]:
-        sheets.append(SheetSpec(RENEWAL_SHEET, renewal, widths={"分组": 34.0, "结论": 30.0}))
+        sheets.append(SheetSpec(RENEWAL_SHEET, renewal, widths={"分组": 34.0, "结论": 50.0}))
     else:
         sheets.append(_note_sheet(RENEWAL_SHEET, f"到 {newest:%Y-%m-%d} 还没有学员进入续费期（结课前 30 天起）；名单或 pfk.toml 里要有课程结束日期"))
     held = learning.holdout_result(conn, config, newest, snapshots, calls)
     if len(held.draws):
-        sheets.append(SheetSpec(HOLDOUT_SHEET, learning.holdout_table(held), widths={"结论": 50.0}, autofilter=False))
+        sheets.append(SheetSpec(HOLDOUT_SHEET, learning.holdout_table(held), widths={"结论": 60.0}, autofilter=False))
         names = frame.drop_duplicates("student_id").set_index("student_id")["name"]
         sheets.append(SheetSpec(HOLDOUT_STUDENTS_SHEET, learning.holdout_students(held, names)))
     else:

@@ -40,6 +40,7 @@ class StudentRow(BaseModel):
     enrolled_on: dt.date | None = None
     renewal: str | None = None
     homework_score: float | None = Field(None, ge=0)
+    status: str | None = None
     satisfaction: float | None = Field(None, ge=0, le=5)
     fast_forward: float | None = Field(None, ge=0, le=1)
     p_score: float | None = Field(None, ge=1, le=5)

@@ -61,7 +61,7 @@ def test_one_screen_names_phones_and_every_fill_in_column(invoke, workspace):
         for number in range(dimension.min or 1, (dimension.max or dimension.min or 1) + 1):
             stored[number] = dimension.width
     widths = [stored[i] for i in range(1, len(working) + 1)]
-    assert len(working) == 13 and sum(widths) <= 170
+    assert len(working) == 14 and sum(widths) <= 170
     assert header.index("使用方案") == header.index("是否解决") + 1
     # Long reasons wrap, and the row is as tall as its text.
     why = ws.cell(2, header.index("为什么现在打") + 1)
@@ -76,7 +76,7 @@ def test_paper_landscape_one_page_wide_with_the_header_on_every_page(invoke, wor
     assert ws.page_setup.orientation == "landscape"
     assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth in (1, None) and ws.page_setup.fitToHeight == 0
     assert ws.print_title_rows == "$1:$1"
-    assert ws.print_area == f"'回访表'!$A$1:$M${ws.max_row}"
+    assert ws.print_area == f"'回访表'!$A$1:$N${ws.max_row}"
     assert "张老师" in ws.oddHeader.left.text and AS_OF in ws.oddHeader.right.text
     for name in ("话术与方案", "说明"):
         assert wb[name].sheet_properties.pageSetUpPr.fitToPage and wb[name].page_setup.fitToHeight == 0

@@ -23,6 +23,7 @@ import pytest
 from pfkcli.outputs import SUMMARY_SHEET
 from pfkcli.report import (
     ALERTS_SHEET,
+    DESCRIPTIVE,
     COVERAGE_COLUMNS,
     COVERAGE_SHEET,
     EFFECT_COLUMNS,
@@ -38,7 +39,7 @@ from pfkcli.report import (
 )
 from pfkcli.segments import ALL_SEGMENTS, BY_CODE
 
-from ..conftest import fill_callsheet, read_sheet, write_xlsx
+from ..conftest import AS_OF, fill_callsheet, read_sheet, write_xlsx
 
 FIRST, CALLED, SECOND = "2026-11-16", "2026-11-18", "2026-11-23"
 HEADER = ["学号", "姓名", "运营老师", "手机号", "作业完成次数", "观看课时", "P", "K", "最近回访日期"]
@@ -142,7 +143,7 @@ def test_two_snapshots_moves_and_effect(invoke, two_weeks):
     assert effect[0] == EFFECT_COLUMNS
     overall = [row[2:7] for row in effect[1:] if row[1] == "全部（按起始分层加权）"]
     assert overall == [("本期回访过", 2, 1, 1, 0), ("本期未回访", 2, 0, 1, 1)]
-    assert [row[-1] for row in effect[1:] if row[1] == "全部（按起始分层加权）"][0] == "人数太少（每组至少要 5 人），看不出回访的作用"
+    assert [row[-1] for row in effect[1:] if row[1] == "全部（按起始分层加权）"][0] == DESCRIPTIVE + "人数太少（每组至少要 5 人），看不出什么"
 
     down = read_sheet(path, MOVED_DOWN_SHEET)
     assert down[0] == MOVED_DOWN_COLUMNS
@@ -281,28 +282,34 @@ def learned_report(invoke, folder):
     return folder / "reports" / "report-2026-11-23.xlsx"
 
 
-def test_solution_effects_rank_each_solution_with_counts_and_intervals(invoke, three_weeks):
-    from pfkcli.learning import SOLUTION_COLUMNS
+def test_solution_effects_are_measured_by_what_was_proposed_and_say_what_they_can_tell(invoke, three_weeks):
+    import sqlite3
+
+    from pfkcli.learning import ALONE, NEVER_PROPOSED, SOLUTION_COLUMNS
     from pfkcli.report import SOLUTIONS_SHEET
 
     folder, ids = three_weeks
-    rows = read_sheet(learned_report(invoke, folder), SOLUTIONS_SHEET)
-    assert rows[0] == SOLUTION_COLUMNS
-    too_few = "人数太少（每组至少要 5 人次），还看不出差别"
-    new = [row for row in rows[1:] if row[2] == ids["new"]]
-    assert new == [
-        (None, "重点挽留学员", ids["new"], "约定补课计划", 4, "分层上升", 4, 3, 75, 6, 1, 16.7, 58.3, "-1.6 ～ 82.9", too_few),
-        (None, "重点挽留学员", ids["new"], "约定补课计划", 4, "分层下降", 4, 0, 0, 6, 1, 16.7, -16.7, "-56.4 ～ 34.2", too_few),
-        (None, "重点挽留学员", ids["new"], "约定补课计划", 4, "两周内再次接通", 4, 2, 50, 6, 1, 16.7, 33.3, "-19.6 ～ 70.9", too_few),
-        (None, "重点挽留学员", ids["new"], "约定补课计划", 4, "两周后仍在学习", 4, 3, 75, 6, 2, 33.3, 41.7, "-16.3 ～ 72.9", too_few),
-        (None, "重点挽留学员", ids["new"], "约定补课计划", 4, "已续费", 4, 1, 25, 6, 0, 0, 25, "-19.1 ～ 69.9", too_few),
-    ]
-    default = [row[5:12] for row in rows[1:] if row[2] == ids["default"]]
-    assert default[:2] == [("分层上升", 1, 0, 0, 9, 4, 44.4), ("分层下降", 1, 1, 100, 9, 0, 0)]
-    # Ranked: none has enough to tell, so by use; a solution nobody used says so in one row.
-    assert [row[2] for row in rows[1::5][:2]] == [ids["new"], ids["default"]]
-    unused = [row for row in rows[1:] if row[4] == 0]
-    assert len(unused) == 8 and {row[-1] for row in unused} == {"还没有回访记录用过这条方案"}
+    rows = [dict(zip(SOLUTION_COLUMNS, row)) for row in read_sheet(learned_report(invoke, folder), SOLUTIONS_SHEET)[1:]]
+    assert read_sheet(learned_report(invoke, folder), SOLUTIONS_SHEET)[0] == SOLUTION_COLUMNS
+    with sqlite3.connect(folder / ".pfk" / "history.sqlite") as conn:
+        proposed = dict(conn.execute("SELECT solution, count(*) FROM proposals GROUP BY solution").fetchall())
+    new = [row for row in rows if row["方案编号"] == ids["new"]]
+    assert [row["结果"] for row in new] == ["14 天后仍在学习", "28 天后仍在学习", "两周跟上进度", "四周跟上进度", "28 天内退课", "已续费"]
+    # Every row counts the call-sheet rows that proposed it; 使用方案 (4 calls used it) is shown beside.
+    assert {row["建议（人次）"] for row in new} == {proposed[ids["new"]]} and new[0]["使用次数"] == 4
+    first = new[0]
+    assert first["建议这条（人次）"] + first["建议别的（人次）"] == 10  # the first week's ten rows of 张老师's, told on 11-23
+    assert first["能看出的最小差别（百分点）"] > 50 and first["还需（人次）"] > 500 and first["按目前进度约需（周）"] > 50
+    assert (first["建议这条（人次）"], first["建议这条：其中"], first["建议别的（人次）"], first["建议别的：其中"]) == (4, 1, 6, 4)
+    assert first["结论"] == "人数太少（每组至少要 5 人次），还不能判断"
+    # Not knowable yet: said so, with the day — never "no difference".
+    assert new[1]["结论"] == "还不能判断：要到 2026-12-07 以后才知道"
+    assert new[5]["结论"] == "还不能判断：要到 2027-07-14 以后才知道"
+    assert not any("没有差别" in (row["结论"] or "") and "不等于" not in row["结论"] for row in rows)
+    # A segment with one numbered solution has nothing to compare with; one never proposed says so in one row.
+    assert {row["结论"] for row in rows if row["分层"] == "重要价值学员"} == {ALONE}
+    assert {row["结论"] for row in rows if row["建议（人次）"] == 0} == {NEVER_PROPOSED}
+    assert rows[-1]["分层"] == "（说明）" and rows[-1]["结论"].startswith("本表同时看了 2 项比较")
 
 
 def test_renewal_per_segment_teacher_stage_and_window(invoke, three_weeks):
@@ -312,24 +319,58 @@ def test_renewal_per_segment_teacher_stage_and_window(invoke, three_weeks):
     folder, _ = three_weeks
     rows = read_sheet(learned_report(invoke, folder), RENEWAL_SHEET)
     assert rows[0] == RENEWAL_COLUMNS
-    too_few = "人数太少（每组至少要 5 人），还看不出差别"
+    still = "还有 7 人续费期未结束（最晚到 2026-12-24），续费率还会变"
     not_yet = "到 2026-11-23 还没有学员到这个阶段"
+    unknown = "描述，不是回访的效果：还不能判断：要到 2026-12-24 以后才知道"
     # 李老师's ten students are in the window (the course ends 12-10); 张老师's course ends in 2027.
+    # Whether the others renew is known when the window closes (12-10 + 14 days): no stage verdict before.
     assert rows[1:] == [
-        ("合计", "续费期已开始的学员", 10, 3, 30, "10.8 ～ 60.3", None, None, None, None, None, None, None),
-        ("分层（续费期开始时）", "重要价值学员", 10, 3, 30, "10.8 ～ 60.3", None, None, None, None, None, None, None),
-        ("运营老师", "李老师", 10, 3, 30, "10.8 ～ 60.3", None, None, None, None, None, None, None),
-        # Reached from 11-10: L07, L08 (11-16), L02, L03 (11-23); renewed L02, L07 — and L01, reached 11-09 only.
-        ("续费阶段", "续费沟通（结课前一个月）：阶段内接通", 4, 2, 50, "15.0 ～ 85.0", "阶段内没接通", 6, 1, 16.7, 33.3, "-19.6 ～ 70.9", too_few),
-        ("续费阶段", "续费提醒（结课前一周）：阶段内接通", 0, 0, None, None, "阶段内没接通", 0, 0, None, None, None, not_yet),
-        ("续费阶段", "续费最后提醒（结课前三天）：阶段内接通", 0, 0, None, None, "阶段内没接通", 0, 0, None, None, None, not_yet),
-        ("续费阶段", "结课后续费跟进：阶段内接通", 0, 0, None, None, "阶段内没接通", 0, 0, None, None, None, not_yet),
-        ("续费期内回访", "续费期内接通过", 4, 2, 50, "15.0 ～ 85.0", "续费期内没接通", 6, 1, 16.7, 33.3, "-19.6 ～ 70.9", too_few),
+        ("合计", "续费期已开始的学员", 10, 3, 30, "10.8 ～ 60.3", 7, None, None, None, None, None, None, still),
+        ("分层（续费期开始时）", "重要价值学员", 10, 3, 30, "10.8 ～ 60.3", 7, None, None, None, None, None, None, still),
+        ("运营老师（续费期开始时）", "李老师", 10, 3, 30, "10.8 ～ 60.3", 7, None, None, None, None, None, None, still),
+        ("续费阶段", "续费沟通（结课前一个月）：阶段内接通", 0, 0, None, None, 10, "阶段内没接通", 0, 0, None, None, None, unknown),
+        ("续费阶段", "续费提醒（结课前一周）：阶段内接通", 0, 0, None, None, 0, "阶段内没接通", 0, 0, None, None, None, not_yet),
+        ("续费阶段", "续费最后提醒（结课前三天）：阶段内接通", 0, 0, None, None, 0, "阶段内没接通", 0, 0, None, None, None, not_yet),
+        ("续费阶段", "结课后续费跟进：阶段内接通", 0, 0, None, None, 0, "阶段内没接通", 0, 0, None, None, None, not_yet),
+        ("续费期内回访", "续费期内接通过", 0, 0, None, None, 10, "续费期内没接通", 0, 0, None, None, None, unknown),
     ]
 
 
-def test_the_holdout_compares_the_same_students_it_left_off(invoke, held_out_weeks):
-    from pfkcli.learning import HOLDOUT_COLUMNS, HOLDOUT_STUDENT_COLUMNS
+RENEWAL_HEADER = ["学号", "姓名", "运营老师", "手机号", "作业完成次数", "观看课时", "P", "K", "最近学习时间", "课程结束日期", "是否续费"]
+
+
+def test_renewal_per_teacher_is_the_true_rate_when_the_non_renewers_went_to_the_pool(invoke, tmp_path):
+    """Twenty students whose course ends 11-20: 张老师's renew 4 of 10, 李老师's 3 of 10. By 12-07 every
+    non-renewer is in 公海 — by the rule (结课未续费), two released by hand, one gone from the roster."""
+    from pfkcli.report import RENEWAL_SHEET
+
+    assert invoke("init", ".").exit_code == 0
+    people = [(f"Z{i}", "张老师", i < 4) for i in range(10)] + [(f"L{i}", "李老师", i < 3) for i in range(10)]
+
+    def roster(day: str, renewals: bool, without: set[str] = frozenset()) -> str:
+        rows = [
+            [sid, sid, teacher, 13900000000 + n, 5, 30, 4, 4, dt.datetime(2026, 11, 1), dt.datetime(2026, 11, 20), "是" if renewals and renews else "否"]
+            for n, (sid, teacher, renews) in enumerate(people) if sid not in without
+        ]
+        write_xlsx(tmp_path / f"{day}.xlsx", [RENEWAL_HEADER, *rows])
+        return f"{day}.xlsx"
+
+    for day, renewals, without in (("2026-10-19", False, set()), ("2026-11-23", True, set()), ("2026-12-07", True, {"L9"})):
+        if day == "2026-11-23":
+            released = invoke("pool", "release", "Z8", "Z9", "--reason", "多次沟通无意向", "--as-of", day)
+            assert released.exit_code == 0, released.output
+        result = invoke("classify", roster(day, renewals, without), "--as-of", day)
+        assert result.exit_code == 0, result.output
+    report = invoke("report", "--as-of", "2026-12-07")
+    assert report.exit_code == 0, report.output
+    rows = read_sheet(tmp_path / "reports" / "report-2026-12-07.xlsx", RENEWAL_SHEET)
+    teachers = {row[1]: row[2:7] for row in rows[1:] if row[0] == "运营老师（续费期开始时）"}
+    assert teachers == {"张老师": (10, 4, 40, "16.8 ～ 68.7", 0), "李老师": (10, 3, 30, "10.8 ～ 60.3", 0)}
+    assert rows[1][2:5] == (20, 7, 35)
+
+
+def test_the_holdout_shows_the_calls_each_arm_received_and_gives_no_verdict_when_they_were_not_kept_apart(invoke, held_out_weeks):
+    from pfkcli.learning import HOLDOUT_COLUMNS, HOLDOUT_STUDENT_COLUMNS, NOT_APART
     from pfkcli.report import HOLDOUT_SHEET, HOLDOUT_STUDENTS_SHEET
 
     folder, found = held_out_weeks
@@ -342,18 +383,44 @@ def test_the_holdout_compares_the_same_students_it_left_off(invoke, held_out_wee
     assert {(row[4], row[5]) for row in students[1:]} == {(dt.datetime(2026, 11, 9), dt.datetime(2026, 12, 7))}
     rows = read_sheet(path, HOLDOUT_SHEET)
     assert rows[0] == HOLDOUT_COLUMNS
-    running = "留出期还没结束（到 2026-12-07），按最新快照计："
-    overall = [row for row in rows[1:] if row[0] == "全部"]
-    assert [row[1:8] for row in overall] == [
-        ("留出期内接通", 25, 25, 100, 5, 0, 0),
-        ("分层上升", 25, 0, 0, 5, 0, 0),
-        ("分层下降", 25, 0, 0, 5, 0, 0),
-        ("仍在学习", 25, 25, 100, 5, 5, 100),
-        ("已续费", 25, 0, 0, 5, 0, 0),
-    ]
-    assert overall[0][-1] == running + "照常回访的更高"
-    assert overall[1][-1] == running + "差别不明显（区间包含 0）"
-    assert [row[0] for row in rows[1:]] == ["重点挽留学员"] * 5 + ["全部"] * 5
+    running = "留出期还没结束（到 2026-12-07）："
+    overall = [dict(zip(HOLDOUT_COLUMNS, row)) for row in rows[1:] if row[0] == "全部"]
+    # The calls each arm received in the round: 25 kept, reached 25 + 3 times (11-09, 11-23); the 5
+    # held out none. Far apart: a verdict may follow.
+    calls = overall[0]
+    assert (calls["结果"], calls["照常安排（人）"], calls["照常：其中"], calls["留出（人）"], calls["留出：其中"]) == ("留出期内接通电话（次）", 25, 28, 5, 0)
+    assert calls["结论"] == running + "两组分开了：照常安排的每人接通 1.12 次，留出的 0.00 次"
+    active = overall[1]
+    assert (active["结果"], active["照常安排（人）"], active["照常：其中"], active["留出（人）"], active["留出：其中"]) == ("14 天后仍在学习", 25, 25, 5, 5)
+    assert active["结论"] == running + "还看不出差别（区间包含 0，不等于没有差别）"
+    assert (active["能看出的最小差别（百分点）"], active["还需（人）"], active["按目前进度约需（周）"]) == (29.9, 1044, 35)
+    assert overall[2]["结论"] == running + "还不能判断：要到 2026-12-07 以后才知道"
+    assert [row[0] for row in rows[1:] if row[0] != "（说明）"] == ["重点挽留学员"] * 7 + ["全部"] * 7
+    assert NOT_APART == "这次对照两组接到的电话差不多，看不出回访的作用"
+
+
+def test_a_holdout_whose_arms_got_the_same_calls_says_so_and_concludes_nothing():
+    import pandas as pd
+
+    from pfkcli.learning import NOT_APART, HoldoutResult, holdout_table
+    from pfkcli.outcomes import OUTCOMES
+
+    # Held-out students called 0.66 times each in their round, kept ones 0.68 (the issue's season).
+    draws = pd.DataFrame(
+        {
+            "student_id": [f"S{i:03d}" for i in range(100)], "held_out": [i < 50 for i in range(100)], "segment": "P_S-F_S-K_L",
+            "drawn_on": pd.Timestamp("2026-11-09"), "calls": [1 if i % 50 < 33 else 0 for i in range(100)],
+        }
+    )
+    draws.loc[draws.index[50:84], "calls"] = 1
+    for outcome in OUTCOMES:
+        draws[outcome.key] = pd.array([i % 3 == 0 or i < 40 for i in range(100)], dtype="boolean")
+        draws[f"{outcome.key}_on"] = pd.NaT
+    table = holdout_table(HoldoutResult(draws, None))
+    overall = table[table["起始分层"] == "全部"]
+    assert overall.iloc[0]["结论"] == f"{NOT_APART}（照常 0.68 次、留出 0.66 次）"
+    assert set(overall.iloc[1:]["结论"]) == {f"不下结论：{NOT_APART}"}
+    assert "（说明）" not in set(table["起始分层"])  # no comparison read: no many-comparisons note
 
 
 def test_without_a_holdout_the_sheets_say_how_to_turn_it_on(invoke, three_weeks):
@@ -363,3 +430,60 @@ def test_without_a_holdout_the_sheets_say_how_to_turn_it_on(invoke, three_weeks)
     path = learned_report(invoke, folder)
     note = "没有留出对照的记录：要比较回访与不回访，在 pfk.toml [plan] 里设 holdout_share（如 0.2），见 README"
     assert read_sheet(path, HOLDOUT_SHEET) == read_sheet(path, HOLDOUT_STUDENTS_SHEET) == [("说明",), (note,)]
+
+
+def test_a_planted_solution_effect_is_learnt_proposed_more_and_ranked_first(invoke, tmp_path):
+    """Six weekly sheets for thirty students of one segment, two solutions. Planted: a student whose row
+    proposed the new solution is still learning two weeks later, one proposed the old one is not —
+    whatever the teacher typed. Thompson sampling proposes the new one more once outcomes are known,
+    and 方案效果 ranks it first with a verdict."""
+    import sqlite3
+
+    from pfkcli.learning import SOLUTION_COLUMNS
+    from pfkcli.playbooks import load_playbooks
+    from pfkcli.report import SOLUTIONS_SHEET
+
+    from ..conftest import callsheet_rows
+    from ..weeks import HEADER, NEW_SOLUTION, set_fixed_f
+
+    assert invoke("init", ".").exit_code == 0
+    set_fixed_f(tmp_path)
+    added = invoke("playbook", "add", "P_S-F_S-K_L", "--author", "张老师", *(f"--{key}={value}" for key, value in NEW_SOLUTION.items()))
+    assert added.exit_code == 0, added.output
+    new_id = load_playbooks(tmp_path / "playbooks")["P_S-F_S-K_L"].problems[-1].id
+    students = [f"W{i:02d}" for i in range(30)]
+    days = [dt.date(2026, 10, 5) + dt.timedelta(weeks=w) for w in range(6)]
+    proposed: dict[dt.date, dict[str, str]] = {}
+    for day in days:
+        earlier = proposed.get(day - dt.timedelta(days=14), {})
+        rows = []
+        for n, sid in enumerate(students):
+            # Learning yesterday if two weeks ago the sheet proposed the new solution (or the week is too early to say).
+            learning = earlier.get(sid, new_id) == new_id
+            last = day - dt.timedelta(days=1 if learning else 20)
+            rows.append([sid, f"王{n}", "王老师", 13700000000 + n, 2, 10, 2, 4, dt.datetime.combine(last, dt.time()), None, None, None])
+        write_xlsx(tmp_path / f"{day}.xlsx", [HEADER, *rows])
+        assert invoke("classify", f"{day}.xlsx", "--as-of", day.isoformat()).exit_code == 0
+        assert invoke("callsheet", "--all", "--as-of", day.isoformat()).exit_code == 0
+        _, sheet_rows = callsheet_rows(tmp_path / "callsheets" / f"王老师-{day}.xlsx")
+        proposed[day] = {row["学号"]: row["建议方案"].split(" ")[0] for row in sheet_rows}
+    share_new = [sum(s == new_id for s in week.values()) / len(week) for week in proposed.values()]
+    assert share_new[-1] > 0.8 > share_new[0]  # learnt: mostly the one that works, once its outcomes are known
+    report = invoke("report", "--as-of", days[-1].isoformat())
+    assert report.exit_code == 0, report.output
+    rows = [dict(zip(SOLUTION_COLUMNS, row)) for row in read_sheet(tmp_path / "reports" / f"report-{days[-1]}.xlsx", SOLUTIONS_SHEET)[1:]]
+    mine = [row for row in rows if row["分层"] == "重点挽留学员" and row["结果"] == "14 天后仍在学习"]
+    assert [(row["排名"], row["方案编号"]) for row in mine][0] == (1, new_id)
+    assert mine[0]["结论"] == "建议这条的更高" and mine[1]["结论"] == "建议这条的更低"
+    assert mine[0]["建议这条：占比（%）"] == 100 and mine[1]["建议这条：占比（%）"] == 0
+    with sqlite3.connect(tmp_path / ".pfk" / "history.sqlite") as conn:
+        assert conn.execute("SELECT count(DISTINCT proposed_on) FROM proposals").fetchone()[0] == 6
+
+
+def test_mid_season_renewal_says_it_cannot_tell_yet_rather_than_zero(invoke, classified):
+    """The sample roster: 48 students whose renewal window has begun, none renewed, every window open."""
+    from pfkcli.report import RENEWAL_SHEET
+
+    assert invoke("report", "--as-of", AS_OF).exit_code == 0
+    rows = read_sheet(classified.root / "reports" / f"report-{AS_OF}.xlsx", RENEWAL_SHEET)
+    assert rows[1] == ("合计", "续费期已开始的学员", 48, 0, None, None, 48, None, None, None, None, None, None, "还不能判断：续费期未结束，最晚到 2026-12-31 才知道")

@@ -78,10 +78,18 @@ def test_restore_refuses_a_file_that_is_no_backup(invoke, workspace):
 
 
 def test_restore_refuses_a_backup_whose_pages_are_damaged(invoke, workspace):
+    import sqlite3
+
     broken = workspace / "backups" / "broken.sqlite"
-    data = bytearray((workspace / "backups" / "week.sqlite").read_bytes())
-    # Scribble over the middle of the file, past the header and the schema page.
-    data[len(data) // 2 : len(data) // 2 + 2048] = b"\xff" * 2048
+    source = workspace / "backups" / "week.sqlite"
+    with sqlite3.connect(source) as conn:
+        page = conn.execute("PRAGMA page_size").fetchone()[0]
+        root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'callbacks'").fetchone()[0]
+    data = bytearray(source.read_bytes())
+    # Scribble over the calls' own page, past its header: the schema (which grows with each migration,
+    # so a fixed offset may land on a free page) stays readable.
+    start = (root - 1) * page + page // 2
+    data[start : start + 2048] = b"\xff" * 2048
     broken.write_bytes(bytes(data))
     result = invoke("restore", broken)
     assert result.exit_code == 2

@@ -128,7 +128,10 @@ def _render(playbook: playbooks.Playbook, source: Path, found=None) -> None:
             _render_result(found.results.get(entry.id))
     if found is not None:
         out.print()
-        out.print(Text(f"  （效果按 {found.newest:%Y-%m-%d} 及以前的分层快照和回访记录；对照＝同一分层、同一周接通过、没用这条办法的学员）", style="dim"))
+        out.print(Text(
+            f"  （效果按 {found.newest:%Y-%m-%d} 及以前的分层快照：回访表建议这条的学员，对照同一分层、同一天建议了别的办法的学员；"
+            "结果都取自平台数据，不看通话里打的 P、K）", style="dim",
+        ))
         if found.others:
             out.print(Text(f"  用了方案库以外的办法（{playbooks.OTHER_SOLUTION}）：{found.others} 人次。管用的话，用 pfk playbook add {playbook.code} 加进来。"))
     if playbook.scripts:
@@ -144,24 +147,41 @@ def _render(playbook: playbooks.Playbook, source: Path, found=None) -> None:
 
 
 def _render_result(result) -> None:
-    """Under one solution: how often it was used and what followed, against its comparison."""
+    """Under one solution: how often call sheets proposed it and the teachers used it, and what
+    followed the rows that proposed it against the rows that proposed another (learning.py)."""
     from rich.text import Text
 
-    from ..learning import OUTCOME_LABELS, OUTCOMES
+    from ..learning import ALONE, OUTCOME_LABELS, SOLUTION_EFFECT
+    from ..outcomes import OUTCOMES, PRIMARY
 
     out = common.out
-    if result is None or not result.uses:
-        out.print(Text("     还没有回访记录用过这条办法", style="dim"))
+    if result is None or not result.proposed:
+        used = f"（使用方案里记了 {result.uses} 次）" if result is not None and result.uses else ""
+        out.print(Text(f"     回访表还没有建议过这条办法{used}", style="dim"))
         return
-    out.print(Text(f"     用过 {result.uses} 次。之后（用过的 ／ 对照）："))
-    for key, label in OUTCOMES:
-        c = result.results[key]
+    out.print(Text(f"     回访表建议过 {result.proposed} 次，照建议用了 {result.followed} 次；使用方案里共记了 {result.uses} 次。"))
+    out.print(Text("     之后（建议这条 ／ 建议别的）："))
+    for outcome in OUTCOMES:
+        t = result.results[outcome.key]
+        c = t.comparison
         if not (c.n1 or c.n0):
-            out.print(Text(f"       {label}：还不知道", style="dim"))
+            out.print(Text(f"       {outcome.label}：{t.said('', '', '人次')}", style="dim"))
             continue
-        out.print(Text(f"       {label}：{_share(c.k1, c.n1)} ／ {_share(c.k0, c.n0)}"))
-    verdict = result.results[result.primary].verdict("用过的更高", "用过的更低", "人次")
-    out.print(Text(f"     {OUTCOME_LABELS[result.primary]}：{verdict}"))
+        out.print(Text(f"       {outcome.label}：{_share(c.k1, c.n1)} ／ {_share(c.k0, c.n0)}"))
+    if result.alone:
+        out.print(Text(f"     {ALONE}"))
+        return
+    primary = result.results[PRIMARY]
+    line = f"     {OUTCOME_LABELS[PRIMARY]}：{primary.said('建议这条的更高', '建议这条的更低', '人次')}"
+    detectable = primary.comparison.detectable
+    if detectable >= 1:
+        line += "；人次还太少，再大的差别也看不出"
+    elif detectable == detectable:
+        line += f"；这么多人次能看出约 {detectable * 100:.0f} 个百分点以上的差别"
+    if detectable == detectable:
+        if primary.more:
+            line += f"；要看出 {SOLUTION_EFFECT * 100:.0f} 个百分点还需约 {primary.more} 人次" + (f"（按目前进度约 {primary.weeks} 周）" if primary.weeks else "")
+    out.print(Text(line))
 
 
 def _share(k: int, n: int) -> str:
