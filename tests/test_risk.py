@@ -172,3 +172,12 @@ def test_too_few_finished_students_to_fit_says_what_is_needed(tmp_path, invoke):
     result = invoke("risk", "fit", "--as-of", AS_OF.isoformat())
     assert result.exit_code == 2
     assert "不够拟合：至少要 20 人" in result.stderr
+
+
+def test_a_student_who_left_the_course_is_not_called_for_the_risk():
+    rows = [
+        student("LEFT", homework_done=1.0, hours_watched=5.0, last_active=pd.Timestamp("2026-10-20"), status="已退课"),
+        student("SLIP", homework_done=1.0, hours_watched=5.0, last_active=pd.Timestamp("2026-10-20"), status="在读"),
+    ]
+    plan = build_plan(context(rows), 40)
+    assert plan.rows["student_id"].tolist() == ["SLIP"]

@@ -72,8 +72,12 @@ class AlertContext:
 
     @cached_property
     def in_course(self):
-        """Students still in their course (or with no end date known): the regular watch applies."""
-        return ~(self.days_left < 0)
+        """Students still in their course (or with no end date known) and not marked as having left it
+        (学员状态 退课, 退费 …: outcomes.left_course): the regular watch applies."""
+        from .outcomes import left_course
+
+        left = left_course(self.frame["status"]) if "status" in self.frame else False
+        return ~(self.days_left < 0) & ~left
 
 
 @dataclass(frozen=True)
