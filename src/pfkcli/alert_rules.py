@@ -71,13 +71,19 @@ class AlertContext:
         return days_between(self.courses["end"], self.as_of)
 
     @cached_property
-    def in_course(self):
-        """Students still in their course (or with no end date known) and not marked as having left it
-        (学员状态 退课, 退费 …: outcomes.left_course): the regular watch applies."""
+    def left(self):
+        """Students marked as having left the course (学员状态 退课, 退费 …: outcomes.left_course)."""
+        import pandas as pd
+
         from .outcomes import left_course
 
-        left = left_course(self.frame["status"]) if "status" in self.frame else False
-        return ~(self.days_left < 0) & ~left
+        return left_course(self.frame["status"]) if "status" in self.frame else pd.Series(False, index=self.frame.index)
+
+    @cached_property
+    def in_course(self):
+        """Students still in their course (or with no end date known) and not marked as having left it:
+        the regular watch applies."""
+        return ~(self.days_left < 0) & ~self.left
 
 
 @dataclass(frozen=True)
@@ -212,7 +218,7 @@ def _renewal(code: str) -> Callable[[AlertContext], tuple[object, object]]:
         first, last = renewal_stages(ctx.config)[code]
         days, end = ctx.days_left, ctx.courses["end"]
         stage_began = days_between(ctx.callbacks["last_called"], end) >= -first  # reached on or after end − first
-        mask = (days <= first) & (days >= last) & ~stage_began & ~renewed(ctx.frame)
+        mask = (days <= first) & (days >= last) & ~stage_began & ~renewed(ctx.frame) & ~ctx.left
 
         def why(rows):
             left, ends = days[rows], day_text(end[rows])
