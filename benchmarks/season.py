@@ -207,6 +207,7 @@ class World:
 
     def __init__(self, seed: int, students: int, weeks: int, scenario: str, learning: bool):
         self.seed, self.weeks, self.scenario, self.learning = seed, weeks, scenario, learning
+        self.uses: list[dict] = []
         a_start = SEASON_START + dt.timedelta(weeks=1)
         b_start = SEASON_START + dt.timedelta(weeks=max(1, weeks - 12))
         self.courses = [
@@ -277,7 +278,7 @@ class World:
                 if s.m < SLIP_M:
                     step -= SPIRAL
                 s.m = min(1.0, max(0.0, s.m + step * days / 7))
-                active = u[4] < min(0.98, max(0.02, 0.1 + 1.1 * s.m - 0.4 * s.busy))
+                active = u[4] < _clip_active(s.m, s.busy)
                 if active:
                     hours = PACE_HOURS * days / 7 * (0.3 + 1.2 * s.m) * (1 - 0.6 * s.busy) * math.exp(0.3 * _normal(u[5], u[6]))
                     s.hours_week = min(HOURS_TOTAL - s.hours, hours)
@@ -310,8 +311,12 @@ class World:
                 s.satisfaction = min(5, max(1, round(1 + 4 * s.m + 0.7 * _normal(s.world[week + 1, 10], s.world[week + 1, 9]))))
 
     # -- the phone -------------------------------------------------------------------------------------
-    def call(self, s: Student, week: int, tally: dict, solution: str | None = None) -> bool:
-        """One call to `s` in round `week`: reached or not, its effect, and the tally's counts."""
+    def call(self, s: Student, week: int, tally: dict, solution: str | None = None, proposed: str | None = None) -> bool:
+        """One call to `s` in round `week`: reached or not, its effect, and the tally's counts.
+
+        With --learning, each reached call with a segment (its solution used, the one proposed) is kept
+        in `self.uses` with what the working solution does to that student's outcomes to first order
+        (`first_order_effect`): the planted truth the report's intervals are read against."""
         day = SEASON_START + dt.timedelta(weeks=week)
         tally["calls"] += 1
         if s.gone_on is not None:
@@ -333,11 +338,26 @@ class World:
             s.m = min(1.0, s.m + CALL_LIFT)
         if in_window:
             s.renewal_called = True
-        if self.learning and solution == WORKING_SOLUTION:
-            s.m = min(1.0, s.m + SOLUTION_LIFT)
+        if self.learning:
+            effect = self.first_order_effect(s)
+            self.uses.append({"used": solution, "proposed": proposed, **(effect if solution == WORKING_SOLUTION else {}),
+                              "if_working": effect})
+            if solution == WORKING_SOLUTION:
+                s.m = min(1.0, s.m + SOLUTION_LIFT)
         if s.follow_up is not None and s.follow_up <= day:
             s.follow_up = None
         return True
+
+    def first_order_effect(self, s: Student) -> dict:
+        """What SOLUTION_LIFT does now, to first order, in the report's units (percentage points): the
+        chance to be active in a week (the outcome 'still learning') and the chance to renew (a student
+        alive). First order: it leaves out the spiral and the dropout the lift also averts, so the true
+        effect on these outcomes is somewhat larger."""
+        lifted = min(1.0, s.m + SOLUTION_LIFT)
+        return {
+            "learning": 100 * (_clip_active(lifted, s.busy) - _clip_active(s.m, s.busy)),
+            "renewal": 100 * RENEW_M * (lifted - s.m),
+        }
 
     def readings(self, s: Student, week: int) -> tuple[int, int]:
         """The P and K a teacher hears on the phone: noisy readings of m and ability."""
@@ -377,6 +397,11 @@ class World:
             "first_contact_mean": round(statistics.fmean(waits), 2) if waits else None,
             "never_reached": sum(s.first_reached is None for s in old),
         }
+
+
+def _clip_active(m: float, busy: float) -> float:
+    """The chance to study in a week of the course (see the module docstring)."""
+    return min(0.98, max(0.02, 0.1 + 1.1 * m - 0.4 * busy))
 
 
 def _normal(u1: float, u2: float) -> float:
@@ -473,7 +498,6 @@ class PfkPlanner:
         filled = [path for path in sheets if path.exists() and self.work_sheet(path, week, day, tally)]
         if filled:
             self.pfk("record", *(f"callsheets/{path.name}" for path in filled), "--called-on", day)
-        tally["sheet_rows"] += self.rows_seen
 
     def work_sheet(self, path: Path, week: int, day: dt.date, tally: dict) -> bool:
         """A teacher works down her sheet: promises first, then in order, `capacity` calls at most."""
@@ -489,19 +513,24 @@ class PfkPlanner:
             sid = ws.cell(r, col["学号"]).value
             if sid in self.by_sid:
                 rows.append((r, self.by_sid[sid], str(ws.cell(r, col["为什么现在打"]).value or "")))
-        self.rows_seen = getattr(self, "rows_seen", 0) + len(rows)
+        tally["sheet_rows"] += len(rows)
         promised = [row for row in rows if self.world.promise_due(row[1], day) or any(w in row[2] for w in PROMISE_WORDS)]
-        rest = [row for row in rows if row not in promised]
-        calls = (promised + rest)[: self.capacity]
-        for r, s, _ in calls:
+        kept = {row[0] for row in promised}
+        calls = (promised + [row for row in rows if row[0] not in kept])[: self.capacity]
+        proposals = col.get("建议方案")
+        for r, s, why in calls:
+            tally["reasons"][_reason(why)] = tally["reasons"].get(_reason(why), 0) + 1
             u = s.call[week]
             p, k = self.world.readings(s, week)
             solution_cell = None
             if self.world.learning and s.call[week, 0] < s.reach and s.gone_on is None:
                 solution_cell = self.choose_solution(ws, r, col, options, s, week, p)
             solution_id = solution_cell.split()[0] if solution_cell else None
+            proposed = ws.cell(r, proposals).value if proposals else None
             was_open = s.complaint_open
-            reached = self.world.call(s, week, tally, solution_id)
+            reached = self.world.call(s, week, tally, solution_id, str(proposed).split()[0] if proposed else None)
+            if reached and self.world.learning and self.world.uses:
+                self.world.uses[-1]["segment"] = ws.cell(r, col["分层代码"]).value if "分层代码" in col else None
             if not reached:
                 ws.cell(r, col["回访结果"]).value = NOT_REACHED[int(u[4] * len(NOT_REACHED))]
                 continue
@@ -540,6 +569,16 @@ class PfkPlanner:
         return choices[int(u[2] * len(choices))] if choices else None
 
 
+def _reason(why: str) -> str:
+    """The head of a sheet's 为什么现在打: what put the student there (约定 03-07 跟进… → 约定跟进)."""
+    head = why.split("；")[0]
+    if head.startswith("约定"):
+        return "约定跟进"
+    for mark in "：（，0123456789":
+        head = head.split(mark)[0]
+    return head.strip() or "（空）"
+
+
 def _solution_options(wb) -> dict[str, list[str]]:
     """The hidden 方案选项 sheet: each segment's 使用方案 choices in its own column."""
     if "方案选项" not in wb.sheetnames:
@@ -566,6 +605,7 @@ def run_season(seed: int, scenario: str, capacity: int, planner: str, students: 
     started = time.perf_counter()
     world = World(seed, students, weeks, scenario, learning)
     tally = dict.fromkeys(("calls", "reached", "slipping_calls", "unneeded_calls", "calls_on_gone", "sheet_rows"), 0)
+    tally["reasons"] = {}
     folder = None
     here = os.getcwd()
     if planner == "pfk":
@@ -589,21 +629,134 @@ def run_season(seed: int, scenario: str, capacity: int, planner: str, students: 
             shutil.rmtree(folder, ignore_errors=True)
     if planner != "pfk":
         result.pop("sheet_rows")
+        result.pop("reasons")
     result["seconds"] = round(time.perf_counter() - started, 1)
     return result
 
 
 def read_report(plan: PfkPlanner, world: World, day: dt.date) -> dict:
-    """`pfk report`, its 方案效果 and 留出对照 sheets read against the planted truth."""
+    """`pfk report` at the season's end, its 方案效果 and 留出对照 sheets read against the planted truth.
+
+    Sheets are found by name and rows by their 方案编号; a column or sheet the report lacks reads n/a,
+    so the reading survives the report's rewrite (issue 28)."""
     import openpyxl
 
     out = plan.folder / "season-report.xlsx"
     plan.pfk("report", "--as-of", day, "-o", out.name)
     wb = openpyxl.load_workbook(out, read_only=True)
-    found: dict = {"working": WORKING_SOLUTION, "useless": plan.useless_id}
+    found: dict = {"working": WORKING_SOLUTION, "useless": plan.useless_id, "planted": planted_effects(world.uses)}
+    found["uses"] = {label: sum(u["used"] == sid for u in world.uses) for label, sid in (("working", WORKING_SOLUTION), ("useless", plan.useless_id))}
+    found["proposed"] = {label: sum(u["proposed"] == sid for u in world.uses) for label, sid in (("working", WORKING_SOLUTION), ("useless", plan.useless_id))}
     found["solutions"] = _sheet_rows(wb, "方案效果")
     found["holdout"] = _sheet_rows(wb, "留出对照")
+    found["judged"] = judge(found, world.scenario)
     return found
+
+
+def planted_effects(uses: list[dict]) -> dict:
+    """The working solution's planted effect, in percentage points, to first order: per use (what a
+    'used against not used' comparison should find, were it unbiased) and per proposal (intention to
+    treat: proposed it against proposed another of the segment), where the sheet proposes."""
+    used = [u for u in uses if u["used"] == WORKING_SOLUTION]
+    planted: dict = {key: round(statistics.fmean(u[key] for u in used), 1) if used else None for key in ("learning", "renewal")}
+    segment = [u for u in uses if u.get("segment") == "P_S-F_S-K_L" and u["proposed"]]
+    arm = [u for u in segment if u["proposed"] == WORKING_SOLUTION]
+    other = [u for u in segment if u["proposed"] != WORKING_SOLUTION]
+    for key in ("learning", "renewal"):
+        if arm and other:
+            got = lambda group: statistics.fmean(u["if_working"][key] * (u["used"] == WORKING_SOLUTION) for u in group)  # noqa: E731
+            planted[f"itt_{key}"] = round(got(arm) - got(other), 1)
+    return planted
+
+
+def _outcome_kind(name: str) -> str | None:
+    """Which planted quantity a report outcome measures (None: not planted to first order)."""
+    if "续费" in name:
+        return "renewal"
+    if "仍在学习" in name or "还在学" in name:
+        return "learning"
+    return None
+
+
+def _is_bad(name: str) -> bool:
+    return any(word in name for word in ("下降", "退", "离开", "流失"))
+
+
+def _sign(verdict: object) -> int:
+    text = str(verdict or "")
+    return 1 if "更高" in text else -1 if "更低" in text else 0
+
+
+def _interval(text: object) -> tuple[float, float] | None:
+    parts = str(text or "").replace("~", "～").split("～")
+    try:
+        return float(parts[0]), float(parts[1])
+    except (ValueError, IndexError):
+        return None
+
+
+def _key(rows: list[dict], *words: str) -> str | None:
+    return next((k for row in rows for k in row if all(w in k for w in words)), None)
+
+
+def judge(found: dict, scenario: str) -> dict:
+    """Rank of the working against the useless solution, whether intervals cover the planted effect,
+    whether the useless one was ever called better, and the holdout's verdicts against the planted call
+    effect."""
+    judged: dict = {}
+    rows = found["solutions"]
+    id_key = _key(rows or [], "方案编号")
+    if rows is None or id_key is None:
+        judged["solutions"] = "n/a"
+    else:
+        rank_key, outcome_key = _key(rows, "排名"), _key(rows, "结果")
+        diff_key, interval_key, verdict_key = _key(rows, "差"), _key(rows, "区间"), _key(rows, "结论")
+        order = list(dict.fromkeys(row.get(id_key) for row in rows))
+        for label in ("working", "useless"):
+            sid = found[label]
+            mine = [row for row in rows if row.get(id_key) == sid]
+            rank = (mine[0].get(rank_key) if rank_key and mine else None) or (order.index(sid) + 1 if sid in order else None)
+            outcomes = []
+            for row in mine:
+                name = str(row.get(outcome_key, "")) if outcome_key else ""
+                kind = _outcome_kind(name)
+                planted = 0.0 if label == "useless" else found["planted"].get(f"itt_{kind}", found["planted"].get(kind)) if kind else None
+                interval = _interval(row.get(interval_key)) if interval_key else None
+                sign = _sign(row.get(verdict_key)) if verdict_key else 0
+                outcomes.append({
+                    "outcome": name, "diff": row.get(diff_key) if diff_key else None, "interval": interval,
+                    "verdict": row.get(verdict_key) if verdict_key else None, "planted": planted,
+                    "covers": None if planted is None or interval is None else interval[0] <= planted <= interval[1],
+                    "better": sign * (-1 if _is_bad(name) else 1) > 0,
+                })
+            judged[label] = {"id": sid, "rank": rank, "outcomes": outcomes}
+        w, u = judged["working"]["rank"], judged["useless"]["rank"]
+        judged["working_ranked_above"] = None if w is None or u is None else float(w) < float(u)
+        judged["useless_called_better"] = any(o["better"] for o in judged["useless"]["outcomes"])
+        covered = [o["covers"] for o in judged["working"]["outcomes"] if o["covers"] is not None]
+        judged["working_intervals_cover"] = f"{sum(covered)}/{len(covered)}" if covered else "n/a"
+    holdout = found["holdout"]
+    outcome_key, verdict_key = _key(holdout or [], "结果"), _key(holdout or [], "结论")
+    if holdout is None or outcome_key is None or verdict_key is None:
+        judged["holdout"] = "n/a"
+    else:
+        planted = 0 if scenario == "nothing" else 1
+        table: dict = {}
+        for row in holdout:
+            name = str(row.get(outcome_key))
+            cell = table.setdefault(name, {"kept_higher": 0, "kept_lower": 0, "unclear": 0, "not_yet": 0})
+            verdict = str(row.get(verdict_key) or "")
+            if "还没" in verdict and _sign(verdict) == 0:
+                cell["not_yet"] += 1
+            sign = _sign(verdict)
+            cell["kept_higher" if sign > 0 else "kept_lower" if sign < 0 else "unclear"] += 1
+        for name, cell in table.items():
+            # The planted sign, read as 照常 against 留出: calls help (a good outcome higher, a bad one
+            # lower where a call reached a slipping student); 'reached in the round' is the check that
+            # the arms were kept apart, not an effect.
+            cell["planted"] = "check" if "接通" in name else (-planted if _is_bad(name) else planted)
+        judged["holdout"] = table
+    return judged
 
 
 def _sheet_rows(wb, name: str) -> list[dict] | None:
@@ -661,30 +814,32 @@ def print_learning(results: list[dict]) -> None:
 
 
 def describe_report(seed: int, scenario: str, capacity: int, report: dict) -> str:
-    """What pfk's report concluded, against the planted truth."""
-    lines = [f"seed {seed} · {scenario} · {capacity}: pfk report against the truth"]
-    solutions = report.get("solutions")
-    if solutions is None:
-        lines.append("  方案效果: n/a (no such sheet)")
+    """What pfk's report concluded, against the planted truth, in a few lines."""
+    judged = report["judged"]
+    planted = report["planted"]
+    lines = [f"seed {seed} · {scenario} · {capacity} calls: pfk report against the truth "
+             f"(planted, percentage points: {planted}; uses {report['uses']}, proposed {report['proposed']})"]
+    if judged.get("solutions") == "n/a":
+        lines.append("  方案效果: n/a")
     else:
-        id_key = next((k for row in solutions for k in row if "方案编号" in k), None)
-        if id_key is None:
-            lines.append("  方案效果: n/a (no 方案编号 column)")
-        else:
-            ids = [row.get(id_key) for row in solutions]
-            for label, sid in (("working", report["working"]), ("useless", report["useless"])):
-                row = next((r for r in solutions if r.get(id_key) == sid), None)
-                rank = ids.index(sid) + 1 if sid in ids else "n/a"
-                shown = {k: v for k, v in (row or {}).items() if k != id_key}
-                lines.append(f"  {label} {sid}: rank {rank} of {len(ids)}; {shown if row else 'n/a'}")
-    holdout = report.get("holdout")
-    if holdout is None:
-        lines.append("  留出对照: n/a (no such sheet)")
+        for label in ("working", "useless"):
+            entry = judged[label]
+            lines.append(f"  {label} {entry['id']}: rank {entry['rank'] if entry['rank'] is not None else 'n/a'}")
+            for o in entry["outcomes"]:
+                interval = "n/a" if o["interval"] is None else f"{o['interval'][0]} ～ {o['interval'][1]}"
+                covers = "" if o["covers"] is None else (" covers planted" if o["covers"] else " MISSES planted")
+                planted_text = "n/a" if o["planted"] is None else o["planted"]
+                lines.append(f"    {o['outcome']}: {o['diff']} ({interval}; planted {planted_text}{covers}) {o['verdict'] or 'n/a'}")
+        lines.append(f"  working ranked above useless: {judged['working_ranked_above']}; useless ever called better: "
+                     f"{judged['useless_called_better']}; working intervals covering the planted effect: {judged['working_intervals_cover']}")
+    holdout = judged.get("holdout")
+    if holdout == "n/a":
+        lines.append("  留出对照: n/a")
     else:
-        planted = {"calls_help": "calls help slipping students", "renewal_calls": "calls help slipping students and renewal",
-                   "nothing": "calls change nothing"}[scenario]
-        lines.append(f"  留出对照 ({len(holdout)} rows; planted: {planted}):")
-        lines.extend(f"    {row}" for row in holdout[:12])
+        lines.append(f"  留出对照 (照常 against 留出; planted call effect: {'none' if scenario == 'nothing' else 'helps slipping students'}):")
+        for name, cell in holdout.items():
+            lines.append(f"    {name}: planted {cell['planted']}; kept higher {cell['kept_higher']}, lower {cell['kept_lower']}, "
+                         f"unclear {cell['unclear']} (not yet over: {cell['not_yet']})")
     return "\n".join(lines)
 
 
