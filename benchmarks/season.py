@@ -451,6 +451,10 @@ class Baseline:
         self.hours_before = hours_now
 
 
+class PfkFailed(RuntimeError):
+    """pfk exited with a code other than 0: the season stops with pfk's own output."""
+
+
 class PfkPlanner:
     """pfk's plan, through its CLI in a workspace of its own."""
 
@@ -486,7 +490,7 @@ class PfkPlanner:
     def pfk(self, *args: str) -> str:
         result = self.runner.invoke(self.app, [str(a) for a in args])
         if result.exit_code != 0:
-            raise SystemExit(f"pfk {' '.join(map(str, args))} exited {result.exit_code}:\n{result.output}\n{result.exception!r}")
+            raise PfkFailed(f"pfk {' '.join(map(str, args))} exited {result.exit_code} in {self.folder}:\n{result.output}\n{result.exception!r}")
         return result.output
 
     def round(self, week: int, day: dt.date, rows: list[list], tally: dict) -> None:
@@ -793,6 +797,13 @@ def summarise(results: list[dict]) -> list[dict]:
             values = [r[metric] for r in runs if r.get(metric) is not None]
             row[metric] = round(statistics.fmean(values), 1) if values else None
         row["seconds"] = round(statistics.fmean(r["seconds"] for r in runs), 1)
+        if planner == "pfk":
+            reasons: dict[str, int] = {}
+            for r in runs:
+                for reason, n in r["reasons"].items():
+                    reasons[reason] = reasons.get(reason, 0) + n
+            total = sum(reasons.values()) or 1
+            row["reasons_share"] = {k: round(100 * v / total, 1) for k, v in sorted(reasons.items(), key=lambda kv: -kv[1])}
         table.append(row)
     return table
 
@@ -804,6 +815,10 @@ def print_table(table: list[dict]) -> None:
     for row in table:
         cells = "".join(f"{'' if row.get(c) is None else row[c]:>11}" for c in columns)
         print(f"{row['scenario']:<14}{row['capacity']:>4} {row['planner']:<14}{cells}")
+    for row in table:
+        if row.get("reasons_share"):
+            shares = "  ".join(f"{k} {v}%" for k, v in list(row["reasons_share"].items())[:8])
+            print(f"pfk's calls by the reason that put them on the sheet ({row['scenario']}, {row['capacity']}): {shares}")
 
 
 def print_learning(results: list[dict]) -> None:
@@ -863,13 +878,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.keep and sum(job[3] == "pfk" for job in jobs) > 1:
         parser.error("--keep takes one pfk season only")
     started = time.perf_counter()
-    if args.workers > 1:
-        from concurrent.futures import ProcessPoolExecutor
+    try:
+        if args.workers > 1:
+            from concurrent.futures import ProcessPoolExecutor
 
-        with ProcessPoolExecutor(args.workers) as pool:
-            results = list(pool.map(_job, jobs))
-    else:
-        results = [_job(job) for job in jobs]
+            with ProcessPoolExecutor(args.workers) as pool:
+                results = list(pool.map(_job, jobs))
+        else:
+            results = [_job(job) for job in jobs]
+    except PfkFailed as failed:
+        print(failed, file=sys.stderr)
+        return 1
     table = summarise(results)
     print_table(table)
     print_learning(results)

@@ -1,0 +1,60 @@
+"""The season simulator (benchmarks/season.py) runs a tiny season with every planner, pfk through its CLI."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import _cli_in, callsheet_ids
+
+SEASON = Path(__file__).parent.parent / "benchmarks" / "season.py"
+
+
+def load_season():
+    spec = importlib.util.spec_from_file_location("season", SEASON)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["season"] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.slow
+def test_a_tiny_season_gives_sane_numbers_and_pfk_records_its_calls(tmp_path, monkeypatch):
+    season = load_season()
+    monkeypatch.chdir(tmp_path)
+    runs = {
+        planner: season.run_season(1, "calls_help", 25, planner, students=60, weeks=4,
+                                   keep=tmp_path / "school" if planner == "pfk" else None)
+        for planner in season.PLANNERS
+    }
+    for planner, run in runs.items():
+        assert 0 < run["students"] <= 60, planner
+        assert 0 <= run["dropouts"] <= run["students"]
+        assert 0 <= run["renewals"] <= run["students"]
+        assert 0 < run["reached"] <= run["calls"] <= 4 * 4 * 25
+        for metric in ("unneeded_calls", "calls_on_gone", "slipping_calls"):
+            assert 0 <= run[metric] <= run["reached"] or metric == "calls_on_gone", (planner, metric)
+        assert 0 <= run["never_reached"] <= run["students"]
+        assert run["first_contact_median"] >= 0 and math.isfinite(run["first_contact_mean"])
+    # Nothing the calls did could change who enrolled: the same seed, the same school.
+    assert len({run["students"] for run in runs.values()}) == 1
+    # pfk's run went through its own sheets and `pfk record`: the calls are in its history.
+    assert runs["pfk"]["sheet_rows"] >= runs["pfk"]["calls"] > 0
+    school = tmp_path / "school"
+    first_sheet = sorted((school / "callsheets").glob("*.xlsx"))[0]
+    monkeypatch.chdir(school)
+    result = _cli_in(school)("history", callsheet_ids(first_sheet)[0])
+    assert result.exit_code == 0, result.output
+    assert "回访记录" in result.output and first_sheet.name in result.output
+
+@pytest.mark.slow
+def test_the_same_seed_gives_the_same_numbers():
+    season = load_season()
+    first = season.run_season(2, "renewal_calls", 10, "round_robin", students=60, weeks=4)
+    again = season.run_season(2, "renewal_calls", 10, "round_robin", students=60, weeks=4)
+    first.pop("seconds"), again.pop("seconds")
+    assert first == again
