@@ -61,12 +61,15 @@ Scenarios (the planted truths, `--scenario`)
 
 Planners (same seed, same world draws, same capacity per teacher per week)
 -----------------------------------------------------------------------
-- `pfk`: pfk's own sheets. Teachers call first the rows that are promises (an agreed follow-up due, an
-  open complaint, a first contact: what the simulated teacher knows she promised, or the sheet's reason
-  says 约定 / 投诉 / 首次联系 / 新接手), then down the sheet in order, `capacity` calls at most.
+- `pfk`: pfk's own sheets. Teachers call first the rows that are promises (`World.promise_due`: what
+  the simulated teacher knows she promised, or the sheet's reason says 约定 / 投诉 / 首次联系 / 新接手),
+  then down the sheet in order, `capacity` calls at most (a sheet may hold more rows than that).
 - `round_robin`: each teacher calls her students (from the roster export, 学员状态 not 退课, course not
   ended more than 14 days ago) in order of longest since her last call, never called first.
 - `least_studied`: the same students, fewest hours watched in the last week (from two exports) first.
+- `oracle` (not run unless asked): the same students, slipping ones first (lowest m first), then
+  those in the renewal window, then round-robin — it reads the hidden states, so it is not a plan a
+  team could run; it says how much a plan could reach in this world.
 
 Every call goes through the same call model: reached with the student's reachability (a draw fixed per
 student and week, common to all planners), then the scenario's effect.
@@ -77,8 +80,9 @@ Metrics (per scenario × capacity × planner; means over seeds, each seed in `--
 - `first_contact_median` / `_mean`: days from enrolment (报名日期) to the first reached call, over the
   students ever reached.
 - `unneeded_calls`: reached calls to a student who at that moment was not slipping, not in the renewal
-  window unrenewed, and had no promise due (an agreed follow-up date come, an open complaint, or never
-  reached yet: the first contact).
+  window unrenewed, and had no promise due (an agreed follow-up date come, an open complaint, or a first
+  contact: never reached and enrolled `FIRST_CONTACT_DAYS` (14) days ago at most). A call that finds a
+  student doing well is part of the cost of finding the ones who are not; this counts it.
 - `calls_on_gone`: calls (reached or not) to a student already gone.
 - `never_reached`: students enrolled 14 days or more before the last round, never reached.
 - also `calls`, `reached`, `slipping_calls` (reached calls to slipping students), `seconds`.
@@ -135,10 +139,12 @@ USELESS_SOLUTION = {"problem": "学员说最近状态不好，不想学", "solut
 PROPOSAL_FOLLOWED = 0.7
 
 # The teacher at the phone.
+FIRST_CONTACT_DAYS = 14  # a never-reached student is a new student's promise for two weeks from enrolment
 FOLLOW_UP_SHARE = 0.2
 COMPLAINT_SHARE = 0.02
 SCENARIOS = ("calls_help", "renewal_calls", "nothing")
 PLANNERS = ("pfk", "round_robin", "least_studied")
+ALL_PLANNERS = (*PLANNERS, "oracle")
 
 SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪")
 GIVEN = list("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉萍红鹏辉玲建国浩宇欣怡子涵梓轩雨晨思远佳琪文博俊凯晓燕丹雪梅海波宁颖")
@@ -253,7 +259,10 @@ class World:
         return s.gone_on is None and s.renewed_on is None and s.course.in_renewal_window(day)
 
     def promise_due(self, s: Student, day: dt.date) -> bool:
-        return s.first_reached is None or s.complaint_open or (s.follow_up is not None and s.follow_up <= day)
+        """An agreed follow-up whose date has come, an open complaint, or a new student's first contact
+        (never reached, enrolled FIRST_CONTACT_DAYS ago at most): what the teacher promised."""
+        new = s.first_reached is None and (day - s.enrolled).days <= FIRST_CONTACT_DAYS
+        return new or s.complaint_open or (s.follow_up is not None and s.follow_up <= day)
 
     def enrolled(self, day: dt.date) -> list[Student]:
         return [s for s in self.students if s.enrolled <= day]
@@ -443,6 +452,12 @@ class Baseline:
                     and row[10].date() + dt.timedelta(days=RENEWAL_AFTER) >= day]
             if self.kind == "round_robin":
                 key = lambda row: (self.last_called.get(row[0], dt.date.min), row[0])  # noqa: E731
+            elif self.kind == "oracle":
+                def key(row):
+                    s = by_sid[row[0]]
+                    slipping = self.world.slipping(s, day)
+                    return (not slipping, s.m if slipping else 0, not self.world.renewal_due(s, day),
+                            self.last_called.get(row[0], dt.date.min), row[0])
             else:
                 key = lambda row: (row[6] - self.hours_before.get(row[0], 0.0), self.last_called.get(row[0], dt.date.min), row[0])  # noqa: E731
             for row in sorted(mine, key=key)[: self.capacity]:
@@ -822,10 +837,26 @@ def print_table(table: list[dict]) -> None:
 
 
 def print_learning(results: list[dict]) -> None:
-    for r in results:
-        report = r.get("report")
-        if report:
-            print(describe_report(r["seed"], r["scenario"], r["capacity"], report))
+    read = [r for r in results if r.get("report")]
+    for r in read:
+        print(describe_report(r["seed"], r["scenario"], r["capacity"], r["report"]))
+    groups: dict[tuple, list[dict]] = {}
+    for r in read:
+        groups.setdefault((r["scenario"], r["capacity"]), []).append(r["report"]["judged"])
+    for (scenario, capacity), judged in groups.items():
+        rated = [j for j in judged if j.get("solutions") != "n/a"]
+        if not rated:
+            continue
+        above = sum(j["working_ranked_above"] is True for j in rated)
+        covered = sum(_all_cover(j) for j in rated)
+        better = sum(j["useless_called_better"] for j in rated)
+        print(f"learning over {len(rated)} seeds ({scenario}, {capacity}): working ranked above useless in {above}; "
+              f"every working interval covering the planted effect in {covered}; useless called better in {better}")
+
+
+def _all_cover(judged: dict) -> bool:
+    covers = [o["covers"] for o in judged["working"]["outcomes"] if o["covers"] is not None]
+    return bool(covers) and all(covers)
 
 
 def describe_report(seed: int, scenario: str, capacity: int, report: dict) -> str:
@@ -863,7 +894,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[1])
     parser.add_argument("--capacity", type=int, nargs="+", default=[25, 40])
     parser.add_argument("--scenario", nargs="+", default=["calls_help"], choices=SCENARIOS)
-    parser.add_argument("--planners", nargs="+", default=list(PLANNERS), choices=PLANNERS)
+    parser.add_argument("--planners", nargs="+", default=list(PLANNERS), choices=ALL_PLANNERS)
     parser.add_argument("--students", type=int, default=400)
     parser.add_argument("--weeks", type=int, default=17)
     parser.add_argument("--learning", action="store_true", help="plant solution effects (issue 28) and read pfk report")
