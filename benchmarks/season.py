@@ -589,13 +589,14 @@ class PfkPlanner:
 
 
 def _reason(why: str) -> str:
-    """The head of a sheet's 为什么现在打: what put the student there (约定 03-07 跟进… → 约定跟进)."""
-    head = why.split("；")[0]
-    if head.startswith("约定"):
+    """The head of a sheet's 为什么现在打, numbers folded: what put the student there
+    (「约定 03-07 跟进，已过 2 天」 → 约定跟进, 「23 天没学了，作业落下 3 次」 → N 天没学了)."""
+    import re
+
+    head = re.split("[：，；（]", why.strip(), maxsplit=1)[0]
+    if head.startswith(("约定", "约好")):
         return "约定跟进"
-    for mark in "：（，0123456789":
-        head = head.split(mark)[0]
-    return head.strip() or "（空）"
+    return re.sub(r"\d+", "N", head).strip() or "（空）"
 
 
 def _solution_options(wb) -> dict[str, list[str]]:
