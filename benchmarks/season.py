@@ -142,6 +142,12 @@ PROPOSAL_FOLLOWED = 0.7
 FIRST_CONTACT_DAYS = 14  # a never-reached student is a new student's promise for two weeks from enrolment
 FOLLOW_UP_SHARE = 0.2
 COMPLAINT_SHARE = 0.02
+# The columns of the fixed tables of chance (Student.world, Student.call): one per use, drawn once per
+# student and week, so that whatever the planner does, the same world unfolds (common random numbers).
+W_DRIFT, W_SHOCK, W_ACTIVE, W_HOURS, W_DAY, W_HOMEWORK, W_SCORE, W_WITHDRAW, W_RENEW, W_SURVEY = 0, 2, 4, 5, 7, 9, 11, 15, 16, 18
+W_COLUMNS = 21
+C_REACH, C_P, C_K, C_USE, C_CHOICE, C_PROPOSAL, C_MISSED, C_NOTE, C_COMPLAINT, C_FOLLOW_UP = 0, 1, 3, 5, 6, 7, 8, 9, 10, 11
+C_COLUMNS = 13
 SCENARIOS = ("calls_help", "renewal_calls", "nothing")
 PLANNERS = ("pfk", "round_robin", "least_studied")
 ALL_PLANNERS = (*PLANNERS, "oracle")
@@ -243,8 +249,8 @@ class World:
                 busy=float(own.uniform(0, 0.7)),
                 ability=float(own.beta(2.5, 2)),
                 reach=reach,
-                world=np.random.default_rng([seed, 2, index]).random((weeks + 2, 12)),
-                call=np.random.default_rng([seed, 3, index]).random((weeks + 2, 8)),
+                world=np.random.default_rng([seed, 2, index]).random((weeks + 2, W_COLUMNS)),
+                call=np.random.default_rng([seed, 3, index]).random((weeks + 2, C_COLUMNS)),
             ))
 
     # -- what is true ------------------------------------------------------------------------------
@@ -269,41 +275,45 @@ class World:
 
     # -- the week lived --------------------------------------------------------------------------------
     def live_week(self, week: int) -> None:
-        """The week [D, D+7) after round `week`'s calls: motivation, study, dropout, renewal."""
+        """The week [D, D+7) after round `week`'s calls: motivation, study, dropout, renewal, and the
+        satisfaction the platform shows next Monday. Each use of chance has a column of its own in
+        `Student.world` (W_…), so no two decisions share a draw."""
         start = SEASON_START + dt.timedelta(weeks=week)
         end = start + dt.timedelta(days=7)
         for s in self.students:
             u = s.world[week]
             s.hours_week = 0.0
+            s.satisfaction = None
             if s.gone_on is not None or s.enrolled >= end:
                 continue
             first = max(start, s.course.start, s.enrolled)
             last = min(end, s.course.end)
             days = (last - first).days
             if days > 0:
-                step = M_NOISE * _normal(u[0], u[1])
-                if u[2] < SHOCK_P:
-                    step -= SHOCK_MIN + (SHOCK_MAX - SHOCK_MIN) * u[3]
+                step = M_NOISE * _normal(u[W_DRIFT], u[W_DRIFT + 1])
+                if u[W_SHOCK] < SHOCK_P:
+                    step -= SHOCK_MIN + (SHOCK_MAX - SHOCK_MIN) * u[W_SHOCK + 1]
                 if s.m < SLIP_M:
                     step -= SPIRAL
                 s.m = min(1.0, max(0.0, s.m + step * days / 7))
-                active = u[4] < _clip_active(s.m, s.busy)
-                if active:
-                    hours = PACE_HOURS * days / 7 * (0.3 + 1.2 * s.m) * (1 - 0.6 * s.busy) * math.exp(0.3 * _normal(u[5], u[6]))
+                if u[W_ACTIVE] < _clip_active(s.m, s.busy):
+                    noise = math.exp(0.3 * _normal(u[W_HOURS], u[W_HOURS + 1]))
+                    hours = PACE_HOURS * days / 7 * (0.3 + 1.2 * s.m) * (1 - 0.6 * s.busy) * noise
                     s.hours_week = min(HOURS_TOTAL - s.hours, hours)
                     s.hours += s.hours_week
-                    study_day = first + dt.timedelta(days=int(u[7] * days))
-                    s.last_study = dt.datetime.combine(study_day, dt.time(19 + int(u[8] * 4), int(u[8] * 240) % 60))
+                    study_day = first + dt.timedelta(days=int(u[W_DAY] * days))
+                    s.last_study = dt.datetime.combine(study_day, dt.time(19 + int(u[W_DAY + 1] * 4), int(u[W_DAY + 1] * 240) % 60))
                     outstanding = s.course.released_homework(last - dt.timedelta(days=1)) - s.homework
                     for k in range(min(2, outstanding)):
-                        if u[9 + k] < 0.3 + 0.65 * s.m:
+                        if u[W_HOMEWORK + k] < 0.3 + 0.65 * s.m:
                             s.homework += 1
-                            s.scores.append(min(100.0, max(0.0, 35 + 60 * s.ability + 8 * _normal(u[9 + k], u[11]))))
+                            score = 35 + 60 * s.ability + 8 * _normal(u[W_SCORE + 2 * k], u[W_SCORE + 2 * k + 1])
+                            s.scores.append(min(100.0, max(0.0, score)))
                 if s.m < DROP_M:
                     s.low_weeks += 1
                     if s.low_weeks >= DROP_WEEKS:
                         s.gone_on = last
-                        s.withdrawn = u[11] < WITHDRAW_SHARE
+                        s.withdrawn = u[W_WITHDRAW] < WITHDRAW_SHARE
                         continue
                 else:
                     s.low_weeks = 0
@@ -312,12 +322,10 @@ class World:
                 if s.renewal_called and self.scenario == "renewal_calls":
                     chance += RENEWAL_CALL_LIFT
                 hazard = 1 - (1 - min(0.99, chance)) ** (7 / (RENEWAL_BEFORE + RENEWAL_AFTER))
-                if s.call[week, 7] < hazard:
-                    s.renewed_on = start + dt.timedelta(days=int(u[10] * 7))
-            # The satisfaction the platform shows next Monday (a survey some students answer).
-            s.satisfaction = None
-            if s.course.start <= end and s.world[week + 1, 11] < SAT_SHARE:
-                s.satisfaction = min(5, max(1, round(1 + 4 * s.m + 0.7 * _normal(s.world[week + 1, 10], s.world[week + 1, 9]))))
+                if u[W_RENEW] < hazard:
+                    s.renewed_on = start + dt.timedelta(days=int(u[W_RENEW + 1] * 7))
+            if s.course.start <= end and u[W_SURVEY] < SAT_SHARE:
+                s.satisfaction = min(5, max(1, round(1 + 4 * s.m + 0.7 * _normal(u[W_SURVEY + 1], u[W_SURVEY + 2]))))
 
     # -- the phone -------------------------------------------------------------------------------------
     def call(self, s: Student, week: int, tally: dict, solution: str | None = None, proposed: str | None = None) -> bool:
@@ -330,8 +338,8 @@ class World:
         tally["calls"] += 1
         if s.gone_on is not None:
             tally["calls_on_gone"] += 1
-            return s.call[week, 0] < s.reach  # a gone student may still pick up; nothing changes
-        reached = s.call[week, 0] < s.reach
+            return s.call[week, C_REACH] < s.reach  # a gone student may still pick up; nothing changes
+        reached = s.call[week, C_REACH] < s.reach
         if not reached:
             return False
         tally["reached"] += 1
@@ -371,8 +379,8 @@ class World:
     def readings(self, s: Student, week: int) -> tuple[int, int]:
         """The P and K a teacher hears on the phone: noisy readings of m and ability."""
         u = s.call[week]
-        p = min(5, max(1, round(1 + 4 * s.m + 0.6 * _normal(u[1], u[2]))))
-        k = min(5, max(1, round(1 + 4 * s.ability + 0.6 * _normal(u[2], u[3]))))
+        p = min(5, max(1, round(1 + 4 * s.m + 0.6 * _normal(u[C_P], u[C_P + 1]))))
+        k = min(5, max(1, round(1 + 4 * s.ability + 0.6 * _normal(u[C_K], u[C_K + 1]))))
         return p, k
 
     # -- the platform's export -------------------------------------------------------------------------
@@ -542,7 +550,7 @@ class PfkPlanner:
             u = s.call[week]
             p, k = self.world.readings(s, week)
             solution_cell = None
-            if self.world.learning and s.call[week, 0] < s.reach and s.gone_on is None:
+            if self.world.learning and u[C_REACH] < s.reach and s.gone_on is None:
                 solution_cell = self.choose_solution(ws, r, col, options, s, week, p)
             solution_id = solution_cell.split()[0] if solution_cell else None
             proposed = ws.cell(r, proposals).value if proposals else None
@@ -551,24 +559,24 @@ class PfkPlanner:
             if reached and self.world.learning and self.world.uses:
                 self.world.uses[-1]["segment"] = ws.cell(r, col["分层代码"]).value if "分层代码" in col else None
             if not reached:
-                ws.cell(r, col["回访结果"]).value = NOT_REACHED[int(u[4] * len(NOT_REACHED))]
+                ws.cell(r, col["回访结果"]).value = NOT_REACHED[int(u[C_MISSED] * len(NOT_REACHED))]
                 continue
             ws.cell(r, col["回访结果"]).value = REACHED
             ws.cell(r, col["P（1-5）"]).value = p
             ws.cell(r, col["K（1-5）"]).value = k
-            ws.cell(r, col["回访备注"]).value = (NOTES_GOOD if p >= 4 else NOTES_LOW)[int(u[5] * 3)]
+            ws.cell(r, col["回访备注"]).value = (NOTES_GOOD if p >= 4 else NOTES_LOW)[int(u[C_NOTE] * 3)]
             if solution_cell:
                 ws.cell(r, col["使用方案"]).value = solution_cell
             if was_open:
                 ws.cell(r, col["问题类型"]).value = "投诉"
                 ws.cell(r, col["是否解决"]).value = "是"
                 s.complaint_open = False
-            elif u[6] < COMPLAINT_SHARE:
+            elif u[C_COMPLAINT] < COMPLAINT_SHARE:
                 ws.cell(r, col["问题类型"]).value = "投诉"
                 ws.cell(r, col["是否解决"]).value = "否"
                 s.complaint_open = True
-            if u[6] > 1 - FOLLOW_UP_SHARE:
-                s.follow_up = day + dt.timedelta(days=5 + int(u[7] * 6))
+            if u[C_FOLLOW_UP] < FOLLOW_UP_SHARE:
+                s.follow_up = day + dt.timedelta(days=5 + int(u[C_FOLLOW_UP + 1] * 6))
                 ws.cell(r, col["下次跟进日期"]).value = _datetime(s.follow_up)
         if not calls:
             return False
@@ -579,13 +587,13 @@ class PfkPlanner:
         """使用方案 as a biased teacher picks it: more often the worse the student looks."""
         u = s.call[week]
         proposed = ws.cell(r, col["建议方案"]).value if "建议方案" in col else None
-        if proposed and u[3] < PROPOSAL_FOLLOWED:
+        if proposed and u[C_PROPOSAL] < PROPOSAL_FOLLOWED:
             return str(proposed)
-        if u[1] >= 0.15 + 0.6 * (5 - p) / 4:
+        if u[C_USE] >= 0.15 + 0.6 * (5 - p) / 4:
             return None
         segment = ws.cell(r, col["分层代码"]).value if "分层代码" in col else None
         choices = [o for o in options.get(segment, []) if o != "其他"]
-        return choices[int(u[2] * len(choices))] if choices else None
+        return choices[int(u[C_CHOICE] * len(choices))] if choices else None
 
 
 def _reason(why: str) -> str:
