@@ -105,8 +105,6 @@ from pathlib import Path
 
 import numpy as np
 
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
 
 SEASON_START = dt.date(2026, 3, 2)  # a Monday; the season's week 0
 TEACHERS = ("张老师", "李老师", "王老师", "赵老师")
@@ -845,6 +843,15 @@ def print_table(table: list[dict]) -> None:
             print(f"pfk's calls by the reason that put them on the sheet ({row['scenario']}, {row['capacity']}): {shares}")
 
 
+def check_nothing(table: list[dict]) -> None:
+    """Where no call changes anything, every planner must see the same dropouts and renewals (they
+    share the world's draws): a difference there is a bug in the simulator, said loudly."""
+    for capacity in {row["capacity"] for row in table if row["scenario"] == "nothing"}:
+        rows = [row for row in table if row["scenario"] == "nothing" and row["capacity"] == capacity]
+        if len({(row["dropouts"], row["renewals"]) for row in rows}) > 1:
+            print(f"WARNING: under 'nothing' at {capacity} calls the planners differ in dropouts or renewals: the world leaked", file=sys.stderr)
+
+
 def print_learning(results: list[dict]) -> None:
     read = [r for r in results if r.get("report")]
     for r in read:
@@ -931,6 +938,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     table = summarise(results)
     print_table(table)
+    check_nothing(table)
     print_learning(results)
     print(f"{len(jobs)} seasons in {time.perf_counter() - started:.0f} s")
     if args.json:

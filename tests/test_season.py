@@ -58,3 +58,35 @@ def test_the_same_seed_gives_the_same_numbers():
     again = season.run_season(2, "renewal_calls", 10, "round_robin", students=60, weeks=4)
     first.pop("seconds"), again.pop("seconds")
     assert first == again
+
+
+def test_a_report_without_the_sheets_or_columns_reads_n_a():
+    season = load_season()
+    found = {"working": "s88bz7", "useless": "sabcde", "planted": {"learning": 30.0, "renewal": 16.0},
+             "uses": {}, "proposed": {}, "solutions": None, "holdout": None}
+    judged = season.judge(found, "calls_help")
+    assert judged == {"solutions": "n/a", "holdout": "n/a"}
+    found["solutions"] = [{"方案": "x", "结果": "已续费"}]  # no 方案编号 column
+    found["judged"] = season.judge(found, "calls_help")
+    assert found["judged"]["solutions"] == "n/a"
+    assert "方案效果: n/a" in season.describe_report(1, "calls_help", 25, found)
+
+
+def test_the_report_is_read_against_the_planted_truth():
+    season = load_season()
+    rows = [
+        {"排名": 1, "方案编号": "sabcde", "结果": "已续费", "差（百分点）": 12.0, "95% 区间": "2.0 ～ 22.0", "结论": "用过的更高"},
+        {"排名": 2, "方案编号": "s88bz7", "结果": "已续费", "差（百分点）": 10.0, "95% 区间": "-5.0 ～ 25.0", "结论": "差别不明显（区间包含 0）"},
+        {"排名": 2, "方案编号": "s88bz7", "结果": "分层下降", "差（百分点）": -3.0, "95% 区间": "-9.0 ～ 3.0", "结论": "差别不明显（区间包含 0）"},
+    ]
+    holdout = [{"起始分层": "重点挽留学员", "结果": "仍在学习", "结论": "照常回访的更高"},
+               {"起始分层": "重点挽留学员", "结果": "分层下降", "结论": "留出期还没结束（到 2026-07-13），按最新快照计：差别不明显（区间包含 0）"}]
+    found = {"working": "s88bz7", "useless": "sabcde", "planted": {"learning": 30.0, "renewal": 16.0},
+             "solutions": rows, "holdout": holdout}
+    judged = season.judge(found, "calls_help")
+    assert judged["working"]["rank"] == 2 and judged["useless"]["rank"] == 1
+    assert judged["working_ranked_above"] is False
+    assert judged["useless_called_better"] is True
+    assert judged["working_intervals_cover"] == "1/1"  # 已续费 covers +16; 分层下降 has no planted value
+    assert judged["holdout"]["仍在学习"] == {"kept_higher": 1, "kept_lower": 0, "unclear": 0, "not_yet": 0, "planted": 1}
+    assert judged["holdout"]["分层下降"]["not_yet"] == 1 and judged["holdout"]["分层下降"]["planted"] == -1
