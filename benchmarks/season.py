@@ -71,8 +71,17 @@ Planners (same seed, same world draws, same capacity per teacher per week)
   those in the renewal window, then round-robin — it reads the hidden states, so it is not a plan a
   team could run; it says how much a plan could reach in this world.
 
-Every call goes through the same call model: reached with the student's reachability (a draw fixed per
-student and week, common to all planners), then the scenario's effect.
+Every call goes through the same call model: reached with the student's reachability, then the
+scenario's effect. All chance is drawn once per student and week into fixed tables, one column per use
+(`W_…`, `C_…`), so every planner faces the very same world and the differences come from the calls
+alone; under `nothing` all planners show the same dropouts and renewals (checked on every run).
+
+On pfk's sheets the simulated teacher writes what teachers write: 回访结果 (已接通; 未接通 / 关机停机 /
+拒接), P（1-5） and K（1-5） as noisy readings of m and ability (round(1 + 4·x + N(0, 0.6))), a short
+回访备注, a 下次跟进日期 5–10 days on for `FOLLOW_UP_SHARE` (a fifth) of the reached calls, now and
+then (`COMPLAINT_SHARE`) 问题类型 投诉 with 是否解决 否 — closed (是) at the next reached call —, and with
+--learning 使用方案. Then `pfk record FILE… --called-on D`; an exit code other than 0 stops the run with
+pfk's output.
 
 Metrics (per scenario × capacity × planner; means over seeds, each seed in `--json`)
 ----------------------------------------------------------------------------------
@@ -85,7 +94,9 @@ Metrics (per scenario × capacity × planner; means over seeds, each seed in `--
   student doing well is part of the cost of finding the ones who are not; this counts it.
 - `calls_on_gone`: calls (reached or not) to a student already gone.
 - `never_reached`: students enrolled 14 days or more before the last round, never reached.
-- also `calls`, `reached`, `slipping_calls` (reached calls to slipping students), `seconds`.
+- also `calls`, `reached`, `slipping_calls` (reached calls to slipping students), `seconds`; for
+  pfk `sheet_rows` (rows handed out) and `reasons` (calls by the head of 为什么现在打, numbers as N).
+- with --learning, `report`: the sheets read, the planted first-order effects and the verdicts (`judge`).
 """
 
 from __future__ import annotations
