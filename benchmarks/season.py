@@ -497,6 +497,7 @@ class PfkPlanner:
 
         self.world, self.capacity, self.folder, self.app = world, capacity, folder, app
         self.runner = CliRunner()
+        self.timings: dict[str, float] = {}
         self.useless_id: str | None = None
         self.by_sid = {s.sid: s for s in world.students}
         folder.mkdir(parents=True, exist_ok=True)
@@ -520,7 +521,9 @@ class PfkPlanner:
             self.useless_id = _added_solution(folder / "playbooks" / "P_S-F_S-K_L.yaml", USELESS_SOLUTION["problem"])
 
     def pfk(self, *args: str) -> str:
+        started = time.perf_counter()
         result = self.runner.invoke(self.app, [str(a) for a in args])
+        self.timings[str(args[0])] = self.timings.get(str(args[0]), 0.0) + time.perf_counter() - started
         if result.exit_code != 0:
             raise PfkFailed(f"pfk {' '.join(map(str, args))} exited {result.exit_code} in {self.folder}:\n{result.output}\n{result.exception!r}")
         return result.output
@@ -667,6 +670,8 @@ def run_season(seed: int, scenario: str, capacity: int, planner: str, students: 
     if planner != "pfk":
         result.pop("sheet_rows")
         result.pop("reasons")
+    else:
+        result["pfk_seconds"] = {command: round(seconds, 1) for command, seconds in plan.timings.items()}
     result["seconds"] = round(time.perf_counter() - started, 1)
     return result
 
