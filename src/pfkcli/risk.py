@@ -112,7 +112,7 @@ def estimate(ctx, previous=None) -> Estimate:
     rhythm = frame["rhythm_days"].astype("float64") if "rhythm_days" in frame else pd.Series(float(config.alerts.inactive_days), index=index)
     rhythm = rhythm.fillna(float(config.alerts.inactive_days))
     seen, never = learning_gap(ctx)
-    silent = days_between(ctx.as_of, seen)
+    silent = days_between(ctx.as_of, seen).clip(lower=0)  # enrolled before the course start: not yet silent
     rhythms = (silent / rhythm).fillna(0.0)
     missed = (rhythms - 1).clip(0, MISSED_CAP)
     never_started = (never & (rhythms >= 1)).astype("float64")
