@@ -148,16 +148,23 @@ def _students(workspace: Workspace, conn, as_of: dt.date, roster_path, progress_
     return frame, callbacks, f"{snapshot_date} 的分层快照", snapshot_date, []
 
 
-# Excel width units. The 13 columns before 学号 take 160 (169 as stored, with Excel's padding): in view
-# at once on a 1366 px screen at 100 % zoom (about 170 units), with names and phones frozen at the
-# left. 使用方案 shows the id and the title's first words (its input message lists them whole); 回访备注
-# and 为什么现在打 gave it the room.
+# Excel width units. The 14 working columns (顺序 … 下次跟进日期) take 156.5 (166 as stored, with Excel's
+# padding): in view at once on a 1366 px screen at 100 % zoom (about 170 units), with names and phones
+# frozen at the left. 为什么现在打 is one short line of plain words (about 20 characters: two lines of
+# this width); what is longer — 上次回访备注, 风险依据 — is a reference column, whole in the formula bar
+# when its cell is clicked. 使用方案 shows the id and the title's first words (its input message lists
+# them whole).
 CALLSHEET_WIDTHS = {
-    "顺序": 5.0, "姓名": 9.0, "手机号": 13.0, "分层": 9.0, "为什么现在打": 32.0,
-    "回访结果": 10.0, "P（1-5）": 9.0, "K（1-5）": 9.0, "问题类型": 10.0, "是否解决": 9.0, "使用方案": 14.0,
-    "回访备注": 18.0, "下次跟进日期": 13.0,
-    "学号": 12.0, "上次回访日期": 12.0, "上次回访备注": 30.0, "分层代码": 13.0,
+    "顺序": 5.0, "姓名": 8.0, "手机号": 12.5, "分层": 9.0, "为什么现在打": 26.0, "建议方案": 14.0,
+    "回访结果": 9.0, "P（1-5）": 8.0, "K（1-5）": 8.0, "问题类型": 9.0, "是否解决": 8.0, "使用方案": 12.0,
+    "回访备注": 16.0, "下次跟进日期": 12.0,
+    "学号": 12.0, "上次回访日期": 12.0, "上次回访备注": 30.0, "分层代码": 13.0, "流失风险": 9.0, "风险依据": 40.0,
 }
+# Every row the same height, two lines of 10-point text (Excel's CJK fonts take about 13.5 points a
+# line), never fitted to a long text: a 1366×768 screen at 100 % shows about 375 points of rows under
+# Excel's ribbon — the header (two lines) and 12 students; printed landscape, about 18 a page.
+CALLSHEET_FONT_SIZE = 10.0
+CALLSHEET_ROW_POINTS = 28.0
 FROZEN_COLUMNS = 3  # 顺序, 姓名, 手机号
 
 
@@ -273,15 +280,18 @@ def call_sheets(plan: CallPlan, playbooks, config) -> dict[str, SheetSpec]:
             "手机号": rows["phone"],
             "分层": segments.map({code: s.name.removesuffix("学员") for code, s in BY_CODE.items()}),
             "为什么现在打": rows["why_now"],
+            "建议方案": nothing,
             **{column: nothing for column in FILL_IN_COLUMNS},
             "学号": rows["student_id"],
             "上次回访日期": pd.to_datetime(rows["last_called"]),
             "上次回访备注": rows["last_note"],
             "分层代码": segments,
+            "流失风险": nothing,
+            "风险依据": nothing,
         },
         columns=[*CALLSHEET_COLUMNS, *FILL_IN_COLUMNS, *REFERENCE_COLUMNS],
     )
-    heights = np.asarray(fitted_heights(table, CALLSHEET_WIDTHS, ["为什么现在打", "上次回访备注"]))
+    heights = np.full(len(table), CALLSHEET_ROW_POINTS)
     colours = segments.map({code: s.colour for code, s in BY_CODE.items()}).to_numpy(dtype=object)
     table = writable(table)
     cells = arrow_cells(table)
@@ -297,12 +307,14 @@ def call_sheets(plan: CallPlan, playbooks, config) -> dict[str, SheetSpec]:
             validations=drop_downs, widths=CALLSHEET_WIDTHS, freeze_columns=FROZEN_COLUMNS, wrap=True,
             row_heights=heights[at].tolist(), page=_call_pages(load.teacher, load.on_sheet, plan.as_of),
             row_validations=_solution_validations(segments.iloc[at], solutions),
+            boxed=FILL_IN_COLUMNS, font_size=CALLSHEET_FONT_SIZE,
         )
     return sheets
 
 
 def _call_pages(teacher: str, rows: int, as_of: dt.date) -> dict:
-    """Print setup of a 回访表: landscape, one page wide, the teacher and date on every page."""
+    """Print setup of a 回访表: landscape, one page wide (names and phones on every page), the header
+    row and the teacher and date on every page."""
     teacher = teacher.replace("&", "&&")  # `&` starts a code in Excel's page header
     return {
         "landscape": True,
