@@ -7,7 +7,7 @@ from pfkcli import outputs
 
 def test_the_call_sheet_contract():
     assert outputs.CALLSHEET_SHEET == "回访表"
-    assert outputs.CALLSHEET_COLUMNS == ("顺序", "姓名", "手机号", "分层", "为什么现在打")
+    assert outputs.CALLSHEET_COLUMNS == ("顺序", "姓名", "手机号", "分层", "为什么现在打", "建议方案")
     assert outputs.FILL_IN_COLUMNS == (
         "回访结果", "P（1-5）", "K（1-5）", "问题类型", "是否解决", "使用方案", "回访备注", "下次跟进日期",
     )

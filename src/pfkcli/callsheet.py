@@ -318,6 +318,7 @@ def _call_pages(teacher: str, rows: int, as_of: dt.date) -> dict:
     teacher = teacher.replace("&", "&&")  # `&` starts a code in Excel's page header
     return {
         "landscape": True,
+        "paper_size": 9,  # A4, as schools print
         "fit_to_pages": (1, 0),  # one page wide, as many long as it takes
         "repeat_rows": 0,
         "print_area": (0, 0, rows, len(CALLSHEET_COLUMNS) + len(FILL_IN_COLUMNS) - 1),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+import datetime as dt
+
 from ..conftest import AS_OF, read_sheet
 
 
@@ -61,12 +63,57 @@ def test_one_screen_names_phones_and_every_fill_in_column(invoke, workspace):
         for number in range(dimension.min or 1, (dimension.max or dimension.min or 1) + 1):
             stored[number] = dimension.width
     widths = [stored[i] for i in range(1, len(working) + 1)]
-    assert len(working) == 13 and sum(widths) <= 170
+    assert len(working) == 14 and sum(widths) <= 170
     assert header.index("使用方案") == header.index("是否解决") + 1
-    # Long reasons wrap, and the row is as tall as its text.
+    assert header.index("建议方案") == header.index("为什么现在打") + 1
+    assert header[-2:] == ["流失风险", "风险依据"]
+    # Reasons wrap within two lines, top-aligned.
     why = ws.cell(2, header.index("为什么现在打") + 1)
     assert why.alignment.wrap_text and why.alignment.vertical == "top"
-    assert ws.row_dimensions[2].height >= 15
+
+
+def test_twelve_students_in_view_and_on_every_printed_page_with_boxes_to_write_in(invoke, tmp_path):
+    """A teacher with 30 calls: every row is as tall as two lines of 10-point text, whatever its
+    text (上次回访备注 and long reasons do not stretch it), so the header and 12 rows fit the ~375
+    points of rows a 1366×768 screen shows under Excel's ribbon at 100 %; printed landscape, one page
+    wide, a page holds more than 12; each fill-in cell is a ruled box, empty or not."""
+    import openpyxl
+
+    from pfkcli.outputs import CALLSHEET_COLUMNS, FILL_IN_COLUMNS
+
+    from ..conftest import HEADER, student, write_xlsx
+
+    assert invoke("init", ".").exit_code == 0
+    note = "学员说最近加班很多，周末才有时间，约好下周六上午再打一次，到时候一起把落下的第三章补上。" * 3
+    rows = [[*HEADER, "最近回访日期", "回访备注"]]
+    rows += [[*student(f"S{i:03d}", f"学员{i}", "张老师", i % 11, i, None, None), dt.datetime(2026, 10, 1), note] for i in range(30)]
+    write_xlsx(tmp_path / "big.xlsx", rows)
+    assert invoke("classify", "big.xlsx", "--as-of", AS_OF).exit_code == 0
+    assert invoke("callsheet", "--all", "--as-of", AS_OF, "--limit", "40").exit_code == 0
+    ws = openpyxl.load_workbook(tmp_path / "callsheets" / f"张老师-{AS_OF}.xlsx")["回访表"]
+    assert ws.max_row == 31
+    heights = [ws.row_dimensions[row].height for row in range(2, 32)]
+    assert set(heights) == {heights[0]} and heights[0] <= 30
+    header = ws.row_dimensions[1].height or 15
+    assert header + 12 * heights[0] <= 375
+    assert ws.cell(2, 1).font.sz == 10
+    # Printed: A4 landscape, one page wide; a page of about 500 points of rows at the scale that
+    # fits the working columns (as stored) into the 784 points between the margins.
+    assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9
+    working = len(CALLSHEET_COLUMNS) + len(FILL_IN_COLUMNS)
+    stored = {}
+    for dimension in ws.column_dimensions.values():
+        for number in range(dimension.min or 1, (dimension.max or dimension.min or 1) + 1):
+            stored[number] = dimension.width
+    scale = min(1.0, (842 - 0.8 * 72) / (sum(stored[i] for i in range(1, working + 1)) * 7 * 0.75))
+    assert (595 - 1.2 * 72 - 20) / (heights[0] * scale) >= 12
+    first_fill = working - len(FILL_IN_COLUMNS) + 1
+    for row in (2, 31):
+        for column in range(first_fill, working + 1):
+            box = ws.cell(row, column).border
+            assert (box.left.style, box.right.style, box.top.style, box.bottom.style) == ("thin",) * 4, (row, column)
+        assert ws.cell(row, 2).border.left.style is None  # the names are not boxes
+        assert ws.cell(row, 2).fill.fgColor.rgb == ws.cell(row, first_fill).fill.fgColor.rgb  # the row's colour kept
 
 
 def test_paper_landscape_one_page_wide_with_the_header_on_every_page(invoke, workspace):
@@ -76,7 +123,7 @@ def test_paper_landscape_one_page_wide_with_the_header_on_every_page(invoke, wor
     assert ws.page_setup.orientation == "landscape"
     assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth in (1, None) and ws.page_setup.fitToHeight == 0
     assert ws.print_title_rows == "$1:$1"
-    assert ws.print_area == f"'回访表'!$A$1:$M${ws.max_row}"
+    assert ws.print_area == f"'回访表'!$A$1:$N${ws.max_row}"
     assert "张老师" in ws.oddHeader.left.text and AS_OF in ws.oddHeader.right.text
     for name in ("话术与方案", "说明"):
         assert wb[name].sheet_properties.pageSetUpPr.fitToPage and wb[name].page_setup.fitToHeight == 0
