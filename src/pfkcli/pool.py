@@ -111,8 +111,10 @@ def _entries(conn, frame, config: Config, as_of: dt.date, held, last_called):
     entered = {
         "pool_released": since.where(held["move"].eq("release")),
         "pool_unreachable": failed["entered"],
-        # Entered while the course ran (or no end is known): a course ending later does not undo it.
-        "pool_inactive": inactive.where((inactive <= day) & ~(inactive > end)),
+        # Entered while the course ran (or no end is known): a course ending later does not undo it. A
+        # student nobody has held yet (a new one, the roster's teacher blank) is waiting for pfk assign,
+        # not neglected: the pool is for those a teacher could not keep.
+        "pool_inactive": inactive.where((inactive <= day) & ~(inactive > end) & held["teacher"].notna()),
         "pool_finished": finished.where((finished <= day) & ~renewed(frame) & ~(finished <= since)),
     }
     return pd.DataFrame(
