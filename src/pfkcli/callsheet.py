@@ -13,7 +13,7 @@ from pathlib import Path
 from . import history, holdout
 from .alert_rules import AlertContext
 from .calls import COMPLAINT, OUTCOMES, PROBLEM_TYPES, RESOLVED_CHOICES
-from .errors import OutputError, Problem
+from .errors import OutputError, Problem, UsageError
 from .excel import RowValidation, SheetSpec, arrow_cells, fitted_heights, prepared, writable, write_workbooks
 from .outputs import (
     CALLSHEET_COLUMNS,
@@ -62,6 +62,8 @@ class CallsheetResult:
     capacity: int
     sheets: list[WrittenSheet] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    # Nobody to call because the course is over: why, and what to do instead (one line), else None.
+    finished: str | None = None
 
 
 def callsheet_name(teacher: str, as_of: dt.date, taken: set[str] | None = None) -> str:
@@ -91,6 +93,9 @@ def make_callsheets(
 def _write_sheets(workspace, conn, ctx, source, snapshot_date, warnings, playbooks, teacher, roster_path, progress_path, limit, folder):
     """The plan, laid out and written: one workbook per teacher, each with an id kept in the history."""
     frame, config, as_of = ctx.frame, ctx.config, ctx.as_of
+    finished = finished_course(ctx)
+    if finished and teacher is not None and not (frame["teacher"] == teacher).any():
+        raise UsageError(f"{teacher}：{finished}")
     teachers = teachers_to_serve(frame["teacher"], teacher)
     capacity = limit or config.plan.calls_per_week
     with step("排定本周回访"):
@@ -100,6 +105,8 @@ def _write_sheets(workspace, conn, ctx, source, snapshot_date, warnings, playboo
     folder = folder or workspace.callsheets_dir
     make_folder(folder, "回访表")
     result = CallsheetResult(as_of, source, snapshot_date, capacity, warnings=warnings)
+    if not any(load.on_sheet for load in plan.loads):
+        result.finished = finished
     taken: set[str] = set()
     targets = [inside(folder, callsheet_name(load.teacher, as_of, taken)) for load in plan.loads]
     check_outputs(targets, inputs=[roster_path, progress_path], workspace_root=workspace.root)
@@ -120,6 +127,33 @@ def _write_sheets(workspace, conn, ctx, source, snapshot_date, warnings, playboo
     written = write_workbooks("写出回访表", books, inputs=[roster_path, progress_path])
     result.sheets = [WrittenSheet(load, path) for load, path in zip(plan.loads, written)]
     return result
+
+
+def finished_course(ctx: AlertContext, nothing: str = "没有要打的回访") -> str | None:
+    """When every student's course has ended: why there is nothing to call, and what to do instead —
+    the renewal pool for sales, the public pool, the next cohort for those who never started (seed
+    001) —, one line; None while a course runs (or its end is not known)."""
+    from .model import renewed
+
+    end = ctx.courses["end"]
+    if not len(ctx.frame) or end.isna().any() or not (ctx.days_left < 0).all():
+        return None
+    frame = ctx.frame
+    after = ctx.config.plan.after_end_days
+    left = ~renewed(frame)
+    in_pool = frame["teacher"].isna() & left
+    in_window = frame["teacher"].notna() & left & (ctx.days_left >= -after)
+    never = left & (frame["homework_done"].fillna(0) <= 0) & (frame["hours_watched"].fillna(0) <= 0)
+    parts = [f"课程已于 {end.max():%Y-%m-%d} 结束，{nothing}"]
+    if in_window.any():
+        parts.append(f"结课 {after} 天内还没续费的 {int(in_window.sum())} 人请跟进续费（pfk pool list --renewal 列出还没联系上的，可交给销售）")
+    if in_pool.any():
+        parts.append(f"已进入公海的 {int(in_pool.sum())} 人用 pfk pool list 查看原因")
+    if never.any():
+        parts.append(f"从没开始学的 {int(never.sum())} 人建议转下期：和学员确认后放进下一期的名单")
+    if len(parts) == 1:
+        parts.append("学员都已续费，下一期开课后用新名单运行 pfk classify")
+    return "；".join(parts)
 
 
 def keep_filled(targets: list[Path], sheet: str, headers, what: str) -> None:

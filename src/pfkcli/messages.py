@@ -26,7 +26,7 @@ from pathlib import Path
 
 from . import history
 from .alert_rules import AlertContext
-from .callsheet import callsheet_name, keep_filled
+from .callsheet import callsheet_name, finished_course, keep_filled
 from .columns import normalise_header
 from .errors import InputError, Problem, UsageError
 from .excel import SheetSpec, fitted_heights, write_workbooks
@@ -208,6 +208,7 @@ class MessagesResult:
     quiet: list[str] = field(default_factory=list)  # teachers with nothing to send: no file
     skipped: list[Skipped] = field(default_factory=list)
     held_back: dict[str, int] = field(default_factory=dict)
+    finished: str | None = None  # no drafts because the course is over: why and what instead (callsheet.finished_course)
 
 
 def messages_name(teacher: str, as_of: dt.date, taken: set[str] | None = None, scene: str | None = None) -> str:
@@ -232,8 +233,11 @@ def make_messages(workspace: Workspace, as_of: dt.date, teacher: str | None = No
     playbooks = load_playbooks(workspace.playbooks_dir)
     with workspace.open_history() as conn:
         frame, callbacks, snapshot_date = placed_snapshot(conn, workspace.config, as_of)
-        teachers = teachers_to_serve(frame["teacher"], teacher)
         ctx = AlertContext(frame, workspace.config, as_of, callbacks, history.ratings_before(conn, as_of))
+        finished = finished_course(ctx, "没有要发的消息")
+        if finished and teacher is not None and not (frame["teacher"] == teacher).any():
+            raise UsageError(f"{teacher}：{finished}")
+        teachers = teachers_to_serve(frame["teacher"], teacher)
         with step("起草消息"):
             drafts = draft_messages(ctx, playbooks, history.newest_touches(conn, as_of), teachers, scene)
         result = MessagesResult(as_of, snapshot_date, skipped=drafts.skipped, held_back=drafts.held_back)
@@ -241,6 +245,7 @@ def make_messages(workspace: Workspace, as_of: dt.date, teacher: str | None = No
         with_drafts = [t for t in teachers if (rows["teacher"] == t).any()]
         result.quiet = [t for t in teachers if t not in with_drafts]
         if not with_drafts:
+            result.finished = finished
             return result
         taken: set[str] = set()
         targets = [inside(folder, messages_name(t, as_of, taken, scene)) for t in with_drafts]

@@ -322,3 +322,51 @@ def test_a_solution_added_this_week_is_offered_on_the_sheet(three_weeks):
     assert rule.prompt.splitlines()[1:] == [f"{ids['default']} 学员觉得课程太基础", f"{ids['new']} 约定补课计划"]
     # What the teacher picked is what was recorded.
     assert ws.cell(2, header.index("使用方案") + 1).value == f"{ids['new']} 约定补课计划"
+
+
+@pytest.fixture
+def finished(invoke, tmp_path):
+    """Six students of 张老师 on a course that ended 2026-10-31, none renewed; S006 never started."""
+    from ..conftest import HEADER, student, write_xlsx
+
+    assert invoke("init", ".").exit_code == 0
+    header = [*HEADER, "最近学习时间", "开课日期", "课程结束日期"]
+    course = [dt.datetime(2026, 7, 1), dt.datetime(2026, 10, 31)]
+    rows = [header] + [[*student(f"S00{i}", f"学员{i}", "张老师", 3 + i, 20, 4, 4), dt.datetime(2026, 10, 20), *course] for i in range(1, 6)]
+    rows.append([*student("S006", "学员6", "张老师", 0, 0, None, None), None, *course])
+    write_xlsx(tmp_path / "roster.xlsx", rows)
+    return tmp_path
+
+
+def test_a_finished_course_says_why_there_is_nothing_to_call_and_what_instead(invoke, finished):
+    """23 days after the end: everyone has passed the renewal window into the pool. Both commands say
+    so, and where to go (the pool, the next cohort for the one who never started), for --all and for
+    the teacher named (who now holds nobody)."""
+    assert invoke("classify", "roster.xlsx", "--as-of", AS_OF).exit_code == 0
+    said = "课程已于 2026-10-31 结束，{}；已进入公海的 6 人用 pfk pool list 查看原因；从没开始学的 1 人建议转下期：和学员确认后放进下一期的名单"
+    for command, nothing in (("callsheet", "没有要打的回访"), ("messages", "没有要发的消息")):
+        result = invoke(command, "--all", "--as-of", AS_OF)
+        assert result.exit_code == 0, result.output
+        assert said.format(nothing) in result.stdout
+        result = invoke(command, "--teacher", "张老师", "--as-of", AS_OF)
+        assert result.exit_code == 2
+        assert result.stderr.strip() == f"错误：张老师：{said.format(nothing)}"
+
+
+def test_within_the_renewal_window_the_sheet_points_to_the_renewal_pool(invoke, finished):
+    """Five days after the end, five reached on the day after it (S006, who never started, is in the
+    pool): nobody is due, and the renewal pool is named."""
+    from ..conftest import fill_callsheet
+
+    assert invoke("classify", "roster.xlsx", "--as-of", "2026-11-01").exit_code == 0
+    assert invoke("callsheet", "--all", "--as-of", "2026-11-01").exit_code == 0
+    reached = {f"S00{i}": {"回访结果": "已接通", "P（1-5）": 4, "K（1-5）": 4, "下次跟进日期": "2026-12-01"} for i in range(1, 6)}
+    sheet = fill_callsheet(finished / "callsheets" / "张老师-2026-11-01.xlsx", reached)
+    assert invoke("record", sheet).exit_code == 0
+    assert invoke("classify", "roster.xlsx", "--as-of", "2026-11-05", "-o", "later.xlsx").exit_code == 0
+    result = invoke("callsheet", "--all", "--as-of", "2026-11-05")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1] == (
+        "课程已于 2026-10-31 结束，没有要打的回访；结课 14 天内还没续费的 5 人请跟进续费（pfk pool list --renewal 列出还没联系上的，可交给销售）；"
+        "已进入公海的 1 人用 pfk pool list 查看原因；从没开始学的 1 人建议转下期：和学员确认后放进下一期的名单"
+    )

@@ -47,6 +47,8 @@ def messages(
         common.out.print(f"✓ 已写出 {len(result.sheets)} 份消息表，在 {folder}")
     if result.quiet:
         common.out.print(f"今天没有要发的消息：{'、'.join(result.quiet)}（未写出文件）")
+    if result.finished:
+        common.out.print(result.finished)
     for name, count in result.held_back.items():
         common.out.print(f"· {count} 人的「{name}」近期已发过，这次不再起草")
     for skipped in result.skipped:
