@@ -44,7 +44,7 @@ from .playbooks import load_playbooks
 from .pool import placed_snapshot
 from .progress import step
 from .reading import label_pairs
-from .scenes import PERSONAS, RENEWAL_SCENES, SCENE_BY_NAME, SCENES, offered, personas, scene_inputs, template_keys
+from .scenes import CONGRATULATIONS, PERSONAS, RENEWAL_SCENES, SCENE_BY_NAME, SCENES, offered, personas, scene_inputs, template_keys
 from .segments import BY_CODE
 from .team import teachers_to_serve
 from .templates import PLACEHOLDERS, Template, choose, compile_template, fact_texts, render
@@ -70,6 +70,7 @@ class Drafts:
     rows: object
     skipped: list[Skipped] = field(default_factory=list)
     held_back: dict[str, int] = field(default_factory=dict)  # scene → students messaged within its window
+    deferred: int = 0  # renewal drafts beyond [messages] renewal_per_day, left for the following days
 
 
 def draft_messages(ctx: AlertContext, playbooks: dict, touches, teachers: list[str] | None = None, scene: str | None = None) -> Drafts:
@@ -98,10 +99,24 @@ def draft_messages(ctx: AlertContext, playbooks: dict, touches, teachers: list[s
     if not len(positions):
         return Drafts(_empty_rows(), held_back=held_back)
     positions = positions[_draft_order(ctx, chosen, scene_of, positions)]
+    positions, deferred = _renewals_of_the_day(frame, scene_of, positions, ctx.config.messages.renewal_per_day)
     sub = AlertContext(frame.iloc[positions], ctx.config, ctx.as_of, ctx.callbacks.iloc[positions], ctx.ratings)
     names = scene_of.iloc[positions].tolist()
     rows, skipped = _fill(sub, playbooks, names)
-    return Drafts(rows, skipped, held_back)
+    return Drafts(rows, skipped, held_back, deferred)
+
+
+def _renewals_of_the_day(frame, scene_of, positions, per_day: int):
+    """`positions` (in drafting order) with each teacher's renewal drafts cut to the first `per_day`,
+    and how many were cut: the renewal month spread over its days as the plan spreads the calls over
+    its weeks (the students left out are still in their stage tomorrow, first in the plan's order)."""
+    import pandas as pd
+
+    renewal = scene_of.iloc[positions].isin(RENEWAL_SCENES).to_numpy()
+    teacher = frame["teacher"].iloc[positions].to_numpy()
+    nth = pd.Series(renewal.astype("int64")).groupby(teacher).cumsum().to_numpy()
+    keep = ~renewal | (nth <= per_day)
+    return positions[keep], int((~keep).sum())
 
 
 def _draft_order(ctx: AlertContext, teachers: list[str], scene_of, positions):
@@ -138,7 +153,7 @@ def _fill(ctx: AlertContext, playbooks: dict, scene_names: list[str]):
     previous: dict[str, str] = {}  # each teacher's last text: the next row takes another variant when it can
     for i, (student, segment, name, teacher) in enumerate(zip(ids, segments, scene_names, frame["teacher"].tolist())):
         own = {fact: values[i] for fact, values in facts.items()}
-        persona = persona_of[i] if name in RENEWAL_SCENES else None
+        persona = persona_of[i] if name in RENEWAL_SCENES or name == CONGRATULATIONS else None
         picked, used_key = None, None
         for key in template_keys(name, persona):
             picked = choose(compiled.get(segment, {}).get(key, ()), own, f"{student}|{name}", avoid=previous.get(teacher))
@@ -209,6 +224,8 @@ class MessagesResult:
     skipped: list[Skipped] = field(default_factory=list)
     held_back: dict[str, int] = field(default_factory=dict)
     finished: str | None = None  # no drafts because the course is over: why and what instead (callsheet.finished_course)
+    deferred: int = 0  # renewal drafts left for the following days, beyond `renewal_per_day` a teacher
+    renewal_per_day: int = 0  # [messages] renewal_per_day
 
 
 def messages_name(teacher: str, as_of: dt.date, taken: set[str] | None = None, scene: str | None = None) -> str:
@@ -240,7 +257,10 @@ def make_messages(workspace: Workspace, as_of: dt.date, teacher: str | None = No
         teachers = teachers_to_serve(frame["teacher"], teacher)
         with step("起草消息"):
             drafts = draft_messages(ctx, playbooks, history.newest_touches(conn, as_of), teachers, scene)
-        result = MessagesResult(as_of, snapshot_date, skipped=drafts.skipped, held_back=drafts.held_back)
+        result = MessagesResult(
+            as_of, snapshot_date, skipped=drafts.skipped, held_back=drafts.held_back, deferred=drafts.deferred,
+            renewal_per_day=workspace.config.messages.renewal_per_day,
+        )
         rows = drafts.rows
         with_drafts = [t for t in teachers if (rows["teacher"] == t).any()]
         result.quiet = [t for t in teachers if t not in with_drafts]
