@@ -32,6 +32,7 @@ from pathlib import Path
 from .errors import OutputError
 from .paths import WORKBOOK, check_output, close_first
 from .progress import step
+from .segments import ALL_SEGMENTS
 from .values import column_letter
 
 HEADER_FILL = "#D9D9D9"
@@ -364,7 +365,7 @@ def _workbook(sheets: Sequence[SheetSpec]) -> bytes:
         return formats[key]
 
     entries, freeze, autofilter, widths, rows, heights, validations, charts, headers, pages = [], {}, {}, {}, {}, {}, {}, {}, {}, {}
-    views, row_rules, restyled = {}, {}, {}
+    views, row_rules, restyled, looks = {}, {}, {}, []
     for number, sheet in enumerate(sheets, 1):
         sheet = prepared(sheet)
         frame = sheet.frame
@@ -387,7 +388,9 @@ def _workbook(sheets: Sequence[SheetSpec]) -> bytes:
         if sheet.validations:
             validations[sheet.name] = sheet.validations
         if sheet.charts:
-            charts[sheet.name] = sheet.charts
+            # `colours` and `rows` are pfk's own (the writer takes neither): put in after it wrote the chart.
+            charts[sheet.name] = [{k: v for k, v in chart.items() if k not in ("colours", "rows")} for chart in sheet.charts]
+            looks += [(chart.get("colours") or CHART_COLOURS, chart.get("rows")) for chart in sheet.charts]
         # Printed, every sheet is one page wide with its header row on each page; a wide one lies landscape.
         pages[sheet.name] = sheet.page or {
             "fit_to_pages": (1, 0),
@@ -427,7 +430,42 @@ def _workbook(sheets: Sequence[SheetSpec]) -> bytes:
         page_setup=pages or None,
         sheet_view=views or None,
     )
-    return _with_styles(_with_validations(made.getvalue(), row_rules), restyled)
+    return _with_chart_looks(_with_styles(_with_validations(made.getvalue(), row_rules), restyled), looks)
+
+
+# Chart series in the call sheets' segment colours (segments.py), in order, where a chart names none.
+CHART_COLOURS = tuple(segment.colour for segment in ALL_SEGMENTS)
+
+
+def _with_chart_looks(data: bytes, looks: list[tuple[Sequence[str], int | None]]) -> bytes:
+    """Each chart (xl/charts/chart1.xml … in the order the sheets hold them) with its series filled in
+    `colours` (cycled, outlined in grey so pale fills stay apart), and, with `rows`, its ranges cut to
+    the first `rows` data rows (a chart whose table shares its columns with another one below)."""
+    if not looks:
+        return data
+    names = {f"xl/charts/chart{number}.xml": look for number, look in enumerate(looks, 1)}
+
+    def look(name: str, xml: bytes) -> bytes:
+        colours, rows = names[name]
+        text = xml.decode("utf-8")
+        series = iter(range(10_000))
+
+        def fill(match):
+            colour = colours[next(series) % len(colours)].lstrip("#").upper()
+            shape = (
+                f'<c:spPr><a:solidFill><a:srgbClr val="{colour}"/></a:solidFill>'
+                '<a:ln w="6350"><a:solidFill><a:srgbClr val="7F7F7F"/></a:solidFill></a:ln></c:spPr>'
+            )
+            return match.group(0) + shape
+
+        text = re.sub(r"<c:ser>.*?(?:</c:tx>|<c:order val=\"\d+\"/>)(?!<c:tx>)", fill, text, flags=re.S)
+        if rows is not None:
+            text = re.sub(r"(\$[A-Z]+\$2:\$[A-Z]+\$)\d+", lambda m: f"{m.group(1)}{rows + 1}", text)
+            text = re.sub(r'<c:ptCount val="\d+"/>', f'<c:ptCount val="{rows}"/>', text)
+            text = re.sub(r'<c:pt idx="(\d+)">.*?</c:pt>', lambda m: m.group(0) if int(m.group(1)) < rows else "", text, flags=re.S)
+        return text.encode("utf-8")
+
+    return _rezip(data, names.keys(), look)
 
 
 def _is_datetime(values) -> bool:
