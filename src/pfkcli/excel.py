@@ -151,6 +151,20 @@ def header_height(headers: Sequence[str], widths: dict[str, float], font_size: f
 
 # Width units that fit an A4 page printed portrait; a wider sheet prints landscape.
 PORTRAIT_WIDTH = 100
+# Width units an A4 page takes landscape at a readable size (about 75 %, 11-point text printed at 8):
+# a wider sheet is split over pages side by side, its first column on each, rather than shrunk.
+READABLE_LANDSCAPE_WIDTH = 200
+
+
+def default_page(width: float) -> dict:
+    """Print setup of a sheet `width` units wide: A4, its header row on every page; one page wide
+    (landscape when wider than portrait takes), or split over as many pages side by side as keep the
+    text readable, the first column (what each row is) repeated on each."""
+    pages = max(1, math.ceil(width / READABLE_LANDSCAPE_WIDTH))
+    page = {"paper_size": 9, "fit_to_pages": (pages, 0), "repeat_rows": 0, "landscape": width > PORTRAIT_WIDTH}
+    if pages > 1:
+        page["repeat_columns"] = 0
+    return page
 LINE_POINTS = 16.5  # one line of 11-point text with Chinese glyphs (their fallback fonts are taller)
 
 
@@ -391,12 +405,7 @@ def _workbook(sheets: Sequence[SheetSpec]) -> bytes:
             # `colours` and `rows` are pfk's own (the writer takes neither): put in after it wrote the chart.
             charts[sheet.name] = [{k: v for k, v in chart.items() if k not in ("colours", "rows")} for chart in sheet.charts]
             looks += [(chart.get("colours") or CHART_COLOURS, chart.get("rows")) for chart in sheet.charts]
-        # Printed, every sheet is one page wide with its header row on each page; a wide one lies landscape.
-        pages[sheet.name] = sheet.page or {
-            "fit_to_pages": (1, 0),
-            "repeat_rows": 0,
-            "landscape": sum(widths[sheet.name].values()) > PORTRAIT_WIDTH,
-        }
+        pages[sheet.name] = sheet.page or default_page(sum(widths[sheet.name].values()))
         if sheet.hidden:
             views[sheet.name] = {"hidden": True}
         if sheet.row_validations:

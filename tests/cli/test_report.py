@@ -16,6 +16,7 @@ pfk.toml so F is judged against pace (expected F 1.103 then 1.294; high from 0.8
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import openpyxl
 import pytest
@@ -179,9 +180,10 @@ def test_sheets_per_teacher(invoke, two_weeks):
     assert alerts["张老师"]["预警学员数"] == 1  # S002 behind pace
     assert alerts["张老师"]["合计"] == sum(v for k, v in alerts["张老师"].items() if k not in ("运营老师", "预警学员数", "合计"))
 
-    overview = {r[0]: r[1:] for r in read_sheet(path, OVERVIEW_SHEET)[1:]}
-    assert overview["本次分层快照"][1] == SECOND and overview["对比快照"][1] == FIRST
-    assert overview["学员数"][0] == 5 and overview["分层下降"][0] == 1 and overview["首次打分"][0] == 1
+    header, *rows = read_sheet(path, OVERVIEW_SHEET)
+    overview = {r[0]: dict(zip(header, r)) for r in rows if r[0]}
+    assert overview["本次分层快照"]["说明"] == SECOND and overview["对比快照"]["说明"] == FIRST
+    assert overview["学员数"]["本周"] == 5 and overview["分层下降"]["本周"] == 1 and overview["首次打分"]["本周"] == 1
 
 
 def test_segment_counts_agree_with_classify(invoke, two_weeks):
@@ -363,3 +365,70 @@ def test_without_a_holdout_the_sheets_say_how_to_turn_it_on(invoke, three_weeks)
     path = learned_report(invoke, folder)
     note = "没有留出对照的记录：要比较回访与不回访，在 pfk.toml [plan] 里设 holdout_share（如 0.2），见 README"
     assert read_sheet(path, HOLDOUT_SHEET) == read_sheet(path, HOLDOUT_STUDENTS_SHEET) == [("说明",), (note,)]
+
+
+def test_the_first_page_answers_how_the_team_is_doing(invoke, three_weeks):
+    """概览 on the playbook workspace (tests/weeks.py) with a complaint 李老师 recorded on 11-20 and
+    never resolved: the week's numbers each against last week, what needs the lead now, then the
+    details; one chart of students at risk, by segment, in the segment colours."""
+    import sqlite3
+
+    folder, _ = three_weeks
+    with sqlite3.connect(folder / ".pfk" / "history.sqlite") as conn:
+        conn.execute(
+            "INSERT INTO callbacks (sheet_key, teacher, student_id, called_on, p, k, note, follow_up, source_file, recorded_at,"
+            " outcome, reached, problem_type, resolved) VALUES ('extra', '李老师', 'L04', '2026-11-20', NULL, NULL, '嫌课程太难，要投诉',"
+            " NULL, 'extra.xlsx', '2026-11-20T10:00:00', '已接通', 1, '投诉', '否')"
+        )
+    assert invoke("report", "--as-of", "2026-11-23", "-o", "dash.xlsx").exit_code == 0
+    header, *rows = read_sheet(folder / "dash.xlsx", OVERVIEW_SHEET)
+    assert header[:5] == ("项目", "本周", "上周", "变化", "说明")
+    labels = [row[0] for row in rows]
+    assert labels[:5] == ["风险学员（人）", "约定跟进按时（%）", "新学员首次联系按时（%）", "接通的回访（次）", "续费率（%）"]
+    numbers = {row[0]: dict(zip(header, row)) for row in rows if row[0]}
+    # 李老师 reached L07, L08 on 11-16 (last week), L02, L03 on 11-23 (this week); 张老师 Z01, Z02, Z05 on 11-23.
+    assert numbers["接通的回访（次）"]["本周"] == 6 and numbers["接通的回访（次）"]["上周"] == 2
+    assert numbers["接通的回访（次）"]["变化"] == "+4"
+    renewal = numbers["续费率（%）"]
+    assert renewal["本周"] == 30.0 and "已续费 3 / 10 名" in renewal["说明"] and "95% 区间" in renewal["说明"]
+    assert numbers["风险学员（人）"]["说明"] == "预警「进度严重落后」或「连续未学习」的学员"
+    needs = [row for row in rows if row[0] and row[0].startswith("⚠")]
+    assert any(row[0] == "⚠ 投诉未解决" and "L04" not in row[4] and "（李老师）" in row[4] for row in needs), needs
+    assert labels.index("⚠ 投诉未解决") < labels.index("本次分层快照")
+    # No literal nan, None or NaT anywhere in the workbook.
+    book = openpyxl.load_workbook(folder / "dash.xlsx")
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows(values_only=True):
+            assert not any(isinstance(v, str) and re.search(r"\bnan\b|None|NaT", v) for v in row), (sheet.title, row)
+
+
+def test_every_chart_is_in_the_segment_colours_and_every_sheet_prints_readably(invoke, three_weeks):
+    """Each chart series is filled with a colour of the call sheets' segments (segments.py); each
+    sheet prints one page wide, or split side by side when one page would shrink it below ~75 %."""
+    import zipfile
+
+    from pfkcli.excel import READABLE_LANDSCAPE_WIDTH
+
+    folder, _ = three_weeks
+    assert invoke("report", "--as-of", "2026-11-23", "-o", "dash.xlsx").exit_code == 0
+    palette = {s.colour.lstrip("#").upper() for s in ALL_SEGMENTS}
+    with zipfile.ZipFile(folder / "dash.xlsx") as book:
+        charts = [name for name in book.namelist() if name.startswith("xl/charts/chart")]
+        assert len(charts) >= 7
+        for name in charts:
+            xml = book.read(name).decode("utf-8")
+            series = xml.count("<c:ser>")
+            fills = re.findall(r'<c:spPr><a:solidFill><a:srgbClr val="([0-9A-F]{6})"/>', xml)
+            assert series and len(fills) == series and set(fills) <= palette, (name, fills)
+        first = book.read("xl/charts/chart1.xml").decode("utf-8")
+    assert "各老师的风险学员（按分层）" in first
+    assert "概览!$A$2:$A$3" in first.replace("'", "") or "$F$2:$F$3" in first  # the two teachers' rows only
+    workbook = openpyxl.load_workbook(folder / "dash.xlsx")
+    for sheet in workbook.worksheets:
+        setup = sheet.page_setup
+        wide = setup.fitToWidth or 1
+        if sheet.print_area:
+            continue  # 概览 and the call sheets' kind: their own print area, checked above
+        width = sum((d.max - d.min + 1) * d.width for d in sheet.column_dimensions.values() if d.width)
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage and setup.paperSize == 9, sheet.title
+        assert width / wide <= READABLE_LANDSCAPE_WIDTH + 20, (sheet.title, width, wide)
