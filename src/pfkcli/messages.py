@@ -52,7 +52,7 @@ from .values import cell_text, parse_id
 from .workspace import Workspace
 
 SENT_CHOICES = {"是": True, "否": False}
-WIDTHS = {"学号": 12.0, "姓名": 9.0, "场景": 13.0, "原因": 30.0, "消息": 50.0, "已发送": 8.0}
+WIDTHS = {"学号": 12.0, "姓名": 9.0, "场景": 16.0, "原因": 30.0, "消息": 50.0, "已发送": 8.0}  # 场景: 连续未学习关怀 on one line
 
 
 @dataclass
