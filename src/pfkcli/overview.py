@@ -80,16 +80,18 @@ def _window(end: dt.date, weeks_back: int):
 
 
 def _promises(calls, end: dt.date, weeks_back: int) -> tuple[int, int]:
-    """(kept, due): the follow-ups agreed on a reached call whose date fell in the week, and of them
-    those followed by a reached call by the day after the agreed date."""
+    """(kept, due): the follow-ups agreed on a reached call whose date fell in the week (up to the day
+    before its end: a promise of today is not late yet), and of them those followed by a reached call
+    by the day after the agreed date."""
+    import pandas as pd
+
     first, last = _window(end, weeks_back)
     reached = calls[calls["reached"]]
-    due = reached[reached["follow_up"].between(first, last)][["student_id", "called_on", "follow_up"]]
+    due = reached[reached["follow_up"].between(first - pd.Timedelta(days=1), last - pd.Timedelta(days=1))]
+    due = due[["student_id", "called_on", "follow_up"]]
     if due.empty:
         return 0, 0
     later = due.merge(reached[["student_id", "called_on"]].rename(columns={"called_on": "next"}), on="student_id")
-    import pandas as pd
-
     kept = later[(later["next"] > later["called_on"]) & (later["next"] <= later["follow_up"] + pd.Timedelta(days=1))]
     kept = kept.drop_duplicates(["student_id", "called_on", "follow_up"])
     return len(kept), len(due)

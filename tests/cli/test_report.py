@@ -380,15 +380,27 @@ def test_the_first_page_answers_how_the_team_is_doing(invoke, three_weeks):
             " outcome, reached, problem_type, resolved) VALUES ('extra', '李老师', 'L04', '2026-11-20', NULL, NULL, '嫌课程太难，要投诉',"
             " NULL, 'extra.xlsx', '2026-11-20T10:00:00', '已接通', 1, '投诉', '否')"
         )
+        # Two promises due this week: L09's (agreed 11-17 for 11-19, kept by the call of 11-20), Z08's
+        # (agreed 11-17 for 11-21, no call since); one due last week, L10's, kept on the day.
+        for student, called, follow in (("L09", "2026-11-17", "2026-11-19"), ("L09", "2026-11-20", None), ("Z08", "2026-11-17", "2026-11-21"),
+                                        ("L10", "2026-11-10", "2026-11-14"), ("L10", "2026-11-14", None)):
+            conn.execute(
+                "INSERT INTO callbacks (sheet_key, teacher, student_id, called_on, follow_up, source_file, recorded_at, outcome, reached)"
+                " VALUES ('extra', '李老师', ?, ?, ?, 'extra.xlsx', '2026-11-20T10:00:00', '已接通', 1)",
+                (student, called, follow),
+            )
     assert invoke("report", "--as-of", "2026-11-23", "-o", "dash.xlsx").exit_code == 0
     header, *rows = read_sheet(folder / "dash.xlsx", OVERVIEW_SHEET)
     assert header[:5] == ("项目", "本周", "上周", "变化", "说明")
     labels = [row[0] for row in rows]
     assert labels[:5] == ["风险学员（人）", "约定跟进按时（%）", "新学员首次联系按时（%）", "接通的回访（次）", "续费率（%）"]
     numbers = {row[0]: dict(zip(header, row)) for row in rows if row[0]}
-    # 李老师 reached L07, L08 on 11-16 (last week), L02, L03 on 11-23 (this week); 张老师 Z01, Z02, Z05 on 11-23.
-    assert numbers["接通的回访（次）"]["本周"] == 6 and numbers["接通的回访（次）"]["上周"] == 2
-    assert numbers["接通的回访（次）"]["变化"] == "+4"
+    # Recorded: 李老师 reached L07, L08 on 11-16 (last week), L02, L03 on 11-23; 张老师 Z01, Z02, Z05 on 11-23.
+    assert numbers["接通的回访（次）"]["本周"] == 9 and numbers["接通的回访（次）"]["上周"] == 4  # with the calls put in above
+    assert numbers["接通的回访（次）"]["变化"] == "+5"
+    promises = numbers["约定跟进按时（%）"]
+    assert (promises["本周"], promises["上周"], promises["变化"]) == (50.0, 100.0, "-50.0 个百分点")
+    assert promises["说明"] == "本周到期的 2 个约定跟进，1 个在约定日期（最晚次日）前接通"
     renewal = numbers["续费率（%）"]
     assert renewal["本周"] == 30.0 and "已续费 3 / 10 名" in renewal["说明"] and "95% 区间" in renewal["说明"]
     assert numbers["风险学员（人）"]["说明"] == "预警「进度严重落后」或「连续未学习」的学员"
