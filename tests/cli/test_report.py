@@ -382,8 +382,10 @@ def test_the_first_page_answers_how_the_team_is_doing(invoke, three_weeks):
         )
         # Two promises due this week: L09's (agreed 11-17 for 11-19, kept by the call of 11-20), Z08's
         # (agreed 11-17 for 11-21, no call since); one due last week, L10's, kept on the day.
+        # And 李老师 reached L01, L05, L06 on 11-18: all her students within 14 days, 张老师 4 of 10.
         for student, called, follow in (("L09", "2026-11-17", "2026-11-19"), ("L09", "2026-11-20", None), ("Z08", "2026-11-17", "2026-11-21"),
-                                        ("L10", "2026-11-10", "2026-11-14"), ("L10", "2026-11-14", None)):
+                                        ("L10", "2026-11-10", "2026-11-14"), ("L10", "2026-11-14", None),
+                                        ("L01", "2026-11-18", None), ("L05", "2026-11-18", None), ("L06", "2026-11-18", None)):
             conn.execute(
                 "INSERT INTO callbacks (sheet_key, teacher, student_id, called_on, follow_up, source_file, recorded_at, outcome, reached)"
                 " VALUES ('extra', '李老师', ?, ?, ?, 'extra.xlsx', '2026-11-20T10:00:00', '已接通', 1)",
@@ -396,8 +398,9 @@ def test_the_first_page_answers_how_the_team_is_doing(invoke, three_weeks):
     assert labels[:5] == ["风险学员（人）", "约定跟进按时（%）", "新学员首次联系按时（%）", "接通的回访（次）", "续费率（%）"]
     numbers = {row[0]: dict(zip(header, row)) for row in rows if row[0]}
     # Recorded: 李老师 reached L07, L08 on 11-16 (last week), L02, L03 on 11-23; 张老师 Z01, Z02, Z05 on 11-23.
-    assert numbers["接通的回访（次）"]["本周"] == 9 and numbers["接通的回访（次）"]["上周"] == 4  # with the calls put in above
-    assert numbers["接通的回访（次）"]["变化"] == "+5"
+    assert numbers["接通的回访（次）"]["本周"] == 12 and numbers["接通的回访（次）"]["上周"] == 4  # with the calls put in above
+    assert numbers["接通的回访（次）"]["变化"] == "+8"
+    assert numbers["新学员首次联系按时（%）"]["说明"] == "名单里没有报名日期，算不出"
     promises = numbers["约定跟进按时（%）"]
     assert (promises["本周"], promises["上周"], promises["变化"]) == (50.0, 100.0, "-50.0 个百分点")
     assert promises["说明"] == "本周到期的 2 个约定跟进，1 个在约定日期（最晚次日）前接通"
@@ -407,6 +410,8 @@ def test_the_first_page_answers_how_the_team_is_doing(invoke, three_weeks):
     needs = [row for row in rows if row[0] and row[0].startswith("⚠")]
     assert any(row[0] == "⚠ 投诉未解决" and "L04" not in row[4] and "（李老师）" in row[4] for row in needs), needs
     assert labels.index("⚠ 投诉未解决") < labels.index("本次分层快照")
+    behind = next(row[4] for row in needs if row[0] == "⚠ 老师落后")
+    assert behind.startswith("张老师：回访覆盖 40%（全组 70%），超期未回访 6 人")
     # No literal nan, None or NaT anywhere in the workbook.
     book = openpyxl.load_workbook(folder / "dash.xlsx")
     for sheet in book.worksheets:
