@@ -391,6 +391,13 @@ def test_the_first_page_answers_how_the_team_is_doing(invoke, three_weeks):
                 " VALUES ('extra', '李老师', ?, ?, ?, 'extra.xlsx', '2026-11-20T10:00:00', '已接通', 1)",
                 (student, called, follow),
             )
+        # Z09 not answering twice since 11-09: one more and the pool takes Z09 (unreachable_after = 3).
+        for called in ("2026-11-17", "2026-11-19"):
+            conn.execute(
+                "INSERT INTO callbacks (sheet_key, teacher, student_id, called_on, source_file, recorded_at, outcome, reached)"
+                " VALUES ('extra', '张老师', 'Z09', ?, 'extra.xlsx', '2026-11-20T10:00:00', '未接通', 0)",
+                (called,),
+            )
     assert invoke("report", "--as-of", "2026-11-23", "-o", "dash.xlsx").exit_code == 0
     header, *rows = read_sheet(folder / "dash.xlsx", OVERVIEW_SHEET)
     assert header[:5] == ("项目", "本周", "上周", "变化", "说明")
@@ -410,6 +417,8 @@ def test_the_first_page_answers_how_the_team_is_doing(invoke, three_weeks):
     needs = [row for row in rows if row[0] and row[0].startswith("⚠")]
     assert any(row[0] == "⚠ 投诉未解决" and "L04" not in row[4] and "（李老师）" in row[4] for row in needs), needs
     assert labels.index("⚠ 投诉未解决") < labels.index("本次分层快照")
+    soon = next(row[4] for row in needs if row[0] == "⚠ 快进入公海")
+    assert soon.startswith("1 名学员 7 天内会进入公海") and soon.endswith("：张老师 1 人")
     behind = next(row[4] for row in needs if row[0] == "⚠ 老师落后")
     assert behind.startswith("张老师：回访覆盖 40%（全组 70%），超期未回访 6 人")
     # No literal nan, None or NaT anywhere in the workbook.
