@@ -179,3 +179,10 @@ def test_every_date_of_every_workbook_is_shown_as_a_date(three_weeks, invoke):
     last = [row[header.index("上次回访日期")] for row in sheet.iter_rows(min_row=2, values_only=True)]
     assert any(isinstance(day, dt.datetime) for day in last)
     assert [line for path in written for line in date_cells_shown_as_numbers(path)] == []
+    # Nor a missing value written out as text anywhere.
+    import re
+
+    for path in written:
+        for sheet in openpyxl.load_workbook(path).worksheets:
+            for row in sheet.iter_rows(values_only=True):
+                assert not any(isinstance(v, str) and re.search(r"\bnan\b|\bNone\b|\bNaT\b", v) for v in row), (path.name, sheet.title, row)
