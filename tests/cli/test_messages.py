@@ -187,3 +187,15 @@ def test_after_record_the_same_day_the_drafts_know_the_calls(invoke, workspace):
     assert invoke("messages", "--all", "--as-of", DAY, "--scene", "连续未学习关怀").exit_code == 0
     after = {row["学号"] for path in (workspace / "messages").glob("*连续未学习关怀.xlsx") for row in rows_of(path)}
     assert "S12" not in after
+
+
+def test_the_renewal_drafts_left_for_later_are_said(invoke, tmp_path):
+    from ..test_messages import MONTH
+
+    assert invoke("init", ".").exit_code == 0
+    rows = [["S%02d" % n, f"学员{n}", "张老师", "数据运营官", 6, 40, "2026-11-22", "2026-09-20", *MONTH, 4, 4, 4, "2026-11-01", None] for n in range(30, 43)]
+    assert invoke("classify", write_cohort(tmp_path, rows), "--as-of", DAY).exit_code == 0
+    result = invoke("messages", "--all", "--as-of", DAY)
+    assert result.exit_code == 0, result.output
+    assert "续费消息每位老师每天最多 10 条（pfk.toml [messages] renewal_per_day）：另有 3 条按回访计划的先后顺延到后面几天" in result.stdout
+    assert len(rows_of(tmp_path / "messages" / f"张老师-{DAY}.xlsx")) == 10
