@@ -485,6 +485,8 @@ def _is_datetime(values) -> bool:
 
 _CELL = re.compile(r'<c r="([A-Z]+)(\d+)"([^>]*?)(/>|>.*?</c>)', re.S)
 _ROW = re.compile(r'<row r="(\d+)"([^>]*?)(/>|>(.*?)</row>)', re.S)
+_STYLE = re.compile(r'\bs="(\d+)"')
+_STYLE_ATTRIBUTE = re.compile(r'\s*\bs="\d+"')
 _THIN_BORDER = (
     '<border><left style="thin"><color auto="1"/></left><right style="thin"><color auto="1"/></right>'
     '<top style="thin"><color auto="1"/></top><bottom style="thin"><color auto="1"/></bottom><diagonal/></border>'
@@ -503,14 +505,15 @@ def _with_styles(data: bytes, sheets: dict[int, tuple[list[str], list[str], int]
 
     with zipfile.ZipFile(io.BytesIO(data)) as book:
         variant = _style_variants(book.read("xl/styles.xml").decode("utf-8"))
-
-    def restyle(name: str, xml: bytes) -> bytes:
-        dates, boxes, rows = sheets[int(name.removeprefix("xl/worksheets/sheet").removesuffix(".xml"))]
-        return _restyled_sheet(xml.decode("utf-8"), set(dates), boxes, rows, variant).encode("utf-8")
-
-    # The sheets first: the styles they need are made as they go, then written into styles.xml.
-    data = _rezip(data, {f"xl/worksheets/sheet{number}.xml" for number in sheets}, restyle)
-    return _rezip(data, {"xl/styles.xml"}, lambda name, xml: variant.styles().encode("utf-8"))
+        # The sheets first: the styles they need are made as they go, then written into styles.xml.
+        changed = {
+            f"xl/worksheets/sheet{number}.xml": _restyled_sheet(
+                book.read(f"xl/worksheets/sheet{number}.xml").decode("utf-8"), set(dates), boxes, rows, variant
+            ).encode("utf-8")
+            for number, (dates, boxes, rows) in sheets.items()
+        }
+    changed["xl/styles.xml"] = variant.styles().encode("utf-8")
+    return _rezip(data, changed.keys(), lambda name, _xml: changed[name])
 
 
 class _Variants:
@@ -564,27 +567,38 @@ def _style_variants(styles: str) -> _Variants:
 
 def _restyled_sheet(xml: str, dates: set[str], boxes: list[str], rows: int, variant) -> str:
     """One worksheet's data rows (2 … rows + 1) with their date cells and boxed cells restyled; a boxed
-    cell the writer left out (empty) is put in, in its column's place."""
+    cell the writer left out (empty) is put in, in its column's place. Other cells are kept as written."""
+    wanted = dates | set(boxes)
+
+    def place(letter: str) -> tuple[int, str]:
+        return (len(letter), letter)
+
     def row(match):
         number, attributes = int(match.group(1)), match.group(2)
         if not 2 <= number <= rows + 1:
             return match.group(0)
-        own = re.search(r'\bs="(\d+)"', attributes)
+        own = _STYLE.search(attributes)
         row_style = int(own.group(1)) if own else 0
-        cells = {}
+        cells, seen = [], set()
         for cell in _CELL.finditer(match.group(4) or ""):
-            letter, rest, body = cell.group(1), cell.group(3), cell.group(4)
-            style = re.search(r'\bs="(\d+)"', rest)
+            letter = cell.group(1)
+            if letter not in wanted:
+                cells.append((place(letter), cell.group(0)))
+                continue
+            rest, body = cell.group(3), cell.group(4)
+            style = _STYLE.search(rest)
             base = int(style.group(1)) if style else row_style
-            numeric = 't="' not in rest
-            date, box = letter in dates and numeric, letter in boxes
+            date, box = letter in dates and 't="' not in rest, letter in boxes
             if date or box:
-                rest = re.sub(r'\s*\bs="\d+"', "", rest) + f' s="{variant(base, date, box)}"'
-            cells[letter] = f'<c r="{letter}{number}"{rest}{body}'
-        for letter in boxes:
-            cells.setdefault(letter, f'<c r="{letter}{number}" s="{variant(row_style, False, True)}"/>')
-        ordered = sorted(cells.items(), key=lambda item: (len(item[0]), item[0]))
-        return f'<row r="{number}"{attributes}>{"".join(text for _, text in ordered)}</row>'
+                rest = _STYLE_ATTRIBUTE.sub("", rest) + f' s="{variant(base, date, box)}"'
+            seen.add(letter)
+            cells.append((place(letter), f'<c r="{letter}{number}"{rest}{body}'))
+        missing = [letter for letter in boxes if letter not in seen]
+        if missing:
+            empty = variant(row_style, False, True)
+            cells += [(place(letter), f'<c r="{letter}{number}" s="{empty}"/>') for letter in missing]
+            cells.sort(key=lambda item: item[0])
+        return f'<row r="{number}"{attributes}>{"".join(text for _, text in cells)}</row>'
 
     return _ROW.sub(row, xml)
 
