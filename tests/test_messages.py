@@ -395,3 +395,23 @@ def test_renewal_drafts_are_spread_over_the_stage_at_most_a_declared_number_a_da
         ])
     tomorrow, _ = drafts_of(workspace, as_of=AS_OF + dt.timedelta(days=1))
     assert sorted(tomorrow.rows[tomorrow.rows["scene"] == "续费30天"]["student_id"]) == sorted(planned[10:])
+
+
+def test_a_workspace_playbook_made_before_a_scene_borrows_the_built_in_texts(cohort):
+    """A team's playbook written before 通话跟进 and 续费·落后 existed: the built-in texts stand in
+    (a student just reached still gets the follow-up, one far behind no praise); a key kept empty on
+    purpose stays empty."""
+    path = cohort.playbooks_dir / "待回访.yaml"
+    text = path.read_text(encoding="utf-8")
+    start, end = text.index("  通话跟进:\n"), text.index("  转下期:\n")
+    path.write_text(text[:start] + text[end:], encoding="utf-8")
+    with history.opened(cohort.history_path) as conn:
+        call = {"teacher": "李老师", "student_id": "S05", "called_on": AS_OF, "p": None, "k": None, "note": None, "follow_up": None}
+        history.import_callbacks(conn, "sheet-1", "hash-1", "李老师.xlsx", [call])
+    drafts, by_id = drafts_of(cohort)
+    assert by_id["S05"]["scene"] == "通话跟进"
+    assert by_id["S05"]["message"] in filled("待回访", "通话跟进", {"姓名": "陈静", "老师": "李老师", "通话日": "今天"})
+    path.write_text(text[:start] + "  通话跟进: []\n" + text[end:], encoding="utf-8")
+    drafts, by_id = drafts_of(cohort)
+    assert "S05" not in by_id
+    assert [(s.scene, s.students) for s in drafts.skipped] == [("通话跟进", 1)]

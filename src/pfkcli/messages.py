@@ -44,7 +44,7 @@ from .playbooks import load_playbooks
 from .pool import placed_snapshot
 from .progress import step
 from .reading import label_pairs
-from .scenes import CONGRATULATIONS, PERSONAS, RENEWAL_SCENES, SCENE_BY_NAME, SCENES, offered, personas, scene_inputs, template_keys
+from .scenes import BEHIND, CONGRATULATIONS, PERSONA_SEPARATOR, PERSONAS, RENEWAL_SCENES, SCENE_BY_NAME, SCENES, offered, personas, scene_inputs, template_keys
 from .segments import BY_CODE
 from .team import teachers_to_serve
 from .templates import PLACEHOLDERS, Template, choose, compile_template, fact_texts, render
@@ -190,9 +190,25 @@ def _placeholder_rank(name: str) -> int:
     return [p.name for p in PLACEHOLDERS].index(name)
 
 
+# The keys whose texts the built-in playbooks lend to a workspace's playbook that has none of its own:
+# every scene, and the texts that keep the tone true to the facts (a student behind is not praised).
+LENT_KEYS = (*SCENE_BY_NAME, f"续费{PERSONA_SEPARATOR}{BEHIND}", f"{CONGRATULATIONS}{PERSONA_SEPARATOR}{BEHIND}")
+
+
 def _compiled(playbooks: dict) -> dict[str, dict[str, tuple[Template, ...]]]:
-    """segment → playbook key → its templates, split once (the playbooks were checked when loaded)."""
-    return {code: {key: tuple(compile_template(t) for t in texts) for key, texts in book.messages.items()} for code, book in playbooks.items()}
+    """segment → playbook key → its templates, split once (the playbooks were checked when loaded).
+
+    A workspace's playbooks made before a scene existed (通话跟进, 转下期, ·落后) have no texts for it:
+    the built-in playbook's stand in until the team writes its own, so that a release's new scene is
+    drafted at once. A key the team keeps empty on purpose (`通话跟进: []`) stays empty."""
+    lacking = any(key not in book.messages for book in playbooks.values() for key in LENT_KEYS)
+    builtin = load_playbooks(None) if lacking else {}
+
+    def texts_of(code: str, book) -> dict:
+        lent = {key: builtin[code].messages[key] for key in LENT_KEYS if key not in book.messages and code in builtin and key in builtin[code].messages}
+        return {**book.messages, **lent}
+
+    return {code: {key: tuple(compile_template(t) for t in texts) for key, texts in texts_of(code, book).items()} for code, book in playbooks.items()}
 
 
 def _empty_rows():
