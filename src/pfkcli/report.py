@@ -166,6 +166,8 @@ class ReportResult:
     output: Path
     sheets: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # printed under the figures
+    week: list = field(default_factory=list)  # overview.Headline: the week's numbers against last week (概览)
+    needs: list[tuple[str, str]] = field(default_factory=list)  # what needs the lead now (概览's ⚠ lines)
 
 
 _PHONE = re.compile(r"(?<!\d)(1\d{2})\d{4}(\d{4})(?!\d)")
@@ -744,12 +746,13 @@ def build_report(
     sheets.append(SheetSpec(PROBLEMS_SHEET, problem_table(problems), autofilter=False))
     sheets += learned
 
-    sheets.insert(0, _overview_sheet(figures, newest, previous, as_of, ctx, alerts, numbers, covered))
+    needs = overview.needs_now(ctx, alerts, covered)
+    sheets.insert(0, _overview_sheet(figures, newest, previous, as_of, ctx, alerts, numbers, needs))
     target = Path(output) if output else default_output(workspace, as_of)
     if output is None:
         target.parent.mkdir(parents=True, exist_ok=True)
     write_workbook(target, sheets, inputs=[path])
-    return ReportResult(as_of, newest, previous, figures, target, [s.name for s in sheets], notes)
+    return ReportResult(as_of, newest, previous, figures, target, [s.name for s in sheets], notes, numbers, needs)
 
 
 def _learning_sheets(conn, workspace: Workspace, ctx: AlertContext) -> list[SheetSpec]:
@@ -802,14 +805,13 @@ def _note_sheet(name: str, note: str) -> SheetSpec:
     return SheetSpec(name, pd.DataFrame({NOTE_COLUMN: [note]}), autofilter=False, widths={NOTE_COLUMN: 80.0})
 
 
-def _overview_sheet(figures: ReportFigures, newest: dt.date, previous: dt.date | None, as_of: dt.date, ctx, alerts, numbers, covered) -> SheetSpec:
+def _overview_sheet(figures: ReportFigures, newest: dt.date, previous: dt.date | None, as_of: dt.date, ctx, alerts, numbers, needs) -> SheetSpec:
     """概览 (overview.py): the week's numbers against last week, what needs the lead now, the details,
     and one chart in the segment colours — each teacher's students at risk by segment — beside them.
     Printed: the table and the chart, one page wide (the chart's own table, to the right, is left off)."""
     risky, rule = overview.at_risk(ctx, alerts)
     teachers = [name for name in teacher_order(ctx.frame) if name != UNASSIGNED]
     chart_table = overview.risk_by_segment(ctx, risky, teachers)
-    needs = overview.needs_now(ctx, alerts, covered)
     width, height = 640, max(CHART_HEIGHT, 28 * len(chart_table) + 160)
     blank_rows = math.ceil(height / ROW_PIXELS) + 1
     table, chart_at = overview.overview_frame(numbers, needs, overview_table(figures, newest, previous, as_of), chart_table, blank_rows)

@@ -398,7 +398,11 @@ def test_the_first_page_answers_how_the_team_is_doing(invoke, three_weeks):
                 " VALUES ('extra', '张老师', 'Z09', ?, 'extra.xlsx', '2026-11-20T10:00:00', '未接通', 0)",
                 (called,),
             )
-    assert invoke("report", "--as-of", "2026-11-23", "-o", "dash.xlsx").exit_code == 0
+    result = invoke("report", "--as-of", "2026-11-23", "-o", "dash.xlsx")
+    assert result.exit_code == 0, result.output
+    # The terminal says the same first.
+    assert "本周接通的回访（次）：12（上周 4）" in result.stdout
+    assert "⚠ 投诉未解决：" in result.stdout and "⚠ 老师落后：张老师：回访覆盖 40%" in result.stdout
     header, *rows = read_sheet(folder / "dash.xlsx", OVERVIEW_SHEET)
     assert header[:5] == ("项目", "本周", "上周", "变化", "说明")
     labels = [row[0] for row in rows]
