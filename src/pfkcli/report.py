@@ -8,7 +8,7 @@ Sheets, in order (names and headers are the contract, declared below):
 
 | sheet | what | chart |
 | --- | --- | --- |
-| 概览 | the headline figures, also printed in the terminal | |
+| 概览 | the week's numbers against last week, what needs the lead now, the details (overview.py); also printed in the terminal | students at risk per teacher by segment |
 | 分层分布 | students per teacher × segment | stacked bar |
 | 学习进度 | F distribution per teacher, share on pace | stacked column, 100 % stacked column |
 | 回访覆盖 | called within the cadence / called earlier / never called, overdue follow-ups | 100 % stacked column |
