@@ -231,7 +231,7 @@ CORPUS = {
     "big5": (big5_csv, "error", "编码"),
     "shift_jis": (shift_jis_csv, "error", "编码"),
     "binary_csv": (binary_csv, "error", "不是文本表格"),
-    "control_teacher": (control_character_teacher, "error", "运营老师不能为空"),
+    "control_teacher": (control_character_teacher, "error", "运营老师是空的：新学员请先运行 pfk assign"),
     "control_inside_names": (control_characters_inside_names, "warning", "控制字符"),
     "path_trick_teachers": (path_trick_teachers, "ok", ""),
     "invalid_cells": (invalid_cells, "error", '作业完成次数: "十" 不是数字'),

@@ -97,6 +97,7 @@ LONG_FACTS = {
     "姓名": "欧阳娜娜", "老师": "司马老师", "课程": "数据运营官高级实战班第十二期", "已交作业": "100", "作业总数": "100",
     "剩余作业": "100", "已学课时": "100.5", "总课时": "100.5", "进度": "100%", "应达进度": "100%", "未学习天数": "100",
     "最近学习": "12月31日", "距结课天数": "100", "结课日期": "12月31日", "上次回访": "12月31日", "满意度": "2.5",
+    "通话日": "12月31日", "下次跟进": "12月31日",
 }
 
 
@@ -115,7 +116,7 @@ def test_every_default_playbook_drafts_every_scene_in_two_ways_and_with_its_fact
     least = {
         "首次联系": {"姓名", "老师"}, "满意度低": {"姓名", "满意度"}, "续费30天": {"姓名", "距结课天数"},
         "续费7天": {"姓名", "距结课天数"}, "续费3天": {"姓名", "结课日期"}, "连续未学习关怀": {"姓名", "未学习天数"},
-        "进度督促": {"姓名", "应达进度"}, "结课祝贺": {"姓名", "结课日期"},
+        "进度督促": {"姓名", "应达进度"}, "结课祝贺": {"姓名", "结课日期"}, "通话跟进": {"姓名", "通话日"}, "转下期": {"姓名"},
     }
     for code, book in load_playbooks(None).items():
         for scene in SCENES:
@@ -155,10 +156,12 @@ def test_the_cohorts_drafts_are_whole_short_and_built_on_each_students_facts(coh
     assert by_id["S09"]["message"] in filled(by_id["S09"]["segment"], "续费·新课", {"姓名": "周杰", "距结课天数": "24", "已交作业": "11", "作业总数": "11"})
     # P = 2 reads as hesitant: the offer, in the last three days.
     assert by_id["S04"]["message"] in filled(by_id["S04"]["segment"], "续费·优惠", {"姓名": "刘洋", "距结课天数": "2", "已交作业": "10", "作业总数": "11"})
-    # Homework unknown (blank cell): the text that does not need it, never a blank or `nan`.
-    (fallback,) = filled(by_id["S10"]["segment"], "续费30天", {"姓名": "吴倩", "距结课天数": "24"})
+    # Homework unknown (blank cell) and a fifth of the course done: behind, so no praise and no pitch —
+    # help to catch up — in the text that needs neither homework count, never a blank or `nan`.
+    assert by_id["S10"]["why"].endswith("；按人群选的话术：先补上这期")
+    (fallback,) = filled(by_id["S10"]["segment"], "续费·落后", {"姓名": "吴倩", "距结课天数": "24"})
     assert by_id["S10"]["message"] == fallback
-    assert fallback.startswith("吴倩您好，课程还有24天结束，")
+    assert fallback.startswith("吴倩您好，这期课程快结束了")
     # The other scenes, each on its own facts.
     assert "已经13天" in by_id["S02"]["message"] or "13天没有学习记录" in by_id["S02"]["message"]
     assert "11月10日" in by_id["S02"]["message"]
@@ -191,12 +194,13 @@ def test_drafts_follow_the_plans_order_teacher_by_teacher(cohort):
 
 
 def test_neighbours_on_a_sheet_do_not_get_the_same_text(tmp_path):
-    rows = [["S%02d" % n, f"学员{n}", "张老师", "数据运营官", 6, 40, "2026-11-22", "2026-09-20", *MONTH, 4, 4, 4, "2026-11-01", None] for n in range(1, 13)]
+    # Ten: a teacher's renewal drafts of a day ([messages] renewal_per_day).
+    rows = [["S%02d" % n, f"学员{n}", "张老师", "数据运营官", 6, 40, "2026-11-22", "2026-09-20", *MONTH, 4, 4, 4, "2026-11-01", None] for n in range(1, 11)]
     workspace = workspace_in(tmp_path)
     classify(workspace, write_cohort(tmp_path, rows), AS_OF)
     drafts, _ = drafts_of(workspace)
     texts = drafts.rows["message"].str.replace(r"学员\d+", "", regex=True).tolist()
-    assert len(texts) == 12
+    assert len(texts) == 10
     assert all(a != b for a, b in zip(texts, texts[1:]))
 
 
@@ -320,3 +324,94 @@ def test_a_messages_sheet_with_a_bad_mark_records_nothing(cohort):
     assert [p.line() for p in caught.value.problems] == [f'张老师-2026-11-23.xlsx › 消息 › 第{row}行 › 已发送: "发了" 请选「是」或「否」']
     with history.opened(cohort.history_path) as conn:
         assert conn.execute("SELECT count(*) FROM touches").fetchone()[0] == 0
+
+
+# --- true to the facts -------------------------------------------------------------------------------
+
+PRAISE = ("不容易", "难得", "坚持", "很好", "恭喜", "学下来了", "学完了")
+
+
+def test_a_student_who_never_started_is_offered_the_next_cohort_not_a_renewal(tmp_path):
+    """Seed 001: in the renewal month, a student with no homework and no hours gets 转下期 — even asked
+    for a renewal stage by name, no renewal pitch; three days after the end, no congratulations."""
+    never = ["S20", "孙丽", "张老师", "数据运营官", 0, 0, None, "2026-09-20", *MONTH, None, 4, 4, "2026-11-01", "否"]
+    workspace = workspace_in(tmp_path)
+    classify(workspace, write_cohort(tmp_path, [never]), AS_OF)
+    drafts, by_id = drafts_of(workspace)
+    assert by_id["S20"]["scene"] == "转下期"
+    assert by_id["S20"]["why"] == "一直没开始学，课程 2026-12-17 结课：建议转到下一期从头学，不谈续费"
+    assert "下一期" in by_id["S20"]["message"] and "续报" not in by_id["S20"]["message"]
+    assert "S20" not in drafts_of(workspace, scene="续费30天")[1]
+    ended = [never[:8] + ["2026-09-01", "2026-11-21"] + never[10:]]
+    classify(workspace, write_cohort(tmp_path, ended), AS_OF)
+    _, by_id = drafts_of(workspace)
+    assert by_id["S20"]["scene"] == "转下期"
+    assert "S20" not in drafts_of(workspace, scene="结课祝贺")[1]
+
+
+def test_a_student_far_behind_is_not_praised(tmp_path):
+    """0 of 11 homework and 8 hours of 76 in the renewal month, and at the course's end: the texts
+    for a student behind (help to finish this one), never praise for persistence — in every segment."""
+    rows = [
+        ["S21", "钱多", "张老师", "数据运营官", 0, 8, "2026-11-20", "2026-09-20", *MONTH, 4, p, k, "2026-11-01", "否"]
+        for p, k in ((5, 5),)
+    ]
+    rows.append(["S22", "孙少", "张老师", "数据运营官", 0, 8, "2026-11-20", "2026-08-25", "2026-09-01", "2026-11-21", 4, 2, 2, "2026-11-01", None])
+    workspace = workspace_in(tmp_path)
+    classify(workspace, write_cohort(tmp_path, rows), AS_OF)
+    _, by_id = drafts_of(workspace)
+    assert by_id["S21"]["scene"] == "续费30天" and by_id["S21"]["why"].endswith("；按人群选的话术：先补上这期")
+    assert by_id["S21"]["message"] in filled(by_id["S21"]["segment"], "续费·落后", {"姓名": "钱多", "距结课天数": "24", "剩余作业": "11", "进度": "5%"})
+    assert by_id["S22"]["scene"] == "结课祝贺"
+    assert by_id["S22"]["message"] in filled(by_id["S22"]["segment"], "结课祝贺·落后", {"姓名": "孙少", "结课日期": "11月21日", "剩余作业": "11", "进度": "5%"})
+    for code, book in load_playbooks(None).items():
+        for key in ("续费·落后", "结课祝贺·落后", "转下期"):
+            for text in book.messages[key]:
+                assert not any(word in text for word in PRAISE), (code, key, text)
+
+
+def test_renewal_drafts_are_spread_over_the_stage_at_most_a_declared_number_a_day(tmp_path):
+    """Fourteen students of one teacher in their renewal month: ten drafts today in the plan's order,
+    four left for the following days ([messages] renewal_per_day); other scenes are not cut."""
+    from pfkcli.alert_rules import AlertContext
+    from pfkcli.plan import build_plan
+
+    rows = [["S%02d" % n, f"学员{n}", "张老师", "数据运营官", 6, 40, "2026-11-22", "2026-09-20", *MONTH, 4, 4, 4, "2026-11-01", None] for n in range(30, 44)]
+    rows.append(["S05", "陈静", "张老师", "数据运营官", 0, 0, None, "2026-11-23", "2026-11-20", "2027-01-20", None, None, None, None, None])
+    workspace = workspace_in(tmp_path)
+    classify(workspace, write_cohort(tmp_path, rows), AS_OF)
+    drafts, by_id = drafts_of(workspace)
+    renewals = drafts.rows[drafts.rows["scene"] == "续费30天"]["student_id"].tolist()
+    assert len(renewals) == 10 and drafts.deferred == 4 and "S05" in by_id
+    with history.opened(workspace.history_path) as conn:
+        frame = history.load_snapshot(conn, AS_OF)
+        ctx = AlertContext(frame, workspace.config, AS_OF, history.newest_callbacks(conn, frame, AS_OF), history.ratings_before(conn, AS_OF))
+    planned = [sid for sid in build_plan(ctx, 100).rows["student_id"].tolist() if sid.startswith("S3") or sid.startswith("S4")]
+    assert renewals == planned[:10]
+    # The next day, the ten sent (touches), the other four come.
+    with history.opened(workspace.history_path) as conn:
+        history.store_touches(conn, "m1", "张老师.xlsx", [
+            {"teacher": "张老师", "student_id": sid, "scene": "续费30天", "touched_on": AS_OF, "message": "你好"} for sid in renewals
+        ])
+    tomorrow, _ = drafts_of(workspace, as_of=AS_OF + dt.timedelta(days=1))
+    assert sorted(tomorrow.rows[tomorrow.rows["scene"] == "续费30天"]["student_id"]) == sorted(planned[10:])
+
+
+def test_a_workspace_playbook_made_before_a_scene_borrows_the_built_in_texts(cohort):
+    """A team's playbook written before 通话跟进 and 续费·落后 existed: the built-in texts stand in
+    (a student just reached still gets the follow-up, one far behind no praise); a key kept empty on
+    purpose stays empty."""
+    path = cohort.playbooks_dir / "待回访.yaml"
+    text = path.read_text(encoding="utf-8")
+    start, end = text.index("  通话跟进:\n"), text.index("  转下期:\n")
+    path.write_text(text[:start] + text[end:], encoding="utf-8")
+    with history.opened(cohort.history_path) as conn:
+        call = {"teacher": "李老师", "student_id": "S05", "called_on": AS_OF, "p": None, "k": None, "note": None, "follow_up": None}
+        history.import_callbacks(conn, "sheet-1", "hash-1", "李老师.xlsx", [call])
+    drafts, by_id = drafts_of(cohort)
+    assert by_id["S05"]["scene"] == "通话跟进"
+    assert by_id["S05"]["message"] in filled("待回访", "通话跟进", {"姓名": "陈静", "老师": "李老师", "通话日": "今天"})
+    path.write_text(text[:start] + "  通话跟进: []\n" + text[end:], encoding="utf-8")
+    drafts, by_id = drafts_of(cohort)
+    assert "S05" not in by_id
+    assert [(s.scene, s.students) for s in drafts.skipped] == [("通话跟进", 1)]

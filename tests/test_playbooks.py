@@ -413,8 +413,8 @@ def test_messages_are_scenes_to_variants_and_a_single_text_is_one_variant(folder
         ),
         (
             "  首次联系:\n", "  首次见面:\n",
-            "playbooks/P_S-F_S-K_L.yaml: messages.首次见面: 不认识的场景「首次见面」；可用：首次联系、满意度低、续费3天、续费7天、续费30天、"
-            "连续未学习关怀、进度督促、结课祝贺，续费阶段还可分人群加 ·优惠 / ·新课 / ·进阶（如 续费7天·优惠、续费·进阶）（第 8 行）",
+            "playbooks/P_S-F_S-K_L.yaml: messages.首次见面: 不认识的场景「首次见面」；可用：通话跟进、首次联系、满意度低、转下期、续费3天、续费7天、续费30天、"
+            "连续未学习关怀、进度督促、结课祝贺，续费阶段还可分人群加 ·落后 / ·优惠 / ·新课 / ·进阶（如 续费7天·优惠、续费·进阶）（第 8 行）",
         ),
     ],
     ids=["unknown-placeholder", "attribute", "too-long", "unknown-scene"],

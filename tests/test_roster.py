@@ -57,7 +57,7 @@ def test_every_problem_in_one_run(tmp_path):
         'roster.xlsx › 学员名单 › 第4行 › P: "6" 超出范围，应在1-5之间',
         'roster.xlsx › 学员名单 › 第5行 › 观看课时: "-2" 不能小于0',
         'roster.xlsx › 学员名单 › 第5行 › K: "很好" 不是1-5的分数',
-        "roster.xlsx › 学员名单 › 第5行 › 运营老师: 运营老师不能为空",
+        "roster.xlsx › 学员名单 › 第5行 › 运营老师: 运营老师是空的：新学员请先运行 pfk assign roster.xlsx 分配老师，再对它写出的 roster.assign.xlsx 运行 pfk classify",
         "roster.xlsx › 学员名单 › 第5行 › 学号: 学号 S001 重复（与第3行相同）",
     ]
 

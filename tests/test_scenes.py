@@ -8,8 +8,10 @@ from pfkcli.templates import PLACEHOLDERS
 
 def test_scenes_are_declared_once_in_their_precedence():
     assert [(s.name, s.window) for s in SCENES] == [
+        ("通话跟进", "同一次通话发过就不再起草"),
         ("首次联系", "发过就不再起草"),
         ("满意度低", "发过后 14 天内不再起草"),
+        ("转下期", "本期（结课前 30 天起）发过就不再起草"),
         ("续费3天", "本阶段（结课前 3 天起）发过就不再起草"),
         ("续费7天", "本阶段（结课前 7 天起）发过就不再起草"),
         ("续费30天", "本阶段（结课前 30 天起）发过就不再起草"),
@@ -19,7 +21,7 @@ def test_scenes_are_declared_once_in_their_precedence():
     ]
     known = {p.name for p in PLACEHOLDERS}
     assert all(set(s.facts) <= known for s in SCENES)
-    assert [p.name for p in PERSONAS] == ["优惠", "新课", "进阶"]
+    assert [p.name for p in PERSONAS] == ["落后", "优惠", "新课", "进阶"]
 
 
 def test_a_renewal_persona_is_looked_up_before_the_stage():

@@ -319,7 +319,8 @@ def _notes(result: AssignResult, teachers: list[TeacherSlot], in_workspace: bool
         took_none = "，本次没有分给她新学员" if allocation.moves else ""
         notes.append(f"{name} 已有 {held} 人，超过按容量应带的 {float(share):.1f} 人{took_none}；加 --rebalance 可把多出的学员分给其他老师")
     if not allocation.moves:
-        notes.append("没有需要分配的学员：每位学员都有在职的运营老师")
+        held = "不在公海的学员都有在职的运营老师" if result.in_pool else "每位学员都有在职的运营老师"
+        notes.append(f"没有需要分配的学员：{held}")
     if result.in_pool:
         notes.append(f"公海里的 {result.in_pool} 名学员不参与分配，学员名单里保持原来的运营老师（用 pfk pool claim 认领）")
     if not in_workspace and allocation.moves:

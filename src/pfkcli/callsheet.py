@@ -13,7 +13,7 @@ from pathlib import Path
 from . import history, proposals
 from .alert_rules import AlertContext
 from .calls import COMPLAINT, OUTCOMES, PROBLEM_TYPES, RESOLVED_CHOICES
-from .errors import OutputError, Problem
+from .errors import OutputError, Problem, UsageError
 from .excel import RowValidation, SheetSpec, arrow_cells, fitted_heights, prepared, writable, write_workbooks
 from .outputs import (
     CALLSHEET_COLUMNS,
@@ -62,6 +62,8 @@ class CallsheetResult:
     capacity: int
     sheets: list[WrittenSheet] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    # Nobody to call because the course is over: why, and what to do instead (one line), else None.
+    finished: str | None = None
 
 
 def callsheet_name(teacher: str, as_of: dt.date, taken: set[str] | None = None) -> str:
@@ -91,6 +93,9 @@ def make_callsheets(
 def _write_sheets(workspace, conn, ctx, source, snapshot_date, warnings, playbooks, teacher, roster_path, progress_path, limit, folder):
     """The plan, laid out and written: one workbook per teacher, each with an id kept in the history."""
     frame, config, as_of = ctx.frame, ctx.config, ctx.as_of
+    finished = finished_course(ctx)
+    if finished and teacher is not None and not (frame["teacher"] == teacher).any():
+        raise UsageError(f"{teacher}：{finished}")
     teachers = teachers_to_serve(frame["teacher"], teacher)
     capacity = limit or config.plan.calls_per_week
     with step("排定本周回访"):
@@ -100,6 +105,8 @@ def _write_sheets(workspace, conn, ctx, source, snapshot_date, warnings, playboo
     folder = folder or workspace.callsheets_dir
     make_folder(folder, "回访表")
     result = CallsheetResult(as_of, source, snapshot_date, capacity, warnings=warnings)
+    if not any(load.on_sheet for load in plan.loads):
+        result.finished = finished
     taken: set[str] = set()
     targets = [inside(folder, callsheet_name(load.teacher, as_of, taken)) for load in plan.loads]
     check_outputs(targets, inputs=[roster_path, progress_path], workspace_root=workspace.root)
@@ -123,6 +130,33 @@ def _write_sheets(workspace, conn, ctx, source, snapshot_date, warnings, playboo
     written = write_workbooks("写出回访表", books, inputs=[roster_path, progress_path])
     result.sheets = [WrittenSheet(load, path) for load, path in zip(plan.loads, written)]
     return result
+
+
+def finished_course(ctx: AlertContext, nothing: str = "没有要打的回访") -> str | None:
+    """When every student's course has ended: why there is nothing to call, and what to do instead —
+    the renewal pool for sales, the public pool, the next cohort for those who never started (seed
+    001) —, one line; None while a course runs (or its end is not known)."""
+    from .model import renewed
+
+    end = ctx.courses["end"]
+    if not len(ctx.frame) or end.isna().any() or not (ctx.days_left < 0).all():
+        return None
+    frame = ctx.frame
+    after = ctx.config.plan.after_end_days
+    left = ~renewed(frame)
+    in_pool = frame["teacher"].isna() & left
+    in_window = frame["teacher"].notna() & left & (ctx.days_left >= -after)
+    never = left & (frame["homework_done"].fillna(0) <= 0) & (frame["hours_watched"].fillna(0) <= 0)
+    parts = [f"课程已于 {end.max():%Y-%m-%d} 结束，{nothing}"]
+    if in_window.any():
+        parts.append(f"结课 {after} 天内还没续费的 {int(in_window.sum())} 人请跟进续费（pfk pool list --renewal 列出还没联系上的，可交给销售）")
+    if in_pool.any():
+        parts.append(f"已进入公海的 {int(in_pool.sum())} 人用 pfk pool list 查看原因")
+    if never.any():
+        parts.append(f"从没开始学的 {int(never.sum())} 人建议转下期：和学员确认后放进下一期的名单")
+    if len(parts) == 1:
+        parts.append("学员都已续费，下一期开课后用新名单运行 pfk classify")
+    return "；".join(parts)
 
 
 def keep_filled(targets: list[Path], sheet: str, headers, what: str) -> None:
@@ -151,16 +185,23 @@ def _students(workspace: Workspace, conn, as_of: dt.date, roster_path, progress_
     return frame, callbacks, f"{snapshot_date} 的分层快照", snapshot_date, []
 
 
-# Excel width units. The 14 columns before 学号 take 160 (170 as stored, with Excel's padding): in view
-# at once on a 1366 px screen at 100 % zoom (about 170 units), with names and phones frozen at the
-# left. 使用方案 and 建议方案 show the id and the title's first words (使用方案's input message lists them
-# whole); 回访备注 and 为什么现在打 gave them the room.
+# Excel width units. The 14 working columns (顺序 … 下次跟进日期) take 156.5 (166 as stored, with Excel's
+# padding): in view at once on a 1366 px screen at 100 % zoom (about 170 units), with names and phones
+# frozen at the left. 为什么现在打 is one short line of plain words (about 20 characters: two lines of
+# this width); what is longer — 上次回访备注, 风险依据 — is a reference column, whole in the formula bar
+# when its cell is clicked. 使用方案 shows the id and the title's first words (its input message lists
+# them whole).
 CALLSHEET_WIDTHS = {
-    "顺序": 5.0, "姓名": 9.0, "手机号": 13.0, "分层": 9.0, "为什么现在打": 24.0, "建议方案": 12.0,
-    "回访结果": 10.0, "P（1-5）": 9.0, "K（1-5）": 9.0, "问题类型": 10.0, "是否解决": 9.0, "使用方案": 12.0,
-    "回访备注": 16.0, "下次跟进日期": 13.0,
+    "顺序": 5.0, "姓名": 8.0, "手机号": 12.5, "分层": 9.0, "为什么现在打": 26.0, "建议方案": 14.0,
+    "回访结果": 9.0, "P（1-5）": 8.0, "K（1-5）": 8.0, "问题类型": 9.0, "是否解决": 8.0, "使用方案": 12.0,
+    "回访备注": 16.0, "下次跟进日期": 12.0,
     "学号": 12.0, "上次回访日期": 12.0, "上次回访备注": 30.0, "分层代码": 13.0, "流失风险": 9.0, "风险依据": 40.0,
 }
+# Every row the same height, two lines of 10-point text (Excel's CJK fonts take about 13.5 points a
+# line), never fitted to a long text: a 1366×768 screen at 100 % shows about 375 points of rows under
+# Excel's ribbon — the header (two lines) and 12 students; printed landscape, about 18 a page.
+CALLSHEET_FONT_SIZE = 10.0
+CALLSHEET_ROW_POINTS = 28.0
 FROZEN_COLUMNS = 3  # 顺序, 姓名, 手机号
 
 
@@ -287,7 +328,7 @@ def call_sheets(plan: CallPlan, playbooks, config) -> dict[str, SheetSpec]:
         },
         columns=[*CALLSHEET_COLUMNS, *FILL_IN_COLUMNS, *REFERENCE_COLUMNS],
     )
-    heights = np.asarray(fitted_heights(table, CALLSHEET_WIDTHS, ["为什么现在打", "上次回访备注"]))
+    heights = np.full(len(table), CALLSHEET_ROW_POINTS)
     colours = segments.map({code: s.colour for code, s in BY_CODE.items()}).to_numpy(dtype=object)
     table = writable(table)
     cells = arrow_cells(table)
@@ -303,15 +344,18 @@ def call_sheets(plan: CallPlan, playbooks, config) -> dict[str, SheetSpec]:
             validations=drop_downs, widths=CALLSHEET_WIDTHS, freeze_columns=FROZEN_COLUMNS, wrap=True,
             row_heights=heights[at].tolist(), page=_call_pages(load.teacher, load.on_sheet, plan.as_of),
             row_validations=_solution_validations(segments.iloc[at], solutions),
+            boxed=FILL_IN_COLUMNS, font_size=CALLSHEET_FONT_SIZE,
         )
     return sheets
 
 
 def _call_pages(teacher: str, rows: int, as_of: dt.date) -> dict:
-    """Print setup of a 回访表: landscape, one page wide, the teacher and date on every page."""
+    """Print setup of a 回访表: landscape, one page wide (names and phones on every page), the header
+    row and the teacher and date on every page."""
     teacher = teacher.replace("&", "&&")  # `&` starts a code in Excel's page header
     return {
         "landscape": True,
+        "paper_size": 9,  # A4, as schools print
         "fit_to_pages": (1, 0),  # one page wide, as many long as it takes
         "repeat_rows": 0,
         "print_area": (0, 0, rows, len(CALLSHEET_COLUMNS) + len(FILL_IN_COLUMNS) - 1),

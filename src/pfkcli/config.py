@@ -79,6 +79,15 @@ class Plan(_Section):
     holdout_seed: str = ""  # blank: drawn at random once and kept in the history
 
 
+class Messages(_Section):
+    """What `pfk messages` drafts a day (scenes.py)."""
+
+    # Renewal drafts (the three stages together) a teacher gets a day, in the plan's order; the rest
+    # come on the following days. A renewal message opens a conversation to follow up, and a teacher
+    # holds about ten such a day beside her calls (40 a week, 8 a day).
+    renewal_per_day: int = Field(10, ge=1)
+
+
 class Teacher(_Section):
     """One operations teacher (`[teachers."张老师"]`): how many students she holds, and whether she
     takes students now (false while she is leaving or on leave)."""
@@ -183,6 +192,7 @@ class Config(_Section):
     assign: Assign = Assign()
     pool: Pool = Pool()
     risk: Risk = Risk()
+    messages: Messages = Messages()
 
     @model_validator(mode="before")
     @classmethod
@@ -334,6 +344,11 @@ behind_pace_share = 0.5
 low_satisfaction_below = 3
 # 快进比例超过多少预警。
 fast_forward_share = 0.5
+
+[messages]
+# 每位老师每天最多起草多少条续费消息（续费30天、7天、3天合计）：续费消息之后要跟进聊，一天聊不了太多。
+# 多出的按回访计划的先后顺延到后面几天（还没联系上的学员一直在续费阶段里，第二天照样起草）。
+renewal_per_day = 10
 
 [assign]
 # pfk.toml 里没有列出的老师，每人最多带多少学员。80 = 每周 40 个电话 × 每 14 天回访一轮。

@@ -32,6 +32,7 @@ from pathlib import Path
 from .errors import OutputError
 from .paths import WORKBOOK, check_output, close_first
 from .progress import step
+from .segments import ALL_SEGMENTS
 from .values import column_letter
 
 HEADER_FILL = "#D9D9D9"
@@ -83,6 +84,10 @@ class SheetSpec:
     cells: object = None
     row_validations: list[RowValidation] = field(default_factory=list)  # rules on some rows of a column
     hidden: bool = False  # a helper sheet (the lists drop-downs read), out of sight
+    # Columns whose data cells are ruled boxes (thin borders, written even when empty): what a teacher
+    # fills in by hand on a printed sheet.
+    boxed: Sequence[str] = ()
+    font_size: float | None = None  # points, header and data (default: the writer's 11)
 
 
 def display_width(text: str) -> int:
@@ -138,14 +143,28 @@ def _header_width(header: str) -> float:
     return width if width <= HEADER_ONE_LINE else max(HEADER_ONE_LINE, math.ceil(display_width(header) / 2) + 4)
 
 
-def header_height(headers: Sequence[str], widths: dict[str, float]) -> float | None:
+def header_height(headers: Sequence[str], widths: dict[str, float], font_size: float | None = None) -> float | None:
     """The header row's height when a header wraps within its width (None: one line, Excel's own)."""
     lines = max((int(_line_counts(display_width(h), widths.get(h, 0))) for h in headers), default=1)
-    return min(lines, 3) * LINE_POINTS + 4 if lines > 1 else None
+    return min(lines, 3) * LINE_POINTS * (font_size or 11) / 11 + 4 if lines > 1 else None
 
 
 # Width units that fit an A4 page printed portrait; a wider sheet prints landscape.
 PORTRAIT_WIDTH = 100
+# Width units an A4 page takes landscape at a readable size (about 75 %, 11-point text printed at 8):
+# a wider sheet is split over pages side by side, its first column on each, rather than shrunk.
+READABLE_LANDSCAPE_WIDTH = 200
+
+
+def default_page(width: float) -> dict:
+    """Print setup of a sheet `width` units wide: A4, its header row on every page; one page wide
+    (landscape when wider than portrait takes), or split over as many pages side by side as keep the
+    text readable, the first column (what each row is) repeated on each."""
+    pages = max(1, math.ceil(width / READABLE_LANDSCAPE_WIDTH))
+    page = {"paper_size": 9, "fit_to_pages": (pages, 0), "repeat_rows": 0, "landscape": width > PORTRAIT_WIDTH}
+    if pages > 1:
+        page["repeat_columns"] = 0
+    return page
 LINE_POINTS = 16.5  # one line of 11-point text with Chinese glyphs (their fallback fonts are taller)
 
 
@@ -344,10 +363,12 @@ def _workbook(sheets: Sequence[SheetSpec]) -> bytes:
     # Headers are user text too (unknown columns, teacher names in a summary): quote-prefixed like the rest.
     formats: dict[tuple, object] = {}
 
-    def cell_format(colour: str | None = None, wrap: bool = False, header: bool = False):
-        key = (colour, wrap, header)
+    def cell_format(colour: str | None = None, wrap: bool = False, header: bool = False, size: float | None = None):
+        key = (colour, wrap, header, size)
         if key not in formats:
             look = Format().set_quote_prefix()
+            if size:
+                look = look.set_font_size(size)
             if header:
                 look = look.set_bold().set_background_color(HEADER_FILL).set_border("thin").set_text_wrap().set_align("top")
             elif colour:
@@ -358,22 +379,22 @@ def _workbook(sheets: Sequence[SheetSpec]) -> bytes:
         return formats[key]
 
     entries, freeze, autofilter, widths, rows, heights, validations, charts, headers, pages = [], {}, {}, {}, {}, {}, {}, {}, {}, {}
-    views, row_rules = {}, {}
+    views, row_rules, restyled, looks = {}, {}, {}, []
     for number, sheet in enumerate(sheets, 1):
         sheet = prepared(sheet)
         frame = sheet.frame
         entries.append((sheet.name, sheet.cells))
         # Headers are user text too (unknown columns, teacher names in a summary): quote-prefixed like the rest.
-        headers[sheet.name] = cell_format(header=True)  # wrapped and top-aligned whatever the sheet's `wrap`
+        headers[sheet.name] = cell_format(header=True, size=sheet.font_size)  # wrapped and top-aligned whatever the sheet's `wrap`
         if sheet.freeze:
             freeze[sheet.name] = {"row": 1, "col": sheet.freeze_columns}
         autofilter[sheet.name] = sheet.autofilter and len(frame.columns) > 0
         widths[sheet.name] = sheet.widths
         colours = sheet.row_colours if sheet.row_colours is not None else [None] * len(frame)
         # zip stops at the frame's last row, should the colours run longer.
-        rows[sheet.name] = {row: cell_format(colour, sheet.wrap) for row, colour in zip(range(1, len(frame) + 1), colours)}
+        rows[sheet.name] = {row: cell_format(colour, sheet.wrap, size=sheet.font_size) for row, colour in zip(range(1, len(frame) + 1), colours)}
         sheet_heights = dict(zip(range(1, len(frame) + 1), sheet.row_heights or ()))
-        header = header_height([str(c) for c in frame.columns], widths[sheet.name])
+        header = header_height([str(c) for c in frame.columns], widths[sheet.name], sheet.font_size)
         if header is not None:
             sheet_heights[0] = header
         if sheet_heights:
@@ -381,17 +402,21 @@ def _workbook(sheets: Sequence[SheetSpec]) -> bytes:
         if sheet.validations:
             validations[sheet.name] = sheet.validations
         if sheet.charts:
-            charts[sheet.name] = sheet.charts
-        # Printed, every sheet is one page wide with its header row on each page; a wide one lies landscape.
-        pages[sheet.name] = sheet.page or {
-            "fit_to_pages": (1, 0),
-            "repeat_rows": 0,
-            "landscape": sum(widths[sheet.name].values()) > PORTRAIT_WIDTH,
-        }
+            # `colours` and `rows` are pfk's own (the writer takes neither): put in after it wrote the chart.
+            charts[sheet.name] = [{k: v for k, v in chart.items() if k not in ("colours", "rows")} for chart in sheet.charts]
+            looks += [(chart.get("colours") or CHART_COLOURS, chart.get("rows")) for chart in sheet.charts]
+        pages[sheet.name] = sheet.page or default_page(sum(widths[sheet.name].values()))
         if sheet.hidden:
             views[sheet.name] = {"hidden": True}
         if sheet.row_validations:
             row_rules[number] = _validation_xml(sheet.row_validations, [str(c) for c in frame.columns])
+        columns = [str(c) for c in frame.columns]
+        # The writer gives a row with a height its row format alone, dropping the date format of its
+        # date cells (they show 46332): such cells are given the row's look with the date format after.
+        dates = [column_letter(i) for i, c in enumerate(frame.columns) if sheet.row_heights and _is_datetime(frame[c])]
+        boxes = [column_letter(columns.index(c)) for c in sheet.boxed if c in columns]
+        if (dates or boxes) and len(frame):
+            restyled[number] = (dates, boxes, len(frame))
     made = io.BytesIO()
     write_worksheets(
         entries,
@@ -414,7 +439,168 @@ def _workbook(sheets: Sequence[SheetSpec]) -> bytes:
         page_setup=pages or None,
         sheet_view=views or None,
     )
-    return _with_validations(made.getvalue(), row_rules)
+    return _with_chart_looks(_with_styles(_with_validations(made.getvalue(), row_rules), restyled), looks)
+
+
+# Chart series in the call sheets' segment colours (segments.py), in order, where a chart names none.
+CHART_COLOURS = tuple(segment.colour for segment in ALL_SEGMENTS)
+
+
+def _with_chart_looks(data: bytes, looks: list[tuple[Sequence[str], int | None]]) -> bytes:
+    """Each chart (xl/charts/chart1.xml … in the order the sheets hold them) with its series filled in
+    `colours` (cycled, outlined in grey so pale fills stay apart), and, with `rows`, its ranges cut to
+    the first `rows` data rows (a chart whose table shares its columns with another one below)."""
+    if not looks:
+        return data
+    names = {f"xl/charts/chart{number}.xml": look for number, look in enumerate(looks, 1)}
+
+    def look(name: str, xml: bytes) -> bytes:
+        colours, rows = names[name]
+        text = xml.decode("utf-8")
+        series = iter(range(10_000))
+
+        def fill(match):
+            colour = colours[next(series) % len(colours)].lstrip("#").upper()
+            shape = (
+                f'<c:spPr><a:solidFill><a:srgbClr val="{colour}"/></a:solidFill>'
+                '<a:ln w="6350"><a:solidFill><a:srgbClr val="7F7F7F"/></a:solidFill></a:ln></c:spPr>'
+            )
+            return match.group(0) + shape
+
+        text = re.sub(r"<c:ser>.*?(?:</c:tx>|<c:order val=\"\d+\"/>)(?!<c:tx>)", fill, text, flags=re.S)
+        if rows is not None:
+            text = re.sub(r"(\$[A-Z]+\$2:\$[A-Z]+\$)\d+", lambda m: f"{m.group(1)}{rows + 1}", text)
+            text = re.sub(r'<c:ptCount val="\d+"/>', f'<c:ptCount val="{rows}"/>', text)
+            text = re.sub(r'<c:pt idx="(\d+)">.*?</c:pt>', lambda m: m.group(0) if int(m.group(1)) < rows else "", text, flags=re.S)
+        return text.encode("utf-8")
+
+    return _rezip(data, names.keys(), look)
+
+
+def _is_datetime(values) -> bool:
+    import pandas as pd
+
+    return pd.api.types.is_datetime64_any_dtype(values)
+
+
+_CELL = re.compile(r'<c r="([A-Z]+)(\d+)"([^>]*?)(/>|>.*?</c>)', re.S)
+_ROW = re.compile(r'<row r="(\d+)"([^>]*?)(/>|>(.*?)</row>)', re.S)
+_STYLE = re.compile(r'\bs="(\d+)"')
+_STYLE_ATTRIBUTE = re.compile(r'\s*\bs="\d+"')
+_THIN_BORDER = (
+    '<border><left style="thin"><color auto="1"/></left><right style="thin"><color auto="1"/></right>'
+    '<top style="thin"><color auto="1"/></top><bottom style="thin"><color auto="1"/></bottom><diagonal/></border>'
+)
+
+
+def _with_styles(data: bytes, sheets: dict[int, tuple[list[str], list[str], int]]) -> bytes:
+    """The workbook `data` with, on each sheet named (worksheet number → date column letters, boxed
+    column letters, data rows), the date cells in `yyyy-mm-dd` and the boxed cells ruled, each keeping
+    its row's fill: every style a cell needs is its row's style with the date format or the border
+    added (styles.xml's cellXfs)."""
+    if not sheets:
+        return data
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(data)) as book:
+        variant = _style_variants(book.read("xl/styles.xml").decode("utf-8"))
+        # The sheets first: the styles they need are made as they go, then written into styles.xml.
+        changed = {
+            f"xl/worksheets/sheet{number}.xml": _restyled_sheet(
+                book.read(f"xl/worksheets/sheet{number}.xml").decode("utf-8"), set(dates), boxes, rows, variant
+            ).encode("utf-8")
+            for number, (dates, boxes, rows) in sheets.items()
+        }
+    changed["xl/styles.xml"] = variant.styles().encode("utf-8")
+    return _rezip(data, changed.keys(), lambda name, _xml: changed[name])
+
+
+class _Variants:
+    """The cellXfs of styles.xml, and a style with a date format or a border added, made once each."""
+
+    def __init__(self, head: str, xfs: list[str], tail: str, date_format: int, border: int):
+        self.head, self.xfs, self.tail, self.date_format, self.border = head, xfs, tail, date_format, border
+        self.made: dict[tuple[int, bool, bool], int] = {}
+
+    def __call__(self, style: int, date: bool, box: bool) -> int:
+        key = (style, date, box)
+        if key not in self.made:
+            xf = self.xfs[style] if style < len(self.xfs) else self.xfs[0]
+            if date:
+                xf = re.sub(r'numFmtId="\d+"', f'numFmtId="{self.date_format}"', xf, count=1)
+                xf = xf if "applyNumberFormat" in xf else xf.replace("<xf ", '<xf applyNumberFormat="1" ', 1)
+            if box:
+                xf = re.sub(r'borderId="\d+"', f'borderId="{self.border}"', xf, count=1)
+                xf = xf if "applyBorder" in xf else xf.replace("<xf ", '<xf applyBorder="1" ', 1)
+            self.xfs.append(xf)
+            self.made[key] = len(self.xfs) - 1
+        return self.made[key]
+
+    def styles(self) -> str:
+        return f'{self.head}<cellXfs count="{len(self.xfs)}">{"".join(self.xfs)}</cellXfs>{self.tail}'
+
+
+def _style_variants(styles: str) -> _Variants:
+    """The maker of the variants of styles.xml's styles, the date format and a thin border declared."""
+    found = re.search(r'<numFmt numFmtId="(\d+)" formatCode="yyyy-mm-dd"/>', styles)
+    if found:
+        date_format = int(found.group(1))
+    else:
+        ids = [int(i) for i in re.findall(r'<numFmt numFmtId="(\d+)"', styles)]
+        date_format = max([163, *ids]) + 1
+        element = f'<numFmt numFmtId="{date_format}" formatCode="{DATE_FORMAT}"/>'
+        if "<numFmts" in styles:
+            styles = re.sub(r'<numFmts count="(\d+)">', lambda m: f'<numFmts count="{int(m.group(1)) + 1}">', styles, count=1)
+            styles = styles.replace("</numFmts>", element + "</numFmts>", 1)
+        else:
+            styles = styles.replace("<fonts", f'<numFmts count="1">{element}</numFmts><fonts', 1)
+    borders = int(re.search(r'<borders count="(\d+)"', styles).group(1))
+    styles = re.sub(r'<borders count="\d+"', f'<borders count="{borders + 1}"', styles, count=1)
+    styles = styles.replace("</borders>", _THIN_BORDER + "</borders>", 1)
+    start = styles.index("<cellXfs")
+    body_start = styles.index(">", start) + 1
+    end = styles.index("</cellXfs>")
+    xfs = re.findall(r"<xf\b[^>]*?/>|<xf\b[^>]*?>.*?</xf>", styles[body_start:end], re.S)
+    return _Variants(styles[:start], xfs, styles[end + len("</cellXfs>"):], date_format, borders)
+
+
+def _restyled_sheet(xml: str, dates: set[str], boxes: list[str], rows: int, variant) -> str:
+    """One worksheet's data rows (2 … rows + 1) with their date cells and boxed cells restyled; a boxed
+    cell the writer left out (empty) is put in, in its column's place. Other cells are kept as written."""
+    wanted = dates | set(boxes)
+
+    def place(letter: str) -> tuple[int, str]:
+        return (len(letter), letter)
+
+    def row(match):
+        number, attributes = int(match.group(1)), match.group(2)
+        if not 2 <= number <= rows + 1:
+            return match.group(0)
+        own = _STYLE.search(attributes)
+        row_style = int(own.group(1)) if own else 0
+        cells, seen = [], set()
+        for cell in _CELL.finditer(match.group(4) or ""):
+            letter = cell.group(1)
+            if letter not in wanted:
+                cells.append((place(letter), cell.group(0)))
+                continue
+            rest, body = cell.group(3), cell.group(4)
+            style = _STYLE.search(rest)
+            base = int(style.group(1)) if style else row_style
+            date, box = letter in dates and 't="' not in rest, letter in boxes
+            if date or box:
+                rest = _STYLE_ATTRIBUTE.sub("", rest) + f' s="{variant(base, date, box)}"'
+            seen.add(letter)
+            cells.append((place(letter), f'<c r="{letter}{number}"{rest}{body}'))
+        missing = [letter for letter in boxes if letter not in seen]
+        if missing:
+            empty = variant(row_style, False, True)
+            cells += [(place(letter), f'<c r="{letter}{number}" s="{empty}"/>') for letter in missing]
+            cells.sort(key=lambda item: item[0])
+        return f'<row r="{number}"{attributes}>{"".join(text for _, text in cells)}</row>'
+
+    return _ROW.sub(row, xml)
 
 
 # Excel's limits on a rule's texts: longer ones make it offer to repair the file.

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from . import history
 from .alert_rules import AlertContext
-from .callsheet import callsheet_name, keep_filled
+from .callsheet import callsheet_name, finished_course, keep_filled
 from .columns import normalise_header
 from .errors import InputError, Problem, UsageError
 from .excel import SheetSpec, fitted_heights, write_workbooks
@@ -44,7 +44,7 @@ from .playbooks import load_playbooks
 from .pool import placed_snapshot
 from .progress import step
 from .reading import label_pairs
-from .scenes import PERSONAS, RENEWAL_SCENES, SCENE_BY_NAME, SCENES, offered, personas, scene_inputs, template_keys
+from .scenes import BEHIND, CONGRATULATIONS, PERSONA_SEPARATOR, PERSONAS, RENEWAL_SCENES, SCENE_BY_NAME, SCENES, offered, personas, scene_inputs, template_keys
 from .segments import BY_CODE
 from .team import teachers_to_serve
 from .templates import PLACEHOLDERS, Template, choose, compile_template, fact_texts, render
@@ -52,7 +52,7 @@ from .values import cell_text, parse_id
 from .workspace import Workspace
 
 SENT_CHOICES = {"是": True, "否": False}
-WIDTHS = {"学号": 12.0, "姓名": 9.0, "场景": 13.0, "原因": 30.0, "消息": 50.0, "已发送": 8.0}
+WIDTHS = {"学号": 12.0, "姓名": 9.0, "场景": 16.0, "原因": 30.0, "消息": 50.0, "已发送": 8.0}  # 场景: 连续未学习关怀 on one line
 
 
 @dataclass
@@ -70,6 +70,7 @@ class Drafts:
     rows: object
     skipped: list[Skipped] = field(default_factory=list)
     held_back: dict[str, int] = field(default_factory=dict)  # scene → students messaged within its window
+    deferred: int = 0  # renewal drafts beyond [messages] renewal_per_day, left for the following days
 
 
 def draft_messages(ctx: AlertContext, playbooks: dict, touches, teachers: list[str] | None = None, scene: str | None = None) -> Drafts:
@@ -98,10 +99,24 @@ def draft_messages(ctx: AlertContext, playbooks: dict, touches, teachers: list[s
     if not len(positions):
         return Drafts(_empty_rows(), held_back=held_back)
     positions = positions[_draft_order(ctx, chosen, scene_of, positions)]
+    positions, deferred = _renewals_of_the_day(frame, scene_of, positions, ctx.config.messages.renewal_per_day)
     sub = AlertContext(frame.iloc[positions], ctx.config, ctx.as_of, ctx.callbacks.iloc[positions], ctx.ratings)
     names = scene_of.iloc[positions].tolist()
     rows, skipped = _fill(sub, playbooks, names)
-    return Drafts(rows, skipped, held_back)
+    return Drafts(rows, skipped, held_back, deferred)
+
+
+def _renewals_of_the_day(frame, scene_of, positions, per_day: int):
+    """`positions` (in drafting order) with each teacher's renewal drafts cut to the first `per_day`,
+    and how many were cut: the renewal month spread over its days as the plan spreads the calls over
+    its weeks (the students left out are still in their stage tomorrow, first in the plan's order)."""
+    import pandas as pd
+
+    renewal = scene_of.iloc[positions].isin(RENEWAL_SCENES).to_numpy()
+    teacher = frame["teacher"].iloc[positions].to_numpy()
+    nth = pd.Series(renewal.astype("int64")).groupby(teacher).cumsum().to_numpy()
+    keep = ~renewal | (nth <= per_day)
+    return positions[keep], int((~keep).sum())
 
 
 def _draft_order(ctx: AlertContext, teachers: list[str], scene_of, positions):
@@ -138,7 +153,7 @@ def _fill(ctx: AlertContext, playbooks: dict, scene_names: list[str]):
     previous: dict[str, str] = {}  # each teacher's last text: the next row takes another variant when it can
     for i, (student, segment, name, teacher) in enumerate(zip(ids, segments, scene_names, frame["teacher"].tolist())):
         own = {fact: values[i] for fact, values in facts.items()}
-        persona = persona_of[i] if name in RENEWAL_SCENES else None
+        persona = persona_of[i] if name in RENEWAL_SCENES or name == CONGRATULATIONS else None
         picked, used_key = None, None
         for key in template_keys(name, persona):
             picked = choose(compiled.get(segment, {}).get(key, ()), own, f"{student}|{name}", avoid=previous.get(teacher))
@@ -175,9 +190,25 @@ def _placeholder_rank(name: str) -> int:
     return [p.name for p in PLACEHOLDERS].index(name)
 
 
+# The keys whose texts the built-in playbooks lend to a workspace's playbook that has none of its own:
+# every scene, and the texts that keep the tone true to the facts (a student behind is not praised).
+LENT_KEYS = (*SCENE_BY_NAME, f"续费{PERSONA_SEPARATOR}{BEHIND}", f"{CONGRATULATIONS}{PERSONA_SEPARATOR}{BEHIND}")
+
+
 def _compiled(playbooks: dict) -> dict[str, dict[str, tuple[Template, ...]]]:
-    """segment → playbook key → its templates, split once (the playbooks were checked when loaded)."""
-    return {code: {key: tuple(compile_template(t) for t in texts) for key, texts in book.messages.items()} for code, book in playbooks.items()}
+    """segment → playbook key → its templates, split once (the playbooks were checked when loaded).
+
+    A workspace's playbooks made before a scene existed (通话跟进, 转下期, ·落后) have no texts for it:
+    the built-in playbook's stand in until the team writes its own, so that a release's new scene is
+    drafted at once. A key the team keeps empty on purpose (`通话跟进: []`) stays empty."""
+    lacking = any(key not in book.messages for book in playbooks.values() for key in LENT_KEYS)
+    builtin = load_playbooks(None) if lacking else {}
+
+    def texts_of(code: str, book) -> dict:
+        lent = {key: builtin[code].messages[key] for key in LENT_KEYS if key not in book.messages and code in builtin and key in builtin[code].messages}
+        return {**book.messages, **lent}
+
+    return {code: {key: tuple(compile_template(t) for t in texts) for key, texts in texts_of(code, book).items()} for code, book in playbooks.items()}
 
 
 def _empty_rows():
@@ -208,6 +239,9 @@ class MessagesResult:
     quiet: list[str] = field(default_factory=list)  # teachers with nothing to send: no file
     skipped: list[Skipped] = field(default_factory=list)
     held_back: dict[str, int] = field(default_factory=dict)
+    finished: str | None = None  # no drafts because the course is over: why and what instead (callsheet.finished_course)
+    deferred: int = 0  # renewal drafts left for the following days, beyond `renewal_per_day` a teacher
+    renewal_per_day: int = 0  # [messages] renewal_per_day
 
 
 def messages_name(teacher: str, as_of: dt.date, taken: set[str] | None = None, scene: str | None = None) -> str:
@@ -232,15 +266,22 @@ def make_messages(workspace: Workspace, as_of: dt.date, teacher: str | None = No
     playbooks = load_playbooks(workspace.playbooks_dir)
     with workspace.open_history() as conn:
         frame, callbacks, snapshot_date = placed_snapshot(conn, workspace.config, as_of)
-        teachers = teachers_to_serve(frame["teacher"], teacher)
         ctx = AlertContext(frame, workspace.config, as_of, callbacks, history.ratings_before(conn, as_of))
+        finished = finished_course(ctx, "没有要发的消息")
+        if finished and teacher is not None and not (frame["teacher"] == teacher).any():
+            raise UsageError(f"{teacher}：{finished}")
+        teachers = teachers_to_serve(frame["teacher"], teacher)
         with step("起草消息"):
             drafts = draft_messages(ctx, playbooks, history.newest_touches(conn, as_of), teachers, scene)
-        result = MessagesResult(as_of, snapshot_date, skipped=drafts.skipped, held_back=drafts.held_back)
+        result = MessagesResult(
+            as_of, snapshot_date, skipped=drafts.skipped, held_back=drafts.held_back, deferred=drafts.deferred,
+            renewal_per_day=workspace.config.messages.renewal_per_day,
+        )
         rows = drafts.rows
         with_drafts = [t for t in teachers if (rows["teacher"] == t).any()]
         result.quiet = [t for t in teachers if t not in with_drafts]
         if not with_drafts:
+            result.finished = finished
             return result
         taken: set[str] = set()
         targets = [inside(folder, messages_name(t, as_of, taken, scene)) for t in with_drafts]

@@ -22,6 +22,7 @@ CALLSHEET_COLUMNS = ("顺序", "姓名", "手机号", "分层", "为什么现在
 # 使用方案: which of the student's segment's solutions (playbook ids) the call used, read after the
 # problem it answers.
 FILL_IN_COLUMNS = ("回访结果", "P（1-5）", "K（1-5）", "问题类型", "是否解决", "使用方案", "回访备注", "下次跟进日期")
+# 流失风险 (a percent) and 风险依据 (the numbers behind it and behind 为什么现在打): a click away, at the right.
 REFERENCE_COLUMNS = ("学号", "上次回访日期", "上次回访备注", "分层代码", "流失风险", "风险依据")
 # The 说明 sheet's labels that say which sheet this is (`pfk record` reads them back).
 INFO_TEACHER = "运营老师"

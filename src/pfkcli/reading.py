@@ -513,6 +513,8 @@ def label_pairs(path: Path, sheet: str) -> dict[str, str]:
     except Exception:  # noqa: BLE001 — no such sheet, or not a workbook: nothing to read
         return {}
     pairs: dict[str, str] = {}
+    if cells.shape[1] < 2:  # a one-column sheet (a roster's own 说明): no labels beside values
+        return pairs
     for label, value in cells.iloc[:, :2].itertuples(index=False):
         label, value = cell_text(label), cell_text(value)
         if label and value:

@@ -71,6 +71,15 @@ class FileOutcome:
 
 
 @dataclass
+class RefusedFile:
+    """A file of a batch not recorded while the others were: why (one Chinese line) and its rows' problems."""
+
+    path: Path
+    reason: str
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass
 class _Parsed:
     path: Path
     sheet_key: str
@@ -92,25 +101,47 @@ def record_files(
     replace: bool = False,
     today: dt.date | None = None,
 ) -> list[FileOutcome | messages.TouchOutcome]:
-    """Validate every file first; with any invalid row (and no `skip_invalid`) record nothing at all."""
+    """Validate every file first, then record each good one. A file that cannot be read or has an
+    invalid row (without `skip_invalid`) is not recorded: a `RefusedFile` at the end of the list; when
+    no file is left to record, the problems are raised (InvalidInput, or InputError one line a file)."""
     if workspace.history_path is None:
         raise UsageError("pfk record 需要工作区来保存回访记录：请先运行 pfk init，并在工作区里运行")
     today = today or dt.date.today()
     if called_on is not None and called_on > today:
         raise UsageError(f"--called-on {called_on} 还没到：回访日期不能晚于今天（{today}）")
     with workspace.open_history() as conn:
-        # A messages sheet (pfk messages) brings back what was sent: touches, not calls (messages.py).
-        sent = {Path(p): sheet for p in paths if (sheet := messages.issued_messages_sheet(conn, Path(p)))}
-        touched = [messages.read_touches(path, sheet, called_on, today) for path, sheet in sent.items()]
+        refused: list[RefusedFile] = []
+        touched, parsed = [], []
         solutions = _SolutionChoices(workspace.playbooks_dir)
-        parsed = [_parse(conn, Path(p), called_on, today, accept_unknown, solutions) for p in paths if Path(p) not in sent]
-        problems = [problem for item in [*touched, *parsed] for problem in item.problems]
-        if problems and not skip_invalid:
-            raise InvalidInput(problems, [w for item in parsed for w in item.warnings + item.set_aside])
+        # Each file on its own: one that cannot be read (not there, a roster, an unknown sheet) or that
+        # has a bad row is listed, and the good files of the batch are recorded all the same.
+        for path in map(Path, paths):
+            try:
+                if not path.is_file():
+                    raise InputError(f"{path.name}: 找不到这个文件（{path}），请检查文件名和所在的文件夹")
+                # A messages sheet (pfk messages) brings back what was sent: touches, not calls (messages.py).
+                sent = messages.issued_messages_sheet(conn, path)
+                if sent is not None:
+                    touched.append(messages.read_touches(path, sent, called_on, today))
+                else:
+                    parsed.append(_parse(conn, path, called_on, today, accept_unknown, solutions))
+            except InputError as exc:
+                refused.append(RefusedFile(path, exc.message))
+        if not skip_invalid:
+            bad = [item for item in [*touched, *parsed] if item.problems]
+            refused += [RefusedFile(item.path, f"{item.path.name}: {len(item.problems)} 处问题，这份没有导入", item.problems) for item in bad]
+            touched = [item for item in touched if not item.problems]
+            parsed = [item for item in parsed if not item.problems]
+        if refused and not touched and not parsed:
+            problems = [problem for item in refused for problem in item.problems]
+            if problems:
+                unread = [Problem(file=item.path.name, code="not_recorded", message=item.reason) for item in refused if not item.problems]
+                raise InvalidInput(problems + unread, [w for item in parsed for w in item.warnings + item.set_aside])
+            raise InputError("\n".join(item.reason for item in refused))
         older = [_older_copy(conn, item) for item in parsed] if not replace else []
-        refused = [line for line in older if line]
-        if refused:
-            raise InputError("\n".join(refused))
+        lines = [line for line in older if line]
+        if lines:
+            raise InputError("\n".join(lines))
         outcomes = [messages.record_touches(conn, item) for item in touched]
         for item in parsed:
             reached = sum(1 for row in item.rows if row["reached"])
@@ -121,7 +152,7 @@ def record_files(
                 continue
             status = history.import_callbacks(conn, item.sheet_key, _digest(item.rows), item.path.name, item.rows, item.saved_at)
             outcomes.append(FileOutcome(item.path, item.teacher, item.sheet_date, status, reached, len(item.rows) - reached, skipped, item.warnings))
-    return outcomes
+    return [*outcomes, *refused]
 
 
 def _parse(conn, path: Path, called_on: dt.date | None, today: dt.date, accept_unknown: bool, solutions: _SolutionChoices) -> _Parsed:
@@ -317,12 +348,27 @@ def _identity(conn, path: Path) -> history.IssuedSheet:
     """The sheet as pfk handed it out, from the id on its 说明 sheet; refused when missing or contradicted."""
     pairs = label_pairs(path, CALLSHEET_INFO_SHEET)
     sheet_id = pairs.get(INFO_SHEET_ID)
+    if not sheet_id and CALLSHEET_SHEET not in _sheet_names(path):
+        raise InputError(
+            f"{path.name}: 这不是回访表（里面没有「{CALLSHEET_SHEET}」工作表）。名单请用 pfk classify 读入；"
+            "pfk record 只导入 pfk callsheet 生成、老师填好的回访表（callsheets/ 里）和 pfk messages 的消息表"
+        )
     if not sheet_id:
         raise InputError(
             f"{path.name}: 认不出这份回访表：「{CALLSHEET_INFO_SHEET}」工作表上没有「{INFO_SHEET_ID}」。"
             "它不是 pfk 生成的回访表，或说明页被删改过；请用 pfk callsheet 重新生成后再填写"
         )
     return history.check_issued(conn, path.name, sheet_id, "callsheet", pairs.get(INFO_TEACHER), pairs.get(INFO_AS_OF))
+
+
+def _sheet_names(path: Path) -> list[str]:
+    """The sheets of a workbook; none for a file that is not one (a CSV, a document)."""
+    try:
+        import fastexcel
+
+        return list(fastexcel.read_excel(str(path)).sheet_names)
+    except Exception:  # noqa: BLE001 — not a workbook: it has no 回访表 either
+        return []
 
 
 def _saved_at(path: Path) -> str | None:

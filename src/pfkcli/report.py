@@ -8,7 +8,7 @@ Sheets, in order (names and headers are the contract, declared below):
 
 | sheet | what | chart |
 | --- | --- | --- |
-| 概览 | the headline figures, also printed in the terminal | |
+| 概览 | the week's numbers against last week, what needs the lead now, the details (overview.py); also printed in the terminal | students at risk per teacher by segment |
 | 分层分布 | students per teacher × segment | stacked bar |
 | 学习进度 | F distribution per teacher, share on pace | stacked column, 100 % stacked column |
 | 回访覆盖 | called within the cadence / called earlier / never called, overdue follow-ups | 100 % stacked column |
@@ -51,11 +51,11 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import history
+from . import history, overview
 from .alert_rules import RULES, AlertContext, find_alerts
 from .config import Config
 from .errors import UsageError
-from .excel import SheetSpec, write_workbook
+from .excel import SheetSpec, fitted_heights, write_workbook
 from .frames import days_between
 from .paths import check_output
 from .pool import place_students
@@ -97,7 +97,7 @@ REPORT_SHEETS = (
 TEACHER = "运营老师"
 TOTAL = "合计"
 UNASSIGNED = "公海（无运营老师）"
-OVERVIEW_COLUMNS = ("项目", "数值", "说明")
+OVERVIEW_COLUMNS = overview.OVERVIEW_COLUMNS
 # 分层分布: TEACHER, one column per segment name (ALL_SEGMENTS order), TOTAL
 F_BINS = ((0.0, 0.5), (0.5, 1.0), (1.0, 1.5), (1.5, 2.0))
 F_BIN_COLUMNS = tuple(f"F {low:g}–{high:g}" for low, high in F_BINS)
@@ -166,6 +166,8 @@ class ReportResult:
     output: Path
     sheets: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # printed under the figures
+    week: list = field(default_factory=list)  # overview.Headline: the week's numbers against last week (概览)
+    needs: list[tuple[str, str]] = field(default_factory=list)  # what needs the lead now (概览's ⚠ lines)
 
 
 _PHONE = re.compile(r"(?<!\d)(1\d{2})\d{4}(\d{4})(?!\d)")
@@ -587,10 +589,11 @@ def one_snapshot_note(newest: dt.date, later: bool) -> str:
 # ---------------------------------------------------------------------------
 
 
-def _chart(kind: str, table, series: list[str], title: str, axis: str, below: dict | None = None) -> dict:
+def _chart(kind: str, table, series: list[str], title: str, axis: str, below: dict | None = None, colours: list[str] | None = None) -> dict:
     """A chart under its table, from the first column, so it is on screen and prints on the table's first page.
 
-    `below`: another chart of the same sheet to stack this one under.
+    `below`: another chart of the same sheet to stack this one under. `colours`: each series' fill,
+    from the call sheets' segment colours (excel.py cycles them where none are given).
     """
     rows = len(table)
     if kind.startswith("bar"):  # one bar per teacher: grows with the team
@@ -610,7 +613,14 @@ def _chart(kind: str, table, series: list[str], title: str, axis: str, below: di
         "width": width,
         "height": height,
         "legend": True,
+        "colours": colours,
     }
+
+
+# Series colours, all from segments.py: good news in 价值's green, a warning in 督促's yellow, bad news in
+# 挽留's orange, nothing yet in 待回访's grey — the colours a teacher knows from her call sheet.
+GOOD, WARNING, BAD, NOTHING = BY_CODE["P_L-F_L-K_L"].colour, BY_CODE["P_L-F_S-K_L"].colour, BY_CODE["P_S-F_S-K_L"].colour, BY_CODE[PENDING_CODE].colour
+F_COLOURS = [BY_CODE["P_S-F_S-K_L"].colour, BY_CODE["P_L-F_S-K_L"].colour, BY_CODE["P_S-F_L-K_L"].colour, BY_CODE["P_L-F_L-K_L"].colour]
 
 
 # ---------------------------------------------------------------------------
@@ -658,6 +668,13 @@ def build_report(
         problems = problems_raised(conn, newest)
         ctx = AlertContext(frame, config, newest, callbacks, history.ratings_before(conn, newest))
         alerts = find_alerts(ctx)
+        before, alerts_before = None, None
+        if earlier is not None:
+            callbacks_before = history.newest_callbacks(conn, earlier, previous)
+            placed = place_students(conn, earlier, config, previous, callbacks_before)
+            before = AlertContext(placed, config, previous, callbacks_before, history.ratings_before(conn, previous))
+            alerts_before = find_alerts(before)
+        numbers = overview.headlines(conn, config, ctx, alerts, before, alerts_before)
         learned = _learning_sheets(conn, workspace, ctx)
 
     coverage = coverage_frame(frame, callbacks, newest, config.callbacks.cadence_days)
@@ -683,19 +700,19 @@ def build_report(
     if figures.pace_known == 0:
         notes.append("没有课程日期，无法判断是否跟上进度：在 pfk.toml [course] 里填 start / end，或名单带课程开始/结束日期")
 
-    f_chart = _chart("column_stacked", progress, list(F_BIN_COLUMNS), "课程跟随进度 F 分布", "人数")
+    f_chart = _chart("column_stacked", progress, list(F_BIN_COLUMNS), "课程跟随进度 F 分布", "人数", colours=F_COLOURS)
     sheets = [
-        SheetSpec(SEGMENTS_SHEET, segments, charts=[_chart("bar_stacked", segments, [s.name for s in ALL_SEGMENTS], "各老师学员分层", "人数")], autofilter=False),
+        SheetSpec(SEGMENTS_SHEET, segments, charts=[_chart("bar_stacked", segments, [s.name for s in ALL_SEGMENTS], "各老师学员分层", "人数", colours=[s.colour for s in ALL_SEGMENTS])], autofilter=False),
         SheetSpec(
             PROGRESS_SHEET,
             progress,
-            charts=[f_chart, _chart("column_percent_stacked", progress, ["跟上进度", "未跟上进度"], "跟上进度的学员占比", "占比", below=f_chart)],
+            charts=[f_chart, _chart("column_percent_stacked", progress, ["跟上进度", "未跟上进度"], "跟上进度的学员占比", "占比", below=f_chart, colours=[GOOD, BAD])],
             autofilter=False,
         ),
         SheetSpec(
             COVERAGE_SHEET,
             covered,
-            charts=[_chart("column_percent_stacked", covered, ["周期内已回访", "超期未回访", "从未回访"], f"回访覆盖率（周期 {figures.cadence_days} 天）", "占比")],
+            charts=[_chart("column_percent_stacked", covered, ["周期内已回访", "超期未回访", "从未回访"], f"回访覆盖率（周期 {figures.cadence_days} 天）", "占比", colours=[GOOD, WARNING, NOTHING])],
             autofilter=False,
         ),
     ]
@@ -728,19 +745,19 @@ def build_report(
             sheets.append(SheetSpec(MOVED_DOWN_SHEET, down, row_colours=down_colours, widths={"变化": 36.0}))
         else:
             sheets.append(_note_sheet(MOVED_DOWN_SHEET, f"{previous:%Y-%m-%d} → {newest:%Y-%m-%d} 没有学员分层下降"))
-        # Up and down side by side at the foot of each bar, in the palette's first two colours (blue, red/orange).
-        effect_charts = [_chart("column_percent_stacked", effect, ["上升", "下降", "不变"], "同一起始分层：回访过与未回访学员的分层变化（描述，不是效果）", "占比")]
+        # Up and down side by side at the foot of each bar: green and orange.
+        effect_charts = [_chart("column_percent_stacked", effect, ["上升", "下降", "不变"], "同一起始分层：回访过与未回访学员的分层变化（描述，不是效果）", "占比", colours=[GOOD, BAD, NOTHING])]
         sheets.append(SheetSpec(EFFECT_SHEET, effect, charts=effect_charts, autofilter=False, widths={"分组": 30.0, "结论": 60.0}))
     sheets.append(SheetSpec(PROBLEMS_SHEET, problem_table(problems), autofilter=False))
     sheets += learned
 
-    overview = overview_table(figures, newest, previous, as_of)
-    sheets.insert(0, SheetSpec(OVERVIEW_SHEET, overview, autofilter=False, widths={"说明": 50.0}))
+    needs = overview.needs_now(ctx, alerts, covered)
+    sheets.insert(0, _overview_sheet(figures, newest, previous, as_of, ctx, alerts, numbers, needs))
     target = Path(output) if output else default_output(workspace, as_of)
     if output is None:
         target.parent.mkdir(parents=True, exist_ok=True)
     write_workbook(target, sheets, inputs=[path])
-    return ReportResult(as_of, newest, previous, figures, target, [s.name for s in sheets], notes)
+    return ReportResult(as_of, newest, previous, figures, target, [s.name for s in sheets], notes, numbers, needs)
 
 
 def _learning_sheets(conn, workspace: Workspace, ctx: AlertContext) -> list[SheetSpec]:
@@ -793,17 +810,53 @@ def _note_sheet(name: str, note: str) -> SheetSpec:
     return SheetSpec(name, pd.DataFrame({NOTE_COLUMN: [note]}), autofilter=False, widths={NOTE_COLUMN: 80.0})
 
 
-def overview_table(figures: ReportFigures, newest: dt.date, previous: dt.date | None, as_of: dt.date):
-    """概览: one line per headline figure (项目, 数值, 说明)."""
-    import pandas as pd
+def _overview_sheet(figures: ReportFigures, newest: dt.date, previous: dt.date | None, as_of: dt.date, ctx, alerts, numbers, needs) -> SheetSpec:
+    """概览 (overview.py): the week's numbers against last week, what needs the lead now, the details,
+    and one chart in the segment colours — each teacher's students at risk by segment — beside them.
+    Printed: the table and the chart, one page wide (the chart's own table, to the right, is left off)."""
+    risky, rule = overview.at_risk(ctx, alerts)
+    teachers = [name for name in teacher_order(ctx.frame) if name != UNASSIGNED]
+    chart_table = overview.risk_by_segment(ctx, risky, teachers)
+    width, height = 640, max(CHART_HEIGHT, 28 * len(chart_table) + 160)
+    blank_rows = math.ceil(height / ROW_PIXELS) + 1
+    table, chart_at = overview.overview_frame(numbers, needs, overview_table(figures, newest, previous, as_of), chart_table, blank_rows)
+    chart = {
+        "type": "bar_stacked",
+        "series": [{"values": name, "name": name} for name in chart_table.columns[1:]],
+        "categories": overview.CHART_TEACHER,
+        "title": "各老师的风险学员（按分层）",
+        "x_axis": "人数",
+        "row": chart_at,
+        "col": 0,
+        "width": width,
+        "height": height,
+        "legend": True,
+        "colours": [s.colour for s in ALL_SEGMENTS],
+        "rows": max(1, len(chart_table)),
+    }
+    columns = len(overview.OVERVIEW_COLUMNS)
+    page = {
+        "fit_to_pages": (1, 0),
+        "repeat_rows": 0,
+        "landscape": False,
+        "print_area": (0, 0, len(table), columns - 1),
+        "footer": "&C第 &P 页，共 &N 页",
+    }
+    widths = {"项目": 22.0, "本周": 9.0, "上周": 9.0, "变化": 13.0, "说明": 48.0, **dict.fromkeys(chart_table.columns, 12.0)}
+    heights = fitted_heights(table, widths, ["项目", "说明"])
+    # The chart's rows at Excel's default height, so that it covers them exactly (ROW_PIXELS each).
+    heights[chart_at - 1 : chart_at - 1 + blank_rows] = [ROW_PIXELS * 0.75] * blank_rows
+    return SheetSpec(OVERVIEW_SHEET, table, autofilter=False, widths=widths, wrap=True, row_heights=heights, charts=[chart], page=page)
 
+
+def overview_table(figures: ReportFigures, newest: dt.date, previous: dt.date | None, as_of: dt.date):
+    """概览's details under the week's numbers: (项目, 数值, 说明) each — the snapshots, coverage,
+    pace, alerts and the moves between the snapshots."""
     rows: list[tuple[str, float | None, str]] = [
         ("本次分层快照", None, f"{newest:%Y-%m-%d}" + ("" if newest == as_of else f"（{as_of:%Y-%m-%d} 及之前最近的一次）")),
         ("对比快照", None, f"{previous:%Y-%m-%d}" if previous else "无（只有一次分层快照）"),
-        ("学员数", figures.students, ""),
+        ("学员数", figures.students, "各分层人数见「分层分布」"),
     ]
-    for segment in ALL_SEGMENTS:
-        rows.append((segment.name, figures.segment_counts[segment.code], segment.code))
     share = figures.coverage_share
     rows += [
         ("回访覆盖率（%）", round(share * 100, 1) if share is not None else None, f"{figures.called_within} 人在 {figures.cadence_days} 天内回访过"),
@@ -825,7 +878,8 @@ def overview_table(figures: ReportFigures, newest: dt.date, previous: dt.date | 
         overall = figures.effect[figures.effect["起始分层"] == ALL_SEGMENTS_LABEL]
         for row in overall.to_dict("records"):
             text = f"{row['学员数']} 人：上升 {row['上升']}、不变 {row['不变']}、下降 {row['下降']}"
-            if row["结论"]:
+            if isinstance(row["结论"], str) and row["结论"]:  # a missing verdict is NaN, never written out
                 text += f"；{row['结论']}"
-            rows.append((f"{row['组别']}：上升占比（%）", row["上升占比（%）"] if row["学员数"] else None, text))
-    return pd.DataFrame(rows, columns=list(OVERVIEW_COLUMNS))
+            value = row["上升占比（%）"] if row["学员数"] else None
+            rows.append((f"{row['组别']}：上升占比（%）", None if value is None or value != value else value, text))
+    return rows

@@ -286,8 +286,13 @@ def validate_roster(
         if name not in required:  # the teacher, for pfk assign
             continue
         header = raw.headers[field_position[name]]
+        # A blank teacher is a new student waiting for one: the way on is pfk assign, said on the row.
+        message = (
+            f"运营老师是空的：新学员请先运行 pfk assign {raw.file} 分配老师，再对它写出的 {Path(raw.file).stem}.assign.xlsx 运行 pfk classify"
+            if name == "teacher" else f"{FIELD_BY_NAME[name].label}不能为空"
+        )
         for row in frame.index[frame[name].isna()]:
-            problem("missing_value", f"{FIELD_BY_NAME[name].label}不能为空", int(row), header)
+            problem("missing_value", message, int(row), header)
 
     ids = frame["student_id"]
     duplicated = ids.notna() & ids.duplicated(keep=False)

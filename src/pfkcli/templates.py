@@ -88,6 +88,14 @@ def _progress(ctx: AlertContext):
     return _percent((frame["F"] / 2).where(known))
 
 
+def _call_day(ctx: AlertContext):
+    """The newest reached call's day as said in a chat: 今天, 昨天, 前天, else `11月20日`."""
+    called = ctx.callbacks["last_called"]
+    ago = days_between(ctx.as_of, called)
+    near = ago.map({0: "今天", 1: "昨天", 2: "前天"})
+    return _missing(near.where(near.notna(), _month_day(called)).where(called.notna(), None))
+
+
 def _days_without_study(ctx: AlertContext):
     """As the inactive alert counts them: since the last learning record; never active, since the
     later of the course start and the enrolment."""
@@ -115,6 +123,8 @@ PLACEHOLDERS: tuple[Placeholder, ...] = (
     Placeholder("结课日期", "课程结束日期，如 12月17日", lambda ctx: _month_day(ctx.courses["end"])),
     Placeholder("上次回访", "最近一次接通的回访日期，如 11月20日；从未回访时缺", lambda ctx: _month_day(ctx.callbacks["last_called"])),
     Placeholder("满意度", "最近一次的课程满意度（星），如 2 或 2.5", lambda ctx: _number(ctx.frame["satisfaction"], 1)),
+    Placeholder("通话日", "最近一次接通的回访是哪天：今天、昨天、前天，更早的写日期如 11月20日；从未回访时缺", lambda ctx: _call_day(ctx)),
+    Placeholder("下次跟进", "最近一次回访约好的下次跟进日期，如 12月1日；没约时缺", lambda ctx: _month_day(ctx.callbacks["follow_up"])),
 )
 PLACEHOLDER_BY_NAME = {placeholder.name: placeholder for placeholder in PLACEHOLDERS}
 

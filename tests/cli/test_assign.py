@@ -125,7 +125,11 @@ def test_classify_and_check_still_refuse_a_blank_teacher(invoke, team):
     for command in ("classify", "check"):
         result = invoke(command, "roster.xlsx", "--as-of", AS_OF)
         assert result.exit_code == 2
-        assert "roster.xlsx › 学员名单 › 第26行 › 运营老师: 运营老师不能为空" in result.output
+        # The way on is said on the row: pfk assign, then classify the roster it writes.
+        assert (
+            "roster.xlsx › 学员名单 › 第26行 › 运营老师: 运营老师是空的：新学员请先运行 pfk assign roster.xlsx 分配老师，"
+            "再对它写出的 roster.assign.xlsx 运行 pfk classify"
+        ) in result.output
 
 
 def test_a_roster_without_a_teacher_column_gets_one(invoke, team):
@@ -202,3 +206,30 @@ def test_ten_teachers_fit_80_columns_with_every_name_whole(invoke, tmp_path, mon
     table = lines[start : next(n for n, line in enumerate(lines) if line.startswith("合计")) + 1]
     assert max(cell_len(line) for line in table) <= 80
     assert {line.split()[0] for line in table if line.split()} >= set(names)
+
+
+def test_new_students_of_a_course_begun_long_ago_reach_assign_not_the_pool(invoke, tmp_path):
+    """New students, the teacher blank and no enrolment column, on a course that began in September
+    and with no learning yet: they wait for a teacher — pfk assign gives them one — rather than
+    counting as 30 days without study (the pool), which left assign saying everyone had a teacher
+    while its table showed 公海 2, and pool list showing none."""
+    import datetime as dt
+
+    assert invoke("init", ".").exit_code == 0
+    header = [*HEADER, "最近学习时间", "开课日期", "课程结束日期"]
+    course = [dt.datetime(2026, 9, 1), dt.datetime(2027, 1, 20)]
+    rows = [header]
+    rows += [[f"S00{n}", f"学员{n}", "张老师", 13800000000 + n, 3, 20, 4, 4, "", dt.datetime(2026, 11, 20), *course] for n in range(1, 5)]
+    rows += [[f"S01{n}", f"新学员{n}", None, 13900000000 + n, 0, 0, None, None, "", None, *course] for n in range(2)]
+    write_xlsx(tmp_path / "roster.xlsx", rows)
+    result = invoke("classify", "roster.xlsx", "--as-of", AS_OF)
+    assert result.exit_code == 2 and "新学员请先运行 pfk assign roster.xlsx 分配老师" in result.output
+    result = invoke("assign", "roster.xlsx", "--as-of", AS_OF)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"分配了 2 名学员（{AS_OF}）：没有运营老师 2 人")
+    assert "公海" not in result.output and "每位学员都有在职的运营老师" not in result.output
+    assert [row["运营老师"] for row in sheet_dicts(tmp_path / "roster.assign.xlsx", "分配结果")] == ["张老师", "张老师"]
+    result = invoke("classify", "roster.assign.xlsx", "--as-of", AS_OF, "-o", "out.xlsx")
+    assert result.exit_code == 0, result.output
+    result = invoke("pool", "list", "--as-of", AS_OF)
+    assert result.exit_code == 0 and "共 0 人" in result.stdout

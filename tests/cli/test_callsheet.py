@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+import datetime as dt
+
 from ..conftest import AS_OF, read_sheet
 
 
@@ -63,10 +65,55 @@ def test_one_screen_names_phones_and_every_fill_in_column(invoke, workspace):
     widths = [stored[i] for i in range(1, len(working) + 1)]
     assert len(working) == 14 and sum(widths) <= 170
     assert header.index("使用方案") == header.index("是否解决") + 1
-    # Long reasons wrap, and the row is as tall as its text.
+    assert header.index("建议方案") == header.index("为什么现在打") + 1
+    assert header[-2:] == ["流失风险", "风险依据"]
+    # Reasons wrap within two lines, top-aligned.
     why = ws.cell(2, header.index("为什么现在打") + 1)
     assert why.alignment.wrap_text and why.alignment.vertical == "top"
-    assert ws.row_dimensions[2].height >= 15
+
+
+def test_twelve_students_in_view_and_on_every_printed_page_with_boxes_to_write_in(invoke, tmp_path):
+    """A teacher with 30 calls: every row is as tall as two lines of 10-point text, whatever its
+    text (上次回访备注 and long reasons do not stretch it), so the header and 12 rows fit the ~375
+    points of rows a 1366×768 screen shows under Excel's ribbon at 100 %; printed landscape, one page
+    wide, a page holds more than 12; each fill-in cell is a ruled box, empty or not."""
+    import openpyxl
+
+    from pfkcli.outputs import CALLSHEET_COLUMNS, FILL_IN_COLUMNS
+
+    from ..conftest import HEADER, student, write_xlsx
+
+    assert invoke("init", ".").exit_code == 0
+    note = "学员说最近加班很多，周末才有时间，约好下周六上午再打一次，到时候一起把落下的第三章补上。" * 3
+    rows = [[*HEADER, "最近回访日期", "回访备注"]]
+    rows += [[*student(f"S{i:03d}", f"学员{i}", "张老师", i % 11, i, None, None), dt.datetime(2026, 10, 1), note] for i in range(30)]
+    write_xlsx(tmp_path / "big.xlsx", rows)
+    assert invoke("classify", "big.xlsx", "--as-of", AS_OF).exit_code == 0
+    assert invoke("callsheet", "--all", "--as-of", AS_OF, "--limit", "40").exit_code == 0
+    ws = openpyxl.load_workbook(tmp_path / "callsheets" / f"张老师-{AS_OF}.xlsx")["回访表"]
+    assert ws.max_row == 31
+    heights = [ws.row_dimensions[row].height for row in range(2, 32)]
+    assert set(heights) == {heights[0]} and heights[0] <= 30
+    header = ws.row_dimensions[1].height or 15
+    assert header + 12 * heights[0] <= 375
+    assert ws.cell(2, 1).font.sz == 10
+    # Printed: A4 landscape, one page wide; a page of about 500 points of rows at the scale that
+    # fits the working columns (as stored) into the 784 points between the margins.
+    assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9
+    working = len(CALLSHEET_COLUMNS) + len(FILL_IN_COLUMNS)
+    stored = {}
+    for dimension in ws.column_dimensions.values():
+        for number in range(dimension.min or 1, (dimension.max or dimension.min or 1) + 1):
+            stored[number] = dimension.width
+    scale = min(1.0, (842 - 0.8 * 72) / (sum(stored[i] for i in range(1, working + 1)) * 7 * 0.75))
+    assert (595 - 1.2 * 72 - 20) / (heights[0] * scale) >= 12
+    first_fill = working - len(FILL_IN_COLUMNS) + 1
+    for row in (2, 31):
+        for column in range(first_fill, working + 1):
+            box = ws.cell(row, column).border
+            assert (box.left.style, box.right.style, box.top.style, box.bottom.style) == ("thin",) * 4, (row, column)
+        assert ws.cell(row, 2).border.left.style is None  # the names are not boxes
+        assert ws.cell(row, 2).fill.fgColor.rgb == ws.cell(row, first_fill).fill.fgColor.rgb  # the row's colour kept
 
 
 def test_paper_landscape_one_page_wide_with_the_header_on_every_page(invoke, workspace):
@@ -275,3 +322,50 @@ def test_a_solution_added_this_week_is_offered_on_the_sheet(three_weeks):
     assert rule.prompt.splitlines()[1:] == [f"{ids['default']} 学员觉得课程太基础", f"{ids['new']} 约定补课计划"]
     # What the teacher picked is what was recorded.
     assert ws.cell(2, header.index("使用方案") + 1).value == f"{ids['new']} 约定补课计划"
+
+
+@pytest.fixture
+def finished(invoke, tmp_path):
+    """Six students of 张老师 on a course that ended 2026-10-31, none renewed; S006 never started."""
+    from ..conftest import HEADER, student, write_xlsx
+
+    assert invoke("init", ".").exit_code == 0
+    header = [*HEADER, "最近学习时间", "开课日期", "课程结束日期"]
+    course = [dt.datetime(2026, 7, 1), dt.datetime(2026, 10, 31)]
+    rows = [header] + [[*student(f"S00{i}", f"学员{i}", "张老师", 3 + i, 20, 4, 4), dt.datetime(2026, 10, 20), *course] for i in range(1, 6)]
+    rows.append([*student("S006", "学员6", "张老师", 0, 0, None, None), None, *course])
+    write_xlsx(tmp_path / "roster.xlsx", rows)
+    return tmp_path
+
+
+def test_a_finished_course_says_why_there_is_nothing_to_call_and_what_instead(invoke, finished):
+    """23 days after the end: everyone has passed the renewal window into the pool. Both commands say
+    so, and where to go (the pool, the next cohort for the one who never started), for --all and for
+    the teacher named (who now holds nobody)."""
+    assert invoke("classify", "roster.xlsx", "--as-of", AS_OF).exit_code == 0
+    said = "课程已于 2026-10-31 结束，{}；已进入公海的 6 人用 pfk pool list 查看原因；从没开始学的 1 人建议转下期：和学员确认后放进下一期的名单"
+    for command, nothing in (("callsheet", "没有要打的回访"), ("messages", "没有要发的消息")):
+        result = invoke(command, "--all", "--as-of", AS_OF)
+        assert result.exit_code == 0, result.output
+        assert said.format(nothing) in result.stdout
+        result = invoke(command, "--teacher", "张老师", "--as-of", AS_OF)
+        assert result.exit_code == 2
+        assert result.stderr.strip() == f"错误：张老师：{said.format(nothing)}"
+
+
+def test_within_the_renewal_window_the_one_who_never_started_is_called_about_the_next_cohort(invoke, finished):
+    """Five days after the end, five reached on the day after it: the one who never started (S006) is
+    the only call left — about the next cohort (转下期), not a renewal."""
+    from ..conftest import callsheet_rows, fill_callsheet
+
+    assert invoke("classify", "roster.xlsx", "--as-of", "2026-11-01").exit_code == 0
+    assert invoke("callsheet", "--all", "--as-of", "2026-11-01").exit_code == 0
+    reached = {f"S00{i}": {"回访结果": "已接通", "P（1-5）": 4, "K（1-5）": 4, "下次跟进日期": "2026-12-01"} for i in range(1, 6)}
+    sheet = fill_callsheet(finished / "callsheets" / "张老师-2026-11-01.xlsx", reached)
+    assert invoke("record", sheet).exit_code == 0
+    sheet.rename(sheet.with_name("已导入-" + sheet.name))
+    assert invoke("classify", "roster.xlsx", "--as-of", "2026-11-05", "-o", "later.xlsx").exit_code == 0
+    result = invoke("callsheet", "--all", "--as-of", "2026-11-05")
+    assert result.exit_code == 0, result.output
+    _, rows = callsheet_rows(finished / "callsheets" / "张老师-2026-11-05.xlsx")
+    assert [(row["学号"], row["为什么现在打"]) for row in rows] == [("S006", "一直没开始学：谈转下期")]

@@ -129,7 +129,7 @@ ALLOWED_WORDS = {
     "playbook", "list", "show", "add", "help", "version", "debug", "progress", "output", "sheet", "mask",
     "phone", "teacher", "all", "roster", "limit", "called", "skip", "invalid", "since", "problem",
     "solution", "author", "yes", "true", "false", "xlsx", "xls", "ods", "csv", "nope", "clasify", "bad",
-    "abc", "teache", "maybe", "shwo", "restore", "fresh", "accept", "unknown", "replace", "assign", "pool", "messages",
+    "abc", "teache", "maybe", "shwo", "restore", "fresh", "accept", "unknown", "replace", "assign", "pool", "risk", "fit", "messages",
     "rebalance", "release", "claim", "reason", "count", "renewal",
 }
 
@@ -141,7 +141,7 @@ def english_words(text: str) -> set[str]:
 @pytest.mark.parametrize(
     ("args", "first_line"),
     [
-        (["nope"], "错误：没有「nope」这个命令。可用的命令：init、check、classify、callsheet、messages、record、history、alerts、report、assign、backup、restore、playbook、pool"),
+        (["nope"], "错误：没有「nope」这个命令。可用的命令：init、check、classify、callsheet、messages、record、history、alerts、report、assign、backup、restore、playbook、pool、risk"),
         (["clasify"], "错误：没有「clasify」这个命令，是不是 classify？"),
         (["playbook", "shwo"], "错误：没有「shwo」这个命令，是不是 show？"),
         (["classify"], "错误：缺少参数「名单」：学员名单（.xlsx/.xls/.ods/.csv）"),

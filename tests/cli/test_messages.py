@@ -62,7 +62,7 @@ def test_the_sheet_holds_the_drafts_a_drop_down_and_the_sheets_id(invoke, worksp
     info = {label: value for label, value in book[MESSAGES_INFO_SHEET].iter_rows(values_only=True)}
     assert info["运营老师"] == "张老师" and info["消息表日期"] == DAY
     assert re.fullmatch(r"[0-9a-f]{10}", info["消息表编号"])
-    assert info["场景：续费7天"] == "预警「续费提醒（结课前一周）」：距课程结束 4–7 天，本阶段还没有接通的回访，未续费；本阶段（结课前 7 天起）发过就不再起草"
+    assert info["场景：续费7天"] == "预警「续费提醒（结课前一周）」：距课程结束 4–7 天，本阶段还没有接通的回访，未续费；每位老师每天最多 10 条（三个阶段合计），其余按回访计划的先后顺延；本阶段（结课前 7 天起）发过就不再起草"
 
 
 def test_one_scene_goes_to_a_file_of_its_own(invoke, workspace):
@@ -87,7 +87,7 @@ def test_a_teacher_with_nothing_to_send_gets_no_file(invoke, workspace):
         ((), "错误：请用 --teacher 老师名 指定一位老师，或用 --all 为每位老师起草"),
         (("--all", "--teacher", "张老师"), "错误：请用 --teacher 老师名 指定一位老师，或用 --all 为每位老师起草"),
         (("--teacher", "钱老师"), "错误：没有「钱老师」的学员；名单里的老师有：张老师、李老师"),
-        (("--all", "--scene", "续费"), "错误：没有「续费」这个场景；可用：首次联系、满意度低、续费3天、续费7天、续费30天、连续未学习关怀、进度督促、结课祝贺"),
+        (("--all", "--scene", "续费"), "错误：没有「续费」这个场景；可用：通话跟进、首次联系、满意度低、转下期、续费3天、续费7天、续费30天、连续未学习关怀、进度督促、结课祝贺"),
         (("--all", "--as-of", "2026-11-01"), "错误：2026-11-01 及以前没有分层快照：请先运行 pfk classify"),
     ],
 )
@@ -153,3 +153,49 @@ def test_a_bad_mark_is_listed_and_nothing_is_recorded(invoke, workspace):
         f'  张老师-{DAY}.xlsx › 消息 › 第2行 › 已发送: "已发" 请选「是」或「否」  [bad_choice]',
     ]
     assert "发过的消息（0 条" in invoke("history", "S03").stdout
+
+
+def test_after_record_the_same_day_the_drafts_know_the_calls(invoke, workspace):
+    """The README's order: record the morning's sheet, then draft. 孙丽 (S12, no study since 11-10)
+    and 陈静 (S05, new) were reached today: no 连续未学习关怀, no 首次联系 asking for the talk just
+    held — a short follow-up of what was agreed instead; 张伟 (S01) agreed nothing: the follow-up
+    without a date."""
+    from ..conftest import fill_callsheet
+    from ..test_messages import COHORT, LATER
+
+    inactive = ["S12", "孙丽", "张老师", "数据运营官", 3, 20, "2026-11-10", "2026-09-20", *LATER, 4, 4, 2, "2026-10-20", None]
+    assert invoke("classify", write_cohort(workspace, [*COHORT, inactive]), "--as-of", DAY).exit_code == 0
+    assert invoke("messages", "--all", "--as-of", DAY, "--scene", "连续未学习关怀").exit_code == 0
+    before = {row["学号"] for row in rows_of(workspace / "messages" / f"张老师-{DAY}-连续未学习关怀.xlsx")}
+    assert "S12" in before
+    (workspace / "messages" / f"张老师-{DAY}-连续未学习关怀.xlsx").unlink()
+    assert invoke("callsheet", "--all", "--as-of", DAY).exit_code == 0
+    agreed = {"回访结果": "已接通", "P（1-5）": 4, "K（1-5）": 4, "下次跟进日期": "2026-11-30"}
+    fill_callsheet(workspace / "callsheets" / f"张老师-{DAY}.xlsx", {"S12": agreed, "S01": {"回访结果": "已接通", "P（1-5）": 5, "K（1-5）": 5}})
+    fill_callsheet(workspace / "callsheets" / f"李老师-{DAY}.xlsx", {"S05": agreed})
+    result = invoke("record", workspace / "callsheets" / f"张老师-{DAY}.xlsx", workspace / "callsheets" / f"李老师-{DAY}.xlsx")
+    assert result.exit_code == 0, result.output
+    assert invoke("messages", "--all", "--as-of", DAY).exit_code == 0
+    drafts = {row["学号"]: row for name in ("张老师", "李老师") for row in rows_of(workspace / "messages" / f"{name}-{DAY}.xlsx")}
+    for student in ("S01", "S12", "S05"):
+        assert drafts[student]["场景"] == "通话跟进", drafts[student]
+        assert "今天" in drafts[student]["消息"] and "好好聊" not in drafts[student]["消息"]
+        assert drafts[student]["原因"] == f"刚接通过（{DAY}）：发一条跟进，确认电话里约好的事"
+    assert "11月30日" in drafts["S12"]["消息"] and "11月30日" in drafts["S05"]["消息"]
+    assert "月" not in drafts["S01"]["消息"]  # nothing agreed: the text without a date
+    # Asked for by name, the scenes that ask for a talk are not drafted for them either.
+    assert invoke("messages", "--all", "--as-of", DAY, "--scene", "连续未学习关怀").exit_code == 0
+    after = {row["学号"] for path in (workspace / "messages").glob("*连续未学习关怀.xlsx") for row in rows_of(path)}
+    assert "S12" not in after
+
+
+def test_the_renewal_drafts_left_for_later_are_said(invoke, tmp_path):
+    from ..test_messages import MONTH
+
+    assert invoke("init", ".").exit_code == 0
+    rows = [["S%02d" % n, f"学员{n}", "张老师", "数据运营官", 6, 40, "2026-11-22", "2026-09-20", *MONTH, 4, 4, 4, "2026-11-01", None] for n in range(30, 43)]
+    assert invoke("classify", write_cohort(tmp_path, rows), "--as-of", DAY).exit_code == 0
+    result = invoke("messages", "--all", "--as-of", DAY)
+    assert result.exit_code == 0, result.output
+    assert "续费消息每位老师每天最多 10 条（pfk.toml [messages] renewal_per_day）：另有 3 条按回访计划的先后顺延到后面几天" in result.stdout
+    assert len(rows_of(tmp_path / "messages" / f"张老师-{DAY}.xlsx")) == 10

@@ -4,6 +4,7 @@ every workbook the bundled samples give is structurally sound."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import shutil
@@ -127,3 +128,61 @@ def test_the_output_is_checked_before_the_input_is_read(invoke, tmp_path):
     assert invoke("init", ".").exit_code == 0
     result = invoke("classify", "missing.xlsx", "-o", "pfk.toml", "--as-of", AS_OF)
     assert result.exit_code == 2 and "配置文件 pfk.toml" in result.output and "missing.xlsx" not in result.output
+
+
+def date_cells_shown_as_numbers(path: Path) -> list[str]:
+    """Cells of a column whose header names a date (日期, 时间) that hold a number shown without a date
+    format (Excel shows 46332), or a date without one: `file › sheet › cell (format)` each."""
+    found = []
+    book = openpyxl.load_workbook(path)
+    for ws in book.worksheets:
+        rows = ws.iter_rows()
+        header = next(rows, ())
+        dated = [cell.column for cell in header if isinstance(cell.value, str) and ("日期" in cell.value or "时间" in cell.value)]
+        for row in rows:
+            for cell in row:
+                if cell.column not in dated or cell.value is None or isinstance(cell.value, str):
+                    continue
+                shown = cell.number_format.lower()
+                if not ("y" in shown and "d" in shown):
+                    found.append(f"{path.name} › {ws.title} › {cell.coordinate} ({cell.number_format}: {cell.value!r})")
+    return found
+
+
+def test_every_date_of_every_workbook_is_shown_as_a_date(three_weeks, invoke):
+    """Every workbook pfk writes — classify, callsheet (上次回访日期 on coloured rows of a fixed
+    height), messages, alerts, report, assign, pool list -o, check --problems — shows its dates as
+    dates (the writer dropped the date format of rows with a height: 46332 instead of 2026-11-09)."""
+    folder, _ = three_weeks
+    commands = [
+        ("classify", "week3.xlsx", "--as-of", "2026-11-23"),
+        ("callsheet", "--all", "--as-of", "2026-11-30"),
+        ("messages", "--all", "--as-of", "2026-11-23"),
+        ("alerts", "week3.xlsx", "--as-of", "2026-11-23"),
+        ("report", "--as-of", "2026-11-23"),
+        ("assign", "week3.xlsx", "--as-of", "2026-11-23"),
+        ("pool", "release", "Z10", "--reason", "联系不上", "--as-of", "2026-11-23"),
+        ("pool", "list", "-o", "pool.xlsx"),
+        ("pool", "list", "--renewal", "-o", "renewal.xlsx", "--as-of", "2026-11-23"),
+        ("check", "week3.xlsx", "--problems", "problems.xlsx"),
+    ]
+    for command in commands:
+        result = invoke(*command)
+        assert result.exit_code in (0, 1), (command, result.output)
+    written = sorted(p for p in folder.rglob("*.xlsx") if written_by_pfk(p))
+    made = {p.name for p in written}
+    for name in ("week3.pfk.xlsx", "张老师-2026-11-30.xlsx", "week3.alerts.xlsx", "report-2026-11-23.xlsx", "week3.assign.xlsx", "pool.xlsx", "renewal.xlsx", "problems.xlsx"):
+        assert name in made, (name, made)
+    assert any(p.parent.name == "messages" for p in written)
+    sheet = openpyxl.load_workbook(folder / "callsheets" / "李老师-2026-11-30.xlsx")["回访表"]
+    header = [c.value for c in sheet[1]]
+    last = [row[header.index("上次回访日期")] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert any(isinstance(day, dt.datetime) for day in last)
+    assert [line for path in written for line in date_cells_shown_as_numbers(path)] == []
+    # Nor a missing value written out as text anywhere.
+    import re
+
+    for path in written:
+        for sheet in openpyxl.load_workbook(path).worksheets:
+            for row in sheet.iter_rows(values_only=True):
+                assert not any(isinstance(v, str) and re.search(r"\bnan\b|\bNone\b|\bNaT\b", v) for v in row), (path.name, sheet.title, row)

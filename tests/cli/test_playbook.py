@@ -311,7 +311,7 @@ def test_check_reports_an_unknown_file_in_playbooks(workspace, invoke):
         (("questions:\n  - ", "questions:\n  - 第一问\n - "), "第 17 行: YAML 格式错误：列表项（- 开头）的缩进与同一列表的其他项不一致"),
         (
             ("    solution:", "     solution:"),
-            "第 68 行: YAML 格式错误：这一行的冒号放不下：缩进与上面的字段对不齐，或者内容里的「: 」要给整段文字加上引号",
+            "第 84 行: YAML 格式错误：这一行的冒号放不下：缩进与上面的字段对不齐，或者内容里的「: 」要给整段文字加上引号",
         ),
     ],
     ids=[

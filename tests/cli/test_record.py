@@ -283,3 +283,41 @@ def test_a_solution_of_another_segment_is_a_row_problem(invoke, workspace):
             f"（可选：{own.id}、其他）  [bad_solution]"
         ) in result.stderr
     assert calls(workspace, "student_id") == []
+
+
+def test_a_roster_given_to_record_says_what_to_do(invoke, workspace):
+    """The easy slip: the roster (whose 说明 sheet has one column) instead of a call sheet."""
+    shutil.copy(Path(__file__).parents[2] / "samples" / "roster.xlsx", workspace / "sample.xlsx")
+    for name in ("roster.xlsx", "sample.xlsx"):
+        result = invoke("record", name)
+        assert result.exit_code == 2, result.output
+        assert result.stderr.strip() == (
+            f"错误：{name}: 这不是回访表（里面没有「回访表」工作表）。名单请用 pfk classify 读入；"
+            "pfk record 只导入 pfk callsheet 生成、老师填好的回访表（callsheets/ 里）和 pfk messages 的消息表"
+        )
+    assert calls(workspace, "student_id") == []
+
+
+def test_a_file_that_is_not_there_is_said_to_be_missing(invoke, workspace):
+    result = invoke("record", "callsheets/张老师-2026-11-32.xlsx")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("错误：张老师-2026-11-32.xlsx: 找不到这个文件（")
+    assert "认不出" not in result.stderr
+
+
+def test_a_batch_records_the_good_files_and_lists_the_bad(invoke, workspace):
+    """One bad row in 李老师's sheet, and a file that is not there: 张老师's calls are recorded all the
+    same, the other two are named with what to do, and the exit says not everything was recorded."""
+    good = fill_callsheet(sheet_of(workspace, "张老师"), {"S001": {"P（1-5）": 4, "K（1-5）": 4}})
+    bad = fill_callsheet(sheet_of(workspace, "李老师"), {"S005": {"P（1-5）": "九"}, "S006": {"P（1-5）": 3}})
+    result = invoke("record", good, bad, "missing.xlsx")
+    assert result.exit_code == 2, result.output
+    assert calls(workspace, "teacher", "student_id") == [("张老师", "S001")]
+    assert f"✓ 张老师-{AS_OF}.xlsx（张老师，{AS_OF}）：已导入 1 条回访" in result.stdout
+    assert f"错误：李老师-{AS_OF}.xlsx: 1 处问题，这份没有导入" in result.stderr
+    assert "错误：missing.xlsx: 找不到这个文件" in result.stderr
+    assert '"九" 不是 1-5 的分数' in result.stderr
+    # Corrected, the bad one is recorded on its own.
+    fill_callsheet(bad, {"S005": {"P（1-5）": 2}})
+    assert invoke("record", bad).exit_code == 0
+    assert [t for t, _ in calls(workspace, "teacher", "student_id")].count("李老师") == 2

@@ -16,6 +16,7 @@ pfk.toml so F is judged against pace (expected F 1.103 then 1.294; high from 0.8
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import openpyxl
 import pytest
@@ -180,9 +181,10 @@ def test_sheets_per_teacher(invoke, two_weeks):
     assert alerts["张老师"]["预警学员数"] == 1  # S002 behind pace
     assert alerts["张老师"]["合计"] == sum(v for k, v in alerts["张老师"].items() if k not in ("运营老师", "预警学员数", "合计"))
 
-    overview = {r[0]: r[1:] for r in read_sheet(path, OVERVIEW_SHEET)[1:]}
-    assert overview["本次分层快照"][1] == SECOND and overview["对比快照"][1] == FIRST
-    assert overview["学员数"][0] == 5 and overview["分层下降"][0] == 1 and overview["首次打分"][0] == 1
+    header, *rows = read_sheet(path, OVERVIEW_SHEET)
+    overview = {r[0]: dict(zip(header, r)) for r in rows if r[0]}
+    assert overview["本次分层快照"]["说明"] == SECOND and overview["对比快照"]["说明"] == FIRST
+    assert overview["学员数"]["本周"] == 5 and overview["分层下降"]["本周"] == 1 and overview["首次打分"]["本周"] == 1
 
 
 def test_segment_counts_agree_with_classify(invoke, two_weeks):
@@ -487,3 +489,100 @@ def test_mid_season_renewal_says_it_cannot_tell_yet_rather_than_zero(invoke, cla
     assert invoke("report", "--as-of", AS_OF).exit_code == 0
     rows = read_sheet(classified.root / "reports" / f"report-{AS_OF}.xlsx", RENEWAL_SHEET)
     assert rows[1] == ("合计", "续费期已开始的学员", 48, 0, None, None, 48, None, None, None, None, None, None, "还不能判断：续费期未结束，最晚到 2026-12-31 才知道")
+
+
+def test_the_first_page_answers_how_the_team_is_doing(invoke, three_weeks):
+    """概览 on the playbook workspace (tests/weeks.py) with a complaint 李老师 recorded on 11-20 and
+    never resolved: the week's numbers each against last week, what needs the lead now, then the
+    details; one chart of students at risk, by segment, in the segment colours."""
+    import sqlite3
+
+    folder, _ = three_weeks
+    with sqlite3.connect(folder / ".pfk" / "history.sqlite") as conn:
+        conn.execute(
+            "INSERT INTO callbacks (sheet_key, teacher, student_id, called_on, p, k, note, follow_up, source_file, recorded_at,"
+            " outcome, reached, problem_type, resolved) VALUES ('extra', '李老师', 'L04', '2026-11-20', NULL, NULL, '嫌课程太难，要投诉',"
+            " NULL, 'extra.xlsx', '2026-11-20T10:00:00', '已接通', 1, '投诉', '否')"
+        )
+        # Two promises due this week: L09's (agreed 11-17 for 11-19, kept by the call of 11-20), Z08's
+        # (agreed 11-17 for 11-21, no call since); one due last week, L10's, kept on the day.
+        # And 李老师 reached L01, L05, L06 on 11-18: all her students within 14 days, 张老师 4 of 10.
+        for student, called, follow in (("L09", "2026-11-17", "2026-11-19"), ("L09", "2026-11-20", None), ("Z08", "2026-11-17", "2026-11-21"),
+                                        ("L10", "2026-11-10", "2026-11-14"), ("L10", "2026-11-14", None),
+                                        ("L01", "2026-11-18", None), ("L05", "2026-11-18", None), ("L06", "2026-11-18", None)):
+            conn.execute(
+                "INSERT INTO callbacks (sheet_key, teacher, student_id, called_on, follow_up, source_file, recorded_at, outcome, reached)"
+                " VALUES ('extra', '李老师', ?, ?, ?, 'extra.xlsx', '2026-11-20T10:00:00', '已接通', 1)",
+                (student, called, follow),
+            )
+        # Z09 not answering twice since 11-09: one more and the pool takes Z09 (unreachable_after = 3).
+        for called in ("2026-11-17", "2026-11-19"):
+            conn.execute(
+                "INSERT INTO callbacks (sheet_key, teacher, student_id, called_on, source_file, recorded_at, outcome, reached)"
+                " VALUES ('extra', '张老师', 'Z09', ?, 'extra.xlsx', '2026-11-20T10:00:00', '未接通', 0)",
+                (called,),
+            )
+    result = invoke("report", "--as-of", "2026-11-23", "-o", "dash.xlsx")
+    assert result.exit_code == 0, result.output
+    # The terminal says the same first.
+    assert "本周接通的回访（次）：12（上周 4）" in result.stdout
+    assert "⚠ 投诉未解决：" in result.stdout and "⚠ 老师落后：张老师：回访覆盖 40%" in result.stdout
+    header, *rows = read_sheet(folder / "dash.xlsx", OVERVIEW_SHEET)
+    assert header[:5] == ("项目", "本周", "上周", "变化", "说明")
+    labels = [row[0] for row in rows]
+    assert labels[:5] == ["风险学员（人）", "约定跟进按时（%）", "新学员首次联系按时（%）", "接通的回访（次）", "续费率（%）"]
+    numbers = {row[0]: dict(zip(header, row)) for row in rows if row[0]}
+    # Recorded: 李老师 reached L07, L08 on 11-16 (last week), L02, L03 on 11-23; 张老师 Z01, Z02, Z05 on 11-23.
+    assert numbers["接通的回访（次）"]["本周"] == 12 and numbers["接通的回访（次）"]["上周"] == 4  # with the calls put in above
+    assert numbers["接通的回访（次）"]["变化"] == "+8"
+    assert numbers["新学员首次联系按时（%）"]["说明"] == "名单里没有报名日期，算不出"
+    promises = numbers["约定跟进按时（%）"]
+    assert (promises["本周"], promises["上周"], promises["变化"]) == (50.0, 100.0, "-50.0 个百分点")
+    assert promises["说明"] == "本周到期的 2 个约定跟进，1 个在约定日期（最晚次日）前接通"
+    renewal = numbers["续费率（%）"]
+    assert renewal["本周"] == 30.0 and "已续费 3 / 10 名" in renewal["说明"] and "95% 区间" in renewal["说明"]
+    assert numbers["风险学员（人）"]["说明"] == "流失风险 ≥ 50%（估计的退课或学不完的概率，见回访表的「流失风险」）"
+    needs = [row for row in rows if row[0] and row[0].startswith("⚠")]
+    assert any(row[0] == "⚠ 投诉未解决" and "L04" not in row[4] and "（李老师）" in row[4] for row in needs), needs
+    assert labels.index("⚠ 投诉未解决") < labels.index("本次分层快照")
+    soon = next(row[4] for row in needs if row[0] == "⚠ 快进入公海")
+    assert soon.startswith("1 名学员 7 天内会进入公海") and soon.endswith("：张老师 1 人")
+    behind = next(row[4] for row in needs if row[0] == "⚠ 老师落后")
+    assert behind.startswith("张老师：回访覆盖 40%（全组 70%），超期未回访 6 人")
+    # No literal nan, None or NaT anywhere in the workbook.
+    book = openpyxl.load_workbook(folder / "dash.xlsx")
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows(values_only=True):
+            assert not any(isinstance(v, str) and re.search(r"\bnan\b|None|NaT", v) for v in row), (sheet.title, row)
+
+
+def test_every_chart_is_in_the_segment_colours_and_every_sheet_prints_readably(invoke, three_weeks):
+    """Each chart series is filled with a colour of the call sheets' segments (segments.py); each
+    sheet prints one page wide, or split side by side when one page would shrink it below ~75 %."""
+    import zipfile
+
+    from pfkcli.excel import READABLE_LANDSCAPE_WIDTH
+
+    folder, _ = three_weeks
+    assert invoke("report", "--as-of", "2026-11-23", "-o", "dash.xlsx").exit_code == 0
+    palette = {s.colour.lstrip("#").upper() for s in ALL_SEGMENTS}
+    with zipfile.ZipFile(folder / "dash.xlsx") as book:
+        charts = [name for name in book.namelist() if name.startswith("xl/charts/chart")]
+        assert len(charts) >= 7
+        for name in charts:
+            xml = book.read(name).decode("utf-8")
+            series = xml.count("<c:ser>")
+            fills = re.findall(r'<c:spPr><a:solidFill><a:srgbClr val="([0-9A-F]{6})"/>', xml)
+            assert series and len(fills) == series and set(fills) <= palette, (name, fills)
+        first = book.read("xl/charts/chart1.xml").decode("utf-8")
+    assert "各老师的风险学员（按分层）" in first
+    assert "概览!$A$2:$A$3" in first.replace("'", "") or "$F$2:$F$3" in first  # the two teachers' rows only
+    workbook = openpyxl.load_workbook(folder / "dash.xlsx")
+    for sheet in workbook.worksheets:
+        setup = sheet.page_setup
+        wide = setup.fitToWidth or 1
+        if sheet.print_area:
+            continue  # 概览 and the call sheets' kind: their own print area, checked above
+        width = sum((d.max - d.min + 1) * d.width for d in sheet.column_dimensions.values() if d.width)
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage and setup.paperSize == 9, sheet.title
+        assert width / wide <= READABLE_LANDSCAPE_WIDTH + 20, (sheet.title, width, wide)

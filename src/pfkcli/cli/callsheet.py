@@ -32,6 +32,10 @@ def callsheet(
         return make_callsheets(find_workspace(), common.as_of_date(as_of), teacher, roster, progress, limit)
 
     result = common.run(action, not_done="未写出任何文件")
+    if result.finished and not result.sheets:
+        common.out.print(result.finished)
+        print_stale_snapshot(result.snapshot_date, result.as_of)
+        return
     # The folder once, under the table; each row the file's own name, so 40 teachers fit 80 columns.
     folders = {sheet.path.parent for sheet in result.sheets}
     one_folder = len(folders) == 1
@@ -53,6 +57,8 @@ def callsheet(
         )
     if one_folder:
         common.out.print(f"✓ 已写出 {len(result.sheets)} 份回访表，在 {folders.pop()}")
+    if result.finished:
+        common.out.print(result.finished)
     print_stale_snapshot(result.snapshot_date, result.as_of)
     common.print_warnings(result.warnings)
 

@@ -47,6 +47,12 @@ def messages(
         common.out.print(f"✓ 已写出 {len(result.sheets)} 份消息表，在 {folder}")
     if result.quiet:
         common.out.print(f"今天没有要发的消息：{'、'.join(result.quiet)}（未写出文件）")
+    if result.finished:
+        common.out.print(result.finished)
+    if result.deferred:
+        common.out.print(
+            f"续费消息每位老师每天最多 {result.renewal_per_day} 条（pfk.toml [messages] renewal_per_day）：另有 {result.deferred} 条按回访计划的先后顺延到后面几天"
+        )
     for name, count in result.held_back.items():
         common.out.print(f"· {count} 人的「{name}」近期已发过，这次不再起草")
     for skipped in result.skipped:

@@ -34,7 +34,7 @@ def record(
 ) -> None:
     """导入老师填好的回访表：P、K、备注、下次跟进日期存入工作区历史；下次 classify 用最新分数。消息表（pfk messages）里标了已发送的消息也记入历史。"""
     from ..messages import TouchOutcome
-    from ..record import record_files
+    from ..record import RefusedFile, record_files
     from ..workspace import find_workspace
 
     day = common.parse_date_option(called_on, "--called-on")
@@ -43,8 +43,11 @@ def record(
         not_done="未导入任何回访（加 --skip-invalid 可只导入没有问题的行）",
         full_list=False,
     )
-    skipped, said = [], []
+    skipped, said, refused = [], [], []
     for outcome in outcomes:
+        if isinstance(outcome, RefusedFile):
+            refused.append(outcome)
+            continue
         if isinstance(outcome, TouchOutcome):
             message = _SENT[outcome.status].format(n=outcome.touches)
         else:
@@ -56,3 +59,10 @@ def record(
         said += outcome.warnings
     common.print_problems(skipped, title="以下行没有导入（表上没有的学员、重复的学员可加 --accept-unknown 导入）：", style="yellow", full_list=False)
     common.print_problems(said, title="已导入，但请留意：", style="yellow", full_list=False)
+    if refused:
+        # The good files are recorded; the others are said, each with what to do, and the exit says so.
+        for item in refused:
+            common.print_error(item.reason)
+        problems = [problem for item in refused for problem in item.problems]
+        common.print_problems(problems, title="这些行有问题，所在的文件没有导入（改好后再运行 pfk record，或加 --skip-invalid 只导入没有问题的行）：", full_list=False)
+        raise typer.Exit(2)

@@ -57,6 +57,13 @@ def render_result(result) -> None:
     table.add_section()
     table.add_row("合计", str(figures.students))
     common.out.print(table)
+    # The first page's answer, first: the week's numbers against last week, then what needs the lead.
+    for row in result.week:
+        shown = "—" if row.this_week is None else f"{row.this_week:g}"
+        before = "" if row.last_week is None else f"（上周 {row.last_week:g}）"
+        common.out.print(f"本周{row.label}：{shown}{before}")
+    for label, text in result.needs:
+        common.out.print(f"⚠ {label}：{text}" if label != "需要处理" else text)
     common.out.print(
         f"回访覆盖：{_share(figures.coverage_share)}（{figures.called_within}/{figures.students} 人在 {figures.cadence_days} 天内回访过），"
         f"从未回访 {figures.never_called}，跟进逾期 {figures.overdue_follow_ups}"
