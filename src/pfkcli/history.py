@@ -262,8 +262,23 @@ def connect(path: Path) -> sqlite3.Connection:
         reason = "已有同名的文件" if isinstance(exc, FileExistsError) else (exc.strerror or str(exc))
         raise OutputError(f"{path}: 历史库无法打开（{exc.filename or path.parent}：{reason}）") from exc
     except sqlite3.DatabaseError as exc:
+        if is_damage(exc):  # the workspace says which backup to restore (Workspace.open_history)
+            raise
         hint = "可能另一个 pfk 正在写入，请稍后再试" if "locked" in str(exc) else "可用 pfk backup 的备份恢复"
         raise OutputError(f"{path}: 历史库无法打开（{exc}）；{hint}") from exc
+
+
+# SQLite's own codes (and their extended forms) for a file whose pages are damaged, or that is no database.
+_DAMAGE_CODES = ("SQLITE_CORRUPT", "SQLITE_NOTADB")
+
+
+def is_damage(exc: BaseException) -> bool:
+    """Whether SQLite stopped because the file's pages are damaged ("database disk image is
+    malformed") — not locked, not read-only, not a mistake in pfk's SQL."""
+    if not isinstance(exc, sqlite3.DatabaseError):
+        return False
+    name = getattr(exc, "sqlite_errorname", None) or ""
+    return name.startswith(_DAMAGE_CODES) or "malformed" in str(exc)
 
 
 def _open_when_free(path: Path) -> sqlite3.Connection:

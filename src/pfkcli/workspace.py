@@ -107,26 +107,38 @@ class Workspace:
         signs = self.signs_of_history()
         if signs and not history.holds_history(self.history_path):
             raise LostHistory(lost_history_message(self, signs))
-        with history.opened(self.history_path) as conn:
-            mark = self.state_dir / STORE_MARK
-            if not mark.exists():
-                import datetime as dt
+        try:
+            with history.opened(self.history_path) as conn:
+                mark = self.state_dir / STORE_MARK
+                if not mark.exists():
+                    import datetime as dt
 
-                mark.write_text(dt.datetime.now().isoformat(timespec="seconds") + "\n", encoding="utf-8")
-            yield conn
+                    mark.write_text(dt.datetime.now().isoformat(timespec="seconds") + "\n", encoding="utf-8")
+                yield conn
+        except Exception as exc:
+            # Damaged pages are found where they are read, anywhere in the command: one line, the restore.
+            if history.is_damage(exc) or history.is_damage(exc.__cause__):
+                raise LostHistory(damaged_history_message(self), detail=f"{type(exc).__name__}: {exc}") from exc
+            raise
 
 
 def lost_history_message(workspace: Workspace, signs: list[str]) -> str:
     state = "不见了" if not workspace.history_path.exists() else "是空的或已损坏"
     text = f"{STATE_DIR}/{HISTORY_NAME}（工作区的回访记录和分层快照）{state}，可这个工作区之前有过历史（{'；'.join(signs)}）。"
     text += "为了不在空的历史库上继续、让回访记录就此丢失，pfk 停了下来。"
+    return text + _restore_advice(workspace)
+
+
+def damaged_history_message(workspace: Workspace) -> str:
+    text = f"{STATE_DIR}/{HISTORY_NAME}（工作区的回访记录和分层快照）已损坏，读不出来；pfk 停了下来，什么都没有改动。"
+    return text + _restore_advice(workspace)
+
+
+def _restore_advice(workspace: Workspace) -> str:
     backups = workspace.backups()
     if backups:
-        newest = backups[0].relative_to(workspace.root).as_posix()
-        text += f"请用最新的备份恢复：pfk restore {newest}"
-    else:
-        text += "没有找到备份（backups/ 为空）；若确定要从空的历史重新开始，运行 pfk restore --fresh"
-    return text
+        return f"请用最新的备份恢复：pfk restore {backups[0].relative_to(workspace.root).as_posix()}"
+    return "没有找到备份（backups/ 为空）；若确定要从空的历史重新开始，运行 pfk restore --fresh"
 
 
 def find_workspace(start: Path | None = None) -> Workspace:

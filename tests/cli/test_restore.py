@@ -102,3 +102,41 @@ def test_restore_needs_a_backup_or_fresh(invoke, workspace):
     result = invoke("restore")
     assert result.exit_code == 2
     assert "请指定要恢复的备份文件" in result.stderr
+
+
+def damage_table_pages(store, tables=("callbacks", "snapshot_tables", "imports", "sheets")) -> None:
+    """Overwrite the pages of some tables, leaving the file's header and its schema intact: what a
+    failing disk or a half-copied file does (SQLite: "database disk image is malformed")."""
+    with sqlite3.connect(store) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+        roots = [conn.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (name,)).fetchone()[0] for name in tables]
+    conn.close()
+    data = bytearray(store.read_bytes())
+    for root in roots:
+        at = (root - 1) * page_size
+        data[at : at + page_size] = b"\x5a" * page_size
+    store.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("callsheet", "--all", "--as-of", AS_OF),
+        ("record", "callsheets/张老师-2026-11-23.xlsx"),
+        ("classify", "roster.xlsx", "--as-of", AS_OF, "-o", "again.xlsx"),
+        ("report",),
+    ],
+)
+def test_a_store_with_damaged_pages_is_one_line_naming_the_restore(invoke, workspace, command):
+    store = workspace / ".pfk" / "history.sqlite"
+    damage_table_pages(store)
+    result = invoke(*command)
+    assert result.exit_code == 2, result.output
+    line = result.stderr.strip()
+    assert "\n" not in line and "Traceback" not in result.output and "malformed" not in result.output
+    assert line.startswith("错误：.pfk/history.sqlite（工作区的回访记录和分层快照）已损坏"), line
+    assert line.endswith("请用最新的备份恢复：pfk restore backups/week.sqlite")
+    # The restore it names does repair it.
+    assert invoke("restore", "backups/week.sqlite").exit_code == 0
+    assert calls_in(store) == ("ok", 2)
