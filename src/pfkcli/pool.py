@@ -225,15 +225,15 @@ def list_pool(workspace, as_of: dt.date, renewal: bool = False, output: Path | N
     """Who is in the pool on `as_of` and why (or, with `renewal`, the renewal pool for sales); with
     `output`, the whole list written there as a workbook too (the path checked before anything is read)."""
     from .excel import write_workbook
-    from .paths import check_output
+    from .paths import POOL, check_output
 
     if output is not None:
-        check_output(Path(output), workspace_root=workspace.root)
+        check_output(Path(output), workspace_root=workspace.root, kind=POOL)
     with _open_history(workspace) as conn:
         frame, callbacks, snapshot = placed_snapshot(conn, workspace.config, as_of)
         listed = _renewal_pool(conn, frame, callbacks, workspace.config, as_of, snapshot) if renewal else _pool(frame, workspace.config, as_of, snapshot)
     if output is not None:
-        listed.output = write_workbook(Path(output), [pool_sheet(listed)])
+        listed.output = write_workbook(Path(output), [pool_sheet(listed)], kind=POOL)
     return listed
 
 

@@ -57,7 +57,7 @@ from .config import Config
 from .errors import UsageError
 from .excel import SheetSpec, write_workbook
 from .frames import days_between
-from .paths import check_output
+from .paths import REPORT, check_output
 from .pool import place_students
 from .model import TOLERANCE
 from .segments import ALL_SEGMENTS, BY_CODE, PENDING_CODE
@@ -640,7 +640,7 @@ def build_report(
 
     config = workspace.config
     path = _history_path(workspace)
-    check_output(Path(output) if output else default_output(workspace, as_of), inputs=[path], workspace_root=workspace.root, folder_made_later=output is None)
+    check_output(Path(output) if output else default_output(workspace, as_of), inputs=[path], workspace_root=workspace.root, folder_made_later=output is None, kind=REPORT)
     with workspace.open_history() as conn:
         dates = history.snapshot_dates(conn)
         newest, previous = choose_snapshots(dates, as_of, since)
@@ -734,7 +734,7 @@ def build_report(
     target = Path(output) if output else default_output(workspace, as_of)
     if output is None:
         target.parent.mkdir(parents=True, exist_ok=True)
-    write_workbook(target, sheets, inputs=[path])
+    write_workbook(target, sheets, inputs=[path], kind=REPORT)
     return ReportResult(as_of, newest, previous, figures, target, [s.name for s in sheets], notes)
 
 
