@@ -103,7 +103,7 @@ def run_alerts(
     roster_path = Path(roster_path)
     config = workspace.config
     target = check_output(Path(output) if output else default_output(roster_path), inputs=[roster_path, progress_path], workspace_root=workspace.root, kind=ALERTS)
-    with workspace.open_history() as conn:
+    with workspace.open_history(read_only=True) as conn:
         classified = score_roster(roster_path, as_of, config, conn, progress_path, sheet)
         # A student in the public pool is nobody's: the alert says so.
         frame = classified.frame.assign(teacher=classified.frame["teacher"].fillna(POOL_NAME))

@@ -763,13 +763,67 @@ def _tables(path: Path) -> set[str] | None:
     if not path.is_file() or path.stat().st_size == 0 or not _is_sqlite(path):
         return None
     try:
-        conn = sqlite3.connect(f"file:{path.as_posix()}?mode=ro", uri=True)
+        conn = read_only_connection(path)
         try:
             return {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         finally:
             conn.close()
     except sqlite3.DatabaseError:
         return None
+
+
+def read_only_connection(path: Path) -> sqlite3.Connection:
+    """The SQLite file at `path` opened for reading only. In WAL mode a reader makes the `-shm` file
+    beside the store: where the folder or the store cannot be written (a read-only workspace), the file
+    is opened as immutable instead — what a writer left in a journal there is then not seen, and no
+    writer can be there."""
+    from urllib.parse import quote
+
+    uri = f"file:{quote(Path(path).resolve().as_posix())}"
+    try:
+        conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_SECONDS)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return conn
+        except sqlite3.OperationalError:
+            conn.close()
+            if not read_only(path):
+                raise
+    except sqlite3.OperationalError:
+        if not read_only(path):
+            raise
+    return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, isolation_level=None)
+
+
+def read_only(path: Path) -> Path | None:
+    """What keeps pfk from writing the store at `path`: the store itself, or its folder (where SQLite
+    keeps its journal); None when both can be written or the store is not there."""
+    path = Path(path)
+    if not path.exists():
+        return None
+    for what in (path, path.parent):
+        if not os.access(what, os.W_OK):
+            return what
+    return None
+
+
+def open_for_reading(path: Path) -> sqlite3.Connection:
+    """The store opened read-only for a command that only reads (`pfk history`, `report`, `pool list`,
+    `playbook show`): nothing migrated, nothing written; it runs in a read-only workspace."""
+    conn = read_only_connection(path)
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+    except BaseException:
+        conn.close()
+        raise
+    if version > SCHEMA_VERSION:
+        conn.close()
+        raise UsageError(f"历史库由更新版本的 pfk 写入（版本 {version}），请升级 pfk")
+    if version < SCHEMA_VERSION:
+        # An older schema is brought up to date first, which writes: as every other command opens it.
+        conn.close()
+        return connect(path)
+    return conn
 
 
 def check_backup(path: Path) -> tuple[int, int]:
@@ -782,7 +836,7 @@ def check_backup(path: Path) -> tuple[int, int]:
     tables = _tables(path) or set()
     if not tables & _HISTORY_TABLES:  # as `holds_history`, the tables kept for the count below
         raise InputError(f"{path}: 不是 pfk 的历史库备份（空文件、别的文件，或没有回访和快照）")
-    conn = sqlite3.connect(f"file:{path.as_posix()}?mode=ro", uri=True)
+    conn = read_only_connection(path)
     try:
         ok = conn.execute("PRAGMA integrity_check").fetchone()[0]
         version = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -804,7 +858,7 @@ def restore(backup_path: Path, store: Path, aside: Path) -> None:
     the current store — and its journal — kept as `aside` rather than deleted."""
     temp = store.with_name(f".{store.name}.{os.getpid()}.restore")
     try:
-        source = sqlite3.connect(f"file:{backup_path.as_posix()}?mode=ro", uri=True)
+        source = read_only_connection(backup_path)
         dest = sqlite3.connect(temp)
         try:
             source.backup(dest)

@@ -29,7 +29,7 @@ def _store(workspace: Workspace) -> Path:
 def student_history(student_id: str, workspace: Workspace | None = None) -> StudentHistory:
     workspace = workspace or find_workspace()
     _store(workspace)
-    with workspace.open_history() as conn:
+    with workspace.open_history(read_only=True) as conn:
         callbacks, snapshots, touches = history.student_history(conn, student_id)
         moves = history.student_moves(conn, student_id)
     if not callbacks and not snapshots and not touches and not moves:
@@ -45,7 +45,7 @@ def backup_history(target: Path | None, workspace: Workspace | None = None) -> P
         target = workspace.root / "backups" / f"history-{stamp}.sqlite"
         target.parent.mkdir(exist_ok=True)
     target = check_output(Path(target), suffix=BACKUP, inputs=[path], workspace_root=workspace.root)
-    with workspace.open_history() as conn:
+    with workspace.open_history(read_only=True) as conn:
         history.backup(conn, target)
     return target
 

@@ -863,7 +863,22 @@ def _move_trailing_comment(previous: Any, new: Any) -> None:
 
 
 def _write_atomically(path: Path, content: bytes, bom: bool) -> None:
-    """Write beside the file, then rename over it: never a half-written file. The file keeps its permissions."""
+    """Write beside the file, then rename over it: never a half-written file. The file keeps its permissions.
+    A folder or file that cannot be written is one line (OutputError), the file unchanged."""
+    from .errors import OutputError
+
+    try:
+        _replace_with(path, content, bom)
+    except PermissionError as exc:
+        raise OutputError(
+            f"{path}: 没有写入权限（playbooks/ 文件夹或这个文件是只读的），话术没有改动；请恢复写入权限（如 chmod u+w playbooks）后再试",
+            detail=str(exc),
+        ) from exc
+    except OSError as exc:
+        raise OutputError(f"{path}: 无法写入（{exc.strerror or exc}），话术没有改动", detail=str(exc)) from exc
+
+
+def _replace_with(path: Path, content: bytes, bom: bool) -> None:
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:

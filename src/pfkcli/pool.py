@@ -181,11 +181,11 @@ def pool_why(frame, config: Config, as_of: dt.date) -> list[str]:
 # --- the commands -----------------------------------------------------------------------------------
 
 
-def _open_history(workspace):
+def _open_history(workspace, read_only: bool = False):
     """The workspace's history store, opened (`Workspace.open_history`); refused with one line outside
     a workspace or before any classify."""
     workspace.history_store("pfk pool 需要工作区：请先运行 pfk init，并在工作区里运行", "工作区还没有分层结果：请先运行 pfk classify")
-    return workspace.open_history()
+    return workspace.open_history(read_only)
 
 
 def placed_snapshot(conn, config: Config, as_of: dt.date, other_way: str = ""):
@@ -229,7 +229,7 @@ def list_pool(workspace, as_of: dt.date, renewal: bool = False, output: Path | N
 
     if output is not None:
         check_output(Path(output), workspace_root=workspace.root, kind=POOL)
-    with _open_history(workspace) as conn:
+    with _open_history(workspace, read_only=True) as conn:
         frame, callbacks, snapshot = placed_snapshot(conn, workspace.config, as_of)
         listed = _renewal_pool(conn, frame, callbacks, workspace.config, as_of, snapshot) if renewal else _pool(frame, workspace.config, as_of, snapshot)
     if output is not None:

@@ -641,7 +641,7 @@ def build_report(
     config = workspace.config
     path = _history_path(workspace)
     check_output(Path(output) if output else default_output(workspace, as_of), inputs=[path], workspace_root=workspace.root, folder_made_later=output is None, kind=REPORT)
-    with workspace.open_history() as conn:
+    with workspace.open_history(read_only=True) as conn:
         dates = history.snapshot_dates(conn)
         newest, previous = choose_snapshots(dates, as_of, since)
         # Who held whom on that day: moves made with pfk assign and pfk pool count, the pool has nobody.

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from . import history
 from .config import CONFIG_TEMPLATE, Config, load_config
-from .errors import LostHistory, UsageError
+from .errors import LostHistory, OutputError, UsageError
 
 CONFIG_NAME = "pfk.toml"
 STATE_DIR = ".pfk"
@@ -97,17 +97,30 @@ class Workspace:
         return self.history_path
 
     @contextmanager
-    def open_history(self) -> Iterator:
+    def open_history(self, read_only: bool = False) -> Iterator:
         """The history store, opened once for a command (None outside a workspace). A store that is
         missing, empty or overwritten where the workspace shows it had history stops the command,
-        saying so and how to restore it — rather than silently starting an empty one."""
+        saying so and how to restore it — rather than silently starting an empty one.
+
+        `read_only`: the command only reads (it still runs in a read-only workspace). A command that
+        writes, in a workspace whose store cannot be written, stops at once saying so."""
         if self.history_path is None:
             yield None
             return
         signs = self.signs_of_history()
         if signs and not history.holds_history(self.history_path):
             raise LostHistory(lost_history_message(self, signs))
+        locked = history.read_only(self.history_path)
+        if locked is not None and not read_only:
+            raise OutputError(read_only_message(f"{STATE_DIR}/" if locked == self.state_dir else f"{STATE_DIR}/{HISTORY_NAME}"))
         try:
+            if read_only and self.history_path.exists():
+                conn = history.open_for_reading(self.history_path)
+                try:
+                    yield conn
+                finally:
+                    conn.close()
+                return
             with history.opened(self.history_path) as conn:
                 mark = self.state_dir / STORE_MARK
                 if not mark.exists():
@@ -127,6 +140,13 @@ def lost_history_message(workspace: Workspace, signs: list[str]) -> str:
     text = f"{STATE_DIR}/{HISTORY_NAME}（工作区的回访记录和分层快照）{state}，可这个工作区之前有过历史（{'；'.join(signs)}）。"
     text += "为了不在空的历史库上继续、让回访记录就此丢失，pfk 停了下来。"
     return text + _restore_advice(workspace)
+
+
+def read_only_message(what: str) -> str:
+    return (
+        f"工作区的历史库是只读的（{what} 没有写入权限），这个命令要写入历史，没有运行；"
+        f"请恢复写入权限（如 chmod u+w {STATE_DIR} {STATE_DIR}/{HISTORY_NAME}）后再试。只读的命令（pfk history、report、pool list、playbook show）照常可用"
+    )
 
 
 def damaged_history_message(workspace: Workspace) -> str:
