@@ -401,8 +401,10 @@ def _ids_in_use(folder: Path | None) -> set[str]:
     for segment in ALL_SEGMENTS:
         path = playbook_source(folder, segment.code)
         try:
+            if path.stat().st_size > MAX_PLAYBOOK_BYTES:
+                continue
             data = _rt_yaml().load(path.read_bytes().decode("utf-8-sig"))
-        except Exception:  # noqa: BLE001 — a broken file: `check` names it; its ids cannot be read
+        except (Exception, RecursionError):  # noqa: BLE001 — a broken file: `check` names it; its ids cannot be read
             continue
         entries = data.get("problems") if isinstance(data, dict) else None
         for entry in entries if isinstance(entries, list) else []:
@@ -448,6 +450,9 @@ def fill_ids(folder: Path | None) -> list[tuple[Path, int]]:
 def _read_for_edit(path: Path, display: str, code: str) -> tuple[str | None, bool, str, list[str]]:
     """A playbook file read for a round-trip edit: its text with `\\n` line ends (None when it is not
     UTF-8), whether it starts with a BOM, its line end, and the problems found in it (`_validate_text`)."""
+    too_big = _too_big(path, display)
+    if too_big is not None:
+        return None, False, "\n", [too_big]
     raw = path.read_bytes()
     bom = raw.startswith(b"\xef\xbb\xbf")
     newline = "\r\n" if b"\r\n" in raw else "\n"
@@ -476,7 +481,26 @@ def _rt_yaml():
     return yaml
 
 
+# A playbook is a few KB of text; far beyond that it is a mistake (a log pasted in), and the YAML
+# reader would take minutes and gigabytes over it (93 MB: past 60 s, then a MemoryError).
+MAX_PLAYBOOK_BYTES = 1024**2
+# Playbooks nest three levels (problems › entry › field); a file nested deeper than Python's stack
+# allows (thousands of levels) is refused by what the reader raises, in one line.
+_TOO_DEEP = "内容嵌套的层数太多（几千层的 [ 或缩进），不像话术文件；请检查后改回「字段: 内容」的形式"
+
+
+def _too_big(path: Path, display: str) -> str | None:
+    size = path.stat().st_size
+    if size <= MAX_PLAYBOOK_BYTES:
+        return None
+    shown = f"{size / 1024**2:.0f} MB" if size >= 1024**2 else f"{size // 1024} KB"
+    return f"{display}: 文件有 {shown}，超过话术文件的上限 {MAX_PLAYBOOK_BYTES // 1024**2} MB；多半是误粘贴了大量内容，请检查后删掉"
+
+
 def _read(path: Path, display: str, expected_code: str) -> tuple[Playbook | None, list[str]]:
+    too_big = _too_big(path, display)
+    if too_big is not None:
+        return None, [too_big]
     return _parse(path.read_bytes(), display, expected_code)
 
 
@@ -502,6 +526,8 @@ def _validate_text(text: str, display: str, expected_code: str) -> tuple[Playboo
         data = _rt_yaml().load(text)
     except YAMLError as exc:
         return None, [f"{display}: {_yaml_error_text(exc)}"]
+    except RecursionError:
+        return None, [f"{display}: {_TOO_DEEP}"]
     if data is None:
         return None, [f"{display}: 文件是空的"]
     if not isinstance(data, dict):
@@ -511,6 +537,8 @@ def _validate_text(text: str, display: str, expected_code: str) -> tuple[Playboo
     playbook = None
     try:
         playbook = Playbook.model_validate(data)
+    except RecursionError:
+        return None, [f"{display}: {_TOO_DEEP}"]
     except ValidationError as exc:
         for error in exc.errors():
             loc = error["loc"]
