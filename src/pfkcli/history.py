@@ -212,6 +212,13 @@ MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
     CREATE INDEX holdout_draws_by_until ON holdout_draws (until);
     CREATE TABLE holdout_seed (id INTEGER PRIMARY KEY CHECK (id = 1), seed TEXT NOT NULL, created_at TEXT NOT NULL);
     """,
+    # 12: reserved for the proposals table (issue 28)
+    "",
+    # 13: the workspace this store belongs to (its id is kept beside it too, in .pfk/workspace-id.txt):
+    # another team's store copied in, or restored from their backup, is told apart (workspace.py)
+    """
+    CREATE TABLE workspace (id INTEGER PRIMARY KEY CHECK (id = 1), workspace_id TEXT NOT NULL, set_at TEXT NOT NULL);
+    """,
 )
 
 # What a snapshot keeps of each classified student, by the frame's own column names, and their
@@ -726,6 +733,36 @@ def student_history(conn: sqlite3.Connection, student_id: str):
         table = _read_blob(data, columns=fields, filters=[("student_id", "=", student_id)])
         snapshots += [(day, *(row[name] for name in fields)) for row in table.to_pylist()]
     return callbacks, snapshots, touches
+
+
+def workspace_id(conn: sqlite3.Connection) -> str | None:
+    """The id of the workspace the store belongs to; None in a store that has none yet (or from a
+    version before migration 13: a read-only open does not migrate)."""
+    try:
+        row = conn.execute("SELECT workspace_id FROM workspace WHERE id = 1").fetchone()
+    except sqlite3.OperationalError:  # no such table
+        return None
+    return row[0] if row else None
+
+
+def set_workspace_id(conn: sqlite3.Connection, value: str, replace: bool = False) -> str:
+    """Give the store the workspace id `value` — only where it has none, unless `replace` — and return
+    the id it holds then: two pfk runs opening a new store at once agree on the first one's."""
+    on_conflict = "DO UPDATE SET workspace_id = excluded.workspace_id, set_at = excluded.set_at" if replace else "DO NOTHING"
+    with transaction(conn):
+        conn.execute(f"INSERT INTO workspace VALUES (1, ?, ?) ON CONFLICT (id) {on_conflict}", (value, dt.datetime.now().isoformat(timespec="seconds")))
+        return conn.execute("SELECT workspace_id FROM workspace WHERE id = 1").fetchone()[0]
+
+
+def backup_workspace_id(path: Path) -> str | None:
+    """The workspace id a backup file holds (None: none, or a backup made before ids were kept)."""
+    conn = read_only_connection(path)
+    try:
+        return workspace_id(conn)
+    except sqlite3.DatabaseError:
+        return None
+    finally:
+        conn.close()
 
 
 def backup(conn: sqlite3.Connection, target: Path) -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import history
-from .errors import UsageError
+from .errors import ForeignHistory, UsageError
 from .paths import BACKUP, check_output
 from .workspace import Workspace, find_workspace
 
@@ -58,13 +58,18 @@ class Restored:
     calls: int
 
 
-def restore_history(backup: Path | None, workspace: Workspace | None = None) -> Restored:
+def restore_history(backup: Path | None, workspace: Workspace | None = None, adopt: bool = False) -> Restored:
     """Put a backup in place of the workspace's history store (checked first); `backup` None starts a
-    new, empty history. The store it replaces, if any, is kept beside it, never deleted."""
+    new, empty history. The store it replaces, if any, is kept beside it, never deleted.
+
+    A backup of another workspace (its id is not this one's) is refused unless `adopt`: then it becomes
+    this workspace's history, under this workspace's id."""
     workspace = workspace or find_workspace()
     if workspace.history_path is None:
         raise UsageError("这里不是 pfk 工作区（找不到 pfk.toml）：请在工作区里运行 pfk restore")
     store = workspace.history_path
+    # This workspace's id: kept beside the store, else in the store it has now.
+    ours = workspace.own_id() or (history.backup_workspace_id(store) if history.holds_history(store) else None)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     aside = store.with_name(f"{store.name}.before-restore-{stamp}")
     if backup is None:
@@ -74,7 +79,14 @@ def restore_history(backup: Path | None, workspace: Workspace | None = None) -> 
     else:
         backup = Path(backup)
         snapshots, calls = history.check_backup(backup)
+        theirs = history.backup_workspace_id(backup)
+        if theirs is not None and ours is not None and theirs != ours and not adopt:
+            raise ForeignHistory(
+                f"{backup}: 这份备份属于另一个工作区（工作区编号 {theirs}，本工作区是 {ours}），历史库没有改动；"
+                f"若确定要用它作本工作区的历史，运行 pfk restore {backup} --adopt"
+            )
         history.restore(backup, store, aside)
-    with history.opened(store):  # a new store made, or the backup brought up to this version's schema
-        pass
+    with history.opened(store) as conn:  # a new store made, or the backup brought up to this version's schema
+        if ours is not None:
+            history.set_workspace_id(conn, ours, replace=True)
     return Restored(backup, aside if aside.exists() else None, snapshots, calls)

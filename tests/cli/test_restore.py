@@ -79,10 +79,10 @@ def test_restore_refuses_a_file_that_is_no_backup(invoke, workspace):
 
 def test_restore_refuses_a_backup_whose_pages_are_damaged(invoke, workspace):
     broken = workspace / "backups" / "broken.sqlite"
-    data = bytearray((workspace / "backups" / "week.sqlite").read_bytes())
-    # Scribble over the middle of the file, past the header and the schema page.
-    data[len(data) // 2 : len(data) // 2 + 2048] = b"\xff" * 2048
-    broken.write_bytes(bytes(data))
+    broken.write_bytes((workspace / "backups" / "week.sqlite").read_bytes())
+    # Scribble over a table's pages, past the header and the schema page (the middle of the file may
+    # be a snapshot's Parquet bytes, which SQLite holds as they are and cannot check).
+    damage_table_pages(broken, ("callbacks",))
     result = invoke("restore", broken)
     assert result.exit_code == 2
     assert "备份已损坏" in result.stderr
@@ -140,3 +140,59 @@ def test_a_store_with_damaged_pages_is_one_line_naming_the_restore(invoke, works
     # The restore it names does repair it.
     assert invoke("restore", "backups/week.sqlite").exit_code == 0
     assert calls_in(store) == ("ok", 2)
+
+
+@pytest.fixture
+def other_team(tmp_path_factory):
+    """Another team's workspace, classified on the same roster: its store and a backup of it."""
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from pfkcli.cli import app
+
+    from ..conftest import SAMPLES
+
+    folder = tmp_path_factory.mktemp("other-team")
+    runner = CliRunner()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(folder)
+        for args in (("init", "."), ("classify", "roster.xlsx", "--as-of", AS_OF), ("backup", "theirs.sqlite")):
+            if args[0] == "classify":
+                shutil.copy(SAMPLES / "roster.xlsx", folder / "roster.xlsx")
+            assert runner.invoke(app, list(args), catch_exceptions=False).exit_code == 0
+    return folder
+
+
+def test_another_workspaces_store_copied_in_is_refused_saying_what_to_do(invoke, workspace, other_team):
+    store = workspace / ".pfk" / "history.sqlite"
+    for journal in store.parent.glob("history.sqlite-*"):
+        journal.unlink()
+    store.write_bytes((other_team / ".pfk" / "history.sqlite").read_bytes())
+    for command in (("callsheet", "--all", "--as-of", AS_OF), ("history", "DS2026001"), ("report",)):
+        result = invoke(*command)
+        assert result.exit_code == 2, command
+        line = result.stderr.strip()
+        assert "\n" not in line and line.startswith("错误：.pfk/history.sqlite 是另一个工作区的历史库（工作区编号 "), line
+        assert "pfk restore .pfk/history.sqlite --adopt" in line and line.endswith("pfk restore backups/week.sqlite")
+    # Taken on purpose, it is this workspace's from then on.
+    adopted = invoke("restore", ".pfk/history.sqlite", "--adopt")
+    assert adopted.exit_code == 0, adopted.output
+    made = invoke("callsheet", "--all", "--as-of", "2026-11-24")
+    assert made.exit_code == 0, made.output
+
+
+def test_a_backup_of_another_workspace_is_restored_only_when_adopted(invoke, workspace, other_team):
+    store = workspace / ".pfk" / "history.sqlite"
+    before = calls_in(store)
+    refused = invoke("restore", other_team / "theirs.sqlite")
+    assert refused.exit_code == 2
+    line = refused.stderr.strip()
+    assert "这份备份属于另一个工作区" in line and line.endswith("--adopt"), line
+    assert calls_in(store) == before
+    adopted = invoke("restore", other_team / "theirs.sqlite", "--adopt")
+    assert adopted.exit_code == 0, adopted.output
+    assert calls_in(store) == ("ok", 0)
+    assert invoke("history", "DS2026001").exit_code == 0  # now this workspace's history
+    # Its own backups are this workspace's still.
+    assert invoke("restore", "backups/week.sqlite").exit_code == 0
