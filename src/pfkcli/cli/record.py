@@ -56,3 +56,11 @@ def record(
         said += outcome.warnings
     common.print_problems(skipped, title="以下行没有导入（表上没有的学员、重复的学员可加 --accept-unknown 导入）：", style="yellow", full_list=False)
     common.print_problems(said, title="已导入，但请留意：", style="yellow", full_list=False)
+    # Nothing recorded and nothing recorded before: a script must not take that for done. (A file
+    # recorded already, unchanged, is done: its line says so, and the exit is 0.)
+    if outcomes and all(outcome.status in _NOTHING for outcome in outcomes):
+        common.print_error("什么都没有导入：文件里没有填写任何回访结果或已发送的消息（或所填的行都有问题）")
+        raise typer.Exit(2)
+
+
+_NOTHING = ("empty", "invalid")
