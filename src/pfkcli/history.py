@@ -1011,6 +1011,15 @@ def newest_touches(conn: sqlite3.Connection | None, as_of: dt.date):
 MOVE_KINDS = {"assign": "分配", "claim": "认领", "release": "放入公海"}
 
 
+def claims_on(conn: sqlite3.Connection, teacher: str, on_day: dt.date) -> list[tuple[str, str | None]]:
+    """The students `teacher` claimed from the pool for `on_day` (pfk pool claim), with why, in the
+    order claimed: what a second run of the same claim finds already done."""
+    return conn.execute(
+        "SELECT student_id, reason FROM ownership WHERE kind = 'claim' AND teacher = ? AND on_day = ? ORDER BY id",
+        (teacher, _iso(on_day)),
+    ).fetchall()
+
+
 def owners(conn: sqlite3.Connection | None, frame, as_of: dt.date):
     """Who holds each student of `frame` on `as_of`: the one place that decides it.
 

@@ -348,11 +348,17 @@ class ClaimResult:
     loads: list  # team.TeacherLoad of every teacher, before and after
     pool_before: int
     pool_after: int
+    # The claim had been made already (a second run, after a kill say): `claimed` is what that run
+    # took, nothing was claimed now.
+    already: bool = False
 
 
-def claim_students(workspace, teacher: str, count: int, as_of: dt.date) -> ClaimResult:
+def claim_students(workspace, teacher: str, count: int, as_of: dt.date, more: bool = False) -> ClaimResult:
     """Give `teacher` the best `count` students of the pool (the plan's calling order), within her
-    capacity: asked for more than her room, nothing is claimed and the room left is said."""
+    capacity: asked for more than her room, nothing is claimed and the room left is said.
+
+    Run again for the same teacher and day, it claims nothing and says what was claimed then (the
+    first run's effect landed, even if it was killed before it said so) — unless `more`."""
     import pandas as pd
 
     from .alert_rules import AlertContext
@@ -369,6 +375,15 @@ def claim_students(workspace, teacher: str, count: int, as_of: dt.date) -> Claim
         if not own.active:
             raise UsageError(f"{teacher} 在 pfk.toml 里是停用的（active = false），不能认领学员")
         in_pool = frame["pool_on"].notna()
+        earlier = [sid for sid, _ in history.claims_on(conn, teacher, as_of)]
+        held = frame[frame["student_id"].isin(earlier) & (frame["teacher"] == teacher)]
+        if len(held) and not more:
+            shown = pd.DataFrame({
+                "student_id": held["student_id"], "name": held["name"], "segment": held["segment"],
+                "why": held["move_reason"],
+            }).reset_index(drop=True)
+            waiting = int(in_pool.sum())
+            return ClaimResult(as_of, teacher, count, shown, team_loads(config, frame["teacher"], frame["teacher"], names), waiting, waiting, already=True)
         if not in_pool.any():
             raise UsageError(f"{as_of} 公海里没有学员，没有可认领的")
         load = int((frame["teacher"] == teacher).sum())
