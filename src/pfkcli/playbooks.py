@@ -234,8 +234,26 @@ def load_playbook(folder: Path | None, code: str) -> Playbook:
 
 
 def load_playbooks(folder: Path | None) -> dict[str, Playbook]:
-    """Every segment's playbook keyed by code (pending callback under "待回访"), workspace first."""
-    return {segment.code: load_playbook(folder, segment.code) for segment in ALL_SEGMENTS}
+    """Every segment's playbook keyed by code (pending callback under "待回访"), workspace first.
+    An id used by two solutions (in one file or two) stops the command with `playbook check`'s lines:
+    the calls recorded under it could not be told apart."""
+    loaded = {segment.code: load_playbook(folder, segment.code) for segment in ALL_SEGMENTS}
+    _refuse_repeated_ids(folder, loaded)
+    return loaded
+
+
+class RepeatedIds(ConfigError):
+    """A solution id used twice in the playbooks: every command that reads or records solutions by id
+    stops (a broken file's other problems may leave the report a note instead)."""
+
+
+def _refuse_repeated_ids(folder: Path | None, loaded: dict[str, Playbook]) -> None:
+    ids = [entry.id.casefold() for playbook in loaded.values() for entry in playbook.problems if entry.id]
+    if len(ids) == len(set(ids)):
+        return
+    paths = [playbook_source(folder, code) for code in loaded]
+    lines = _id_problems(folder, paths, missing=False)
+    raise RepeatedIds("\n".join([*lines, "运行 pfk playbook check 查看所有话术文件的问题。"]))
 
 
 def list_playbooks(folder: Path | None) -> list[PlaybookSummary]:
@@ -312,15 +330,16 @@ def _id_places(folder: Path | None, path: Path) -> list[_IdPlace]:
     return places
 
 
-def _id_problems(folder: Path | None, paths: list[Path]) -> list[str]:
-    """Entries without an id, and ids used twice (in one file or two): the history could not tell
-    their calls apart."""
+def _id_problems(folder: Path | None, paths: list[Path], missing: bool = True) -> list[str]:
+    """Entries without an id (unless not `missing`), and ids used twice (in one file or two): the
+    history could not tell their calls apart."""
     places = [place for path in paths for place in _id_places(folder, path)]
     problems, first = [], {}
     for place in places:
         where = f"{place.display}: problems[{place.index}].id"
         if place.id is None:
-            problems.append(f"{where}: 缺少编号，运行 pfk playbook ids 补上（第 {place.line} 行）")
+            if missing:
+                problems.append(f"{where}: 缺少编号，运行 pfk playbook ids 补上（第 {place.line} 行）")
             continue
         key = place.id.casefold()
         if key in first:

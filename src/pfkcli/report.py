@@ -743,7 +743,7 @@ def _learning_sheets(conn, workspace: Workspace, ctx: AlertContext) -> list[Shee
     (`ctx`: the report's AlertContext of it). The snapshots and the reached calls are read once for all four."""
     from . import learning
     from .errors import ConfigError
-    from .playbooks import load_playbooks
+    from .playbooks import RepeatedIds, load_playbooks
 
     frame, config, newest = ctx.frame, ctx.config, ctx.as_of
     snapshots = learning.Snapshots(conn, newest, newest_frame=frame)
@@ -751,6 +751,8 @@ def _learning_sheets(conn, workspace: Workspace, ctx: AlertContext) -> list[Shee
     sheets = []
     try:
         playbooks = load_playbooks(workspace.playbooks_dir)
+    except RepeatedIds:
+        raise
     except ConfigError:
         sheets.append(_note_sheet(SOLUTIONS_SHEET, "话术文件有问题，列不出方案：先运行 pfk playbook check 修好它们"))
     else:
