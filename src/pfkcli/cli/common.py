@@ -96,7 +96,7 @@ def run(action: Callable[[], T], *, not_done: str | None = None, full_list: bool
     `full_list`: the problems are about rosters, which `pfk check --problems` can list in full.
     """
     try:
-        with native_output_aside(lambda: debug_mode["on"]), progress_bars():
+        with native_output_aside(lambda: debug_mode["on"]), library_words_aside(debug_mode["on"]), progress_bars():
             return action()
     except InvalidInput as exc:
         if debug_mode["on"]:
@@ -152,6 +152,31 @@ def native_output_aside(shown: Callable[[], bool]) -> Iterator[None]:
                 line_buffering=True,
             )
         yield
+
+
+@contextmanager
+def library_words_aside(shown: bool) -> Iterator[None]:
+    """What the libraries say through Python — calamine's log lines (its Rust `log` records reach
+    Python's logging as `calamine.xlsx` …), pandas' and pyarrow's warnings — in English and meant for a
+    developer: kept off the screen, unless `shown` (--debug), when they go to stderr as they are."""
+    import logging
+    import warnings
+
+    root = logging.getLogger()
+    # A handler on the root: Python's last-resort handler (which prints warnings with no handler set
+    # up) stays quiet; with --debug, one that prints them.
+    handler = logging.StreamHandler(sys.stderr) if shown else logging.NullHandler()
+    root.addHandler(handler)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("default" if shown else "ignore")
+            logging.captureWarnings(shown)  # shown, warnings go through the same handler
+            try:
+                yield
+            finally:
+                logging.captureWarnings(False)
+    finally:
+        root.removeHandler(handler)
 
 
 @contextmanager
