@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import history
-from .errors import ForeignHistory, UsageError
-from .paths import BACKUP, check_output
+from .errors import ForeignHistory, OutputError, UsageError
+from .paths import BACKUP, check_output, make_folder
 from .workspace import Workspace, find_workspace
 
 
@@ -43,8 +43,15 @@ def backup_history(target: Path | None, workspace: Workspace | None = None) -> P
     if target is None:
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         target = workspace.root / "backups" / f"history-{stamp}.sqlite"
-        target.parent.mkdir(exist_ok=True)
-    target = check_output(Path(target), suffix=BACKUP, inputs=[path], workspace_root=workspace.root)
+        number = 1
+        while target.exists():  # two backups within one second: the second gets a name of its own
+            number += 1
+            target = target.with_name(f"history-{stamp}-{number}.sqlite")
+    target = check_output(Path(target), suffix=BACKUP, inputs=[path], workspace_root=workspace.root, folder_made_later=True)
+    if target.exists():
+        # A backup is what a restore goes back to: one is never replaced by another, silently or not.
+        raise OutputError(f"{target}: 这个文件已经存在，备份不会覆盖它；请换一个文件名（或不写文件名，用 backups/ 里按时间命名的）")
+    make_folder(target.parent, "备份")
     with workspace.open_history(read_only=True) as conn:
         history.backup(conn, target)
     return target
