@@ -66,3 +66,20 @@ def test_a_pfk_toml_far_too_large_is_refused_before_it_is_parsed(tmp_path):
     with pytest.raises(ConfigError) as caught:
         load_config(path)
     assert caught.value.message.startswith(f"{path}: 文件超过 1 MB，不像 pfk 的设置文件")
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("[plan]\ncalls_per_week = true\n", "pfk.toml: plan.calls_per_week: 应为数字（true/false 不是数字）"),
+        ("[course]\nhours_total = inf\n", "pfk.toml: course.hours_total: 应为有限的数字（不能是 inf 或 nan）"),
+        ("[thresholds]\nf_cut = nan\n", "pfk.toml: thresholds.f_cut: 应为有限的数字（不能是 inf 或 nan）"),
+        ('[teachers."张老师"]\ncapacity = false\n', "pfk.toml: teachers.张老师.capacity: 应为数字（true/false 不是数字）"),
+    ],
+)
+def test_true_for_a_number_and_inf_are_refused(tmp_path, text, said):
+    path = tmp_path / "pfk.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert caught.value.message == said.replace("pfk.toml", str(path))

@@ -18,7 +18,23 @@ from .errors import ConfigError
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # inf and nan are no setting (`hours_total = inf` made every F zero).
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_true_for_a_number(cls, value, info):
+        """`calls_per_week = true` is no number, though Python counts True as 1."""
+        if isinstance(value, bool) and _is_number(cls.model_fields[info.field_name].annotation):
+            raise ValueError("应为数字（true/false 不是数字）")
+        return value
+
+
+def _is_number(annotation) -> bool:
+    import typing
+
+    kinds = typing.get_args(annotation) or (annotation,)
+    return any(kind in (int, float) for kind in kinds) and bool not in kinds
 
 
 class Release(_Section):
@@ -221,6 +237,8 @@ def _message(error: dict) -> str:
         return "不认识的设置项（拼写错了？）"
     if kind in ("int_parsing", "int_from_float", "float_parsing", "int_type", "float_type"):
         return "应为数字"
+    if kind == "finite_number":
+        return "应为有限的数字（不能是 inf 或 nan）"
     if kind.startswith("date"):
         return "应为日期，如 2026-11-23"
     if kind == "literal_error":
