@@ -292,3 +292,34 @@ def test_calamine_stays_quiet_reading_a_workbook_it_logs_about(invoke, tmp_path,
     result = invoke("check", path)
     assert result.exit_code == 0, result.output
     assert "PtgExp" not in result.output + capfd.readouterr().err
+
+
+RLO = "\u202e"  # RIGHT-TO-LEFT OVERRIDE: what follows it prints backwards on a terminal
+
+
+def test_a_right_to_left_override_in_a_name_is_never_printed_raw(invoke, tmp_path):
+    header = ["学号", "姓名", "运营老师", "手机号", "作业完成次数", "观看课时", "P", "K"]
+    rows = [
+        header,
+        ["S001", f"张{RLO}伟", f"张{RLO}老师", 13800000001, 3, 20, 5, 5],
+        ["S002", "王芳", "李老师", 13800000002, f"1{RLO}2", 0, 1, 1],
+    ]
+    write_xlsx(tmp_path / f"roster{RLO}xslx.xlsx", rows)
+    checked = invoke("check", f"roster{RLO}xslx.xlsx")
+    assert checked.exit_code == 2
+    for said in (checked.stdout, checked.stderr):
+        assert RLO not in said and "\u2066" not in said
+    assert "<U+202E>" in checked.stderr
+    rows[2][4] = 3
+    write_xlsx(tmp_path / "roster.xlsx", rows)
+    classified = invoke("classify", "roster.xlsx", "--as-of", AS_OF)
+    assert classified.exit_code == 0, classified.output
+    assert RLO not in classified.stdout + classified.stderr
+    assert "张<U+202E>老师" in classified.stdout
+
+
+def test_safe_name_drops_bidirectional_controls():
+    from pfkcli.paths import safe_name
+
+    assert safe_name(f"张老师{RLO}xslx.exe") == "张老师xslx.exe"
+    assert all(ch not in safe_name(f"a\u2066b\u200fc\u061cd") for ch in "\u2066\u200f\u061c")
