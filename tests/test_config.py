@@ -38,3 +38,48 @@ def test_a_bad_setting_is_one_chinese_line(tmp_path, text, said):
     with pytest.raises(ConfigError) as caught:
         load_config(path)
     assert caught.value.message.splitlines()[0] == f"{tmp_path}/{said}"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["x = " + "[" * 5000 + "]" * 5000 + "\n", "x = " + "{a = " * 5000 + "1" + "}" * 5000 + "\n"],
+    ids=["arrays", "inline tables"],
+)
+def test_a_pfk_toml_nested_five_thousand_levels_deep_is_one_line(tmp_path, text):
+    path = tmp_path / "pfk.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert caught.value.message == f"{path}: 内容嵌套的层数太多（几千层的 [ 或 {{），不像 pfk 的设置文件；请检查后改回「名称 = 值」的形式"
+
+
+def test_a_pfk_toml_saved_as_utf8_with_bom_is_read(tmp_path):
+    # What Windows Notepad offers as "UTF-8 with BOM".
+    path = tmp_path / "pfk.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + "[plan]\ncalls_per_week = 25\n".encode("utf-8"))
+    assert load_config(path).plan.calls_per_week == 25
+
+
+def test_a_pfk_toml_far_too_large_is_refused_before_it_is_parsed(tmp_path):
+    path = tmp_path / "pfk.toml"
+    path.write_text("# " + "x" * (2 * 1024**2) + "\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert caught.value.message.startswith(f"{path}: 文件超过 1 MB，不像 pfk 的设置文件")
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("[plan]\ncalls_per_week = true\n", "pfk.toml: plan.calls_per_week: 应为数字（true/false 不是数字）"),
+        ("[course]\nhours_total = inf\n", "pfk.toml: course.hours_total: 应为有限的数字（不能是 inf 或 nan）"),
+        ("[thresholds]\nf_cut = nan\n", "pfk.toml: thresholds.f_cut: 应为有限的数字（不能是 inf 或 nan）"),
+        ('[teachers."张老师"]\ncapacity = false\n', "pfk.toml: teachers.张老师.capacity: 应为数字（true/false 不是数字）"),
+    ],
+)
+def test_true_for_a_number_and_inf_are_refused(tmp_path, text, said):
+    path = tmp_path / "pfk.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert caught.value.message == said.replace("pfk.toml", str(path))

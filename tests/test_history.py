@@ -130,7 +130,7 @@ def test_a_version_3_history_is_upgraded_with_its_snapshots_intact(tmp_path):
     path = v3_history(tmp_path / "history.sqlite")
     conn = history.connect(path)
     try:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == history.SCHEMA_VERSION == 12
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == history.SCHEMA_VERSION == 13
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         assert "snapshots" not in tables and "snapshot_tables" in tables
         assert {"holdout_draws", "holdout_seed"} <= tables  # 9: the holdout

@@ -432,3 +432,38 @@ def test_every_builtin_playbook_has_messages_for_every_scene():
 
     for code, playbook in load_playbooks(None).items():
         assert [s.name for s in SCENES if s.name not in playbook.messages] == [], code
+
+
+# --- bounds on what is read (issue 30) --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["problems:\n  " + "- " * 5000 + "x\n", "problems: " + "{a: " * 5000 + "1" + "}" * 5000 + "\n", "problems: " + "[" * 5000 + "]" * 5000 + "\n"],
+    ids=["block", "flow mappings", "flow sequences"],
+)
+def test_a_playbook_nested_five_thousand_levels_deep_is_one_problem(folder, body):
+    copy_builtins(folder)
+    write_playbook(folder, "P_S-F_S-K_L.yaml", "code: P_S-F_S-K_L\nname: 重点挽留学员\n" + body)
+    problems = check_playbooks(folder)
+    assert problems == ["playbooks/P_S-F_S-K_L.yaml: 内容嵌套的层数太多（几千层的 [ 或缩进），不像话术文件；请检查后改回「字段: 内容」的形式"]
+    with pytest.raises(ConfigError) as caught:
+        playbooks.load_playbooks(folder)
+    assert caught.value.message.startswith("playbooks/P_S-F_S-K_L.yaml: 内容嵌套的层数太多")
+
+
+def test_a_playbook_over_the_size_cap_is_refused_at_once(folder):
+    import time
+
+    copy_builtins(folder)
+    # 3 MB of one pasted line: the YAML reader would take seconds over it, a 93 MB one minutes.
+    write_playbook(folder, "P_S-F_S-K_L.yaml", MINIMAL + "# " + "聊" * (1024**2) + "\n")
+    started = time.monotonic()
+    problems = check_playbooks(folder)
+    with pytest.raises(ConfigError) as caught:
+        playbooks.load_playbooks(folder)
+    assert time.monotonic() - started < 2
+    assert problems == ["playbooks/P_S-F_S-K_L.yaml: 文件有 3 MB，超过话术文件的上限 1 MB；多半是误粘贴了大量内容，请检查后删掉"]
+    assert caught.value.message.startswith(problems[0])
+    with pytest.raises(ConfigError):  # nothing appended to it either
+        playbooks.add_problem(folder, "P_S-F_S-K_L", "不接电话", "发微信", "王老师", TODAY)

@@ -76,7 +76,8 @@ def _number_texts(low: int, high: int):
 ONE_IN_EIGHT = st.sampled_from(["usual"] * 7 + ["rare"])
 BLANK = st.sampled_from([None, "", "  ", "无", "-", "N/A"])
 JUNK = st.sampled_from(["十", "abc", "4.5.6", "=1+1", "+2", "@SUM(1)", "#N/A!", "5分钟?", "-3", "1e400", "9"])
-DATES = st.dates(dt.date(2026, 1, 1), dt.date(2026, 12, 31))
+# Up to the as-of day: a 最近学习时间 or 最近回访日期 after it is a mistake (roster.PAST_DATE_FIELDS).
+DATES = st.dates(dt.date(2026, 1, 1), dt.date.fromisoformat(AS_OF))
 
 # Values a valid roster may hold, typed every way people type them.
 GOOD = {

@@ -182,3 +182,57 @@ def test_every_sheet_with_the_same_header(tmp_path):
     assert [(raw.sheet, raw.header_row, raw.data.index.tolist()) for raw in tables.sheets] == [("一班", 1, [2]), ("二班", 2, [3])]
     assert (tables.skipped_sheets, tables.other_headers) == (["说明"], ["统计"])
     assert read_table(path).sheet == "一班"
+
+
+def _lying_zip(path: Path, member: str, data: bytes, declared: int) -> Path:
+    """A zip whose directory (central entry and local header) declares `declared` bytes for `member`,
+    which inflates to all of `data`: the sizes a crafted file lies about."""
+    _zip_with(path, member, data)
+    raw = bytearray(path.read_bytes())
+    name = member.encode()
+    local = next(at for at in _all(raw, b"PK\x03\x04") if raw[at + 30 : at + 30 + len(name)] == name)
+    raw[local + 22 : local + 26] = declared.to_bytes(4, "little")
+    entry = next(at for at in _all(raw, b"PK\x01\x02") if raw[at + 46 : at + 46 + len(name)] == name)
+    raw[entry + 24 : entry + 28] = declared.to_bytes(4, "little")
+    path.write_bytes(bytes(raw))
+    return path
+
+
+def _all(data: bytes, mark: bytes):
+    at = data.find(mark)
+    while at >= 0:
+        yield at
+        at = data.find(mark, at + 1)
+
+
+def test_a_zip_that_declares_less_than_it_inflates_is_refused_by_what_comes_out(tmp_path):
+    # 40 MB of sheet XML declared as 1 KB: the declared sizes pass every bound, the stream does not.
+    sheet = b"<worksheet><sheetData>" + b"<row><c><v>1</v></c></row>" * (40 * 1024**2 // 26) + b"</sheetData></worksheet>"
+    path = _lying_zip(tmp_path / "liar.xlsx", "xl/worksheets/sheet1.xml", sheet, declared=1024)
+    with zipfile.ZipFile(path) as archive:  # the lie holds: the directory says 1 KB
+        assert archive.getinfo("xl/worksheets/sheet1.xml").file_size == 1024
+    with pytest.raises(InputError) as caught:
+        read_table(path)
+    assert caught.value.message.startswith("liar.xlsx: 文件里的「xl/worksheets/sheet1.xml」解压后是压缩时的")
+    assert "倍以上" in caught.value.message
+
+
+def test_a_lying_zip_past_the_total_cap_is_refused_when_the_count_reaches_it(tmp_path, monkeypatch):
+    from pfkcli import reading
+
+    # Sheets compressed a modest 20 times, each declared as 1 KB; the cap lowered to keep the test small.
+    monkeypatch.setattr(reading, "MAX_INFLATED_BYTES", 4 * 1024**2)
+    text = "".join(f"<row r=\"{i}\"><c><v>{i * 7919 % 100003}</v></c></row>" for i in range(200_000)).encode()
+    path = _lying_zip(tmp_path / "liar.xlsx", "xl/worksheets/sheet1.xml", text, declared=1024)
+    with pytest.raises(InputError) as caught:
+        read_table(path)
+    assert caught.value.message.startswith("liar.xlsx: 文件")
+    assert "解压后超过 pfk 读取的上限 4 MB" in caught.value.message
+
+
+def test_pfk_check_of_a_lying_zip_is_one_line_and_exit_2(tmp_path, invoke):
+    sheet = b"<worksheet><sheetData>" + b" " * (40 * 1024**2) + b"</sheetData></worksheet>"
+    _lying_zip(tmp_path / "liar.xlsx", "xl/worksheets/sheet1.xml", sheet, declared=1024)
+    result = invoke("check", "liar.xlsx")
+    assert result.exit_code == 2
+    assert "解压后是压缩时的" in result.output and "Traceback" not in result.output

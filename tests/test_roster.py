@@ -212,3 +212,21 @@ def test_traditional_headers_are_read(tmp_path):
     rows = [["學號", "學員姓名", "運營老師", "作業完成次數", "觀看時長（分鐘）"], ["S1", "張偉", "張老師", 2, 90]]
     frame = load_roster(write_xlsx(tmp_path / "r.xlsx", rows)).frame
     assert frame[["student_id", "teacher", "homework_done", "hours_watched"]].iloc[0].tolist() == ["S1", "張老師", 2, 1.5]
+
+
+def test_dates_of_the_past_after_the_as_of_day_or_before_2000_are_problems_with_the_row(tmp_path):
+    header = ["学号", "姓名", "运营老师", "作业完成次数", "观看课时", "最近学习时间", "最近回访日期", "报名日期", "下次跟进日期", "课程结束日期"]
+    rows = [
+        header,
+        ["S001", "张伟", "张老师", 3, 10, "2026-11-20", "2100-01-01", "2026-09-01", "2026-12-20", "2027-01-10"],
+        ["S002", "王芳", "张老师", 3, 10, "1990-05-01", "2026-11-10", "2026-11-30", None, None],
+        ["S003", "李娜", "李老师", 3, 10, "2026-11-23", "2026-11-23", "2026-09-01", "2027-03-01", "2027-01-10"],
+    ]
+    with pytest.raises(InvalidInput) as caught:
+        load_roster(write_xlsx(tmp_path / "r.xlsx", rows), as_of=dt.date(2026, 11, 23))
+    assert [(p.row, p.column, p.code) for p in caught.value.problems] == [
+        (2, "最近回访日期", "future_date"),
+        (3, "最近学习时间", "implausible_date"),
+        (3, "报名日期", "future_date"),
+    ]
+    assert lines(caught.value)[0] == "r.xlsx › 学员名单 › 第2行 › 最近回访日期: 2100-01-01 晚于今天（2026-11-23）：最近回访日期只能是已经过去的日期，多半是填错了"

@@ -16,7 +16,7 @@ from .config import Config
 from .errors import Problem
 from .excel import SheetSpec, write_workbook
 from .outputs import ALERT_COLUMNS, ALERTS_SHEET
-from .paths import check_output
+from .paths import ALERTS, check_output
 from .pool import POOL_NAME
 from .workspace import Workspace
 
@@ -102,13 +102,13 @@ def run_alerts(
     """Classify the roster, find every alert, write `<roster>.alerts.xlsx` (or `output`)."""
     roster_path = Path(roster_path)
     config = workspace.config
-    target = check_output(Path(output) if output else default_output(roster_path), inputs=[roster_path, progress_path], workspace_root=workspace.root)
-    with workspace.open_history() as conn:
+    target = check_output(Path(output) if output else default_output(roster_path), inputs=[roster_path, progress_path], workspace_root=workspace.root, kind=ALERTS)
+    with workspace.open_history(read_only=True) as conn:
         classified = score_roster(roster_path, as_of, config, conn, progress_path, sheet)
         # A student in the public pool is nobody's: the alert says so.
         frame = classified.frame.assign(teacher=classified.frame["teacher"].fillna(POOL_NAME))
         ctx = AlertContext(frame, config, as_of, classified.callbacks, history.ratings_before(conn, as_of))
     alerts = find_alerts(ctx)
     warnings = [*classified.warnings, *missing_data_warnings(classified, config)]
-    write_workbook(target, [alerts_sheet(alerts)], inputs=[roster_path, progress_path])
+    write_workbook(target, [alerts_sheet(alerts)], inputs=[roster_path, progress_path], kind=ALERTS)
     return AlertsResult(classified, alerts, as_of, rules_text(config), warnings, target)

@@ -248,11 +248,11 @@ def assign_roster(
     from . import history
     from .classify import score_roster
     from .excel import write_workbook
-    from .paths import check_output
+    from .paths import ASSIGNED, check_output
     from .team import team_loads, team_names
 
     target = Path(output) if output else default_output(Path(roster_path))
-    check_output(target, inputs=[roster_path], workspace_root=workspace.root)
+    check_output(target, inputs=[roster_path], workspace_root=workspace.root, kind=ASSIGNED)
     config = workspace.config
     with workspace.open_history() as conn:
         scored = score_roster(roster_path, as_of, config, conn, sheet=sheet, teacher_optional=True, keep_cells=True)
@@ -273,7 +273,7 @@ def assign_roster(
         # The platform gets each student's teacher; a student in the pool keeps what the roster says.
         given = after.where(~in_pool, frame["roster_teacher"])
         changes = _changes(frame, given, reasons)
-        write_workbook(target, [_roster_sheet(scored.roster, frame, given), _changes_sheet(changes)], inputs=[roster_path])
+        write_workbook(target, [_roster_sheet(scored.roster, frame, given), _changes_sheet(changes)], inputs=[roster_path], kind=ASSIGNED)
         recorded = False
         if conn is not None and allocation.moves:
             roster_of = dict(zip(frame["student_id"].tolist(), frame["roster_teacher"].tolist()))

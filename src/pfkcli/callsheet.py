@@ -27,7 +27,7 @@ from .outputs import (
     INFO_TEACHER,
     REFERENCE_COLUMNS,
 )
-from .paths import check_output_folder, check_outputs, inside, make_folder, safe_name
+from .paths import CALLSHEET, check_output_folder, check_outputs, inside, make_folder, safe_name
 from .plan import CallPlan, TeacherLoad, build_plan
 from .playbooks import OTHER_SOLUTION, load_playbooks
 from .pool import placed_snapshot
@@ -110,7 +110,8 @@ def _write_sheets(workspace, conn, ctx, source, snapshot_date, warnings, playboo
     taken: set[str] = set()
     targets = [inside(folder, callsheet_name(load.teacher, as_of, taken)) for load in plan.loads]
     check_outputs(targets, inputs=[roster_path, progress_path], workspace_root=workspace.root)
-    keep_filled(targets, CALLSHEET_SHEET, FILL_IN_COLUMNS, "回访表")
+    keep_filled(targets, CALLSHEET_SHEET, FILL_IN_COLUMNS, "回访表")  # a filled sheet is said as such, before its mark
+    check_outputs(targets, inputs=[roster_path, progress_path], workspace_root=workspace.root, kind=CALLSHEET)
     playbook_sheet = _playbook_sheet(playbooks)
     solutions = solution_sheet(playbooks)
     result.warnings += unnumbered_solutions(playbooks)
@@ -127,7 +128,7 @@ def _write_sheets(workspace, conn, ctx, source, snapshot_date, warnings, playboo
         return lambda: [calls[load.teacher], playbook_sheet, info_sheet(load, plan, config, sheet_id), solutions]
 
     books = [(target, sheets_of(load, sheet_id)) for load, target, sheet_id in zip(plan.loads, targets, ids)]
-    written = write_workbooks("写出回访表", books, inputs=[roster_path, progress_path])
+    written = write_workbooks("写出回访表", books, inputs=[roster_path, progress_path], kind=CALLSHEET)
     result.sheets = [WrittenSheet(load, path) for load, path in zip(plan.loads, written)]
     return result
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .columns import FIELD_BY_NAME, aliases_text
 from .errors import InputError, InvalidInput, OutputError, Problem
+from .paths import PROBLEMS, check_output
 from .roster import Roster, load_roster
 from .workspace import Workspace
 
@@ -101,7 +102,7 @@ def problem_list_target(path: Path) -> Path:
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
         raise OutputError(f"{path}: 问题清单要写成 .xlsx 文件，请换一个以 .xlsx 结尾的文件名")
-    return path
+    return check_output(path, kind=PROBLEMS)
 
 
 def write_problem_list(path: Path, problems: Sequence[Problem], warnings: Sequence[Problem], inputs: Sequence[Path | None] = ()) -> Path:
@@ -120,4 +121,4 @@ def write_problem_list(path: Path, problems: Sequence[Problem], warnings: Sequen
         return frame
 
     sheets = [SheetSpec(PROBLEM_SHEET, table(problems), widths={"说明": 60.0}), SheetSpec(WARNING_SHEET, table(warnings), widths={"说明": 60.0})]
-    return write_workbook(path, sheets, inputs=inputs)
+    return write_workbook(path, sheets, inputs=inputs, kind=PROBLEMS)

@@ -16,7 +16,7 @@ from .excel import SheetSpec, write_workbook
 from .frames import complete
 from .model import AxisCut, classify_frame, shown, student_courses
 from .outputs import RESULT_COLUMNS, RESULT_SHEET, SUMMARY_SHEET
-from .paths import check_output
+from .paths import RESULT, check_output
 from .playbooks import load_playbooks
 from .pool import POOL_NAME, place_students
 from .progress import step
@@ -118,7 +118,7 @@ def classify(
     file open in Excel), the week's classification is kept and the call sheets can be made from it.
     """
     target = Path(output) if output else default_output(Path(roster_path))
-    check_output(target, inputs=[roster_path, progress_path], workspace_root=workspace.root)
+    check_output(target, inputs=[roster_path, progress_path], workspace_root=workspace.root, kind=RESULT)
     playbooks = load_playbooks(workspace.playbooks_dir)  # a broken playbook stops the run before any work
     with workspace.open_history() as conn:
         result = score_roster(roster_path, as_of, workspace.config, conn, progress_path, sheet)
@@ -126,7 +126,7 @@ def classify(
             history.save_snapshot(conn, as_of, result.frame)
             result.snapshot_saved = True
     try:
-        write_workbook(target, result_sheets(result, playbooks), inputs=[roster_path, progress_path])
+        write_workbook(target, result_sheets(result, playbooks), inputs=[roster_path, progress_path], kind=RESULT)
     except OutputError as exc:
         if result.snapshot_saved:
             raise OutputError(f"{exc.message}（本次分层快照已存入工作区历史，回访表可照常生成）") from exc

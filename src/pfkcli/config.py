@@ -18,7 +18,23 @@ from .errors import ConfigError
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # inf and nan are no setting (`hours_total = inf` made every F zero).
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_true_for_a_number(cls, value, info):
+        """`calls_per_week = true` is no number, though Python counts True as 1."""
+        if isinstance(value, bool) and _is_number(cls.model_fields[info.field_name].annotation):
+            raise ValueError("应为数字（true/false 不是数字）")
+        return value
+
+
+def _is_number(annotation) -> bool:
+    import typing
+
+    kinds = typing.get_args(annotation) or (annotation,)
+    return any(kind in (int, float) for kind in kinds) and bool not in kinds
 
 
 class Release(_Section):
@@ -223,12 +239,22 @@ class Config(_Section):
         return columns
 
 
+# pfk.toml is a few KB; a file far larger is something else saved under its name.
+MAX_CONFIG_BYTES = 1024**2
+_TOO_DEEP = "内容嵌套的层数太多（几千层的 [ 或 {），不像 pfk 的设置文件；请检查后改回「名称 = 值」的形式"
+
+
 def load_config(path: Path | None) -> Config:
     """Read pfk.toml; with no file, the built-in defaults."""
     if path is None or not path.exists():
         return Config()
+    if path.stat().st_size > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}: 文件超过 {MAX_CONFIG_BYTES // 1024**2} MB，不像 pfk 的设置文件（通常只有几 KB）；请检查后删掉多余的内容")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        # utf-8-sig: Windows Notepad offers "UTF-8 with BOM", which TOML itself does not allow.
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except RecursionError as exc:
+        raise ConfigError(f"{path}: {_TOO_DEEP}") from exc
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: 不是 UTF-8 编码的文本，请用 UTF-8 另存", detail=str(exc)) from exc
     except tomllib.TOMLDecodeError as exc:
@@ -237,6 +263,8 @@ def load_config(path: Path | None) -> Config:
         raise ConfigError(f"{path}: {at}写法不对（应是「名称 = 值」，文字加引号，每个 [段落] 只写一次）", detail=str(exc)) from exc
     try:
         return Config.model_validate(data)
+    except RecursionError as exc:
+        raise ConfigError(f"{path}: {_TOO_DEEP}") from exc
     except ValidationError as exc:
         lines = [f"{path}: {'.'.join(str(p) for p in err['loc'])}: {_message(err)}" for err in exc.errors()]
         raise ConfigError("\n".join(lines), detail=str(exc)) from exc
@@ -253,6 +281,8 @@ def _message(error: dict) -> str:
         return "不认识的设置项（拼写错了？）"
     if kind in ("int_parsing", "int_from_float", "float_parsing", "int_type", "float_type"):
         return "应为数字"
+    if kind == "finite_number":
+        return "应为有限的数字（不能是 inf 或 nan）"
     if kind.startswith("date"):
         return "应为日期，如 2026-11-23"
     if kind == "literal_error":

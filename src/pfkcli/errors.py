@@ -79,5 +79,9 @@ class LostHistory(PfkError):
     """The workspace's history store is missing, empty or broken where the workspace shows it had one."""
 
 
+class ForeignHistory(PfkError):
+    """The history store (or a backup to restore) belongs to another workspace: its id is not this one's."""
+
+
 class UsageError(PfkError):
     """The command was asked for something that does not exist (unknown teacher, segment, student)."""

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .errors import OutputError
-from .paths import WORKBOOK, check_output, close_first
+from .paths import PFK_MARK, WORKBOOK, WORKBOOK_KIND, check_output, close_first
 from .progress import step
 from .segments import ALL_SEGMENTS
 from .values import column_letter
@@ -284,14 +284,19 @@ _TEMP_NUMBERS = itertools.count(1)
 
 
 def write_workbook(
-    path: Path, sheets: Sequence[SheetSpec], inputs: Sequence[Path | None] = (), max_rows: int = EXCEL_MAX_ROWS
+    path: Path, sheets: Sequence[SheetSpec], inputs: Sequence[Path | None] = (), max_rows: int = EXCEL_MAX_ROWS, *, kind: str = WORKBOOK_KIND
 ) -> Path:
     """Write `sheets` to `path` atomically. Raises OutputError with one clear line when it cannot.
+
+    The workbook carries pfk's mark naming its `kind` (`paths.OUTPUT_KINDS`: a custom document
+    property, `paths.PFK_MARK`); an existing file at `path` is replaced only when it carries the same
+    mark (`paths.check_output`) — never a roster, a filled sheet of another kind, anything pfk did not
+    write for this purpose.
 
     A sheet longer than Excel allows (`max_rows`, header included) continues on `<name> 2`, `<name> 3` …;
     one wider than Excel allows is refused before anything is written.
     """
-    path = check_output(Path(path), suffix=WORKBOOK, inputs=inputs)
+    path = check_output(Path(path), suffix=WORKBOOK, inputs=inputs, kind=kind)
     for sheet in sheets:
         check_width(len(sheet.frame.columns), f"工作表「{sheet.name}」")
     sheets = split_sheets(sheets, max_rows)
@@ -300,7 +305,7 @@ def write_workbook(
     temp = path.parent / f".{path.stem[:40]}.{os.getpid()}-{next(_TEMP_NUMBERS)}.part.xlsx"
     try:
         with step(f"写出 {path.name}"):
-            temp.write_bytes(_workbook(sheets))
+            temp.write_bytes(_workbook(sheets, kind))
         try:
             os.replace(temp, path)
         except PermissionError as exc:
@@ -319,7 +324,9 @@ def write_workbook(
     return path
 
 
-def write_workbooks(what: str, books: Sequence[tuple[Path, Callable[[], Sequence[SheetSpec]]]], inputs: Sequence[Path | None] = ()) -> Iterator[Path]:
+def write_workbooks(
+    what: str, books: Sequence[tuple[Path, Callable[[], Sequence[SheetSpec]]]], inputs: Sequence[Path | None] = (), *, kind: str = WORKBOOK_KIND
+) -> Iterator[Path]:
     """Write many workbooks (`books`: each path with what makes its sheets), each as `write_workbook`
     does, under one progress bar titled `what`; yields each path once written, in the order given.
 
@@ -329,7 +336,7 @@ def write_workbooks(what: str, books: Sequence[tuple[Path, Callable[[], Sequence
 
     def write(book):
         path, sheets = book
-        return write_workbook(path, sheets(), inputs=inputs)
+        return write_workbook(path, sheets(), inputs=inputs, kind=kind)
 
     pool = ThreadPoolExecutor(2, thread_name_prefix="pfk-write")
     try:
@@ -354,7 +361,7 @@ _SYSTEM_REASONS = {
 }
 
 
-def _workbook(sheets: Sequence[SheetSpec]) -> bytes:
+def _workbook(sheets: Sequence[SheetSpec], kind: str = WORKBOOK_KIND) -> bytes:
     """The workbook's file, made in memory (the caller writes it where it belongs, at once)."""
     import io
 
@@ -439,7 +446,7 @@ def _workbook(sheets: Sequence[SheetSpec]) -> bytes:
         page_setup=pages or None,
         sheet_view=views or None,
     )
-    return _with_chart_looks(_with_styles(_with_validations(made.getvalue(), row_rules), restyled), looks)
+    return _with_mark(_with_chart_looks(_with_styles(_with_validations(made.getvalue(), row_rules), restyled), looks), kind)
 
 
 # Chart series in the call sheets' segment colours (segments.py), in order, where a chart names none.
@@ -677,11 +684,43 @@ def _with_validations(data: bytes, rules: dict[int, list[str]]) -> bytes:
     return _rezip(data, parts.keys(), with_rules)
 
 
-def _rezip(data: bytes, names, change) -> bytes:
-    """The zip `data` with the members `names` replaced by `change(name, content)`; every other member
-    is copied as it is stored, without inflating and deflating it again (a call sheet is written forty
-    times in a run). The zip format's own records, as in APPNOTE.TXT; no zip64 (a workbook this
-    small never needs it)."""
+# pfk's mark: a custom document property (File › Properties › Custom in Excel) naming the kind of
+# output. Excel, WPS and openpyxl keep it when they save the file.
+_CUSTOM_PART = "docProps/custom.xml"
+_CUSTOM_XML = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/custom-properties" '
+    'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">'
+    '<property fmtid="{{D5CDD505-2E9C-101B-9397-08002B2CF9AE}}" pid="2" name="{name}"><vt:lpwstr>{kind}</vt:lpwstr></property>'
+    "</Properties>"
+)
+_CUSTOM_TYPE = '<Override PartName="/docProps/custom.xml" ContentType="application/vnd.openxmlformats-officedocument.custom-properties+xml"/>'
+_CUSTOM_RELATION = (
+    '<Relationship Id="rIdPfkMark" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties" '
+    'Target="docProps/custom.xml"/>'
+)
+
+
+def _with_mark(data: bytes, kind: str) -> bytes:
+    """The workbook `data` with pfk's mark naming `kind` (docProps/custom.xml, its content type and
+    its relationship from the package)."""
+    from xml.sax.saxutils import escape
+
+    def marked(name: str, xml: bytes) -> bytes:
+        text = xml.decode("utf-8")
+        if name == "[Content_Types].xml":
+            return text.replace("</Types>", _CUSTOM_TYPE + "</Types>").encode("utf-8")
+        return text.replace("</Relationships>", _CUSTOM_RELATION + "</Relationships>").encode("utf-8")
+
+    custom = _CUSTOM_XML.format(name=PFK_MARK, kind=escape(kind)).encode("utf-8")
+    return _rezip(data, {"[Content_Types].xml", "_rels/.rels"}, marked, added={_CUSTOM_PART: custom})
+
+
+def _rezip(data: bytes, names, change, added: dict[str, bytes] | None = None) -> bytes:
+    """The zip `data` with the members `names` replaced by `change(name, content)`, and the members
+    `added` (name → content) put at the end; every other member is copied as it is stored, without
+    inflating and deflating it again (a call sheet is written forty times in a run). The zip format's
+    own records, as in APPNOTE.TXT; no zip64 (a workbook this small never needs it)."""
     import struct
     import zlib
 
@@ -715,7 +754,21 @@ def _rezip(data: bytes, names, change) -> bytes:
         struct.pack_into("<I", record, 42, len(out))
         out += header + payload
         directory += record + tail
+    for name, content in (added or {}).items():
+        squeeze = zlib.compressobj(6, zlib.DEFLATED, -15)
+        payload = squeeze.compress(content) + squeeze.flush()
+        encoded = name.encode("utf-8")
+        crc = zlib.crc32(content)
+        # version 2.0, no flags, deflated, no time stamp (1980-01-01), sizes, no extra field.
+        local = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0x21, crc, len(payload), len(content), len(encoded), 0)
+        entry = struct.pack(
+            "<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 8, 0, 0x21, crc, len(payload), len(content), len(encoded), 0, 0, 0, 0, 0, len(out)
+        )
+        out += local + encoded + payload
+        directory += entry + encoded
+        count += 1
     closing = bytearray(data[end:])
+    struct.pack_into("<HH", closing, 8, count, count)
     struct.pack_into("<II", closing, 12, len(directory), len(out))
     return bytes(out + directory + closing)
 

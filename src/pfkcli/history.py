@@ -225,6 +225,11 @@ MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
     );
     CREATE INDEX proposals_by_day ON proposals (proposed_on);
     """,
+    # 13: the workspace this store belongs to (its id is kept beside it too, in .pfk/workspace-id.txt):
+    # another team's store copied in, or restored from their backup, is told apart (workspace.py)
+    """
+    CREATE TABLE workspace (id INTEGER PRIMARY KEY CHECK (id = 1), workspace_id TEXT NOT NULL, set_at TEXT NOT NULL);
+    """,
 )
 
 # What a snapshot keeps of each classified student, by the frame's own column names, and their
@@ -278,8 +283,23 @@ def connect(path: Path) -> sqlite3.Connection:
         reason = "已有同名的文件" if isinstance(exc, FileExistsError) else (exc.strerror or str(exc))
         raise OutputError(f"{path}: 历史库无法打开（{exc.filename or path.parent}：{reason}）") from exc
     except sqlite3.DatabaseError as exc:
+        if is_damage(exc):  # the workspace says which backup to restore (Workspace.open_history)
+            raise
         hint = "可能另一个 pfk 正在写入，请稍后再试" if "locked" in str(exc) else "可用 pfk backup 的备份恢复"
         raise OutputError(f"{path}: 历史库无法打开（{exc}）；{hint}") from exc
+
+
+# SQLite's own codes (and their extended forms) for a file whose pages are damaged, or that is no database.
+_DAMAGE_CODES = ("SQLITE_CORRUPT", "SQLITE_NOTADB")
+
+
+def is_damage(exc: BaseException) -> bool:
+    """Whether SQLite stopped because the file's pages are damaged ("database disk image is
+    malformed") — not locked, not read-only, not a mistake in pfk's SQL."""
+    if not isinstance(exc, sqlite3.DatabaseError):
+        return False
+    name = getattr(exc, "sqlite_errorname", None) or ""
+    return name.startswith(_DAMAGE_CODES) or "malformed" in str(exc)
 
 
 def _open_when_free(path: Path) -> sqlite3.Connection:
@@ -765,6 +785,36 @@ def student_history(conn: sqlite3.Connection, student_id: str):
     return callbacks, snapshots, touches
 
 
+def workspace_id(conn: sqlite3.Connection) -> str | None:
+    """The id of the workspace the store belongs to; None in a store that has none yet (or from a
+    version before migration 13: a read-only open does not migrate)."""
+    try:
+        row = conn.execute("SELECT workspace_id FROM workspace WHERE id = 1").fetchone()
+    except sqlite3.OperationalError:  # no such table
+        return None
+    return row[0] if row else None
+
+
+def set_workspace_id(conn: sqlite3.Connection, value: str, replace: bool = False) -> str:
+    """Give the store the workspace id `value` — only where it has none, unless `replace` — and return
+    the id it holds then: two pfk runs opening a new store at once agree on the first one's."""
+    on_conflict = "DO UPDATE SET workspace_id = excluded.workspace_id, set_at = excluded.set_at" if replace else "DO NOTHING"
+    with transaction(conn):
+        conn.execute(f"INSERT INTO workspace VALUES (1, ?, ?) ON CONFLICT (id) {on_conflict}", (value, dt.datetime.now().isoformat(timespec="seconds")))
+        return conn.execute("SELECT workspace_id FROM workspace WHERE id = 1").fetchone()[0]
+
+
+def backup_workspace_id(path: Path) -> str | None:
+    """The workspace id a backup file holds (None: none, or a backup made before ids were kept)."""
+    conn = read_only_connection(path)
+    try:
+        return workspace_id(conn)
+    except sqlite3.DatabaseError:
+        return None
+    finally:
+        conn.close()
+
+
 def backup(conn: sqlite3.Connection, target: Path) -> None:
     """SQLite's online backup: a consistent copy even while others write. Written to a temporary file
     and renamed; never over a file that is not an SQLite database (a roster typed by mistake)."""
@@ -800,13 +850,67 @@ def _tables(path: Path) -> set[str] | None:
     if not path.is_file() or path.stat().st_size == 0 or not _is_sqlite(path):
         return None
     try:
-        conn = sqlite3.connect(f"file:{path.as_posix()}?mode=ro", uri=True)
+        conn = read_only_connection(path)
         try:
             return {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         finally:
             conn.close()
     except sqlite3.DatabaseError:
         return None
+
+
+def read_only_connection(path: Path) -> sqlite3.Connection:
+    """The SQLite file at `path` opened for reading only. In WAL mode a reader makes the `-shm` file
+    beside the store: where the folder or the store cannot be written (a read-only workspace), the file
+    is opened as immutable instead — what a writer left in a journal there is then not seen, and no
+    writer can be there."""
+    from urllib.parse import quote
+
+    uri = f"file:{quote(Path(path).resolve().as_posix())}"
+    try:
+        conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_SECONDS)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return conn
+        except sqlite3.OperationalError:
+            conn.close()
+            if not read_only(path):
+                raise
+    except sqlite3.OperationalError:
+        if not read_only(path):
+            raise
+    return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, isolation_level=None)
+
+
+def read_only(path: Path) -> Path | None:
+    """What keeps pfk from writing the store at `path`: the store itself, or its folder (where SQLite
+    keeps its journal); None when both can be written or the store is not there."""
+    path = Path(path)
+    if not path.exists():
+        return None
+    for what in (path, path.parent):
+        if not os.access(what, os.W_OK):
+            return what
+    return None
+
+
+def open_for_reading(path: Path) -> sqlite3.Connection:
+    """The store opened read-only for a command that only reads (`pfk history`, `report`, `pool list`,
+    `playbook show`): nothing migrated, nothing written; it runs in a read-only workspace."""
+    conn = read_only_connection(path)
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+    except BaseException:
+        conn.close()
+        raise
+    if version > SCHEMA_VERSION:
+        conn.close()
+        raise UsageError(f"历史库由更新版本的 pfk 写入（版本 {version}），请升级 pfk")
+    if version < SCHEMA_VERSION:
+        # An older schema is brought up to date first, which writes: as every other command opens it.
+        conn.close()
+        return connect(path)
+    return conn
 
 
 def check_backup(path: Path) -> tuple[int, int]:
@@ -819,7 +923,7 @@ def check_backup(path: Path) -> tuple[int, int]:
     tables = _tables(path) or set()
     if not tables & _HISTORY_TABLES:  # as `holds_history`, the tables kept for the count below
         raise InputError(f"{path}: 不是 pfk 的历史库备份（空文件、别的文件，或没有回访和快照）")
-    conn = sqlite3.connect(f"file:{path.as_posix()}?mode=ro", uri=True)
+    conn = read_only_connection(path)
     try:
         ok = conn.execute("PRAGMA integrity_check").fetchone()[0]
         version = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -841,7 +945,7 @@ def restore(backup_path: Path, store: Path, aside: Path) -> None:
     the current store — and its journal — kept as `aside` rather than deleted."""
     temp = store.with_name(f".{store.name}.{os.getpid()}.restore")
     try:
-        source = sqlite3.connect(f"file:{backup_path.as_posix()}?mode=ro", uri=True)
+        source = read_only_connection(backup_path)
         dest = sqlite3.connect(temp)
         try:
             source.backup(dest)
@@ -955,6 +1059,15 @@ def newest_touches(conn: sqlite3.Connection | None, as_of: dt.date):
 # Who holds each student. The roster's 运营老师 says it until pfk moves a student (pfk assign, pfk
 # pool claim / release); each move is a row of `ownership`, dated by the as-of day it was made for.
 MOVE_KINDS = {"assign": "分配", "claim": "认领", "release": "放入公海"}
+
+
+def claims_on(conn: sqlite3.Connection, teacher: str, on_day: dt.date) -> list[tuple[str, str | None]]:
+    """The students `teacher` claimed from the pool for `on_day` (pfk pool claim), with why, in the
+    order claimed: what a second run of the same claim finds already done."""
+    return conn.execute(
+        "SELECT student_id, reason FROM ownership WHERE kind = 'claim' AND teacher = ? AND on_day = ? ORDER BY id",
+        (teacher, _iso(on_day)),
+    ).fetchall()
 
 
 def owners(conn: sqlite3.Connection | None, frame, as_of: dt.date):

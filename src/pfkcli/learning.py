@@ -643,7 +643,7 @@ def playbook_usage(workspace, playbook) -> PlaybookUsage | None:
     path = workspace.history_path
     if path is None or not path.exists():
         return None
-    with workspace.open_history() as conn:
+    with workspace.open_history(read_only=True) as conn:
         dates = history.snapshot_dates(conn)
         if not dates:
             return None

@@ -38,7 +38,7 @@ from .outputs import (
     MESSAGES_INFO_SHEET_ID,
     MESSAGES_SHEET,
 )
-from .paths import check_output_folder, check_outputs, inside, make_folder
+from .paths import MESSAGES, check_output_folder, check_outputs, inside, make_folder
 from .plan import build_plan
 from .playbooks import load_playbooks
 from .pool import placed_snapshot
@@ -287,6 +287,7 @@ def make_messages(workspace: Workspace, as_of: dt.date, teacher: str | None = No
         targets = [inside(folder, messages_name(t, as_of, taken, scene)) for t in with_drafts]
         check_outputs(targets, workspace_root=workspace.root, folder_made_later=True)
         keep_filled(targets, MESSAGES_SHEET, ["已发送"], "消息表")
+        check_outputs(targets, workspace_root=workspace.root, folder_made_later=True, kind=MESSAGES)
         make_folder(folder, "消息表")
         per_teacher = [rows[rows["teacher"] == t].reset_index(drop=True) for t in with_drafts]
         ids = history.register_sheets(conn, "messages", as_of, [(t, own["student_id"].tolist()) for t, own in zip(with_drafts, per_teacher)])
@@ -295,7 +296,7 @@ def make_messages(workspace: Workspace, as_of: dt.date, teacher: str | None = No
         (target, partial(messages_sheets, own, name, as_of, sheet_id, workspace.config))
         for name, own, target, sheet_id in zip(with_drafts, per_teacher, targets, ids)
     ]
-    for name, own, target in zip(with_drafts, per_teacher, write_workbooks("写出消息表", books)):
+    for name, own, target in zip(with_drafts, per_teacher, write_workbooks("写出消息表", books, kind=MESSAGES)):
         counts = own["scene"].value_counts()
         result.sheets.append(WrittenMessages(name, target, {s: int(counts[s]) for s in scene_names if s in counts}))
     return result

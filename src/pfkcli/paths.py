@@ -57,6 +57,72 @@ _SUFFIX_RULE = {
     WORKBOOK: "输出是 Excel 工作簿，文件名要以 .xlsx 结尾",
     BACKUP: "备份是 SQLite 数据库，文件名要以 .sqlite 结尾",
 }
+# pfk's mark on every workbook it writes (excel.write_workbook): a custom document property of this
+# name whose value is the kind of output. A workbook is replaced only by an output of its own kind.
+PFK_MARK = "pfk 输出"
+WORKBOOK_KIND = "工作簿"  # a workbook of no kind named below (tests, tools)
+RESULT = "分层结果表"  # pfk classify
+CALLSHEET = "回访表"
+MESSAGES = "消息表"
+ALERTS = "预警表"
+REPORT = "周报"
+ASSIGNED = "分配结果表"  # pfk assign
+POOL = "公海名单"  # pfk pool list -o
+PROBLEMS = "问题清单"  # pfk check --problems
+# The first sheet of each kind as pfk wrote it before the mark: such a file, not saved since by another
+# program (the writer's own stamp in docProps/app.xml), is still pfk's. A kind whose sheet a roster
+# may also be named (分配结果表's 学员名单) has none: only the mark says it is pfk's.
+_EARLIER_FIRST_SHEETS = {
+    RESULT: ("分层结果",), CALLSHEET: ("回访表",), MESSAGES: ("消息",), ALERTS: ("预警",), REPORT: ("概览",),
+    POOL: ("公海", "续费公海"), PROBLEMS: ("问题",),
+}
+_MARK_LIMIT = 64 * 1024  # a document-properties part larger than this is not pfk's
+
+
+def workbook_mark(path: Path) -> str | None:
+    """The kind of output pfk's mark names on the workbook at `path`, or None: no mark, or no workbook.
+    A workbook pfk wrote before it marked its outputs is known by its writer's stamp and its first sheet."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            found = _marked_kind(archive)
+            return found if found is not None else _earlier_kind(archive)
+    except (OSError, zipfile.BadZipFile, KeyError, ValueError, EOFError, RuntimeError, NotImplementedError):
+        return None
+
+
+def _small_part(archive, name: str) -> str | None:
+    try:
+        info = archive.getinfo(name)
+    except KeyError:
+        return None
+    if info.file_size > _MARK_LIMIT:
+        return None
+    return archive.read(info)[:_MARK_LIMIT].decode("utf-8", errors="replace")
+
+
+def _marked_kind(archive) -> str | None:
+    from xml.sax.saxutils import unescape
+
+    text = _small_part(archive, "docProps/custom.xml")
+    if text is None:
+        return None
+    found = re.search(r'<property\b[^>]*\bname="' + re.escape(PFK_MARK) + r'"[^>]*>\s*<vt:lpwstr>([^<]*)</vt:lpwstr>', text)
+    return unescape(found.group(1)) if found else None
+
+
+def _earlier_kind(archive) -> str | None:
+    app, book = _small_part(archive, "docProps/app.xml"), _small_part(archive, "xl/workbook.xml")
+    if app is None or book is None:
+        return None
+    if "<Application>Microsoft Excel</Application>" not in app or "<AppVersion>12.0000</AppVersion>" not in app:
+        return None
+    first = re.search(r'<sheet\b[^>]*\bname="([^"]*)"', book)
+    sheet = first.group(1) if first else None
+    return next((kind for kind, names in _EARLIER_FIRST_SHEETS.items() if sheet in names), None)
+
+
 # The workspace's own files (SPEC §6), as parts of a path below its root, compared without case.
 _STATE, _PLAYBOOKS, _CONFIG, _GITIGNORE = ".pfk", "playbooks", "pfk.toml", ".gitignore"
 
@@ -68,6 +134,7 @@ def check_output(
     inputs: Iterable[Path | None] = (),
     workspace_root: Path | None = None,
     folder_made_later: bool = False,
+    kind: str | None = None,
 ) -> Path:
     """Refuse an output path before anything is read or written; returns it unchanged when it is safe.
 
@@ -75,15 +142,20 @@ def check_output(
     or `playbooks/`, its `pfk.toml` or `.gitignore` (the workspace is `workspace_root` and any folder
     above the output holding a pfk.toml); an input of the run; a name not ending in `suffix`; a
     missing folder (unless the caller makes it, `folder_made_later`); a folder, pipe or device; a
-    workbook Excel/WPS has open (its `~$` lock file is there). Paths are compared resolved (symlinks,
-    `..`), the workspace's own names without case, as Windows and macOS compare them.
+    workbook Excel/WPS has open (its `~$` lock file is there); with `kind` (the output is a workbook of
+    that kind), an existing file without pfk's mark of the same kind (`workbook_mark`): a roster, a
+    filled sheet of another kind, anything pfk did not write for this purpose. Paths are compared
+    resolved (symlinks, `..`), the workspace's own names without case, as Windows and macOS compare them.
 
     Example: `check_output(Path("roster.pfk.xlsx"), inputs=[roster], workspace_root=workspace.root)`
     first thing in a command, then `write_workbook` checks the same again as it writes.
     """
     path = Path(path)
     try:
-        return _refuse(path, suffix, list(filter(None, inputs)), workspace_root, folder_made_later)
+        _refuse(path, suffix, list(filter(None, inputs)), workspace_root, folder_made_later)
+        if kind is not None and path.is_file():
+            _refuse_unmarked(path, kind)
+        return path
     except OSError as exc:  # a name too long for the file system, a path it cannot look at
         reason = "文件名太长" if exc.errno == errno.ENAMETOOLONG else (exc.strerror or str(exc))
         raise OutputError(f"{path}: 无法写入（{reason}）") from exc
@@ -137,6 +209,17 @@ def _refuse(path: Path, suffix: str, inputs: list[Path], root: Path | None, fold
     if (folder / f"~${path.name}").exists():
         raise OutputError(f"{path}: 文件正在 Excel/WPS 中打开，{close_first(path)}")
     return path
+
+
+def _refuse_unmarked(path: Path, kind: str) -> None:
+    found = workbook_mark(path)
+    if found == kind:
+        return
+    if found is None:
+        said = "已存在，但不是 pfk 写出的" + kind
+    else:
+        said = f"是 pfk 写出的{found}，不是{kind}"
+    raise OutputError(f"{path}: 这个文件{said}，pfk 不会覆盖它；请用 -o 换一个文件名，或确认不再需要后把它移走")
 
 
 def close_first(path: Path) -> str:

@@ -234,8 +234,26 @@ def load_playbook(folder: Path | None, code: str) -> Playbook:
 
 
 def load_playbooks(folder: Path | None) -> dict[str, Playbook]:
-    """Every segment's playbook keyed by code (pending callback under "待回访"), workspace first."""
-    return {segment.code: load_playbook(folder, segment.code) for segment in ALL_SEGMENTS}
+    """Every segment's playbook keyed by code (pending callback under "待回访"), workspace first.
+    An id used by two solutions (in one file or two) stops the command with `playbook check`'s lines:
+    the calls recorded under it could not be told apart."""
+    loaded = {segment.code: load_playbook(folder, segment.code) for segment in ALL_SEGMENTS}
+    _refuse_repeated_ids(folder, loaded)
+    return loaded
+
+
+class RepeatedIds(ConfigError):
+    """A solution id used twice in the playbooks: every command that reads or records solutions by id
+    stops (a broken file's other problems may leave the report a note instead)."""
+
+
+def _refuse_repeated_ids(folder: Path | None, loaded: dict[str, Playbook]) -> None:
+    ids = [entry.id.casefold() for playbook in loaded.values() for entry in playbook.problems if entry.id]
+    if len(ids) == len(set(ids)):
+        return
+    paths = [playbook_source(folder, code) for code in loaded]
+    lines = _id_problems(folder, paths, missing=False)
+    raise RepeatedIds("\n".join([*lines, "运行 pfk playbook check 查看所有话术文件的问题。"]))
 
 
 def list_playbooks(folder: Path | None) -> list[PlaybookSummary]:
@@ -312,15 +330,16 @@ def _id_places(folder: Path | None, path: Path) -> list[_IdPlace]:
     return places
 
 
-def _id_problems(folder: Path | None, paths: list[Path]) -> list[str]:
-    """Entries without an id, and ids used twice (in one file or two): the history could not tell
-    their calls apart."""
+def _id_problems(folder: Path | None, paths: list[Path], missing: bool = True) -> list[str]:
+    """Entries without an id (unless not `missing`), and ids used twice (in one file or two): the
+    history could not tell their calls apart."""
     places = [place for path in paths for place in _id_places(folder, path)]
     problems, first = [], {}
     for place in places:
         where = f"{place.display}: problems[{place.index}].id"
         if place.id is None:
-            problems.append(f"{where}: 缺少编号，运行 pfk playbook ids 补上（第 {place.line} 行）")
+            if missing:
+                problems.append(f"{where}: 缺少编号，运行 pfk playbook ids 补上（第 {place.line} 行）")
             continue
         key = place.id.casefold()
         if key in first:
@@ -401,8 +420,10 @@ def _ids_in_use(folder: Path | None) -> set[str]:
     for segment in ALL_SEGMENTS:
         path = playbook_source(folder, segment.code)
         try:
+            if path.stat().st_size > MAX_PLAYBOOK_BYTES:
+                continue
             data = _rt_yaml().load(path.read_bytes().decode("utf-8-sig"))
-        except Exception:  # noqa: BLE001 — a broken file: `check` names it; its ids cannot be read
+        except (Exception, RecursionError):  # noqa: BLE001 — a broken file: `check` names it; its ids cannot be read
             continue
         entries = data.get("problems") if isinstance(data, dict) else None
         for entry in entries if isinstance(entries, list) else []:
@@ -448,6 +469,9 @@ def fill_ids(folder: Path | None) -> list[tuple[Path, int]]:
 def _read_for_edit(path: Path, display: str, code: str) -> tuple[str | None, bool, str, list[str]]:
     """A playbook file read for a round-trip edit: its text with `\\n` line ends (None when it is not
     UTF-8), whether it starts with a BOM, its line end, and the problems found in it (`_validate_text`)."""
+    too_big = _too_big(path, display)
+    if too_big is not None:
+        return None, False, "\n", [too_big]
     raw = path.read_bytes()
     bom = raw.startswith(b"\xef\xbb\xbf")
     newline = "\r\n" if b"\r\n" in raw else "\n"
@@ -476,7 +500,26 @@ def _rt_yaml():
     return yaml
 
 
+# A playbook is a few KB of text; far beyond that it is a mistake (a log pasted in), and the YAML
+# reader would take minutes and gigabytes over it (93 MB: past 60 s, then a MemoryError).
+MAX_PLAYBOOK_BYTES = 1024**2
+# Playbooks nest three levels (problems › entry › field); a file nested deeper than Python's stack
+# allows (thousands of levels) is refused by what the reader raises, in one line.
+_TOO_DEEP = "内容嵌套的层数太多（几千层的 [ 或缩进），不像话术文件；请检查后改回「字段: 内容」的形式"
+
+
+def _too_big(path: Path, display: str) -> str | None:
+    size = path.stat().st_size
+    if size <= MAX_PLAYBOOK_BYTES:
+        return None
+    shown = f"{size / 1024**2:.0f} MB" if size >= 1024**2 else f"{size // 1024} KB"
+    return f"{display}: 文件有 {shown}，超过话术文件的上限 {MAX_PLAYBOOK_BYTES // 1024**2} MB；多半是误粘贴了大量内容，请检查后删掉"
+
+
 def _read(path: Path, display: str, expected_code: str) -> tuple[Playbook | None, list[str]]:
+    too_big = _too_big(path, display)
+    if too_big is not None:
+        return None, [too_big]
     return _parse(path.read_bytes(), display, expected_code)
 
 
@@ -502,6 +545,8 @@ def _validate_text(text: str, display: str, expected_code: str) -> tuple[Playboo
         data = _rt_yaml().load(text)
     except YAMLError as exc:
         return None, [f"{display}: {_yaml_error_text(exc)}"]
+    except RecursionError:
+        return None, [f"{display}: {_TOO_DEEP}"]
     if data is None:
         return None, [f"{display}: 文件是空的"]
     if not isinstance(data, dict):
@@ -511,6 +556,8 @@ def _validate_text(text: str, display: str, expected_code: str) -> tuple[Playboo
     playbook = None
     try:
         playbook = Playbook.model_validate(data)
+    except RecursionError:
+        return None, [f"{display}: {_TOO_DEEP}"]
     except ValidationError as exc:
         for error in exc.errors():
             loc = error["loc"]
@@ -863,7 +910,22 @@ def _move_trailing_comment(previous: Any, new: Any) -> None:
 
 
 def _write_atomically(path: Path, content: bytes, bom: bool) -> None:
-    """Write beside the file, then rename over it: never a half-written file. The file keeps its permissions."""
+    """Write beside the file, then rename over it: never a half-written file. The file keeps its permissions.
+    A folder or file that cannot be written is one line (OutputError), the file unchanged."""
+    from .errors import OutputError
+
+    try:
+        _replace_with(path, content, bom)
+    except PermissionError as exc:
+        raise OutputError(
+            f"{path}: 没有写入权限（playbooks/ 文件夹或这个文件是只读的），话术没有改动；请恢复写入权限（如 chmod u+w playbooks）后再试",
+            detail=str(exc),
+        ) from exc
+    except OSError as exc:
+        raise OutputError(f"{path}: 无法写入（{exc.strerror or exc}），话术没有改动", detail=str(exc)) from exc
+
+
+def _replace_with(path: Path, content: bytes, bom: bool) -> None:
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:

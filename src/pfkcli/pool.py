@@ -167,11 +167,11 @@ def pool_why(frame, config: Config, as_of: dt.date) -> list[str]:
 # --- the commands -----------------------------------------------------------------------------------
 
 
-def _open_history(workspace):
+def _open_history(workspace, read_only: bool = False):
     """The workspace's history store, opened (`Workspace.open_history`); refused with one line outside
     a workspace or before any classify."""
     workspace.history_store("pfk pool 需要工作区：请先运行 pfk init，并在工作区里运行", "工作区还没有分层结果：请先运行 pfk classify")
-    return workspace.open_history()
+    return workspace.open_history(read_only)
 
 
 def placed_snapshot(conn, config: Config, as_of: dt.date, other_way: str = ""):
@@ -212,15 +212,15 @@ def list_pool(workspace, as_of: dt.date, renewal: bool = False, output: Path | N
     """Who is in the pool on `as_of` and why (or, with `renewal`, the renewal pool for sales); with
     `output`, the whole list written there as a workbook too (the path checked before anything is read)."""
     from .excel import write_workbook
-    from .paths import check_output
+    from .paths import POOL, check_output
 
     if output is not None:
-        check_output(Path(output), workspace_root=workspace.root)
-    with _open_history(workspace) as conn:
+        check_output(Path(output), workspace_root=workspace.root, kind=POOL)
+    with _open_history(workspace, read_only=True) as conn:
         frame, callbacks, snapshot = placed_snapshot(conn, workspace.config, as_of)
         listed = _renewal_pool(conn, frame, callbacks, workspace.config, as_of, snapshot) if renewal else _pool(frame, workspace.config, as_of, snapshot)
     if output is not None:
-        listed.output = write_workbook(Path(output), [pool_sheet(listed)])
+        listed.output = write_workbook(Path(output), [pool_sheet(listed)], kind=POOL)
     return listed
 
 
@@ -335,11 +335,17 @@ class ClaimResult:
     loads: list  # team.TeacherLoad of every teacher, before and after
     pool_before: int
     pool_after: int
+    # The claim had been made already (a second run, after a kill say): `claimed` is what that run
+    # took, nothing was claimed now.
+    already: bool = False
 
 
-def claim_students(workspace, teacher: str, count: int, as_of: dt.date) -> ClaimResult:
+def claim_students(workspace, teacher: str, count: int, as_of: dt.date, more: bool = False) -> ClaimResult:
     """Give `teacher` the best `count` students of the pool (the plan's calling order), within her
-    capacity: asked for more than her room, nothing is claimed and the room left is said."""
+    capacity: asked for more than her room, nothing is claimed and the room left is said.
+
+    Run again for the same teacher and day, it claims nothing and says what was claimed then (the
+    first run's effect landed, even if it was killed before it said so) — unless `more`."""
     import pandas as pd
 
     from .alert_rules import AlertContext
@@ -356,6 +362,15 @@ def claim_students(workspace, teacher: str, count: int, as_of: dt.date) -> Claim
         if not own.active:
             raise UsageError(f"{teacher} 在 pfk.toml 里是停用的（active = false），不能认领学员")
         in_pool = frame["pool_on"].notna()
+        earlier = [sid for sid, _ in history.claims_on(conn, teacher, as_of)]
+        held = frame[frame["student_id"].isin(earlier) & (frame["teacher"] == teacher)]
+        if len(held) and not more:
+            shown = pd.DataFrame({
+                "student_id": held["student_id"], "name": held["name"], "segment": held["segment"],
+                "why": held["move_reason"],
+            }).reset_index(drop=True)
+            waiting = int(in_pool.sum())
+            return ClaimResult(as_of, teacher, count, shown, team_loads(config, frame["teacher"], frame["teacher"], names), waiting, waiting, already=True)
         if not in_pool.any():
             raise UsageError(f"{as_of} 公海里没有学员，没有可认领的")
         load = int((frame["teacher"] == teacher).sum())

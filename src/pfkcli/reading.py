@@ -41,6 +41,7 @@ MAX_INFLATED_BYTES = 512 * 1024**2
 # its size (zeros, one endless cell) is made to exhaust memory. Small members may compress as they like.
 MAX_RATIO = 200
 RATIO_CHECKED_ABOVE = 16 * 1024**2
+_CHUNK = 1 << 20  # what is inflated at a time when counting a member's real size
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # An encrypted .xlsx is an OLE file holding this stream (its directory names are UTF-16).
@@ -113,33 +114,87 @@ def read_tables(
 
 
 def check_inflated_size(path: Path) -> None:
-    """Refuse a zip-based workbook whose members would inflate beyond MAX_INFLATED_BYTES (in all or one
-    alone), or a large member compressed more than MAX_RATIO times, from the sizes its directory
-    declares: nothing is inflated here. A file that is no zip at all is left to the reader to report."""
+    """Refuse a zip-based workbook whose members inflate beyond MAX_INFLATED_BYTES (in all or one
+    alone), or a large member that inflates more than MAX_RATIO times its compressed size. First from
+    the sizes its directory declares (nothing inflated: a crafted 3 GB is refused at once), then from
+    the bytes that really come out: every member is inflated once as a stream, its output counted and
+    thrown away, stopping at the limit — a directory may declare 1 KB for a sheet that inflates to
+    gigabytes, and calamine believes the stream, not the directory. A file that is no zip at all, or
+    whose members cannot be inflated here, is left to the reader to report."""
     try:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
+            for member in members:
+                _refuse_inflated(path, member, member.file_size)
+            total = sum(member.file_size for member in members)
+            if total > MAX_INFLATED_BYTES:
+                raise InputError(_too_big_in_all(path, total))
+            _count_inflated(path, archive, members)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         return
+
+
+def _count_inflated(path: Path, archive: zipfile.ZipFile, members: list[zipfile.ZipInfo]) -> None:
+    """Inflate each member as a stream, counting what comes out (memory: one chunk at a time)."""
+    total = 0
+    with path.open("rb") as handle:
+        length = handle.seek(0, os.SEEK_END)
+        for member in members:
+            handle.seek(member.header_offset + 26)
+            names = int.from_bytes(handle.read(2), "little") + int.from_bytes(handle.read(2), "little")
+            data_at = member.header_offset + 30 + names
+            total += _count_member(path, archive, member, max(length - data_at, 0), MAX_INFLATED_BYTES - total)
+            if total > MAX_INFLATED_BYTES:
+                raise InputError(_too_big_in_all(path, total, inflated=True))
+
+
+def _count_member(path: Path, archive: zipfile.ZipFile, member: zipfile.ZipInfo, rest: int, budget: int) -> int:
+    """The bytes `member` inflates to, counted up to `budget` (or its ratio cap) and refused beyond.
+    `rest`: the file's bytes from the member's data on."""
+    import copy
+    import zlib
+
+    probe = copy.copy(member)
+    # zipfile stops at the declared sizes: read past them, to where the member's own stream ends (a
+    # chunk beyond the budget, so that the count passes it before zipfile's end-of-member checks run).
+    probe.file_size = budget + _CHUNK + 1
+    if member.compress_type != zipfile.ZIP_STORED:
+        probe.compress_size = rest
+    ratio_cap = max(RATIO_CHECKED_ABOVE, MAX_RATIO * max(member.compress_size, 1))
+    count = 0
+    try:
+        with archive.open(probe) as stream:
+            while chunk := stream.read(_CHUNK):
+                count += len(chunk)
+                if count > ratio_cap or count > budget:
+                    break
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError, ValueError):
+        pass  # a checksum that differs, a password, an unknown method: the reader says what is wrong
+    _refuse_inflated(path, member, count, inflated=True)
+    return count
+
+
+def _refuse_inflated(path: Path, member: zipfile.ZipInfo, size: int, inflated: bool = False) -> None:
+    """Refuse one member of `size` bytes inflated (declared, or counted with `inflated`)."""
     limit = _size_text(MAX_INFLATED_BYTES)
-    for member in members:
-        if member.file_size > MAX_INFLATED_BYTES:
-            raise InputError(
-                f"{path.name}: 文件里的「{member.filename}」解压后有 {_size_text(member.file_size)}，超过 pfk 读取的上限 {limit}；"
-                "名单这么大多半是误填了大量内容，请检查后另存；确实需要时请拆成几个文件，或另存为 CSV 再试"
-            )
-        if member.file_size > RATIO_CHECKED_ABOVE and member.file_size > MAX_RATIO * max(member.compress_size, 1):
-            ratio = member.file_size // max(member.compress_size, 1)
-            raise InputError(
-                f"{path.name}: 文件里的「{member.filename}」解压后是压缩时的 {ratio} 倍（上限 {MAX_RATIO} 倍），"
-                "不像正常导出的表格，为安全起见不读取；请用 Excel/WPS 打开检查后另存为 .xlsx 再试"
-            )
-    total = sum(member.file_size for member in members)
-    if total > MAX_INFLATED_BYTES:
+    if size > MAX_INFLATED_BYTES:
+        # Counted, the size is only known to pass the limit (the count stops there).
+        said = f"超过 pfk 读取的上限 {limit}" if inflated else f"有 {_size_text(size)}，超过 pfk 读取的上限 {limit}"
         raise InputError(
-            f"{path.name}: 文件解压后共有 {_size_text(total)}，超过 pfk 读取的上限 {limit}；"
-            "请删掉不需要的工作表或拆成几个文件，或另存为 CSV 再试"
+            f"{path.name}: 文件里的「{member.filename}」解压后{said}；"
+            "名单这么大多半是误填了大量内容，请检查后另存；确实需要时请拆成几个文件，或另存为 CSV 再试"
         )
+    if size > RATIO_CHECKED_ABOVE and size > MAX_RATIO * max(member.compress_size, 1):
+        ratio = size // max(member.compress_size, 1)
+        raise InputError(
+            f"{path.name}: 文件里的「{member.filename}」解压后是压缩时的 {ratio} 倍{'以上' if inflated else ''}（上限 {MAX_RATIO} 倍），"
+            "不像正常导出的表格，为安全起见不读取；请用 Excel/WPS 打开检查后另存为 .xlsx 再试"
+        )
+
+
+def _too_big_in_all(path: Path, total: int, inflated: bool = False) -> str:
+    said = "超过" if inflated else f"共有 {_size_text(total)}，超过"
+    return f"{path.name}: 文件解压后{said} pfk 读取的上限 {_size_text(MAX_INFLATED_BYTES)}；请删掉不需要的工作表或拆成几个文件，或另存为 CSV 再试"
 
 
 def _size_text(size: int) -> str:
@@ -488,13 +543,14 @@ def filled_rows(path: Path, sheet: str, headers: Sequence[str]) -> int:
         return 0
     wanted = set(headers)
     try:
+        check_inflated_size(Path(path))
         import fastexcel
         import pyarrow.compute as pc
 
         # Only the fill-in columns, counted in Arrow: a week's call sheets are checked in milliseconds.
         book = fastexcel.read_excel(str(path))
         table = book.load_sheet(sheet, use_columns=lambda column: column.name in wanted, dtypes="string").to_arrow()
-    except Exception:  # noqa: BLE001 — not a workbook, no such sheet: nothing a teacher filled in there
+    except Exception:  # noqa: BLE001 — not a workbook, no such sheet, too big to read: nothing a teacher filled in there
         return 0
     filled = None
     for column in table.columns:
@@ -507,6 +563,7 @@ def label_pairs(path: Path, sheet: str) -> dict[str, str]:
     """Label → text of a two-column sheet (a workbook's 说明); blank cells are absent (never "nan").
     Any file without such a sheet: {}."""
     try:
+        check_inflated_size(Path(path))
         import fastexcel
 
         cells = fastexcel.read_excel(str(path)).load_sheet(sheet, header_row=None, dtypes="string").to_pandas()

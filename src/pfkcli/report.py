@@ -57,7 +57,7 @@ from .config import Config
 from .errors import UsageError
 from .excel import SheetSpec, fitted_heights, write_workbook
 from .frames import days_between
-from .paths import check_output
+from .paths import REPORT, check_output
 from .pool import place_students
 from .model import TOLERANCE
 from .segments import ALL_SEGMENTS, BY_CODE, PENDING_CODE
@@ -655,8 +655,8 @@ def build_report(
 
     config = workspace.config
     path = _history_path(workspace)
-    check_output(Path(output) if output else default_output(workspace, as_of), inputs=[path], workspace_root=workspace.root, folder_made_later=output is None)
-    with workspace.open_history() as conn:
+    check_output(Path(output) if output else default_output(workspace, as_of), inputs=[path], workspace_root=workspace.root, folder_made_later=output is None, kind=REPORT)
+    with workspace.open_history(read_only=True) as conn:
         dates = history.snapshot_dates(conn)
         newest, previous = choose_snapshots(dates, as_of, since)
         # Who held whom on that day: moves made with pfk assign and pfk pool count, the pool has nobody.
@@ -756,7 +756,7 @@ def build_report(
     target = Path(output) if output else default_output(workspace, as_of)
     if output is None:
         target.parent.mkdir(parents=True, exist_ok=True)
-    write_workbook(target, sheets, inputs=[path])
+    write_workbook(target, sheets, inputs=[path], kind=REPORT)
     return ReportResult(as_of, newest, previous, figures, target, [s.name for s in sheets], notes, numbers, needs)
 
 
@@ -765,7 +765,7 @@ def _learning_sheets(conn, workspace: Workspace, ctx: AlertContext) -> list[Shee
     (`ctx`: the report's AlertContext of it). The snapshots and the reached calls are read once for all four."""
     from . import learning
     from .errors import ConfigError
-    from .playbooks import load_playbooks
+    from .playbooks import RepeatedIds, load_playbooks
 
     frame, config, newest = ctx.frame, ctx.config, ctx.as_of
     snapshots = learning.Snapshots(conn, newest, newest_frame=frame)
@@ -773,6 +773,8 @@ def _learning_sheets(conn, workspace: Workspace, ctx: AlertContext) -> list[Shee
     sheets = []
     try:
         playbooks = load_playbooks(workspace.playbooks_dir)
+    except RepeatedIds:
+        raise
     except ConfigError:
         sheets.append(_note_sheet(SOLUTIONS_SHEET, "话术文件有问题，列不出方案：先运行 pfk playbook check 修好它们"))
     else:

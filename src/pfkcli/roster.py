@@ -307,6 +307,7 @@ def validate_roster(
     _hours_from_completion(frame, config, raw, field_position, problem)
     _clamp_progress(frame, config, raw, field_position, problem)
     _check_course_dates(frame, raw, field_position, problem)
+    _check_past_dates(frame, raw, field_position, problem, as_of or dt.date.today())
 
     if problems:
         problems.sort(key=lambda p: (p.row or 0))
@@ -435,6 +436,30 @@ def _clamp_progress(frame, config: Config, raw: RawSheet, field_position, proble
                 problem("unit_hint", f"过半学员的观看时长超过课程总时长 {shown} 小时：这一列也许是分钟数；"
                         f"若是，请把列名改成「{header}（分钟）」再试", column=header, warn=True)
         frame.loc[over, name] = limit[over]
+
+
+# Dates of what has already happened: one after the as-of day (2100-01-01 for 最近回访日期 would
+# outrank every recorded call) or before 2000 (before any online course: `1900-01-00`, a year slip)
+# is a mistake in the export, named with its row. Course dates and 下次跟进日期 may lie ahead.
+PAST_DATE_FIELDS = ("last_active", "last_callback", "enrolled_on")
+EARLIEST_DATE = dt.date(2000, 1, 1)
+
+
+def _check_past_dates(frame, raw: RawSheet, field_position, problem, as_of: dt.date) -> None:
+    import pandas as pd
+
+    for name in PAST_DATE_FIELDS:
+        if name not in frame or name not in field_position:
+            continue
+        header = raw.headers[field_position[name]]
+        day = frame[name]
+        later = day > pd.Timestamp(as_of)
+        earlier = day < pd.Timestamp(EARLIEST_DATE)
+        label = FIELD_BY_NAME[name].label
+        for row in frame.index[later]:
+            problem("future_date", f"{day[row]:%Y-%m-%d} 晚于今天（{as_of}）：{label}只能是已经过去的日期，多半是填错了", int(row), header)
+        for row in frame.index[earlier]:
+            problem("implausible_date", f"{day[row]:%Y-%m-%d} 早于 2000 年，{label}多半是填错了", int(row), header)
 
 
 def _check_course_dates(frame, raw: RawSheet, field_position, problem) -> None:

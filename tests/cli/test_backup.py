@@ -36,12 +36,28 @@ def test_a_backup_is_never_written_over_another_file(invoke, workspace):
     notes = workspace / "notes.sqlite"
     notes.write_text("not a database", encoding="utf-8")
     result = invoke("backup", notes)
-    assert result.exit_code == 2 and "不是 pfk 的备份，不会覆盖" in result.output
+    assert result.exit_code == 2 and "这个文件已经存在，备份不会覆盖它" in result.output
     assert notes.read_text(encoding="utf-8") == "not a database"
     copy = workspace / "copy.sqlite"
     assert invoke("backup", copy).exit_code == 0
-    assert invoke("backup", copy).exit_code == 0  # a backup may replace an older backup
+    kept = digest(copy)
+    # Nor an older backup: it is what a restore goes back to (issue 30).
+    again = invoke("backup", copy)
+    assert again.exit_code == 2 and again.stderr.strip().startswith(f"错误：{copy}: 这个文件已经存在，备份不会覆盖它")
+    assert digest(copy) == kept
     with sqlite3.connect(copy) as conn:
         (day,) = history.snapshot_dates(conn)
         assert (day.isoformat(), len(history.load_snapshot(conn, day))) == (AS_OF, 48)
     assert not list(workspace.glob(".*.part"))
+
+
+def test_a_backup_into_a_folder_not_made_yet_makes_it(invoke, workspace):
+    result = invoke("backup", "backups/x.sqlite")
+    assert result.exit_code == 0, result.output
+    assert (workspace / "backups" / "x.sqlite").is_file()
+
+
+def test_two_default_backups_within_a_second_get_names_of_their_own(invoke, workspace):
+    for _ in range(3):
+        assert invoke("backup").exit_code == 0
+    assert len(list((workspace / "backups").glob("history-*.sqlite"))) == 3

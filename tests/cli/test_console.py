@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+from pathlib import Path
 
 import pytest
 from rich.cells import cell_len
@@ -243,3 +244,82 @@ def test_a_gbk_stream_keeps_gbk_and_writes_the_nearest_signs():
     assert result.returncode == 0, result.stderr
     assert "√ roster.xlsx > 学员名单：48 名学员" in result.stdout.decode("gbk")
     assert "roster.xlsx > 学员名单 > 第52行: 「合计」行是合计行，已跳过" in result.stderr.decode("gbk")
+
+
+def _library_speaks() -> str:
+    """What calamine and pandas do inside a command: calamine's Rust `log` records arrive on Python's
+    logging under `calamine.<module>` (pyo3-log), pandas and pyarrow warn through `warnings`."""
+    import logging
+    import warnings
+
+    logging.getLogger("calamine.xlsx").warning("Unrecognized sheet type: chartsheet")
+    warnings.warn("Could not infer format, so each element will be parsed individually", UserWarning, stacklevel=1)
+    return "done"
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_a_librarys_words_stay_behind_debug(capfd, monkeypatch, debug):
+    from pfkcli.cli import common
+
+    monkeypatch.setitem(common.debug_mode, "on", debug)
+    assert common.run(_library_speaks) == "done"
+    said = capfd.readouterr()
+    english = ("Unrecognized sheet type" in said.err, "Could not infer format" in said.err)
+    assert english == ((True, True) if debug else (False, False)), said.err
+
+
+def test_calamine_stays_quiet_reading_a_workbook_it_logs_about(invoke, tmp_path, capfd):
+    """A real run: the roster of the ptgexp fixture with its PtgExp token made whole, which calamine
+    logs about (`ignoring PtgExp array/shared formula`, at its debug level in 0.36: a level it may
+    raise); nothing of it reaches the screen."""
+    import struct
+
+    import olefile
+
+    source = Path(__file__).parent.parent / "fixtures" / "ptgexp-truncated-operand.xls"
+    path = tmp_path / "shared.xls"
+    path.write_bytes(source.read_bytes())
+    ole = olefile.OleFileIO(str(path), write_mode=True)
+    data = bytearray(ole.openstream("Workbook").read())
+    at = 0
+    while at < len(data):  # the FORMULA record: give its PtgExp token its four bytes of operand
+        kind, size = struct.unpack_from("<HH", data, at)
+        if kind == 0x0006:
+            struct.pack_into("<H", data, at + 4 + 20, 5)
+        at += 4 + size
+    ole.write_stream("Workbook", bytes(data))
+    ole.close()
+    result = invoke("check", path)
+    assert result.exit_code == 0, result.output
+    assert "PtgExp" not in result.output + capfd.readouterr().err
+
+
+RLO = "\u202e"  # RIGHT-TO-LEFT OVERRIDE: what follows it prints backwards on a terminal
+
+
+def test_a_right_to_left_override_in_a_name_is_never_printed_raw(invoke, tmp_path):
+    header = ["学号", "姓名", "运营老师", "手机号", "作业完成次数", "观看课时", "P", "K"]
+    rows = [
+        header,
+        ["S001", f"张{RLO}伟", f"张{RLO}老师", 13800000001, 3, 20, 5, 5],
+        ["S002", "王芳", "李老师", 13800000002, f"1{RLO}2", 0, 1, 1],
+    ]
+    write_xlsx(tmp_path / f"roster{RLO}xslx.xlsx", rows)
+    checked = invoke("check", f"roster{RLO}xslx.xlsx")
+    assert checked.exit_code == 2
+    for said in (checked.stdout, checked.stderr):
+        assert RLO not in said and "\u2066" not in said
+    assert "<U+202E>" in checked.stderr
+    rows[2][4] = 3
+    write_xlsx(tmp_path / "roster.xlsx", rows)
+    classified = invoke("classify", "roster.xlsx", "--as-of", AS_OF)
+    assert classified.exit_code == 0, classified.output
+    assert RLO not in classified.stdout + classified.stderr
+    assert "张<U+202E>老师" in classified.stdout
+
+
+def test_safe_name_drops_bidirectional_controls():
+    from pfkcli.paths import safe_name
+
+    assert safe_name(f"张老师{RLO}xslx.exe") == "张老师xslx.exe"
+    assert all(ch not in safe_name(f"a\u2066b\u200fc\u061cd") for ch in "\u2066\u200f\u061c")

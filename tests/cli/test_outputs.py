@@ -186,3 +186,53 @@ def test_every_date_of_every_workbook_is_shown_as_a_date(three_weeks, invoke):
         for sheet in openpyxl.load_workbook(path).worksheets:
             for row in sheet.iter_rows(values_only=True):
                 assert not any(isinstance(v, str) and re.search(r"\bnan\b|\bNone\b|\bNaT\b", v) for v in row), (path.name, sheet.title, row)
+
+
+def _filled_sheet(school: Path) -> str:
+    return str(sorted((school / "callsheets").glob("*.xlsx"))[0].relative_to(school))
+
+
+FOREIGN = [
+    (("classify", "roster.xlsx", "-o", "{filled}"), "不是分层结果表"),
+    (("alerts", "roster.xlsx", "-o", "{filled}"), "不是预警表"),
+    (("classify", "roster.xlsx", "-o", "team.xlsx"), "不是 pfk 写出的分层结果表"),
+    (("assign", "roster.xlsx", "-o", "team.xlsx"), "不是 pfk 写出的分配结果表"),
+    (("pool", "list", "-o", "team.xlsx"), "不是 pfk 写出的公海名单"),
+    (("report", "-o", "team.xlsx"), "不是 pfk 写出的周报"),
+    (("report", "-o", "roster.pfk.xlsx"), "是 pfk 写出的分层结果表，不是周报"),
+    (("check", "roster.xlsx", "--problems", "team.xlsx"), "不是 pfk 写出的问题清单"),
+    (("check", "broken.xlsx", "--problems", "team.xlsx"), "不是 pfk 写出的问题清单"),
+]
+
+
+@pytest.mark.parametrize(("args", "reason"), FOREIGN, ids=[" ".join(a) for a, _ in FOREIGN])
+def test_no_output_replaces_a_workbook_pfk_did_not_write_for_it(invoke, school, args, reason):
+    """A teacher's filled call sheet, the team's roster, another kind of pfk output: never replaced,
+    whatever the option (issue 30). One line, exit 2, every file as it was."""
+    shutil.copy(school / "roster.xlsx", school / "team.xlsx")  # the team's roster, not this run's input
+    (school / "broken.xlsx").write_bytes(b"not a workbook")  # a check that fails
+    before = files_under(school)
+    args = [a.format(filled=_filled_sheet(school)) for a in args]
+    result = invoke(*args, "--as-of", AS_OF)
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert lines[0].startswith("错误：") and reason in lines[0] and "pfk 不会覆盖它" in lines[0], result.output
+    assert files_under(school) == before
+
+
+def test_an_output_replaces_its_own_kind_even_after_excel_saved_it(invoke, school):
+    """The mark is a document property, kept when the file is opened and saved (here by openpyxl)."""
+    book = openpyxl.load_workbook(school / "roster.pfk.xlsx")
+    book.save(school / "roster.pfk.xlsx")
+    assert invoke("classify", "roster.xlsx", "--as-of", AS_OF).exit_code == 0
+    assert invoke("report", "--as-of", AS_OF).exit_code == 0  # over its own report of the same day
+
+
+def test_every_workbook_pfk_writes_carries_the_mark_of_its_kind(school):
+    from pfkcli.paths import workbook_mark
+
+    assert workbook_mark(school / "roster.pfk.xlsx") == "分层结果表"
+    assert workbook_mark(school / "roster.alerts.xlsx") == "预警表"
+    assert workbook_mark(school / "reports" / f"report-{AS_OF}.xlsx") == "周报"
+    assert {workbook_mark(p) for p in (school / "callsheets").glob("*.xlsx")} == {"回访表"}
+    assert workbook_mark(school / "roster.xlsx") is None

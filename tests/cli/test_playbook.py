@@ -514,3 +514,35 @@ def test_show_outside_a_workspace_says_nothing_of_use(invoke, tmp_path):
     assert "问题与解决办法（1 条）" in result.stdout  # the playbook itself, without its outcomes
     assert "用过" not in result.stdout and "还没有回访记录" not in result.stdout
     assert not (tmp_path / ".pfk").exists()
+
+
+def test_an_id_used_in_two_playbooks_stops_the_commands_that_use_ids(invoke, classified, tmp_path):
+    """callsheet, record (of a sheet naming a solution), playbook show and report stop with the line
+    `playbook check` gives (issue 30): calls recorded under that id could not be told apart."""
+    from ..conftest import AS_OF, callsheet_rows, fill_callsheet
+
+    assert invoke("callsheet", "--teacher", "张老师", "--as-of", AS_OF).exit_code == 0
+    sheet = tmp_path / "callsheets" / f"张老师-{AS_OF}.xlsx"
+    row = callsheet_rows(sheet)[1][0]
+    used = load_playbooks(tmp_path / "playbooks")[row["分层代码"]].problems[0].id
+    fill_callsheet(sheet, {row["学号"]: {"P（1-5）": 4, "K（1-5）": 3, "回访备注": "聊过了", "使用方案": used}})
+    # Another playbook's first id, given to this one's first entry as well.
+    books = load_playbooks(tmp_path / "playbooks")
+    other = next(code for code in books if code != CODE and books[code].problems)
+    taken = books[other].problems[0].id
+    ours = tmp_path / FILE
+    ours.write_text(ours.read_text(encoding="utf-8").replace(f"id: {books[CODE].problems[0].id}", f"id: {taken}"), encoding="utf-8")
+    check = invoke("playbook", "check")
+    assert check.exit_code == 1
+    said = next(line for line in check.stderr.splitlines() if "重复了" in line)
+    for command in (
+        ("callsheet", "--all", "--as-of", "2026-11-24"),
+        ("record", str(sheet)),
+        ("playbook", "show", CODE),
+        ("report", "--as-of", AS_OF),
+    ):
+        result = invoke(*command)
+        assert result.exit_code == 2, (command, result.output)
+        assert result.stderr.splitlines()[0] == f"错误：{said}", command
+        assert "Traceback" not in result.output
+    assert not (tmp_path / "callsheets" / "张老师-2026-11-24.xlsx").exists()

@@ -137,3 +137,25 @@ def test_the_pool_needs_a_workspace_and_a_snapshot(invoke, workspace, tmp_path):
     (tmp_path / "pfk.toml").unlink()
     outside = invoke("pool", "list")
     assert outside.exit_code == 2 and "pfk pool 需要工作区" in outside.stderr
+
+
+def test_a_claim_run_again_says_it_was_made_and_claims_nothing_more(invoke, workspace):
+    """Run again for the same teacher and day (after a kill, say: the moves were recorded), the claim
+    says what it claimed then instead of claiming again (issue 30); --more claims on purpose."""
+    import sqlite3
+
+    assert invoke("classify", "roster.xlsx", "--as-of", WEEKS[-1]).exit_code == 0
+    released = invoke("pool", "release", "S002", "S004", "--reason", "多次沟通无意向", "--as-of", NEXT)
+    assert released.exit_code == 0, released.output
+    first = invoke("pool", "claim", "--teacher", "李老师", "--as-of", NEXT)
+    assert first.exit_code == 0 and "✓ 李老师 从公海认领了 1 名学员（2026-11-24）" in first.stdout, first.output
+    again = invoke("pool", "claim", "--teacher", "李老师", "--as-of", NEXT)
+    assert again.exit_code == 0, again.output
+    assert "· 李老师 在 2026-11-24 已经从公海认领过这 1 名学员，这次没有再认领（确实还要再认领，加 --more）" in again.stdout
+    with sqlite3.connect(workspace / ".pfk" / "history.sqlite") as conn:
+        claims = conn.execute("SELECT count(*) FROM ownership WHERE kind = 'claim'").fetchone()[0]
+    assert claims == 1
+    assert "公海（2026-11-24，共 1 人）" in invoke("pool", "list", "--as-of", NEXT).stdout
+    more = invoke("pool", "claim", "--teacher", "李老师", "--as-of", NEXT, "--more")
+    assert more.exit_code == 0 and "✓ 李老师 从公海认领了 1 名学员" in more.stdout, more.output
+    assert "公海（2026-11-24，共 0 人）" in invoke("pool", "list", "--as-of", NEXT).stdout

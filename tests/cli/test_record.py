@@ -119,7 +119,7 @@ def test_rows_off_the_sheet_and_repeated_students_are_set_aside(invoke, workspac
     wb.save(path)
     first = ws.cell(2, column["学号"]).value
     result = invoke("record", path)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 2, result.output  # every filled row set aside: nothing recorded
     lines = result.stderr
     assert f"张老师-{AS_OF}.xlsx › 回访表 › 第3行 › 学号: 学号 S005 不在这份回访表上（是李老师的学员）" in lines
     assert f"张老师-{AS_OF}.xlsx › 回访表 › 第4行 › 学号: 学号 S999 不在这份回访表上（历史里没有这个学号）" in lines
@@ -321,3 +321,17 @@ def test_a_batch_records_the_good_files_and_lists_the_bad(invoke, workspace):
     fill_callsheet(bad, {"S005": {"P（1-5）": 2}})
     assert invoke("record", bad).exit_code == 0
     assert [t for t, _ in calls(workspace, "teacher", "student_id")].count("李老师") == 2
+
+
+def test_record_exits_2_when_it_records_nothing(invoke, workspace):
+    """An unfilled sheet records nothing: said, and a non-zero exit, so a script does not take it for
+    done (issue 30). The same file again after it was recorded is done: exit 0, with its line."""
+    blank = invoke("record", sheet_of(workspace, "张老师"), sheet_of(workspace, "李老师"))
+    assert blank.exit_code == 2, blank.output
+    assert "没有填写任何回访结果，未导入" in blank.stdout
+    assert blank.stderr.strip() == "错误：什么都没有导入：文件里没有填写任何回访结果或已发送的消息（或所填的行都有问题）"
+    assert calls(workspace, "student_id") == []
+    fill_callsheet(sheet_of(workspace, "张老师"), {"S001": {"P（1-5）": 4, "K（1-5）": 3, "回访备注": "聊过了"}})
+    assert invoke("record", sheet_of(workspace, "张老师"), sheet_of(workspace, "李老师")).exit_code == 0
+    again = invoke("record", sheet_of(workspace, "张老师"))
+    assert again.exit_code == 0 and "内容没有变化，未重复导入" in again.stdout

@@ -81,16 +81,10 @@ def test_restore_refuses_a_backup_whose_pages_are_damaged(invoke, workspace):
     import sqlite3
 
     broken = workspace / "backups" / "broken.sqlite"
-    source = workspace / "backups" / "week.sqlite"
-    with sqlite3.connect(source) as conn:
-        page = conn.execute("PRAGMA page_size").fetchone()[0]
-        root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'callbacks'").fetchone()[0]
-    data = bytearray(source.read_bytes())
-    # Scribble over the calls' own page, past its header: the schema (which grows with each migration,
-    # so a fixed offset may land on a free page) stays readable.
-    start = (root - 1) * page + page // 2
-    data[start : start + 2048] = b"\xff" * 2048
-    broken.write_bytes(bytes(data))
+    broken.write_bytes((workspace / "backups" / "week.sqlite").read_bytes())
+    # Scribble over a table's pages, past the header and the schema page (the middle of the file may
+    # be a snapshot's Parquet bytes, which SQLite holds as they are and cannot check).
+    damage_table_pages(broken, ("callbacks",))
     result = invoke("restore", broken)
     assert result.exit_code == 2
     assert "备份已损坏" in result.stderr
@@ -110,3 +104,97 @@ def test_restore_needs_a_backup_or_fresh(invoke, workspace):
     result = invoke("restore")
     assert result.exit_code == 2
     assert "请指定要恢复的备份文件" in result.stderr
+
+
+def damage_table_pages(store, tables=("callbacks", "snapshot_tables", "imports", "sheets")) -> None:
+    """Overwrite the pages of some tables, leaving the file's header and its schema intact: what a
+    failing disk or a half-copied file does (SQLite: "database disk image is malformed")."""
+    with sqlite3.connect(store) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+        roots = [conn.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (name,)).fetchone()[0] for name in tables]
+    conn.close()
+    data = bytearray(store.read_bytes())
+    for root in roots:
+        at = (root - 1) * page_size
+        data[at : at + page_size] = b"\x5a" * page_size
+    store.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("callsheet", "--all", "--as-of", AS_OF),
+        ("record", "callsheets/张老师-2026-11-23.xlsx"),
+        ("classify", "roster.xlsx", "--as-of", AS_OF, "-o", "again.xlsx"),
+        ("report",),
+    ],
+)
+def test_a_store_with_damaged_pages_is_one_line_naming_the_restore(invoke, workspace, command):
+    store = workspace / ".pfk" / "history.sqlite"
+    damage_table_pages(store)
+    result = invoke(*command)
+    assert result.exit_code == 2, result.output
+    line = result.stderr.strip()
+    assert "\n" not in line and "Traceback" not in result.output and "malformed" not in result.output
+    assert line.startswith("错误：.pfk/history.sqlite（工作区的回访记录和分层快照）已损坏"), line
+    assert line.endswith("请用最新的备份恢复：pfk restore backups/week.sqlite")
+    # The restore it names does repair it.
+    assert invoke("restore", "backups/week.sqlite").exit_code == 0
+    assert calls_in(store) == ("ok", 2)
+
+
+@pytest.fixture
+def other_team(tmp_path_factory):
+    """Another team's workspace, classified on the same roster: its store and a backup of it."""
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from pfkcli.cli import app
+
+    from ..conftest import SAMPLES
+
+    folder = tmp_path_factory.mktemp("other-team")
+    runner = CliRunner()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(folder)
+        for args in (("init", "."), ("classify", "roster.xlsx", "--as-of", AS_OF), ("backup", "theirs.sqlite")):
+            if args[0] == "classify":
+                shutil.copy(SAMPLES / "roster.xlsx", folder / "roster.xlsx")
+            assert runner.invoke(app, list(args), catch_exceptions=False).exit_code == 0
+    return folder
+
+
+def test_another_workspaces_store_copied_in_is_refused_saying_what_to_do(invoke, workspace, other_team):
+    store = workspace / ".pfk" / "history.sqlite"
+    for journal in store.parent.glob("history.sqlite-*"):
+        journal.unlink()
+    store.write_bytes((other_team / ".pfk" / "history.sqlite").read_bytes())
+    for command in (("callsheet", "--all", "--as-of", AS_OF), ("history", "DS2026001"), ("report",)):
+        result = invoke(*command)
+        assert result.exit_code == 2, command
+        line = result.stderr.strip()
+        assert "\n" not in line and line.startswith("错误：.pfk/history.sqlite 是另一个工作区的历史库（工作区编号 "), line
+        assert "pfk restore .pfk/history.sqlite --adopt" in line and line.endswith("pfk restore backups/week.sqlite")
+    # Taken on purpose, it is this workspace's from then on.
+    adopted = invoke("restore", ".pfk/history.sqlite", "--adopt")
+    assert adopted.exit_code == 0, adopted.output
+    made = invoke("callsheet", "--all", "--as-of", "2026-11-24")
+    assert made.exit_code == 0, made.output
+
+
+def test_a_backup_of_another_workspace_is_restored_only_when_adopted(invoke, workspace, other_team):
+    store = workspace / ".pfk" / "history.sqlite"
+    before = calls_in(store)
+    refused = invoke("restore", other_team / "theirs.sqlite")
+    assert refused.exit_code == 2
+    line = refused.stderr.strip()
+    assert "这份备份属于另一个工作区" in line and line.endswith("--adopt"), line
+    assert calls_in(store) == before
+    adopted = invoke("restore", other_team / "theirs.sqlite", "--adopt")
+    assert adopted.exit_code == 0, adopted.output
+    assert calls_in(store) == ("ok", 0)
+    assert invoke("history", "DS2026001").exit_code == 0  # now this workspace's history
+    # Its own backups are this workspace's still.
+    assert invoke("restore", "backups/week.sqlite").exit_code == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -32,6 +33,7 @@ def console(stderr: bool = False) -> Console:
     # Markup and emoji codes off: what pfk prints is mostly the user's own text (a teacher named
     # `[/bold]`, a student named `:smile:`), which must appear as written. Styles go through `Text`.
     return Console(
+        file=_VisibleControls(stderr),
         stderr=stderr,
         highlight=False,
         markup=False,
@@ -39,6 +41,37 @@ def console(stderr: bool = False) -> Console:
         soft_wrap=True,
         width=None if stream is not None and stream.isatty() else 160,
     )
+
+
+# Characters that reorder the text around them on a terminal (a name holding U+202E prints the rest
+# of its line backwards: `‮gpj.exe` reads as `exe.jpg`): shown as their code, never applied.
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def visible(text: str) -> str:
+    """`text` with every bidirectional control shown as `<U+202E>` rather than obeyed."""
+    return _BIDI.sub(lambda found: f"<U+{ord(found.group()):04X}>", text)
+
+
+class _VisibleControls:
+    """The console's stream (stdout or stderr, looked up at each write, as rich does by itself),
+    writing every text through `visible`."""
+
+    def __init__(self, stderr: bool) -> None:
+        self._stderr = stderr
+
+    @property
+    def _stream(self):
+        return sys.stderr if self._stderr else sys.stdout
+
+    def write(self, text: str) -> int:
+        return self._stream.write(visible(text))
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def __getattr__(self, name: str):  # isatty, fileno, encoding …: the stream's own
+        return getattr(self._stream, name)
 
 
 def __getattr__(name: str) -> Console:
@@ -96,7 +129,7 @@ def run(action: Callable[[], T], *, not_done: str | None = None, full_list: bool
     `full_list`: the problems are about rosters, which `pfk check --problems` can list in full.
     """
     try:
-        with native_output_aside(lambda: debug_mode["on"]), progress_bars():
+        with native_output_aside(lambda: debug_mode["on"]), library_words_aside(debug_mode["on"]), progress_bars():
             return action()
     except InvalidInput as exc:
         if debug_mode["on"]:
@@ -152,6 +185,31 @@ def native_output_aside(shown: Callable[[], bool]) -> Iterator[None]:
                 line_buffering=True,
             )
         yield
+
+
+@contextmanager
+def library_words_aside(shown: bool) -> Iterator[None]:
+    """What the libraries say through Python — calamine's log lines (its Rust `log` records reach
+    Python's logging as `calamine.xlsx` …), pandas' and pyarrow's warnings — in English and meant for a
+    developer: kept off the screen, unless `shown` (--debug), when they go to stderr as they are."""
+    import logging
+    import warnings
+
+    root = logging.getLogger()
+    # A handler on the root: Python's last-resort handler (which prints warnings with no handler set
+    # up) stays quiet; with --debug, one that prints them.
+    handler = logging.StreamHandler(sys.stderr) if shown else logging.NullHandler()
+    root.addHandler(handler)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("default" if shown else "ignore")
+            logging.captureWarnings(shown)  # shown, warnings go through the same handler
+            try:
+                yield
+            finally:
+                logging.captureWarnings(False)
+    finally:
+        root.removeHandler(handler)
 
 
 @contextmanager

@@ -81,7 +81,8 @@ def show(code: CodeArgument) -> None:
 
     workspace = common.run(find_workspace)
     segment = common.run(lambda: _segment(code))
-    playbook = common.run(lambda: playbooks.load_playbook(workspace.playbooks_dir, segment.code))
+    # All of them: an id used twice anywhere stops it, as it stops the commands that record calls by id.
+    playbook = common.run(lambda: playbooks.load_playbooks(workspace.playbooks_dir)[segment.code])
     source = playbooks.playbook_source(workspace.playbooks_dir, segment.code)
     usage_found = common.run(lambda: playbook_usage(workspace, playbook))
     _render(playbook, source, usage_found)

@@ -87,6 +87,7 @@ def claim(
     teacher: Annotated[str, typer.Option("--teacher", metavar="老师", help="认领的老师，如 李老师。", show_default=False)],
     count: Annotated[int, typer.Option("--count", min=1, metavar="人数", help="认领几人（默认 1），按回访计划的优先级取最该打的。")] = 1,
     as_of: common.AsOf = None,
+    more: Annotated[bool, typer.Option("--more", help="同一天已经为这位老师认领过，仍要再认领。")] = False,
 ) -> None:
     """老师从公海认领学员：按回访计划的优先级挑最该联系的，不超过她的容量；下次回访表里就是她的学员。"""
     from rich.table import Table
@@ -96,10 +97,16 @@ def claim(
     from ..workspace import find_workspace
     from .assign import load_table
 
-    result = common.run(lambda: claim_students(find_workspace(), teacher, count, common.as_of_date(as_of)))
+    result = common.run(lambda: claim_students(find_workspace(), teacher, count, common.as_of_date(as_of), more))
     claimed = result.claimed
-    common.out.print(f"✓ {result.teacher} 从公海认领了 {len(claimed)} 名学员（{result.as_of:%Y-%m-%d}）")
-    if len(claimed) < result.asked:
+    if result.already:
+        common.out.print(
+            f"· {result.teacher} 在 {result.as_of:%Y-%m-%d} 已经从公海认领过这 {len(claimed)} 名学员，这次没有再认领"
+            "（确实还要再认领，加 --more）"
+        )
+    else:
+        common.out.print(f"✓ {result.teacher} 从公海认领了 {len(claimed)} 名学员（{result.as_of:%Y-%m-%d}）")
+    if len(claimed) < result.asked and not result.already:
         common.out.print(f"公海里只有 {result.pool_before} 人，已全部认领")
     table = Table()
     for header in ("学号", "姓名", "分层", "原因"):

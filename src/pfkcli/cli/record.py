@@ -66,3 +66,11 @@ def record(
         problems = [problem for item in refused for problem in item.problems]
         common.print_problems(problems, title="这些行有问题，所在的文件没有导入（改好后再运行 pfk record，或加 --skip-invalid 只导入没有问题的行）：", full_list=False)
         raise typer.Exit(2)
+    # Nothing recorded and nothing recorded before: a script must not take that for done. (A file
+    # recorded already, unchanged, is done: its line says so, and the exit is 0.)
+    if outcomes and all(outcome.status in _NOTHING for outcome in outcomes):
+        common.print_error("什么都没有导入：文件里没有填写任何回访结果或已发送的消息（或所填的行都有问题）")
+        raise typer.Exit(2)
+
+
+_NOTHING = ("empty", "invalid")
