@@ -72,6 +72,8 @@ def sheet(folder: Path, teacher: str, week: int) -> Path:
 
 
 def record(folder: Path, invoke, teacher: str, week: int, values: dict[str, dict]) -> None:
+    if not values:  # nobody on the sheet was called: nothing to record (pfk record would say so, exit 2)
+        return
     fill_callsheet(sheet(folder, teacher, week), values)
     result = invoke("record", sheet(folder, teacher, week))
     assert result.exit_code == 0, result.output

@@ -351,7 +351,8 @@ def test_renewal_per_teacher_is_the_true_rate_when_the_non_renewers_went_to_the_
 
     def roster(day: str, renewals: bool, without: set[str] = frozenset()) -> str:
         rows = [
-            [sid, sid, teacher, 13900000000 + n, 5, 30, 4, 4, dt.datetime(2026, 11, 1), dt.datetime(2026, 11, 20), "是" if renewals and renews else "否"]
+            [sid, sid, teacher, 13900000000 + n, 5, 30, 4, 4, min(dt.datetime(2026, 11, 1), dt.datetime.fromisoformat(day)), dt.datetime(2026, 11, 20),
+             "是" if renewals and renews else "否"]
             for n, (sid, teacher, renews) in enumerate(people) if sid not in without
         ]
         write_xlsx(tmp_path / f"{day}.xlsx", [RENEWAL_HEADER, *rows])
