@@ -27,11 +27,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from .alert_rules import RENEWAL_RULES, AlertContext, alert_masks, alert_texts, learning_gap
+from .alert_rules import RENEWAL_RULES, AlertContext, alert_masks, learning_gap
 from .frames import days_between
 from .history import MOVE_KINDS
 from .segments import PENDING_CODE
-from .texts import day_text
 
 # A student reached in the last few days is not called again but for a promise: the next sheet would
 # otherwise repeat this week's calls.
@@ -197,7 +196,8 @@ def stand(ctx: AlertContext, previous=None) -> Standing:
     from .risk import call_value, estimate
 
     found = estimate(ctx, previous)
-    reasons = due_reasons(ctx, found)
+    masks = alert_masks(ctx)
+    reasons = due_reasons(ctx, found, masks)
     due = pd.concat(reasons.values(), axis=1).any(axis=1)
     rank = pd.Series(len(PRIORITIES), index=ctx.frame.index)
     for code in reversed(list(reasons)):
@@ -219,7 +219,7 @@ def stand(ctx: AlertContext, previous=None) -> Standing:
     since = days_between(ctx.as_of, ctx.callbacks["last_called"]) / ctx.config.callbacks.cadence_days
     value = value * since.clip(lower=0.25, upper=1).fillna(1.0)
     # The share limits a renewal call that nothing else brings: neither risk nor a last stage.
-    last = _stage_mask(ctx, LAST_STAGES)
+    last = pd.concat([masks[code] for code in LAST_STAGES], axis=1).any(axis=1)
     capped = reasons["renewal"] & (rank == RANK["renewal"]) & ~last
     return Standing(reasons, due, rank, value, found, capped)
 
@@ -238,16 +238,9 @@ def calling_order(ctx: AlertContext):
     return np.lexsort((id_rank, -value, promise_rank))
 
 
-def _stage_mask(ctx: AlertContext, codes):
-    import pandas as pd
-
-    masks = alert_masks(ctx)
-    return pd.concat([masks[c] for c in codes], axis=1).any(axis=1)
-
-
-def due_reasons(ctx: AlertContext, found=None) -> dict[str, object]:
+def due_reasons(ctx: AlertContext, found=None, masks=None) -> dict[str, object]:
     """Priority code → who it holds for (a bool Series on the frame's index), in `PRIORITIES` order.
-    `found`: the risk estimate (`risk.estimate(ctx)`) when the caller has it."""
+    `found` (the risk estimate, `risk.estimate(ctx)`) and `masks` (`alert_masks(ctx)`): when the caller has them."""
     import pandas as pd
 
     from .risk import estimate
@@ -255,7 +248,7 @@ def due_reasons(ctx: AlertContext, found=None) -> dict[str, object]:
     frame, facts, config, as_of = ctx.frame, ctx.callbacks, ctx.config, ctx.as_of
     plan = config.plan
     found = found if found is not None else estimate(ctx)
-    masks = alert_masks(ctx)
+    masks = masks if masks is not None else alert_masks(ctx)
     regular = ctx.in_course
     waited = days_between(as_of, facts["last_called"])
     quiet = waited < QUIET_DAYS
@@ -357,7 +350,6 @@ def _rows(ctx: AlertContext, standing: Standing, positions):
 
     frame, facts, config, as_of = ctx.frame, ctx.callbacks, ctx.config, ctx.as_of
     picked = frame.iloc[positions]
-    held = {code: mask.to_numpy()[positions] for code, mask in standing.reasons.items()}
     found = standing.estimate
     signals = reason_texts(found, positions)
     basis = basis_texts(found, positions)

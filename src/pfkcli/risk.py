@@ -188,15 +188,17 @@ def _days_text(days: float) -> str:
 def reason_texts(estimate: Estimate, positions, most: int = 2) -> list[str]:
     """The `most` signals that weigh most for the students at `positions`, in plain words joined with
     `，` (「两周没学了，作业落下 3 次」); "" where no signal counts."""
-    contributions = estimate.contributions().iloc[positions]
-    facts = estimate.facts.iloc[positions]
+    import numpy as np
+
+    weights = estimate.contributions().to_numpy()[positions]
+    facts = estimate.facts.iloc[positions].to_dict("records")
+    order = np.argsort(-weights, axis=1, kind="stable")
     texts = []
-    for (_, weights), (_, fact) in zip(contributions.iterrows(), facts.iterrows()):
-        ranked = [name for name, value in weights.sort_values(ascending=False).items() if value > 0.15]
+    for row, fact in zip(range(len(facts)), facts):
+        ranked = [SIGNALS[i] for i in order[row] if weights[row, i] > 0.15]
         if "never_started" in ranked and "missed" in ranked:  # one fact, said once
             ranked.remove("missed")
-        chosen = ranked[:most]
-        texts.append("，".join(_reason(name, fact) for name in chosen))
+        texts.append("，".join(_reason(name, fact) for name in ranked[:most]))
     return texts
 
 
@@ -214,7 +216,7 @@ def _reason(name: str, fact) -> str:
         behind = fact["homework_behind"]
         if known(behind) and behind >= 1:
             return f"作业落下 {int(behind)} 次"
-        return f"进度落后三成以上" if fact["gap"] >= 0.3 else "进度有点落后"
+        return "进度落后三成以上" if fact["gap"] >= 0.3 else "进度有点落后"
     if name == "growing":
         return "上周的课没跟上"
     if name == "low_score":
@@ -231,28 +233,30 @@ def _reason(name: str, fact) -> str:
 
 
 def basis_texts(estimate: Estimate, positions) -> list[str]:
-    """The numbers behind each estimate, for the sheet's 风险依据 column: `落后 45%；14 天没学（节奏 7 天）…`."""
+    """The numbers behind each estimate, for the sheet's 风险依据 column: `落后应达进度 45%；距上次学习 14 天（节奏 7 天）…`."""
     import math
 
-    facts = estimate.facts.iloc[positions]
-    signals = estimate.signals.iloc[positions]
+    def known(value) -> bool:
+        return value is not None and not (isinstance(value, float) and math.isnan(value))
+
+    facts = estimate.facts.iloc[positions].to_dict("records")
+    signals = estimate.signals.iloc[positions].to_dict("records")
     texts = []
-    for (_, fact), (_, signal) in zip(facts.iterrows(), signals.iterrows()):
+    for fact, signal in zip(facts, signals):
         parts = []
         if signal["behind"] > 0:
             parts.append(f"落后应达进度 {round(fact['gap'] * 100)}%")
         if signal["growing"] > 0:
             parts.append(f"上次快照以来放出的内容没学 {round(signal['growing'] * 100)}%")
-        silent = fact["silent"]
-        if silent == silent and silent is not None:
-            parts.append(f"{'从未学习，开课或报名' if fact['never'] else '距上次学习'} {int(silent)} 天（节奏 {fact['rhythm']:g} 天）")
-        if fact["score"] == fact["score"] and fact["score"] is not None:
+        if known(fact["silent"]):
+            parts.append(f"{'从未学习，开课或报名' if fact['never'] else '距上次学习'} {int(fact['silent'])} 天（节奏 {fact['rhythm']:g} 天）")
+        if known(fact["score"]):
             parts.append(f"成绩 {round(fact['score'] * 100)}%")
         if signal["unhappy"] > 0:
             parts.append(f"满意度 {fact['satisfaction']:g}")
         if fact["failed"]:
             parts.append(f"连续未接通 {int(fact['failed'])} 次")
-        if not (isinstance(fact["P"], float) and math.isnan(fact["P"])):
+        if known(fact["P"]):
             parts.append(f"P {int(fact['P'])}")
         texts.append("；".join(parts))
     return texts
