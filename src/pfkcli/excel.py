@@ -14,7 +14,10 @@
 
 The backend is rustpy-xlsxwriter (Rust, several times faster than XlsxWriter on large sheets), in its
 standard mode (see `_workbook` for why not its constant-memory mode), made in memory and written to
-its file at once.
+its file at once. A sheet of more than `LARGE_SHEET_CELLS` cells (a million students' result) is
+written in the writer's constant-memory mode, one row after another, without the row fills: standard
+mode holds every cell until the end (7 GB for 1,000,000 rows × 27 columns), and constant mode cannot
+fill rows (see `_workbook`). Its text cells keep the quote prefix.
 """
 
 from __future__ import annotations
@@ -45,6 +48,14 @@ CUT_MARK = "…（超出 Excel 单元格上限，已截断）"
 EXCEL_MAX_ROWS = 1_048_576
 EXCEL_MAX_COLUMNS = 16_384
 MAX_SHEET_NAME = 31
+# Beyond this many cells a sheet is streamed to its file without row fills (README › Performance: at
+# 100,000 students × 27 columns standard mode holds about 0.6 GB; at a million, 7 GB).
+LARGE_SHEET_CELLS = 6_000_000
+
+
+def is_large(rows: int, columns: int) -> bool:
+    """Whether a sheet of this size is written row by row, without row fills (`LARGE_SHEET_CELLS`)."""
+    return rows * columns > LARGE_SHEET_CELLS
 
 
 @dataclass
@@ -281,7 +292,7 @@ def write_workbook(
     temp = path.parent / f".{path.stem[:40]}.{os.getpid()}-{next(_TEMP_NUMBERS)}.part.xlsx"
     try:
         with step(f"写出 {path.name}"):
-            temp.write_bytes(_workbook(sheets))
+            _workbook(sheets, temp)
         try:
             os.replace(temp, path)
         except PermissionError as exc:
@@ -335,8 +346,9 @@ _SYSTEM_REASONS = {
 }
 
 
-def _workbook(sheets: Sequence[SheetSpec]) -> bytes:
-    """The workbook's file, made in memory (the caller writes it where it belongs, at once)."""
+def _workbook(sheets: Sequence[SheetSpec], target: Path) -> None:
+    """Write the workbook's file to `target`: straight from the writer, or, when rules differ from row
+    to row (call sheets, small), made in memory, the rules put in, then written at once."""
     import io
 
     from rustpy_xlsxwriter import Format, write_worksheets
@@ -358,11 +370,20 @@ def _workbook(sheets: Sequence[SheetSpec]) -> bytes:
         return formats[key]
 
     entries, freeze, autofilter, widths, rows, heights, validations, charts, headers, pages = [], {}, {}, {}, {}, {}, {}, {}, {}, {}
-    views, row_rules = {}, {}
+    views, row_rules, dedupe, columns = {}, {}, {"general": True}, {}
     for number, sheet in enumerate(sheets, 1):
         sheet = prepared(sheet)
         frame = sheet.frame
         entries.append((sheet.name, sheet.cells))
+        if is_large(len(frame), len(frame.columns)):
+            # Streamed row by row (constant-memory mode), so no row formats nor heights (see below):
+            # every text cell keeps the quote prefix through its column's format.
+            import pyarrow as pa
+
+            dedupe[sheet.name] = False
+            text = cell_format()
+            columns[sheet.name] = {name: text for name, kind in zip(sheet.cells.column_names, sheet.cells.schema.types) if pa.types.is_string(kind) or pa.types.is_large_string(kind)}
+            sheet = replace(sheet, row_colours=None, row_heights=None)
         # Headers are user text too (unknown columns, teacher names in a summary): quote-prefixed like the rest.
         headers[sheet.name] = cell_format(header=True)  # wrapped and top-aligned whatever the sheet's `wrap`
         if sheet.freeze:
@@ -371,7 +392,8 @@ def _workbook(sheets: Sequence[SheetSpec]) -> bytes:
         widths[sheet.name] = sheet.widths
         colours = sheet.row_colours if sheet.row_colours is not None else [None] * len(frame)
         # zip stops at the frame's last row, should the colours run longer.
-        rows[sheet.name] = {row: cell_format(colour, sheet.wrap) for row, colour in zip(range(1, len(frame) + 1), colours)}
+        if sheet.name not in columns:
+            rows[sheet.name] = {row: cell_format(colour, sheet.wrap) for row, colour in zip(range(1, len(frame) + 1), colours)}
         sheet_heights = dict(zip(range(1, len(frame) + 1), sheet.row_heights or ()))
         header = header_height([str(c) for c in frame.columns], widths[sheet.name])
         if header is not None:
@@ -392,19 +414,21 @@ def _workbook(sheets: Sequence[SheetSpec]) -> bytes:
             views[sheet.name] = {"hidden": True}
         if sheet.row_validations:
             row_rules[number] = _validation_xml(sheet.row_validations, [str(c) for c in frame.columns])
-    made = io.BytesIO()
+    made = io.BytesIO() if row_rules else str(target)
     write_worksheets(
         entries,
         made,
         # The writer's standard mode, not its default constant-memory mode: rust_xlsxwriter's
         # constant-memory flush writes the last row a second time, as an empty `<row r="N"/>`, when
-        # that row has a row format (every pfk data row has one: fill and quote prefix), and Excel
-        # wants each row once. Standard mode writes each row once; it keeps the sheet in memory
-        # until saved and stores repeated texts once (shared strings).
-        dedupe_strings={"general": True},
+        # that row has a row format or height (every pfk data row has one: fill and quote prefix),
+        # and Excel wants each row once. Standard mode writes each row once; it keeps the sheet in
+        # memory until saved and stores repeated texts once (shared strings). A large sheet is
+        # streamed in constant-memory mode instead, without row formats (`is_large`).
+        dedupe_strings=dedupe,
         freeze_panes=freeze,
         autofilter=autofilter,
         column_widths=widths,
+        column_formats=columns or None,
         row_formats=rows,
         row_heights=heights or None,
         header_format=headers,
@@ -414,7 +438,8 @@ def _workbook(sheets: Sequence[SheetSpec]) -> bytes:
         page_setup=pages or None,
         sheet_view=views or None,
     )
-    return _with_validations(made.getvalue(), row_rules)
+    if row_rules:
+        Path(target).write_bytes(_with_validations(made.getvalue(), row_rules))
 
 
 # Excel's limits on a rule's texts: longer ones make it offer to repair the file.
