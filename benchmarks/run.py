@@ -332,7 +332,7 @@ def main() -> None:
             before = OUT / "pre.sqlite"
             shutil.copyfile(WORKSPACE / ".pfk" / "history.sqlite", before)
             if not round_number:
-                started = time.time() - 1  # file times are whole seconds on some file systems
+                started = time.time()
                 statements = OUT / f"sql-{case.key}.json"
                 with (OUT / f"stdout-{case.key}.txt").open("wb") as stdout:
                     arguments = case.command[3:] if case.command[0] == PY else case.command[1:]

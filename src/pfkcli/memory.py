@@ -6,7 +6,7 @@ The need is estimated from the file: `pfk classify`, the heaviest reader of a ro
 or per cell of a workbook's sheet (calamine holds the sheet's whole used range). It is held against
 what the machine has free now (/proc/meminfo's MemAvailable) and against the process's own limit on
 its address space (`ulimit -v`), which counts more than resident memory: every thread's stack and
-the allocators' reserved arenas, about 1.7 GB before a single row is read.
+the allocators' reserved arenas on top.
 Where neither can be known (Windows, macOS), nothing is checked.
 """
 
@@ -24,10 +24,12 @@ MB = 1024**2
 RESIDENT_BASE = 350 * MB
 RESIDENT_PER_CSV_BYTE = 5.5
 RESIDENT_PER_CELL = 75
-# Address space peak (VmPeak): 1.8 GB for the 48-student sample, and the growth on top.
-ADDRESS_BASE = 1900 * MB
-ADDRESS_PER_CSV_BYTE = 4.5
-ADDRESS_PER_CELL = 40
+# Address space: the smallest `ulimit -v` under which the run ends well (measured: the sample
+# under 1.0 GB, a 1,000,000-student CSV between 2.5 and 2.7 GB, the same as .xlsx between 2.4 and
+# 2.7 GB), rounded up.
+ADDRESS_BASE = 1000 * MB
+ADDRESS_PER_CSV_BYTE = 9.0
+ADDRESS_PER_CELL = 85
 # Sheet XML takes 40 bytes or more a cell: the cells of a sheet whose size says nothing else.
 XML_BYTES_PER_CELL = 40
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"')
