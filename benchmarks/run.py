@@ -56,6 +56,7 @@ def pfk(*args: str) -> list[str]:
 class Run:
     seconds: float
     peak_mb: float
+    cpu: float = 0.0  # user + system seconds: steadier than wall time on a shared machine
 
 
 @dataclass
@@ -98,6 +99,10 @@ class Case:
         return statistics.median(run.seconds / floor.seconds for run, floor in zip(self.runs, self.floor_runs))
 
     @property
+    def cpu_ratio(self) -> float:
+        return statistics.median(run.cpu / floor.cpu for run, floor in zip(self.runs, self.floor_runs))
+
+    @property
     def bare_ratio(self) -> float:
         return statistics.median(run.seconds / bare.seconds for run, bare in zip(self.runs, self.bare_runs))
 
@@ -122,7 +127,7 @@ def measure(command: list[str], cwd: Path = WORKSPACE, stdout=None) -> Run:
     if child.returncode != 0:
         tail = (OUT / "last.log").read_text(encoding="utf-8", errors="replace")[-2000:]
         raise SystemExit(f"failed ({child.returncode}): {' '.join(command)}\n{tail}")
-    return Run(seconds, usage.ru_maxrss / 1024)
+    return Run(seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime)
 
 
 def capture(path: Path, folder: Path) -> list[dict]:
@@ -397,8 +402,8 @@ def report(cases: list[Case], sample: Case, help_case: Case, naive: Case | None,
         return "yes" if flag else "**no**"
 
     lines = [
-        "| case | pfk (s) | floor (s) | pfk ÷ floor | target | met | pfk peak RSS (MB) | floor peak RSS (MB) | bare floor (s) | pfk ÷ bare floor |",
-        "| --- | ---: | ---: | ---: | --- | --- | ---: | ---: | ---: | ---: |",
+        "| case | pfk (s) | floor (s) | pfk ÷ floor | target | met | pfk peak RSS (MB) | floor peak RSS (MB) | bare floor (s) | pfk ÷ bare floor | CPU pfk ÷ floor |",
+        "| --- | ---: | ---: | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     console = []
     for case in cases:
@@ -406,20 +411,20 @@ def report(cases: list[Case], sample: Case, help_case: Case, naive: Case | None,
         met = ratio <= TARGET_RATIO and case.peak_mb < MEMORY_LIMIT_MB
         lines.append(
             f"| {case.label} | {case.seconds:.2f} | {case.floor_seconds:.2f} | {ratio:.2f}× | ≤ {TARGET_RATIO}×, < 1 GB | "
-            f"{ok(met)} | {case.peak_mb:.0f} | {case.floor_peak_mb:.0f} | {case.bare_seconds:.2f} | {case.bare_ratio:.2f}× |"
+            f"{ok(met)} | {case.peak_mb:.0f} | {case.floor_peak_mb:.0f} | {case.bare_seconds:.2f} | {case.bare_ratio:.2f}× | {case.cpu_ratio:.2f}× |"
         )
         console.append(f"{case.label:<46} {case.seconds:6.2f} s  floor {case.floor_seconds:5.2f} s  ratio {ratio:4.2f}  "
-                       f"peak {case.peak_mb:4.0f} MB  (bare floor {case.bare_seconds:5.2f} s)")
+                       f"peak {case.peak_mb:4.0f} MB  (bare floor {case.bare_seconds:5.2f} s; CPU ratio {case.cpu_ratio:4.2f})")
     classify = cases[0] if cases else None
     if naive is not None and classify is not None and classify.key == "classify":
         speedup = statistics.median(slow.seconds / fast.seconds for slow, fast in zip(naive.runs, classify.runs))
         lines.append(f"| {naive.label} | {naive.seconds:.2f} | — | {speedup:.1f}× pfk classify | ≥ {NAIVE_RATIO:g}× pfk | "
-                     f"{ok(speedup >= NAIVE_RATIO)} | {naive.peak_mb:.0f} | — | — | — |")
+                     f"{ok(speedup >= NAIVE_RATIO)} | {naive.peak_mb:.0f} | — | — | — | — |")
         console.append(f"{naive.label:<46} {naive.seconds:6.2f} s  = {speedup:.1f}× pfk classify")
     lines.append(f"| {help_case.label} | {help_case.seconds:.3f} | — | — | < {HELP_LIMIT} s, no pandas | "
-                 f"{ok(help_case.seconds < HELP_LIMIT and not pandas_on_help)} | {help_case.peak_mb:.0f} | — | — | — |")
+                 f"{ok(help_case.seconds < HELP_LIMIT and not pandas_on_help)} | {help_case.peak_mb:.0f} | — | — | — | — |")
     console.append(f"{help_case.label:<46} {help_case.seconds:6.3f} s  imports pandas: {'yes' if pandas_on_help else 'no'}")
-    lines.append(f"| {sample.label} | {sample.seconds:.2f} | — | — | about 1 s | {ok(sample.seconds < 1.5)} | {sample.peak_mb:.0f} | — | — | — |")
+    lines.append(f"| {sample.label} | {sample.seconds:.2f} | — | — | about 1 s | {ok(sample.seconds < 1.5)} | {sample.peak_mb:.0f} | — | — | — | — |")
     console.append(f"{sample.label:<46} {sample.seconds:6.2f} s")
 
     print()
