@@ -427,9 +427,10 @@ def _too_wide(where: str, width: int, last: int) -> str:
 def find_header_row(frame, matcher=field_for_header, min_fields: int = 2) -> int | None:
     """Position (0-based) of the row among the first rows that names the most known columns."""
     best, best_score = None, 0
-    for position in range(min(HEADER_SEARCH_ROWS, len(frame))):
-        row = frame.iloc[position]
-        fields = {matcher(v) for v in row.tolist() if isinstance(v, str)}
+    # The first rows as Python lists at once: a row taken out of a frame one at a time costs a Series each.
+    head = frame.iloc[:HEADER_SEARCH_ROWS].to_numpy(dtype=object).tolist()
+    for position, row in enumerate(head):
+        fields = {matcher(v) for v in row if isinstance(v, str)}
         fields.discard(None)
         score = len(fields)
         if score > best_score and (fields & {"student_id", "name"}):
