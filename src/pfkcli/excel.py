@@ -292,7 +292,7 @@ def write_workbook(
     temp = path.parent / f".{path.stem[:40]}.{os.getpid()}-{next(_TEMP_NUMBERS)}.part.xlsx"
     try:
         with step(f"写出 {path.name}"):
-            _workbook(sheets, temp)
+            temp.write_bytes(_workbook(sheets))
         try:
             os.replace(temp, path)
         except PermissionError as exc:
@@ -346,9 +346,9 @@ _SYSTEM_REASONS = {
 }
 
 
-def _workbook(sheets: Sequence[SheetSpec], target: Path) -> None:
-    """Write the workbook's file to `target`: straight from the writer, or, when rules differ from row
-    to row (call sheets, small), made in memory, the rules put in, then written at once."""
+def _workbook(sheets: Sequence[SheetSpec]):
+    """The workbook's file, made in memory (the caller writes it where it belongs, at once, so that
+    only Python's own I/O errors can arise there); bytes-like, not copied once more."""
     import io
 
     from rustpy_xlsxwriter import Format, write_worksheets
@@ -370,7 +370,7 @@ def _workbook(sheets: Sequence[SheetSpec], target: Path) -> None:
         return formats[key]
 
     entries, freeze, autofilter, widths, rows, heights, validations, charts, headers, pages = [], {}, {}, {}, {}, {}, {}, {}, {}, {}
-    views, row_rules, dedupe, columns = {}, {}, {"general": True}, {}
+    views, row_rules, dedupe, column_formats = {}, {}, {"general": True}, {}
     for number, sheet in enumerate(sheets, 1):
         sheet = prepared(sheet)
         frame = sheet.frame
@@ -382,7 +382,9 @@ def _workbook(sheets: Sequence[SheetSpec], target: Path) -> None:
 
             dedupe[sheet.name] = False
             text = cell_format()
-            columns[sheet.name] = {name: text for name, kind in zip(sheet.cells.column_names, sheet.cells.schema.types) if pa.types.is_string(kind) or pa.types.is_large_string(kind)}
+            column_formats[sheet.name] = {
+                name: text for name, kind in zip(sheet.cells.column_names, sheet.cells.schema.types) if pa.types.is_string(kind) or pa.types.is_large_string(kind)
+            }
             sheet = replace(sheet, row_colours=None, row_heights=None)
         # Headers are user text too (unknown columns, teacher names in a summary): quote-prefixed like the rest.
         headers[sheet.name] = cell_format(header=True)  # wrapped and top-aligned whatever the sheet's `wrap`
@@ -392,7 +394,7 @@ def _workbook(sheets: Sequence[SheetSpec], target: Path) -> None:
         widths[sheet.name] = sheet.widths
         colours = sheet.row_colours if sheet.row_colours is not None else [None] * len(frame)
         # zip stops at the frame's last row, should the colours run longer.
-        if sheet.name not in columns:
+        if sheet.name not in column_formats:
             rows[sheet.name] = {row: cell_format(colour, sheet.wrap) for row, colour in zip(range(1, len(frame) + 1), colours)}
         sheet_heights = dict(zip(range(1, len(frame) + 1), sheet.row_heights or ()))
         header = header_height([str(c) for c in frame.columns], widths[sheet.name])
@@ -414,7 +416,7 @@ def _workbook(sheets: Sequence[SheetSpec], target: Path) -> None:
             views[sheet.name] = {"hidden": True}
         if sheet.row_validations:
             row_rules[number] = _validation_xml(sheet.row_validations, [str(c) for c in frame.columns])
-    made = io.BytesIO() if row_rules else str(target)
+    made = io.BytesIO()
     write_worksheets(
         entries,
         made,
@@ -428,7 +430,7 @@ def _workbook(sheets: Sequence[SheetSpec], target: Path) -> None:
         freeze_panes=freeze,
         autofilter=autofilter,
         column_widths=widths,
-        column_formats=columns or None,
+        column_formats=column_formats or None,
         row_formats=rows,
         row_heights=heights or None,
         header_format=headers,
@@ -438,8 +440,7 @@ def _workbook(sheets: Sequence[SheetSpec], target: Path) -> None:
         page_setup=pages or None,
         sheet_view=views or None,
     )
-    if row_rules:
-        Path(target).write_bytes(_with_validations(made.getvalue(), row_rules))
+    return _with_validations(made.getvalue(), row_rules) if row_rules else made.getbuffer()
 
 
 # Excel's limits on a rule's texts: longer ones make it offer to repair the file.
