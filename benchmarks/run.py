@@ -215,7 +215,7 @@ def playbook_files() -> list[str]:
 
 def fill_callsheets(paths: list[Path]) -> None:
     """Fill call sheets as teachers would (openpyxl, in a child: see `measure`): most students reached,
-    P and K from the student's number, one in six not answering."""
+    P and K from the student's number, one in six not answering (another sixth each week)."""
     subprocess.run([PY, __file__, "--fill", *map(str, paths)], check=True)
 
 
@@ -223,13 +223,14 @@ def fill(paths: list[str]) -> None:
     import openpyxl
 
     for path in paths:
+        week = int(Path(path).stem[-2:])  # the sheet's day of month: a student unreached one week may answer the next
         book = openpyxl.load_workbook(path)
         sheet = book["回访表"]
         header = [cell.value for cell in sheet[1]]
         result, p, k, sid = (header.index(name) + 1 for name in ("回访结果", "P（1-5）", "K（1-5）", "学号"))
         for row in range(2, sheet.max_row + 1):
             number = int("".join(ch for ch in str(sheet.cell(row, sid).value) if ch.isdigit()) or 0)
-            if number % 6 == 0:
+            if (number + week) % 6 == 0:
                 sheet.cell(row, result).value = "未接通"
                 continue
             sheet.cell(row, result).value = "已接通"
