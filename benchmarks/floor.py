@@ -1,17 +1,30 @@
-"""The floor: what a pfk command cannot go below — parse the same inputs with the fastest readers and
-write the same output cells with the fastest writer, with no logic in between.
+"""The floor: what a pfk command cannot go below — start the libraries the command starts, parse the
+same inputs with the fastest readers and write the same outputs with the same writers, with no logic
+in between.
 
     python benchmarks/floor.py SPEC.json [--bare]
 
-SPEC (written by run.py) names the inputs and every workbook pfk wrote in that round, sheet by sheet,
-as Arrow IPC files holding the very cells pfk wrote (read back from its workbooks before any timing).
-The floor parses the inputs (fastexcel for the roster, pyarrow's CSV reader for the log, Arrow's
-Parquet reader for a snapshot stored in the workspace's history), maps those
-cells into memory and writes them with rustpy-xlsxwriter in its standard mode (as pfk does), styled the way SPEC §8 has every output
-styled (each data row filled and quote-prefixed, a bold frozen header with a filter) — the styles taken
-in turn, not computed. Several workbooks (the call sheets) are written two at a time, as pfk
-writes them. Where pfk stores its classification in the workspace (classify), the floor stores
-the same table the same way. `--bare` writes the same cells with no style at all, for comparison.
+SPEC (written by run.py from the command's own untimed run) says what the command read and wrote:
+
+- `start`: the CLI's libraries, imported as pfk's command line imports them: typer (which imports
+  pydantic to parse options), rich's console, pandas;
+- `config`: pfk.toml, parsed (tomllib); `playbooks`: the nine YAML files, parsed with ruamel.yaml's
+  round-trip loader as pfk reads them;
+- `roster` (fastexcel), `events` (Arrow's CSV reader), `workbooks_in` (the filled call sheets `pfk
+  record` reads: every sheet, fastexcel);
+- `history`: the command's own SQL statements (noted in its untimed run), replayed in order on a copy
+  of the workspace's SQLite file as it was before the command ran: every row read is fetched, every
+  classification read (a Parquet blob) decoded, every write made;
+- `workbooks`: every workbook the command wrote, sheet by sheet, as Arrow IPC files holding the very
+  cells (read back from its output before any timing), written with rustpy-xlsxwriter in its standard
+  mode, as pfk writes, styled as SPEC §8 has every output styled (each data row filled and
+  quote-prefixed, a bold frozen header with a filter) — the styles taken in turn, not computed;
+  several workbooks two at a time, as pfk writes them;
+- `store_snapshot`: the classification encoded and stored as pfk stores it (a Parquet blob in
+  SQLite; its own INSERT is then left out of the replay); `stdout`: what the command printed,
+  printed again through rich.
+
+`--bare` writes the same cells with no style at all, for comparison. Charts are not drawn.
 """
 
 from __future__ import annotations
@@ -23,24 +36,46 @@ FILLS = ["#C6EFCE", "#E2F0D9", "#FFEB9C", "#FFF2CC", "#DDEBF7", "#EDF3FA", "#F8C
 
 
 def main(spec_path: str, bare: bool = False) -> None:
-    import fastexcel
-    import pyarrow as pa
-    from rustpy_xlsxwriter import Format, write_worksheets
-
     with open(spec_path, encoding="utf-8") as handle:
         spec = json.load(handle)
 
+    if spec.get("start"):
+        # As pfk's command line starts: typer (and the pydantic it imports), then rich's console.
+        import typer  # noqa: F401
+        from rich.console import Console
+
+        console = Console(highlight=False, markup=False, emoji=False, soft_wrap=True, width=160)
+    import fastexcel
+    import pandas  # noqa: F401 — every command of the loop works on pandas frames
+    import pyarrow as pa
+    from rustpy_xlsxwriter import Format, write_worksheets
+
+    if spec.get("config"):
+        import tomllib
+
+        with open(spec["config"], "rb") as handle:
+            tomllib.load(handle)
+    if spec.get("playbooks"):
+        from ruamel.yaml import YAML
+
+        yaml = YAML(typ="rt")
+        for path in spec["playbooks"]:
+            with open(path, encoding="utf-8-sig") as handle:
+                assert yaml.load(handle.read()) is not None
     if spec.get("roster"):
         roster = fastexcel.read_excel(spec["roster"]).load_sheet(0, header_row=spec["roster_header_row"]).to_pandas()
         assert len(roster) > 0
-    if spec.get("snapshot"):
-        students = snapshot_table(spec["snapshot"]["history"], spec["snapshot"]["as_of"]).to_pandas()
-        assert len(students) > 0
     if spec.get("events"):
         import pyarrow.csv as pacsv
 
         events = pacsv.read_csv(spec["events"])
         assert events.num_rows > 0
+    for path in spec.get("workbooks_in", ()):
+        book = fastexcel.read_excel(path)
+        for name in book.sheet_names:
+            book.load_sheet(name, header_row=None, dtypes="string").to_arrow()
+    if spec.get("history"):
+        replay(**spec["history"])
 
     header = Format().set_bold().set_background_color("#D9D9D9").set_border("thin")
     fills = [Format().set_background_color(colour).set_quote_prefix() for colour in FILLS]
@@ -74,9 +109,31 @@ def main(spec_path: str, bare: bool = False) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(2) as pool:
-        list(pool.map(write, spec["workbooks"]))
+        list(pool.map(write, spec.get("workbooks", ())))
     if spec.get("store_snapshot"):
         store_snapshot(**spec["store_snapshot"])
+    if spec.get("stdout") and spec.get("start"):
+        with open(spec["stdout"], encoding="utf-8") as handle:
+            console.print(handle.read(), end="")
+
+
+def replay(path: str, statements: list[str]) -> None:
+    """The command's own SQL, in its order, on a copy of the history as it was before the command
+    ran: every read (each row fetched; a classification's Parquet blob decoded) and every write."""
+    import io
+    import sqlite3
+
+    import pyarrow.parquet as pq
+
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        for statement in statements:
+            for row in conn.execute(statement).fetchall():
+                for value in row:
+                    if isinstance(value, bytes) and value[:4] == b"PAR1":
+                        pq.read_table(io.BytesIO(value)).to_pandas()
+    finally:
+        conn.close()
 
 
 def store_snapshot(cells: str, history: str) -> None:

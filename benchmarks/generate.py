@@ -2,7 +2,10 @@
 1,000,000-row learning-event log (.csv) that matches it.
 
 Run on its own with `python benchmarks/generate.py [--students N] [--events N]`; `run.py` calls it
-when the files are missing. Writes into `benchmarks/data/` (git-ignored).
+when the files are missing. Writes into `benchmarks/data/` (git-ignored). `--wide` adds five columns
+a platform exports beside the fifteen (20 in all), `--csv` writes the roster as UTF-8 CSV too, and
+`--no-log` leaves the event log out (its aggregates are still the roster's): the million-student
+roster of README › Performance is `--students 1000000 --events 5000000 --wide --csv --no-log`.
 
 The roster looks like a platform export: a title line above the header, phone numbers stored as
 numbers, real date cells, blank P/K for the students never called, a free-text 备注 column. Its
@@ -47,8 +50,17 @@ def teacher_names() -> list[str]:
     return [f"{surname}老师" for surname in SURNAMES[:TEACHER_COUNT]]
 
 
-def generate(folder: Path = DATA, students: int = STUDENTS, events: int = EVENTS) -> tuple[Path, Path]:
-    """Write `roster.xlsx` and `events.csv` into `folder`; returns their paths."""
+WIDE_HEADERS = ["微信号", "城市", "渠道", "报名日期", "学员等级"]
+CITIES = ["北京", "上海", "广州", "深圳", "杭州", "成都", "武汉", "南京", "西安", "重庆", "苏州", "长沙"]
+CHANNELS = ["抖音", "小红书", "公众号", "老学员推荐", "B站", "知乎", "搜索"]
+LEVELS = ["普通", "VIP", "SVIP"]
+
+
+def generate(
+    folder: Path = DATA, students: int = STUDENTS, events: int = EVENTS, *, wide: bool = False, csv: bool = False, log: bool = True
+) -> list[Path]:
+    """Write `roster.xlsx` (and with `csv` `roster.csv`) and, with `log`, `events.csv` into `folder`;
+    returns their paths."""
     import pandas as pd
     import pyarrow as pa
     import pyarrow.csv as pacsv
@@ -88,7 +100,7 @@ def generate(folder: Path = DATA, students: int = STUDENTS, events: int = EVENTS
     order = np.argsort(stamp, kind="stable")
     student_of, stamp, is_homework, minutes = student_of[order], stamp[order], is_homework[order], minutes[order]
 
-    log = pa.table(
+    log_table = None if not log else pa.table(
         {
             "学号": pa.array(ids[student_of]),
             # numpy's "2026-10-08T07:50", written as exports do: "2026-10-08 07:50".
@@ -97,8 +109,10 @@ def generate(folder: Path = DATA, students: int = STUDENTS, events: int = EVENTS
             "时长（分钟）": pa.array(minutes, mask=is_homework),
         }
     )
-    events_path = folder / "events.csv"
-    pacsv.write_csv(log, events_path, pacsv.WriteOptions(quoting_style="none"))
+    written = []
+    if log_table is not None:
+        written.append(folder / "events.csv")
+        pacsv.write_csv(log_table, written[-1], pacsv.WriteOptions(quoting_style="none"))
 
     # The roster's aggregates are the log's, as of AS_OF.
     homework = np.bincount(student_of, weights=is_homework, minlength=n)
@@ -143,15 +157,28 @@ def generate(folder: Path = DATA, students: int = STUDENTS, events: int = EVENTS
         },
         columns=ROSTER_HEADERS,
     )
+    if wide:
+        roster["微信号"] = np.char.add("wx_", np.char.zfill(rng.integers(0, 10**9, n).astype(str), 9))
+        roster["城市"] = np.array(CITIES)[rng.integers(0, len(CITIES), n)]
+        roster["渠道"] = np.array(CHANNELS)[rng.integers(0, len(CHANNELS), n)]
+        roster["报名日期"] = dates(starts - rng.integers(1, 60, n).astype("timedelta64[D]"))
+        roster["学员等级"] = np.array(LEVELS)[rng.choice(len(LEVELS), n, p=[0.8, 0.15, 0.05])]
+    if csv:
+        written.append(folder / "roster.csv")
+        plain = roster.copy()
+        for name in plain.columns:
+            if pd.api.types.is_datetime64_any_dtype(plain[name]):
+                plain[name] = plain[name].dt.strftime("%Y-%m-%d")
+        pacsv.write_csv(pa.Table.from_pandas(plain, preserve_index=False), written[-1])
     roster_path = folder / "roster.xlsx"
     write_worksheets(
         [("学员名单", roster)],
         str(roster_path),
         header_row={"学员名单": 1},
-        merge_ranges={"学员名单": [(0, 0, 0, len(ROSTER_HEADERS) - 1, TITLE)]},
+        merge_ranges={"学员名单": [(0, 0, 0, len(roster.columns) - 1, TITLE)]},
         datetime_format="yyyy-mm-dd",
     )
-    return roster_path, events_path
+    return [roster_path, *written]
 
 
 def main() -> None:
@@ -159,8 +186,11 @@ def main() -> None:
     parser.add_argument("--students", type=int, default=STUDENTS)
     parser.add_argument("--events", type=int, default=EVENTS)
     parser.add_argument("--folder", type=Path, default=DATA)
+    parser.add_argument("--wide", action="store_true", help="five more columns (20 in all)")
+    parser.add_argument("--csv", action="store_true", help="the roster as CSV too")
+    parser.add_argument("--no-log", action="store_true", help="no event log")
     args = parser.parse_args()
-    for path in generate(args.folder, args.students, args.events):
+    for path in generate(args.folder, args.students, args.events, wide=args.wide, csv=args.csv, log=not args.no_log):
         print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
 
 

@@ -55,6 +55,29 @@ def test_every_row_is_written_once(tmp_path):
     assert sheet.cell(4, 2).value == "-5" and sheet.cell(4, 2).quotePrefix  # the last row keeps its protection
 
 
+def test_a_large_sheet_is_streamed_without_fills_and_keeps_its_protection(tmp_path, monkeypatch):
+    """A sheet beyond LARGE_SHEET_CELLS (a million students' result) is written row by row: each row
+    once, its text cells still quote-prefixed, its dates still dates; it has no row fills (constant-
+    memory mode cannot fill rows). Smaller sheets of the same workbook keep theirs. The bound is set
+    low here: a real one takes a million rows."""
+    import pfkcli.excel as excel
+
+    monkeypatch.setattr(excel, "LARGE_SHEET_CELLS", 10)
+    summary = SheetSpec("汇总", pd.DataFrame({"项目": ["学员数"]}), row_colours=[RED])
+    path = write_workbook(tmp_path / "out.xlsx", [result_sheet(5), summary])
+    assert row_numbers(path) == [1, 2, 3, 4, 5, 6]
+    assert problems(path) == []
+    book = openpyxl.load_workbook(path)
+    sheet = book["分层结果"]
+    assert [c.value for c in sheet[1]] == ["学号", "备注", "F", "最近学习时间"] and sheet.cell(1, 1).font.b
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:D6"
+    assert sheet.cell(2, 2).value == "-5" and sheet.cell(3, 2).value == "=1+1" and sheet.cell(3, 2).data_type == "s"
+    assert all(sheet.cell(row, column).quotePrefix for row in range(2, 7) for column in (1, 2))
+    assert sheet.cell(6, 4).is_date and sheet.cell(6, 3).value == 0.4
+    assert {sheet.cell(row, 1).fill.fill_type for row in range(2, 7)} == {None}
+    assert fill_of(book["汇总"].cell(1, 1)) != RED[1:] and fill_of(book["汇总"].cell(2, 1)) == RED[1:]
+
+
 def test_a_result_longer_than_a_sheet_continues_on_the_next(tmp_path):
     sheets = [result_sheet(7), SheetSpec("汇总", pd.DataFrame({"项目": ["学员数"], "数值": [7]}))]
     path = write_workbook(tmp_path / "out.xlsx", sheets, max_rows=4)

@@ -153,7 +153,7 @@ def test_declared_sizes_beyond_the_cap_are_refused_unread(tmp_path):
     path.write_bytes(bytes(data))
     with pytest.raises(InputError) as caught:
         read_table(path)
-    assert caught.value.message.startswith("huge.xlsx: 文件里的「xl/worksheets/sheet1.xml」解压后有 3.0 GB，超过 pfk 读取的上限 512 MB")
+    assert caught.value.message.startswith("huge.xlsx: 文件里的「xl/worksheets/sheet1.xml」解压后有 3.0 GB，超过 pfk 读取的上限 2.0 GB")
 
 
 def test_a_value_in_the_last_column_is_refused_before_the_sheet_is_laid_out(tmp_path):

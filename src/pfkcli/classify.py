@@ -12,7 +12,7 @@ from pathlib import Path
 from . import history
 from .config import Config
 from .errors import OutputError, Problem
-from .excel import SheetSpec, write_workbook
+from .excel import SheetSpec, is_large, write_workbook
 from .frames import complete
 from .model import AxisCut, classify_frame, shown, student_courses
 from .outputs import RESULT_COLUMNS, RESULT_SHEET, SUMMARY_SHEET
@@ -125,8 +125,13 @@ def classify(
         if conn is not None:
             history.save_snapshot(conn, as_of, result.frame)
             result.snapshot_saved = True
+    sheets = result_sheets(result, playbooks)
+    if is_large(len(sheets[0].frame), len(sheets[0].frame.columns)):
+        result.warnings.append(Problem(file=target.name, sheet=RESULT_SHEET, code="no_fills", message=(
+            f"{len(result.frame):,} 名学员的{RESULT_SHEET}不按分层上色：这么大的表上色要多占几 GB 内存；"
+            "可用「分层代码」列筛选，各层颜色见「汇总」")))
     try:
-        write_workbook(target, result_sheets(result, playbooks), inputs=[roster_path, progress_path], kind=RESULT)
+        write_workbook(target, sheets, inputs=[roster_path, progress_path], kind=RESULT)
     except OutputError as exc:
         if result.snapshot_saved:
             raise OutputError(f"{exc.message}（本次分层快照已存入工作区历史，回访表可照常生成）") from exc

@@ -13,8 +13,10 @@
   (`row_validations`: a call sheet's 使用方案 lists the solutions of each student's own segment).
 
 The backend is rustpy-xlsxwriter (Rust, several times faster than XlsxWriter on large sheets), in its
-standard mode (see `_workbook` for why not its constant-memory mode), made in memory and written to
-its file at once.
+standard mode (see `_workbook` for why not its constant-memory mode), writing a temporary file. A sheet of more than `LARGE_SHEET_CELLS` cells (a million students' result) is
+written in the writer's constant-memory mode, one row after another, without the row fills: standard
+mode holds every cell until the end (7 GB for 1,000,000 rows × 27 columns), and constant mode cannot
+fill rows (see `_workbook`). Its text cells keep the quote prefix.
 """
 
 from __future__ import annotations
@@ -46,6 +48,14 @@ CUT_MARK = "…（超出 Excel 单元格上限，已截断）"
 EXCEL_MAX_ROWS = 1_048_576
 EXCEL_MAX_COLUMNS = 16_384
 MAX_SHEET_NAME = 31
+# Beyond this many cells a sheet is streamed to its file without row fills (README › Performance: at
+# 100,000 students × 27 columns standard mode holds about 0.6 GB; at a million, 7 GB).
+LARGE_SHEET_CELLS = 6_000_000
+
+
+def is_large(rows: int, columns: int) -> bool:
+    """Whether a sheet of this size is written row by row, without row fills (`LARGE_SHEET_CELLS`)."""
+    return rows * columns > LARGE_SHEET_CELLS
 
 
 @dataclass
@@ -318,7 +328,9 @@ def write_workbook(
     except PermissionError as exc:
         raise OutputError(f"{path}: 没有写入权限（{exc.strerror}）") from exc
     except OSError as exc:
-        raise OutputError(f"{path}: 无法写入（{_SYSTEM_REASONS.get(exc.errno, exc.strerror or str(exc))}）", detail=str(exc)) from exc
+        # The writer's own errors carry no errno, only its text: "… (os error 28)".
+        number = exc.errno if exc.errno is not None else next((int(n) for n in re.findall(r"os error (\d+)", str(exc))), None)
+        raise OutputError(f"{path}: 无法写入（{_SYSTEM_REASONS.get(number, exc.strerror or '文件系统拒绝写入')}）", detail=str(exc)) from exc
     finally:
         temp.unlink(missing_ok=True)
     return path
@@ -387,10 +399,22 @@ def _workbook(sheets: Sequence[SheetSpec], kind: str = WORKBOOK_KIND) -> bytes:
 
     entries, freeze, autofilter, widths, rows, heights, validations, charts, headers, pages = [], {}, {}, {}, {}, {}, {}, {}, {}, {}
     views, row_rules, restyled, looks = {}, {}, {}, []
+    dedupe, column_formats = {"general": True}, {}
     for number, sheet in enumerate(sheets, 1):
         sheet = prepared(sheet)
         frame = sheet.frame
         entries.append((sheet.name, sheet.cells))
+        if is_large(len(frame), len(frame.columns)):
+            # Streamed row by row (constant-memory mode), so no row formats nor heights (see below):
+            # every text cell keeps the quote prefix through its column's format.
+            import pyarrow as pa
+
+            dedupe[sheet.name] = False
+            text = cell_format()
+            column_formats[sheet.name] = {
+                name: text for name, kind in zip(sheet.cells.column_names, sheet.cells.schema.types) if pa.types.is_string(kind) or pa.types.is_large_string(kind)
+            }
+            sheet = replace(sheet, row_colours=None, row_heights=None)
         # Headers are user text too (unknown columns, teacher names in a summary): quote-prefixed like the rest.
         headers[sheet.name] = cell_format(header=True, size=sheet.font_size)  # wrapped and top-aligned whatever the sheet's `wrap`
         if sheet.freeze:
@@ -399,7 +423,8 @@ def _workbook(sheets: Sequence[SheetSpec], kind: str = WORKBOOK_KIND) -> bytes:
         widths[sheet.name] = sheet.widths
         colours = sheet.row_colours if sheet.row_colours is not None else [None] * len(frame)
         # zip stops at the frame's last row, should the colours run longer.
-        rows[sheet.name] = {row: cell_format(colour, sheet.wrap, size=sheet.font_size) for row, colour in zip(range(1, len(frame) + 1), colours)}
+        if sheet.name not in column_formats:
+            rows[sheet.name] = {row: cell_format(colour, sheet.wrap, size=sheet.font_size) for row, colour in zip(range(1, len(frame) + 1), colours)}
         sheet_heights = dict(zip(range(1, len(frame) + 1), sheet.row_heights or ()))
         header = header_height([str(c) for c in frame.columns], widths[sheet.name], sheet.font_size)
         if header is not None:
@@ -430,13 +455,15 @@ def _workbook(sheets: Sequence[SheetSpec], kind: str = WORKBOOK_KIND) -> bytes:
         made,
         # The writer's standard mode, not its default constant-memory mode: rust_xlsxwriter's
         # constant-memory flush writes the last row a second time, as an empty `<row r="N"/>`, when
-        # that row has a row format (every pfk data row has one: fill and quote prefix), and Excel
-        # wants each row once. Standard mode writes each row once; it keeps the sheet in memory
-        # until saved and stores repeated texts once (shared strings).
-        dedupe_strings={"general": True},
+        # that row has a row format or height (every pfk data row has one: fill and quote prefix),
+        # and Excel wants each row once. Standard mode writes each row once; it keeps the sheet in
+        # memory until saved and stores repeated texts once (shared strings). A large sheet is
+        # streamed in constant-memory mode instead, without row formats (`is_large`).
+        dedupe_strings=dedupe,
         freeze_panes=freeze,
         autofilter=autofilter,
         column_widths=widths,
+        column_formats=column_formats or None,
         row_formats=rows,
         row_heights=heights or None,
         header_format=headers,

@@ -47,7 +47,7 @@ from .reading import label_pairs
 from .scenes import BEHIND, CONGRATULATIONS, PERSONA_SEPARATOR, PERSONAS, RENEWAL_SCENES, SCENE_BY_NAME, SCENES, offered, personas, scene_inputs, template_keys
 from .segments import BY_CODE
 from .team import teachers_to_serve
-from .templates import PLACEHOLDERS, Template, choose, compile_template, fact_texts, render
+from .templates import PLACEHOLDERS, Template, compile_template, fact_texts, pick, render, usable
 from .values import cell_text, parse_id
 from .workspace import Workspace
 
@@ -151,12 +151,19 @@ def _fill(ctx: AlertContext, playbooks: dict, scene_names: list[str]):
     kept, messages, reasons = [], [], []
     skipped: Counter = Counter()
     previous: dict[str, str] = {}  # each teacher's last text: the next row takes another variant when it can
+    # The variants a student may get depend on the segment, the template and which facts are known:
+    # worked out once for each such case, not for each of 90,000 drafts.
+    usable_for: dict[tuple, list] = {}
     for i, (student, segment, name, teacher) in enumerate(zip(ids, segments, scene_names, frame["teacher"].tolist())):
         own = {fact: values[i] for fact, values in facts.items()}
+        known = frozenset(fact for fact, value in own.items() if value is not None)
         persona = persona_of[i] if name in RENEWAL_SCENES or name == CONGRATULATIONS else None
         picked, used_key = None, None
         for key in template_keys(name, persona):
-            picked = choose(compiled.get(segment, {}).get(key, ()), own, f"{student}|{name}", avoid=previous.get(teacher))
+            case = (segment, key, known)
+            if case not in usable_for:
+                usable_for[case] = usable(compiled.get(segment, {}).get(key, ()), known)
+            picked = pick(usable_for[case], f"{student}|{name}", avoid=previous.get(teacher))
             if picked is not None:
                 used_key = key
                 break

@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import memory
 from .columns import field_for_header
 from .errors import InputError
 from .values import cell_text, column_letter, excel_number_text
@@ -34,9 +35,10 @@ HEADER_SEARCH_ROWS = 30
 # Far beyond any real roster; wider sheets are stray typing or a broken export, and would only be slow.
 MAX_COLUMNS = 1000
 # What a zip-based workbook (.xlsx/.xlsm/.ods) may inflate to, in all and in one member. A 100,000 ×
-# 25 roster is about 100 MB of sheet XML, a full 1,048,576-row event log of six columns about 300 MB;
-# a 1,000,000 × 20 sheet (about 800 MB) takes calamine over 6 GB of memory, and is refused.
-MAX_INFLATED_BYTES = 512 * 1024**2
+# 25 roster is about 100 MB of sheet XML, a 1,000,000 × 20 one about 820 MB (calamine then holds
+# 1.7 GB: README › Performance), a full 1,048,576-row sheet of 30 columns with inline strings about
+# 1.6 GB. Whether this machine has the memory for a sheet is `memory.check_workbook`'s to say.
+MAX_INFLATED_BYTES = 2 * 1024**3
 # Sheet XML compresses 5–15 times, repetitive formatting perhaps 50; a member that inflates 200 times
 # its size (zeros, one endless cell) is made to exhaust memory. Small members may compress as they like.
 MAX_RATIO = 200
@@ -109,6 +111,7 @@ def read_tables(
         return _read_workbook(path, sheet, matcher, min_fields, every_sheet)
     if path.suffix.lower() in SPREADSHEET_SUFFIXES:
         raise InputError(f"{path.name}: {_NOT_WORKBOOK}（{_what_it_is(path)}）")
+    memory.check_csv(path)
     raw = _read_csv(path, matcher, min_fields, threads)
     return Tables([raw])
 
@@ -281,6 +284,9 @@ def _read_workbook(path: Path, sheet: str | None, matcher, min_fields: int, ever
         if probe is not None and probe[2] > MAX_COLUMNS:
             where = f"{path.name} › {name}"
             raise InputError(_too_wide(where, probe[2], probe[2] - 1))
+        if probe is not None:
+            with zipfile.ZipFile(path) as archive:
+                memory.check_workbook(path, _sheet_member(archive, index))
         frame = _load_sheet(reader, path, name)
         if frame is None or frame.empty:
             continue
@@ -476,9 +482,10 @@ def _too_wide(where: str, width: int, last: int) -> str:
 def find_header_row(frame, matcher=field_for_header, min_fields: int = 2) -> int | None:
     """Position (0-based) of the row among the first rows that names the most known columns."""
     best, best_score = None, 0
-    for position in range(min(HEADER_SEARCH_ROWS, len(frame))):
-        row = frame.iloc[position]
-        fields = {matcher(v) for v in row.tolist() if isinstance(v, str)}
+    # The first rows as Python lists at once: a row taken out of a frame one at a time costs a Series each.
+    head = frame.iloc[:HEADER_SEARCH_ROWS].to_numpy(dtype=object).tolist()
+    for position, row in enumerate(head):
+        fields = {matcher(v) for v in row if isinstance(v, str)}
         fields.discard(None)
         score = len(fields)
         if score > best_score and (fields & {"student_id", "name"}):

@@ -203,6 +203,10 @@ def _parse(conn, path: Path, called_on: dt.date | None, today: dt.date, accept_u
     for values in texts.values():
         filled |= values.notna()
     segment_codes = column("segment")
+    # Looked up row by row below: plain dicts, and each blank mask made once (a Series lookup, or a
+    # mask made again for every row, is most of a sheet's cost).
+    texts_of = {name: values.to_dict() for name, values in texts.items()}
+    note_blank, follow_blank = note.isna().to_dict(), follow.isna().to_dict()
 
     rows = []
     seen: dict[str, list[int]] = {}
@@ -212,24 +216,24 @@ def _parse(conn, path: Path, called_on: dt.date | None, today: dt.date, accept_u
         if student is None or student != student:
             note_row(problems, row, "student_id", "missing_value", "填了回访结果，但学号是空的")
             continue
-        outcome_text = texts["outcome"][row]
+        outcome_text = texts_of["outcome"][row]
         outcome = OUTCOME_BY_LABEL.get(outcome_text) if outcome_text else DEFAULT_OUTCOME
         if outcome is None:
             note_row(problems, row, "outcome", "bad_choice", f'"{outcome_text[:20]}" 不是回访结果（可选：{"、".join(OUTCOME_BY_LABEL)}）')
         scores = {}
         for axis in ("p", "k"):
-            text = texts[axis][row]
+            text = texts_of[axis][row]
             match = _SCORE.match(text) if text else None
             if text and not match:
                 note_row(problems, row, axis, "bad_score", f'"{text[:20]}" 不是 1-5 的分数')
             scores[axis] = float(match.group(1)) if match else None
-        problem_type = texts["problem_type"][row]
+        problem_type = texts_of["problem_type"][row]
         if problem_type and problem_type not in PROBLEM_TYPES:
             note_row(problems, row, "problem_type", "bad_choice", f'"{problem_type[:20]}" 不是问题类型（可选：{"、".join(PROBLEM_TYPES)}）')
-        resolved_text = texts["resolved"][row]
+        resolved_text = texts_of["resolved"][row]
         if resolved_text and resolved_text not in RESOLVED_CHOICES:
             note_row(problems, row, "resolved", "bad_choice", f'"{resolved_text[:20]}" 请填「是」或「否」')
-        solution_text = texts["solution"][row]
+        solution_text = texts_of["solution"][row]
         solution = None
         if solution_text:
             solution, why = solutions.read(solution_text, cell_text(segment_codes[row]))
@@ -237,11 +241,11 @@ def _parse(conn, path: Path, called_on: dt.date | None, today: dt.date, accept_u
                 note_row(problems, row, "solution", "bad_solution", why)
         if len(problems) > row_problems:
             continue
-        text_note = None if note.isna()[row] else str(note[row])
+        text_note = None if note_blank[row] else str(note[row])
         if int(row) in lost_notes or (text_note is not None and text_note.strip() in _EXCEL_ERRORS):
             note_row(warnings, row, "note", "lost_note", "回访备注成了 Excel 的错误值（如 #NAME?，多半是开头打了「=」被当成公式），备注没有导入，请重新填写")
             text_note = None
-        follow_up = None if follow.isna()[row] else follow[row].date()
+        follow_up = None if follow_blank[row] else follow[row].date()
         if bad_follow[row]:
             typed = cell_text(column("follow_up")[row]) or ""
             note_row(warnings, row, "follow_up", "bad_date", f'"{typed[:20]}" 不是日期（如 2026-11-30 或 12月1日），下次跟进日期没有导入，其余照常')

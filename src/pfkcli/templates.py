@@ -207,8 +207,19 @@ def choose(variants: Sequence[Template], facts: Mapping[str, str | None], key: s
     text `avoid` (the row above on the sheet) and another can be used, the next one is taken, so that
     neighbours never get the same text while there is a choice. None when no variant can be used.
     """
-    fitting = [t for t in variants if all(facts.get(name) is not None for name in t.fields)]
-    richest = [t for t in fitting if not any(t.fields < other.fields for other in fitting)]
+    return pick(usable(variants, frozenset(name for name, value in facts.items() if value is not None)), key, avoid)
+
+
+def usable(variants: Sequence[Template], known: frozenset[str]) -> list[Template]:
+    """The variants `choose` picks among when the facts `known` are known: those it can fill, less any
+    that says strictly less than another. The same for every student with the same facts known, so a
+    caller drafting thousands can work it out once for each (`messages._fill`)."""
+    fitting = [t for t in variants if t.fields <= known]
+    return [t for t in fitting if not any(t.fields < other.fields for other in fitting)]
+
+
+def pick(richest: Sequence[Template], key: str, avoid: str | None = None) -> Template | None:
+    """`choose`'s pick among `usable` variants."""
     if not richest:
         return None
     digest = hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest()

@@ -46,6 +46,20 @@ def test_result_workbook(invoke, roster, tmp_path):
     assert ws.cell(1, 1).font.bold
 
 
+def test_a_result_too_large_to_colour_says_so(invoke, roster, tmp_path, monkeypatch):
+    """Beyond excel.LARGE_SHEET_CELLS (a million students) the 分层结果 rows are not coloured, and the
+    lead is told why; the bound is set low here, as a real one takes a million rows."""
+    import pfkcli.excel as excel
+
+    monkeypatch.setattr(excel, "LARGE_SHEET_CELLS", 10)
+    result = invoke("classify", roster, "--as-of", AS_OF)
+    assert result.exit_code == 0, result.output
+    assert "4 名学员的分层结果不按分层上色" in result.output and "[no_fills]" in result.output
+    ws = openpyxl.load_workbook(tmp_path / "roster.pfk.xlsx")[RESULT_SHEET]
+    assert ws.cell(2, 1).fill.fill_type is None and ws.cell(2, 1).quotePrefix
+    assert [c.value for c in ws["A"]][1:] == ["S001", "S002", "S003", "S004"]
+
+
 def test_dates_stay_dates_and_formula_text_stays_text(invoke, tmp_path):
     path = tmp_path / "r.xlsx"
     wb = openpyxl.Workbook()

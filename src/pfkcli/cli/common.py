@@ -146,6 +146,12 @@ def run(action: Callable[[], T], *, not_done: str | None = None, full_list: bool
     except KeyboardInterrupt:
         console(stderr=True).print("已中断，没有写出不完整的文件。")
         raise typer.Exit(130) from None
+    except MemoryError:
+        # What memory.check_* did not foresee (another program took the memory meanwhile): one line too.
+        if debug_mode["on"]:
+            raise
+        print_error("内存不足，没有写出不完整的文件；请关闭其他程序后再试，或把名单按老师或班级拆成几份分别运行")
+        raise typer.Exit(2) from None
 
 
 def print_error(message: str) -> None:
