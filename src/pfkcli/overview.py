@@ -19,8 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from .alert_rules import AlertContext, learning_gap
-from .frames import days_between
+from .alert_rules import AlertContext
 from .model import renewed
 from .segments import ALL_SEGMENTS
 from .stats import wilson
@@ -181,29 +180,25 @@ def needs_now(ctx: AlertContext, alerts, coverage_table) -> list[tuple[str, str]
     if soon.any():
         teachers = ctx.frame.loc[soon, "teacher"].value_counts()
         per_teacher = "、".join(f"{name} {count} 人" for name, count in teachers.items())
-        found.append(("快进入公海", f"{int(soon.sum())} 名学员 {POOL_SOON_DAYS} 天内会进入公海（快 {ctx.config.pool.inactive_days} 天没学习、再一次没接通，或结课续费期快过）：{per_teacher}"))
+        found.append(("快进入公海", f"{int(soon.sum())} 名学员 {POOL_SOON_DAYS} 天内会进入公海（再一次没接通，或结课后的续费跟进快过了）：{per_teacher}"))
     if not found:
         found.append(("需要处理", "本周没有需要您马上处理的事"))
     return found
 
 
 def _pool_soon(ctx: AlertContext):
-    """Held students not in the pool whom a pool rule takes within POOL_SOON_DAYS (pool.py's rules)."""
+    """Held students not in the pool whom a pool rule takes within POOL_SOON_DAYS (pool.py's rules:
+    one more call not reached, or the renewal follow-up about to end unrenewed) — never a student with
+    a promise, whom no rule takes."""
     frame, config = ctx.frame, ctx.config
     held = frame["teacher"].notna()
-    seen, _ = learning_gap(ctx)
-    start = seen.dt.normalize()
-    last_called = ctx.callbacks["last_called"].dt.normalize()
-    start = start.where(~(start < last_called), last_called)
-    quiet = days_between(ctx.as_of, start)
-    limit = config.pool.inactive_days
-    inactive = ctx.in_course & quiet.between(limit - POOL_SOON_DAYS, limit - 1)
+    promised = ctx.callbacks["complaint_on"].notna() | ctx.callbacks["follow_up"].notna()
     failed = frame["failed_count"] if "failed_count" in frame else ctx.callbacks["failed_in_a_row"]
     unreachable = failed.fillna(0).eq(config.plan.unreachable_after - 1)
     after = config.plan.after_end_days
     ended = -ctx.days_left
     finishing = ended.between(after + 1 - POOL_SOON_DAYS, after) & ~renewed(frame)
-    return (held & (inactive.fillna(False) | unreachable | finishing.fillna(False))).astype(bool)
+    return (held & ~promised & (unreachable | finishing.fillna(False))).astype(bool)
 
 
 def risk_by_segment(ctx: AlertContext, risky, teachers: list[str]):
