@@ -368,6 +368,19 @@ def solution_table(results: list[SolutionResult]):
 # ---------------------------------------------------------------------------------------------------
 
 
+def _held_then(conn, cohort, frame, config, day) -> set[str]:
+    """Lay on `cohort` who held each student of `frame` (a snapshot's rows) on `day`, and the segment
+    then; returns the students placed."""
+    from .pool import place_students
+
+    if not len(frame):
+        return set()
+    placed = place_students(conn, frame, config, day, history.newest_callbacks(conn, frame, day)).drop_duplicates("student_id").set_index("student_id")
+    cohort.loc[placed.index, "teacher"] = placed["teacher"]
+    cohort.loc[placed.index, "segment"] = placed["segment"]
+    return set(placed.index)
+
+
 def renewal_cohort(conn: sqlite3.Connection, config, newest: dt.date, snapshots: Snapshots | None = None):
     """Every student whose renewal window has begun by `newest`, as they stood when it began: one row
     each — student_id, end (the course end, from the student's last snapshot), start (the window's
@@ -375,8 +388,6 @@ def renewal_cohort(conn: sqlite3.Connection, config, newest: dt.date, snapshots:
     the start, else the first after it; blank: 公海), segment (then), renewed (on any snapshot up to
     `newest`), closed (the window closed: the course end + after_end_days), open (not renewed, not closed)."""
     import pandas as pd
-
-    from .pool import place_students
 
     snapshots = snapshots if snapshots is not None else Snapshots(conn, newest)
     columns = ("student_id", "renewal", "course", "course_start", "course_end")
@@ -398,10 +409,7 @@ def renewal_cohort(conn: sqlite3.Connection, config, newest: dt.date, snapshots:
         day = snapshots.on_or_before(start.date()) or snapshots.dates[0]
         frame = history.load_snapshot(conn, day, history.WORKING_COLUMNS)
         frame = frame[frame["student_id"].isin(mine)].reset_index(drop=True)
-        if len(frame):
-            placed = place_students(conn, frame, config, day, history.newest_callbacks(conn, frame, day)).drop_duplicates("student_id").set_index("student_id")
-            cohort.loc[placed.index, "teacher"] = placed["teacher"]
-            cohort.loc[placed.index, "segment"] = placed["segment"]
+        _held_then(conn, cohort, frame, config, day)
         # Not yet in that snapshot (enrolled later): as the first snapshot that has them.
         missing = [sid for sid in mine if sid not in set(frame["student_id"])]
         for later in snapshots.dates:
@@ -409,11 +417,8 @@ def renewal_cohort(conn: sqlite3.Connection, config, newest: dt.date, snapshots:
                 continue
             found = history.load_snapshot(conn, later, history.WORKING_COLUMNS)
             found = found[found["student_id"].isin(missing)].reset_index(drop=True)
-            if len(found):
-                placed = place_students(conn, found, config, later, history.newest_callbacks(conn, found, later)).drop_duplicates("student_id").set_index("student_id")
-                cohort.loc[placed.index, "teacher"] = placed["teacher"]
-                cohort.loc[placed.index, "segment"] = placed["segment"]
-                missing = [sid for sid in missing if sid not in placed.index]
+            placed = _held_then(conn, cohort, found, config, later)
+            missing = [sid for sid in missing if sid not in placed]
     closes = cohort["end"] + pd.Timedelta(days=config.plan.after_end_days)
     cohort["closed"] = closes <= pd.Timestamp(newest)
     cohort["open"] = ~cohort["renewed"] & ~cohort["closed"]
