@@ -360,10 +360,11 @@ class TouchOutcome:
     warnings: list[Problem] = field(default_factory=list)
 
 
-def issued_messages_sheet(conn, path: Path) -> history.IssuedSheet | None:
-    """The messages sheet as pfk handed it out, from the id on its 说明 sheet; None for a file that
-    is not a messages sheet (a call sheet). Refused when the id is unknown or the 说明 contradicts it."""
-    pairs = label_pairs(path, MESSAGES_INFO_SHEET)
+def issued_messages_sheet(conn, path: Path, pairs: dict[str, str] | None = None) -> history.IssuedSheet | None:
+    """The messages sheet as pfk handed it out, from the id on its 说明 sheet (`pairs`, when the
+    caller has read it already); None for a file that is not a messages sheet (a call sheet). Refused
+    when the id is unknown or the 说明 contradicts it."""
+    pairs = label_pairs(path, MESSAGES_INFO_SHEET) if pairs is None else pairs
     sheet_id = pairs.get(MESSAGES_INFO_SHEET_ID)
     if not sheet_id:
         return None

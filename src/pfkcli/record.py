@@ -100,10 +100,13 @@ def record_files(
         raise UsageError(f"--called-on {called_on} 还没到：回访日期不能晚于今天（{today}）")
     with workspace.open_history() as conn:
         # A messages sheet (pfk messages) brings back what was sent: touches, not calls (messages.py).
-        sent = {Path(p): sheet for p in paths if (sheet := messages.issued_messages_sheet(conn, Path(p)))}
+        # Each file's 说明 read once (call sheets and messages sheets both name it so: outputs.py): it tells
+        # a messages sheet from a call sheet, and names the call sheet.
+        info = {Path(p): label_pairs(Path(p), CALLSHEET_INFO_SHEET) for p in paths}
+        sent = {path: sheet for path, pairs in info.items() if (sheet := messages.issued_messages_sheet(conn, path, pairs))}
         touched = [messages.read_touches(path, sheet, called_on, today) for path, sheet in sent.items()]
         solutions = _SolutionChoices(workspace.playbooks_dir)
-        parsed = [_parse(conn, Path(p), called_on, today, accept_unknown, solutions) for p in paths if Path(p) not in sent]
+        parsed = [_parse(conn, Path(p), info[Path(p)], called_on, today, accept_unknown, solutions) for p in paths if Path(p) not in sent]
         problems = [problem for item in [*touched, *parsed] for problem in item.problems]
         if problems and not skip_invalid:
             raise InvalidInput(problems, [w for item in parsed for w in item.warnings + item.set_aside])
@@ -124,8 +127,8 @@ def record_files(
     return outcomes
 
 
-def _parse(conn, path: Path, called_on: dt.date | None, today: dt.date, accept_unknown: bool, solutions: _SolutionChoices) -> _Parsed:
-    sheet = _identity(conn, path)
+def _parse(conn, path: Path, info: dict[str, str], called_on: dt.date | None, today: dt.date, accept_unknown: bool, solutions: _SolutionChoices) -> _Parsed:
+    sheet = _identity(conn, path, info)
     day = called_on or sheet.as_of
     where = {"file": path.name, "sheet": CALLSHEET_SHEET}
     if day > today:
@@ -317,9 +320,9 @@ def _teachers_of(conn, students: set[str]) -> dict[str, str]:
     return dict(zip(known["student_id"], known["teacher"]))
 
 
-def _identity(conn, path: Path) -> history.IssuedSheet:
-    """The sheet as pfk handed it out, from the id on its 说明 sheet; refused when missing or contradicted."""
-    pairs = label_pairs(path, CALLSHEET_INFO_SHEET)
+def _identity(conn, path: Path, pairs: dict[str, str]) -> history.IssuedSheet:
+    """The sheet as pfk handed it out, from the id on its 说明 sheet (`pairs`, as `label_pairs` reads
+    it); refused when missing or contradicted."""
     sheet_id = pairs.get(INFO_SHEET_ID)
     if not sheet_id:
         raise InputError(
