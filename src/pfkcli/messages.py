@@ -139,6 +139,7 @@ def _draft_order(ctx: AlertContext, teachers: list[str], scene_of, positions):
 
 def _fill(ctx: AlertContext, playbooks: dict, scene_names: list[str]):
     """One draft per row of `ctx.frame` (scene `scene_names[i]`), and the students none fitted."""
+    import numpy as np
     import pandas as pd
 
     frame = ctx.frame
@@ -154,9 +155,16 @@ def _fill(ctx: AlertContext, playbooks: dict, scene_names: list[str]):
     # The variants a student may get depend on the segment, the template and which facts are known:
     # worked out once for each such case, not for each of 90,000 drafts.
     usable_for: dict[tuple, list] = {}
+    # Which facts each student has, as one number per row (a bit per fact), each made a set once.
+    names = list(facts)
+    bits = np.zeros(len(frame), dtype=np.int64)
+    for place, values in enumerate(facts.values()):
+        bits |= np.fromiter((value is not None for value in values), dtype=bool, count=len(frame)).astype(np.int64) << place
+    known_of = {b: frozenset(n for place, n in enumerate(names) if b >> place & 1) for b in set(bits.tolist())}
+    known_by_row = [known_of[b] for b in bits.tolist()]
     for i, (student, segment, name, teacher) in enumerate(zip(ids, segments, scene_names, frame["teacher"].tolist())):
         own = {fact: values[i] for fact, values in facts.items()}
-        known = frozenset(fact for fact, value in own.items() if value is not None)
+        known = known_by_row[i]
         persona = persona_of[i] if name in RENEWAL_SCENES or name == CONGRATULATIONS else None
         picked, used_key = None, None
         for key in template_keys(name, persona):
@@ -402,10 +410,11 @@ class TouchOutcome:
     warnings: list[Problem] = field(default_factory=list)
 
 
-def issued_messages_sheet(conn, path: Path) -> history.IssuedSheet | None:
-    """The messages sheet as pfk handed it out, from the id on its 说明 sheet; None for a file that
-    is not a messages sheet (a call sheet). Refused when the id is unknown or the 说明 contradicts it."""
-    pairs = label_pairs(path, MESSAGES_INFO_SHEET)
+def issued_messages_sheet(conn, path: Path, pairs: dict[str, str] | None = None) -> history.IssuedSheet | None:
+    """The messages sheet as pfk handed it out, from the id on its 说明 sheet (`pairs`, when the
+    caller has read it already); None for a file that is not a messages sheet (a call sheet). Refused
+    when the id is unknown or the 说明 contradicts it."""
+    pairs = label_pairs(path, MESSAGES_INFO_SHEET) if pairs is None else pairs
     sheet_id = pairs.get(MESSAGES_INFO_SHEET_ID)
     if not sheet_id:
         return None

@@ -120,11 +120,14 @@ def record_files(
                 if not path.is_file():
                     raise InputError(f"{path.name}: 找不到这个文件（{path}），请检查文件名和所在的文件夹")
                 # A messages sheet (pfk messages) brings back what was sent: touches, not calls (messages.py).
-                sent = messages.issued_messages_sheet(conn, path)
+                # Each file's 说明 read once (call sheets and messages sheets both name it so: outputs.py):
+                # it tells a messages sheet from a call sheet, and names the call sheet.
+                pairs = label_pairs(path, CALLSHEET_INFO_SHEET)
+                sent = messages.issued_messages_sheet(conn, path, pairs)
                 if sent is not None:
                     touched.append(messages.read_touches(path, sent, called_on, today))
                 else:
-                    parsed.append(_parse(conn, path, called_on, today, accept_unknown, solutions))
+                    parsed.append(_parse(conn, path, pairs, called_on, today, accept_unknown, solutions))
             except InputError as exc:
                 refused.append(RefusedFile(path, exc.message))
         if not skip_invalid:
@@ -155,8 +158,8 @@ def record_files(
     return [*outcomes, *refused]
 
 
-def _parse(conn, path: Path, called_on: dt.date | None, today: dt.date, accept_unknown: bool, solutions: _SolutionChoices) -> _Parsed:
-    sheet = _identity(conn, path)
+def _parse(conn, path: Path, info: dict[str, str], called_on: dt.date | None, today: dt.date, accept_unknown: bool, solutions: _SolutionChoices) -> _Parsed:
+    sheet = _identity(conn, path, info)
     day = called_on or sheet.as_of
     where = {"file": path.name, "sheet": CALLSHEET_SHEET}
     if day > today:
@@ -348,9 +351,9 @@ def _teachers_of(conn, students: set[str]) -> dict[str, str]:
     return dict(zip(known["student_id"], known["teacher"]))
 
 
-def _identity(conn, path: Path) -> history.IssuedSheet:
-    """The sheet as pfk handed it out, from the id on its 说明 sheet; refused when missing or contradicted."""
-    pairs = label_pairs(path, CALLSHEET_INFO_SHEET)
+def _identity(conn, path: Path, pairs: dict[str, str]) -> history.IssuedSheet:
+    """The sheet as pfk handed it out, from the id on its 说明 sheet (`pairs`, as `label_pairs` reads
+    it); refused when missing or contradicted."""
     sheet_id = pairs.get(INFO_SHEET_ID)
     if not sheet_id and CALLSHEET_SHEET not in _sheet_names(path):
         raise InputError(
