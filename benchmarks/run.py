@@ -380,7 +380,7 @@ def school_with_history(roster: Path) -> Path:
     subprocess.run(pfk("init"), cwd=WORKSPACE, check=True, capture_output=True)
     for week in HISTORY_WEEKS:
         print(f"  history: week of {week} …", flush=True)
-        subprocess.run(pfk("classify", str(roster), "-o", str(OUT / f"week-{week}.pfk.xlsx"), "--as-of", week),
+        subprocess.run(pfk("classify", str(roster_as_of(roster, week)), "-o", str(OUT / f"week-{week}.pfk.xlsx"), "--as-of", week),
                        cwd=WORKSPACE, check=True, capture_output=True)
         subprocess.run(pfk("callsheet", "--all", "--as-of", week), cwd=WORKSPACE, check=True, capture_output=True)
         sheets = callsheets_of(week)
@@ -391,6 +391,25 @@ def school_with_history(roster: Path) -> Path:
         shutil.rmtree(kept)
     shutil.copytree(WORKSPACE, kept)
     return kept
+
+
+def roster_as_of(roster: Path, week: str) -> Path:
+    """The roster as the platform exported it on `week`: what had happened by then (the last study, the
+    last callback) no later than that day — pfk refuses a date of the past that lies ahead (issue 30).
+    Written once per week as CSV, in a child process (this one never imports pandas: see `measure`)."""
+    target = DATA / f"roster-{week}.csv"
+    if not target.exists():
+        code = (
+            "import fastexcel, pandas as pd, sys\n"
+            "frame = fastexcel.read_excel(sys.argv[1]).load_sheet(0, header_row=1).to_pandas()\n"
+            "day = pd.Timestamp(sys.argv[2])\n"
+            "for column in ('最近学习时间', '最近回访日期'):\n"
+            "    frame[column] = frame[column].where(frame[column] <= day, day)\n"
+            "frame['手机号'] = frame['手机号'].astype('Int64')\n"
+            "frame.to_csv(sys.argv[3], index=False)\n"
+        )
+        subprocess.run([PY, "-c", code, str(roster), week, str(target)], check=True)
+    return target
 
 
 def restore(kept: Path) -> None:
