@@ -404,21 +404,23 @@ def renewal_cohort(conn: sqlite3.Connection, config, newest: dt.date, snapshots:
     cohort = cohort[cohort["start"] <= pd.Timestamp(newest)].copy()
     cohort["renewed"] = ever.reindex(cohort.index).fillna(False).astype(bool)
     cohort["teacher"], cohort["segment"] = None, None
-    for start in sorted(set(cohort["start"])):
-        mine = cohort.index[cohort["start"] == start]
-        day = snapshots.on_or_before(start.date()) or snapshots.dates[0]
+    # Each student placed on the snapshot on or before the window's start, all the students of one
+    # snapshot at once (a snapshot read and placed once, however many course ends share it).
+    first = snapshots.dates[0]
+    day_of = {start: snapshots.on_or_before(start.date()) or first for start in set(cohort["start"])}
+    days = cohort["start"].map(day_of)
+    for day in sorted(set(days)):
+        mine = set(cohort.index[days == day])
         frame = history.load_snapshot(conn, day, history.WORKING_COLUMNS)
         frame = frame[frame["student_id"].isin(mine)].reset_index(drop=True)
-        _held_then(conn, cohort, frame, config, day)
+        missing = mine - _held_then(conn, cohort, frame, config, day)
         # Not yet in that snapshot (enrolled later): as the first snapshot that has them.
-        missing = [sid for sid in mine if sid not in set(frame["student_id"])]
         for later in snapshots.dates:
             if not missing or later <= day:
                 continue
             found = history.load_snapshot(conn, later, history.WORKING_COLUMNS)
             found = found[found["student_id"].isin(missing)].reset_index(drop=True)
-            placed = _held_then(conn, cohort, found, config, later)
-            missing = [sid for sid in missing if sid not in placed]
+            missing -= _held_then(conn, cohort, found, config, later)
     closes = cohort["end"] + pd.Timedelta(days=config.plan.after_end_days)
     cohort["closed"] = closes <= pd.Timestamp(newest)
     cohort["open"] = ~cohort["renewed"] & ~cohort["closed"]
