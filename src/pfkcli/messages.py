@@ -126,7 +126,7 @@ def _draft_order(ctx: AlertContext, teachers: list[str], scene_of, positions):
     import pandas as pd
 
     frame = ctx.frame
-    plan = build_plan(ctx, max(1, len(frame)), teachers)
+    plan = build_plan(ctx, max(1, len(frame)), teachers, texts=False)
     in_plan = pd.Series(np.arange(len(plan.rows)), index=plan.rows["student_id"].to_numpy())
     in_plan = in_plan[~in_plan.index.duplicated()]
     ids = frame["student_id"].iloc[positions]

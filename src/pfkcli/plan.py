@@ -107,10 +107,11 @@ class Standing:
     capped: object  # a renewal call the share limits
 
 
-def build_plan(ctx: AlertContext, capacity: int, teachers: list[str] | None = None, conn=None, previous=None) -> CallPlan:
+def build_plan(ctx: AlertContext, capacity: int, teachers: list[str] | None = None, conn=None, previous=None, texts: bool = True) -> CallPlan:
     """This week's calls for `teachers` (default: every teacher): each teacher's promises, then at most
     `capacity` calls in all. `conn`: the history, where the holdout draws are kept (None: no holdout).
-    `previous`: the previous snapshot's student_id, F, expected_f (risk.estimate).
+    `previous`: the previous snapshot's student_id, F, expected_f (risk.estimate). `texts` False: the
+    rows hold student_id and teacher alone, in calling order (pfk messages wants the order, not the words).
 
     >>> plan = build_plan(ctx, 40)                       # doctest: +SKIP
     >>> plan.rows.loc[0, ["student_id", "priority"]].tolist()   # doctest: +SKIP
@@ -171,7 +172,8 @@ def build_plan(ctx: AlertContext, capacity: int, teachers: list[str] | None = No
                     int(promise_counts.get(t, 0)))
         for t in chosen
     ]
-    return CallPlan(ctx.as_of, capacity, _rows(ctx, standing, on_sheet), loads)
+    rows = _rows(ctx, standing, on_sheet) if texts else frame[["student_id", "teacher"]].iloc[on_sheet].reset_index(drop=True)
+    return CallPlan(ctx.as_of, capacity, rows, loads)
 
 
 def _calling_order(frame, standing: Standing, teacher_code, due):
