@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .columns import FIELD_BY_NAME, field_for_header, header_unit, normalise_header
 from .config import Config
+from .frames import isin
 from .model import course_totals
 from .errors import InvalidInput, Problem
 from .progress import step
@@ -360,27 +361,11 @@ def merge_totals(frame, totals, warnings: list[Problem], path: Path, config: Con
     if no_events.any():
         warnings.append(Problem(**where, code="no_events",
                                 message=f"{int(no_events.sum())} 名学员在学习记录里没有任何记录（{_ids(frame.loc[no_events, 'student_id'])}），作业、课时按 0 计，最近学习时间留空"))
-    unknown = ~_isin(totals["student_id"], frame["student_id"])
+    unknown = ~isin(totals["student_id"], frame["student_id"])
     if unknown.any():
         warnings.append(Problem(**where, code="unknown_student",
                                 message=f"学习记录里有 {int(unknown.sum())} 个学号不在名单里（{_ids(totals.loc[unknown, 'student_id'])}），已忽略"))
     return frame, warnings
-
-
-def _isin(values, allowed):
-    """`values.isin(allowed)` through Arrow's hash set: for text columns pandas first turns 100,000
-    strings into Python objects, a hundred times slower."""
-    import pandas as pd
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    if values.isna().any() or allowed.isna().any():  # pandas' own rules for None against NaN
-        return values.isin(allowed)
-    try:
-        found = pc.is_in(pa.array(values), value_set=pa.array(allowed))
-    except (pa.ArrowException, TypeError):
-        return values.isin(allowed)
-    return pd.Series(found.to_numpy(zero_copy_only=False), index=values.index, dtype=bool)
 
 
 def _ids(series, shown: int = 8) -> str:

@@ -169,10 +169,10 @@ def _told(key: str, ids, base, later, told_on: dt.date, config):
     """One outcome of the students `ids`, from their anchor's snapshot `base` and the snapshot `later` of `told_on`."""
     import pandas as pd
 
-    from .frames import days_between
+    from .frames import days_between, isin
     from .model import TOLERANCE
 
-    present = ids.isin(later.index)
+    present = isin(ids, later.index)
     pace_share, inactive_days = config.thresholds.pace_share, config.alerts.inactive_days
     if key.startswith("active"):
         last = pd.to_datetime(ids.map(later["last_active"]))

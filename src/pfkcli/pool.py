@@ -33,6 +33,7 @@ from pathlib import Path
 from . import history
 from .config import Config
 from .errors import UsageError
+from .frames import isin
 
 # What the classification, the summaries and the result workbook call the pool in the 运营老师 column.
 POOL_NAME = "公海"
@@ -124,7 +125,7 @@ def _failed_after(conn, frame, needed: int, as_of: dt.date, since):
         never = np.full(len(frame), np.datetime64("NaT"), "datetime64[ns]")
         return pd.DataFrame({"count": np.zeros(len(frame), "int64"), "last": never, "entered": never}, index=frame.index)
     since_of = pd.Series(since.to_numpy(), index=frame["student_id"].to_numpy())
-    calls = calls[calls["student_id"].isin(since_of.index)]
+    calls = calls[isin(calls["student_id"], since_of.index)]
     after = calls["student_id"].map(since_of)
     calls = calls[after.isna() | (calls["called_on"] > after)]
     group = calls.groupby("student_id")
