@@ -50,17 +50,17 @@ def context(result, conn=None) -> AlertContext:
 
 
 def test_rules_are_declared_once_with_stable_codes():
-    assert [(r.code, r.label, r.serious) for r in RULES] == [
-        ("complaint_open", "投诉未闭环", True),
-        ("inactive", "连续未学习", False),
-        ("behind_pace", "进度严重落后", False),
-        ("low_satisfaction", "满意度低", True),
-        ("fast_forward", "快进过多", False),
-        ("renewal_30d", "续费沟通（结课前一个月）", False),
-        ("renewal_7d", "续费提醒（结课前一周）", False),
-        ("renewal_3d", "续费最后提醒（结课前三天）", False),
-        ("renewal_after", "结课后续费跟进", False),
-        ("followup_overdue", "跟进逾期", False),
+    assert [(r.code, r.label) for r in RULES] == [
+        ("complaint_open", "投诉未闭环"),
+        ("inactive", "连续未学习"),
+        ("behind_pace", "进度严重落后"),
+        ("low_satisfaction", "满意度低"),
+        ("fast_forward", "快进过多"),
+        ("renewal_30d", "续费沟通（结课前一个月）"),
+        ("renewal_7d", "续费提醒（结课前一周）"),
+        ("renewal_3d", "续费最后提醒（结课前三天）"),
+        ("renewal_after", "结课后续费跟进"),
+        ("followup_overdue", "跟进逾期"),
     ]
     assert all(r.action for r in RULES)
 

@@ -12,7 +12,6 @@ from pfkcli import history
 from pfkcli.holdout import draw_value
 from pfkcli.learning import Comparison, student_weeks
 from pfkcli.playbooks import load_playbooks
-from pfkcli.plan import holdout_eligible
 
 from .weeks import WEEKS
 
@@ -129,16 +128,6 @@ def test_the_draw_is_the_students_own_reproducible_and_about_the_share():
     assert draw_value("种子", "S001", day) != draw_value("另一个", "S001", day)
     held = sum(draw_value("种子", f"S{i:05d}", day) < 0.2 for i in range(20_000))
     assert 0.19 < held / 20_000 < 0.21
-
-
-def test_a_promise_is_never_held_out():
-    index = pd.RangeIndex(4)
-    reasons = {code: pd.Series(False, index=index) for code in ("first_contact", "complaint", "follow_up", "handover", "at_risk", "renewal", "pending", "routine")}
-    reasons["routine"][:] = True
-    reasons["complaint"][1] = True
-    reasons["renewal"][2] = True
-    reasons["follow_up"][3] = True
-    assert holdout_eligible(reasons).tolist() == [True, False, True, False]
 
 
 def test_the_draws_are_recorded_with_both_arms(held_out_weeks):

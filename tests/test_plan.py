@@ -203,3 +203,19 @@ def test_a_student_who_never_studied_is_inactive_from_the_course_start():
     ctx.frame["activity_known"] = True
     plan = build_plan(ctx, 40)
     assert plan.rows.loc[0, "why_now"] == "开课（或报名）三周了还没开始学"
+
+
+def test_a_promise_is_never_held_out(tmp_path):
+    """With half held out, every agreed follow-up that has come is on the sheet; of the students due for
+    a routine call, some are left off for the comparison (SPEC §12: randomised at the sheet's margin)."""
+    conn = history.connect(tmp_path / ".pfk" / "history.sqlite")
+    config = Config.model_validate({"plan": {"holdout_share": 0.5, "holdout_seed": "测试"}})
+    scored = {"p_score": 4.0, "k_score": 4.0}
+    promised = [student(f"F{n:02d}", **scored, last_callback=pd.Timestamp("2026-11-10"), next_followup=pd.Timestamp("2026-11-22")) for n in range(10)]
+    routine = [student(f"R{n:02d}", **scored, last_callback=pd.Timestamp("2026-11-01")) for n in range(20)]
+    plan = build_plan(classified(promised + routine, config), 40, conn=conn)
+    on_sheet = set(plan.rows["student_id"])
+    assert {f"F{n:02d}" for n in range(10)} <= on_sheet
+    held = plan.loads[0].held_out
+    assert 0 < held < 20 and len(on_sheet) == 30 - held
+    conn.close()

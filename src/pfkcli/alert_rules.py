@@ -1,8 +1,7 @@
 """Early warnings (seeds 002/003): who is slipping now, and whose renewal talk is due — pure rules.
 
-Each rule is declared once in `RULES` with a stable code, a Chinese label, a suggested action, whether
-it is serious (first on the call sheet after new students, agreed follow-ups and pending callbacks),
-and a function that finds its students over the whole classified frame at once, returning a mask and
+Each rule is declared once in `RULES` with a stable code, a Chinese label, a suggested action and a
+function that finds its students over the whole classified frame at once, returning a mask and
 a "why" text with the numbers. Thresholds come from pfk.toml [alerts] and [plan]. Missing data never
 raises an alert by itself: a blank cell is skipped.
 
@@ -91,7 +90,6 @@ class AlertRule:
     code: str
     label: str
     action: str
-    serious: bool
     # → (bool mask on frame.index, why): `why(rows)` gives the text for the masked rows only, since a
     # rule fires for a fraction of a school and text is the costly part.
     find: Callable[[AlertContext], tuple[object, Callable[[object], object]]]
@@ -261,16 +259,16 @@ def _followup_overdue(ctx: AlertContext):
 
 
 RULES: tuple[AlertRule, ...] = (
-    AlertRule("complaint_open", "投诉未闭环", "今天就回电：说明处理进展和解决方案，解决后在回访表里把「是否解决」选「是」", True, _complaint_open),
-    AlertRule("inactive", "连续未学习", "先发关怀消息，再电话回访：了解是遇到学习困难还是外部干扰，约一个本周能完成的小目标", False, _inactive),
-    AlertRule("behind_pace", "进度严重落后", "了解卡在哪一步，和学员约定补进度的计划，优先补作业", False, _behind_pace),
-    AlertRule("low_satisfaction", "满意度低", "请服务主管介入，了解不满意的原因；必要时协调更换老师或给出补偿方案", True, _low_satisfaction),
-    AlertRule("fast_forward", "快进过多", "课程可能偏简单或枯燥：推送进阶学习资料，并收集他对课程内容的反馈", False, _fast_forward),
-    AlertRule("renewal_30d", "续费沟通（结课前一个月）", "开始续费沟通：总结这段时间的学习成果和提升空间，说明后续课程能解决什么问题", False, _renewal("renewal_30d")),
-    AlertRule("renewal_7d", "续费提醒（结课前一周）", "再次沟通续费：回应他的顾虑，说明续费福利和后续安排", False, _renewal("renewal_7d")),
-    AlertRule("renewal_3d", "续费最后提醒（结课前三天）", "最后一次续费提醒：确认意向，不续也问清原因，并介绍老带新活动", False, _renewal("renewal_3d")),
-    AlertRule("renewal_after", "结课后续费跟进", "课程已结束：问问收获和后续打算，没续费的问清原因，留好后续联系", False, _renewal("renewal_after")),
-    AlertRule("followup_overdue", "跟进逾期", "约好的跟进已过期：今天补打这个电话，并重新约定下次跟进日期", False, _followup_overdue),
+    AlertRule("complaint_open", "投诉未闭环", "今天就回电：说明处理进展和解决方案，解决后在回访表里把「是否解决」选「是」", _complaint_open),
+    AlertRule("inactive", "连续未学习", "先发关怀消息，再电话回访：了解是遇到学习困难还是外部干扰，约一个本周能完成的小目标", _inactive),
+    AlertRule("behind_pace", "进度严重落后", "了解卡在哪一步，和学员约定补进度的计划，优先补作业", _behind_pace),
+    AlertRule("low_satisfaction", "满意度低", "请服务主管介入，了解不满意的原因；必要时协调更换老师或给出补偿方案", _low_satisfaction),
+    AlertRule("fast_forward", "快进过多", "课程可能偏简单或枯燥：推送进阶学习资料，并收集他对课程内容的反馈", _fast_forward),
+    AlertRule("renewal_30d", "续费沟通（结课前一个月）", "开始续费沟通：总结这段时间的学习成果和提升空间，说明后续课程能解决什么问题", _renewal("renewal_30d")),
+    AlertRule("renewal_7d", "续费提醒（结课前一周）", "再次沟通续费：回应他的顾虑，说明续费福利和后续安排", _renewal("renewal_7d")),
+    AlertRule("renewal_3d", "续费最后提醒（结课前三天）", "最后一次续费提醒：确认意向，不续也问清原因，并介绍老带新活动", _renewal("renewal_3d")),
+    AlertRule("renewal_after", "结课后续费跟进", "课程已结束：问问收获和后续打算，没续费的问清原因，留好后续联系", _renewal("renewal_after")),
+    AlertRule("followup_overdue", "跟进逾期", "约好的跟进已过期：今天补打这个电话，并重新约定下次跟进日期", _followup_overdue),
 )
 RULE_BY_CODE = {rule.code: rule for rule in RULES}
 RENEWAL_RULES = (*RENEWAL_STAGES, "renewal_after")

@@ -50,7 +50,7 @@ class WrittenSheet:
     students = property(attrgetter("load.students"))  # the teacher's students
     due = property(attrgetter("load.due"))  # due this week
     on_sheet = property(attrgetter("load.on_sheet"))  # on the sheet
-    held_out = property(attrgetter("load.held_out"))  # due for a routine call alone, held out for the comparison (holdout.py)
+    held_out = property(attrgetter("load.held_out"))  # would have been on the sheet, held out for the comparison (holdout.py)
     waiting = property(attrgetter("load.waiting"))  # due but left for next week
 
 

@@ -429,13 +429,3 @@ def _rows(ctx: AlertContext, standing: Standing, positions):
     rows["risk"] = np.round(found.risk.to_numpy()[positions] * 100)
     rows["basis"] = basis
     return rows
-
-
-def holdout_eligible(reasons: dict):
-    """Who may be held out (the old holdout, by reason): due for no promise. Kept for the tests of the
-    draw; the plan holds out at the margin (`build_plan`)."""
-    import pandas as pd
-
-    promises = pd.concat([reasons[code] for code in PROMISES if code in reasons], axis=1).any(axis=1)
-    others = pd.concat([mask for code, mask in reasons.items() if code not in PROMISES], axis=1).any(axis=1)
-    return others & ~promises
